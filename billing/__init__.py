@@ -1,0 +1,25 @@
+"""rentmeter's billing domain: money, price plans, rating and invoices.
+
+Pure and deterministic: standard library only, no I/O, no logging, no gRPC, no SQL.
+"""
+
+from billing.errors import BillingError, CurrencyMismatch, InvalidPlan
+from billing.invoice import InvoiceLine, build_lines, invoice_total
+from billing.money import Money, round_to_minor
+from billing.plan import PricePlan
+from billing.rating import Charge, Usage, rate_usage
+
+__all__ = [
+    "BillingError",
+    "Charge",
+    "CurrencyMismatch",
+    "InvalidPlan",
+    "InvoiceLine",
+    "Money",
+    "PricePlan",
+    "Usage",
+    "build_lines",
+    "invoice_total",
+    "rate_usage",
+    "round_to_minor",
+]

@@ -1,0 +1,1 @@
+"""rentmeter collector: verifies and stores agents' reports, rates sessions, closes invoices, serves gRPC."""

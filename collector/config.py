@@ -1,0 +1,71 @@
+"""Collector settings: one frozen object per process, built once from environment and overrides."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+def parse_duration(text: str, name: str = "duration") -> timedelta:
+    """Parse "90", "90s", "15m", "1h", "1d" or "1w" (no unit: seconds)."""
+    match = _DURATION.match(str(text))
+    if not match:
+        raise SettingsError(f"{name}: {text!r} is not a duration such as 30s, 15m, 1h or 1d")
+    value = timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2) or "s"])
+    if value <= timedelta(0):
+        raise SettingsError(f"{name}: must be positive")
+    return value
+
+
+def default_db_url() -> str:
+    data = Path(platformdirs.user_data_dir("rentmeter", appauthor=False))
+    return f"sqlite:///{data / 'collector.db'}"
+
+
+@dataclass(frozen=True)
+class CollectorSettings:
+    """Every collector setting, with its environment variable in the docstring of from_env()."""
+
+    listen: str = "127.0.0.1:50051"
+    db_url: str = ""
+    rating_interval: timedelta = timedelta(seconds=5)
+    invoice_period: timedelta = timedelta(days=1)
+    invoice_grace: timedelta = timedelta(minutes=5)
+    online_window: timedelta = timedelta(seconds=30)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
+        """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
+        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE and RENTMETER_ONLINE_WINDOW, then `overrides`
+        (None values ignored). Durations accept 30s, 15m, 1h, 1d."""
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = env.get(f"RENTMETER_{field.name.upper()}")
+            if raw is not None and raw != "":
+                values[field.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for field in fields(cls):
+            if field.type == "timedelta" and isinstance(values.get(field.name), str):
+                values[field.name] = parse_duration(values[field.name], field.name)
+        settings = cls(**values)
+        if not settings.db_url:
+            settings = replace(settings, db_url=default_db_url())
+        return settings
+
+    def ensure_db_dir(self) -> None:
+        """Create the folder of an SQLite database file if needed."""
+        if self.db_url.startswith("sqlite:///") and self.db_url != "sqlite:///:memory:":
+            Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,48 @@
+"""Runs blocking SQLAlchemy work off the event loop, one transaction per call."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from collector.db.engine import make_engine, session_factory, upgrade
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Database:
+    """An engine, its session factory and the threads that use them.
+
+    SQLite allows one writer at a time, so it gets one thread: every call is serialised and none waits
+    on a lock. PostgreSQL gets a small pool.
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        if migrate:
+            upgrade(self.engine)
+        self.sessions = session_factory(self.engine)
+        workers = 1 if self.engine.dialect.name == "sqlite" else 8
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+
+    def call(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run fn(session, ...) in one transaction on this thread: commit on return, roll back on error."""
+        with self.sessions.begin() as session:
+            return fn(session, *args, **kwargs)
+
+    async def run(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Like call(), on the database threads, awaitable from the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(self.call, fn, *args, **kwargs))
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self.engine.dispose()

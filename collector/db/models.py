@@ -1,0 +1,206 @@
+"""Typed SQLAlchemy models. Times are timezone-aware UTC; sample times are integer microseconds since the
+Unix epoch (exact, cheap to sum); money is integer minor units; prices are exact decimal text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: rentmeter stores only timezone-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class EnrollmentToken(Base):
+    """A one-time enrollment token; only its SHA-256 is kept."""
+
+    __tablename__ = "enrollment_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    machine_class: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    agent_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class Machine(Base):
+    """An enrolled machine and its agent's public key; also the agent's ingest watermark."""
+
+    __tablename__ = "machines"
+
+    agent_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    machine_class: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    facts: Mapped[dict[str, Any]]
+    enrolled_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime | None]
+    last_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
+    # End of the latest stored report; stored samples of one machine never overlap before this.
+    last_report_end_us: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Report(Base):
+    """A signed report exactly as received: the evidence behind every sample."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("agent_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    start_us: Mapped[int] = mapped_column(BigInteger)
+    end_us: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime]
+    boot_time_us: Mapped[int | None] = mapped_column(BigInteger)
+    logins: Mapped[dict[str, Any]]
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+
+
+class Sample(Base):
+    """One sampled interval [start_us, end_us) of a machine; counters are deltas over it."""
+
+    __tablename__ = "samples"
+    __table_args__ = (Index("ix_samples_agent_start", "agent_id", "start_us"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
+    report_sequence: Mapped[int] = mapped_column(BigInteger)
+    start_us: Mapped[int] = mapped_column(BigInteger)
+    end_us: Mapped[int] = mapped_column(BigInteger)
+    cpu_busy_us: Mapped[int] = mapped_column(BigInteger)
+    cpu_utilization: Mapped[float] = mapped_column(Float)
+    memory_used_bytes: Mapped[int] = mapped_column(BigInteger)
+    memory_total_bytes: Mapped[int] = mapped_column(BigInteger)
+    disk_read_bytes: Mapped[int] = mapped_column(BigInteger)
+    disk_write_bytes: Mapped[int] = mapped_column(BigInteger)
+    net_rx_bytes: Mapped[int] = mapped_column(BigInteger)
+    net_tx_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class PricePlan(Base):
+    __tablename__ = "price_plans"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    # machine class -> decimal text
+    hourly_rates: Mapped[dict[str, Any]]
+    traffic_in_per_gb: Mapped[str] = mapped_column(String(40))
+    traffic_out_per_gb: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+
+
+class Renter(Base):
+    """A renter account; `invoiced_until` is where its next invoice period starts."""
+
+    __tablename__ = "renters"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime]
+    invoiced_until: Mapped[datetime]
+
+
+class RentalSession(Base):
+    __tablename__ = "rental_sessions"
+    __table_args__ = (Index("ix_rental_sessions_agent_open", "agent_id", "ended_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("price_plans.id"))
+    # The machine's class when the session started: what the plan rates it by.
+    machine_class: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    # Live estimate, refreshed by the rating job.
+    cost_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    covered_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    rated_at: Mapped[datetime | None]
+
+    plan: Mapped[PricePlan] = relationship(lazy="joined")
+    machine: Mapped[Machine] = relationship(lazy="joined")
+
+
+class Invoice(Base):
+    """A closed invoice: immutable once written."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (UniqueConstraint("renter_id", "currency", "period_start"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    issued_at: Mapped[datetime]
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        order_by="InvoiceLine.position", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"))
+    meter: Mapped[str] = mapped_column(String(40))
+    description: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[str] = mapped_column(String(60))
+    unit: Mapped[str] = mapped_column(String(10))
+    rate: Mapped[str] = mapped_column(String(40))
+    rate_unit: Mapped[str] = mapped_column(String(10))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,41 @@
+"""The collector's scheduled jobs, wired to APScheduler. The jobs themselves are plain functions
+(collector.rating.rate_sessions, collector.invoicing.close_invoices) that take `now`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from collector.config import CollectorSettings
+from collector.database import Database
+from collector.invoicing import close_invoices
+from collector.rating import rate_sessions
+
+logger = logging.getLogger(__name__)
+
+MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
+
+
+def build_scheduler(database: Database, settings: CollectorSettings, now: Callable[[], datetime]) -> AsyncIOScheduler:
+    """An asyncio scheduler rating sessions every rating_interval and closing due invoices."""
+
+    async def rate() -> None:
+        await database.run(rate_sessions, now())
+
+    async def invoice() -> None:
+        invoices = await database.run(
+            close_invoices, now(), period=settings.invoice_period, grace=settings.invoice_grace
+        )
+        if invoices:
+            logger.info("closed %d invoices", len(invoices))
+
+    scheduler = AsyncIOScheduler(
+        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+    )
+    scheduler.add_job(rate, "interval", seconds=settings.rating_interval.total_seconds(), id="rate-sessions")
+    check = min(settings.invoice_period, MAX_INVOICE_CHECK_INTERVAL)
+    scheduler.add_job(invoice, "interval", seconds=check.total_seconds(), id="close-invoices")
+    return scheduler

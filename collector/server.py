@@ -1,0 +1,129 @@
+"""The collector's gRPC server: asyncio, with health, reflection, jobs and graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from collector.config import CollectorSettings
+from collector.database import Database
+from collector.jobs import build_scheduler
+from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
+from collector.services.agent import AgentService
+from collector.timeutil import utcnow
+from collector.writer import ReportWriter
+from protos.rentmeter.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    invoices_pb2,
+    invoices_pb2_grpc,
+    machines_pb2,
+    machines_pb2_grpc,
+    plans_pb2,
+    plans_pb2_grpc,
+    sessions_pb2,
+    sessions_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_BYTES = 8 * 1024 * 1024
+SERVICE_NAMES = [
+    module.DESCRIPTOR.services_by_name[name].full_name
+    for module, name in (
+        (agent_pb2, "AgentService"),
+        (machines_pb2, "MachineService"),
+        (plans_pb2, "PlanService"),
+        (sessions_pb2, "SessionService"),
+        (usage_pb2, "UsageService"),
+        (invoices_pb2, "InvoiceService"),
+    )
+]
+
+
+class Collector:
+    """A running collector: call start(), then wait() or stop()."""
+
+    def __init__(
+        self, settings: CollectorSettings, *, now: Callable[[], datetime] = utcnow, run_jobs: bool = True
+    ) -> None:
+        self.settings = settings
+        self._now = now
+        self._run_jobs = run_jobs
+        settings.ensure_db_dir()
+        self.database = Database(settings.db_url)
+        self.writer = ReportWriter(self.database, now=now)
+        self.health = health.aio.HealthServicer()
+        self.server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+                ("grpc.keepalive_permit_without_calls", 1),
+                ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ]
+        )
+        self.scheduler = build_scheduler(self.database, settings, now)
+        self.port = 0
+
+    def _add_services(self) -> None:
+        db, now, settings, server = self.database, self._now, self.settings, self.server
+        agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentService(db, self.writer, now), server)
+        machines_pb2_grpc.add_MachineServiceServicer_to_server(MachineService(db, now, settings), server)
+        plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
+        sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now), server)
+        usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
+        invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            server,
+        )
+
+    async def start(self) -> int:
+        """Bind, start serving and scheduling; return the bound port (useful with port 0)."""
+        self._add_services()
+        self.port = self.server.add_insecure_port(self.settings.listen)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {self.settings.listen}")
+        self.writer.start()
+        await self.server.start()
+        if self._run_jobs:
+            self.scheduler.start()
+        for name in ["", *SERVICE_NAMES]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        logger.info("collector serving on %s (database %s)", self.settings.listen.rsplit(":", 1)[0] + f":{self.port}",
+                    self.database.engine.url.render_as_string(hide_password=True))  # fmt: skip
+        return self.port
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop accepting calls, let running ones finish for `grace` seconds, then release everything."""
+        await self.health.enter_graceful_shutdown()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.server.stop(grace)
+        await self.writer.stop()
+        self.database.close()
+        logger.info("collector stopped")
+
+    async def wait(self) -> None:
+        await self.server.wait_for_termination()
+
+
+async def serve(settings: CollectorSettings) -> None:
+    """Run a collector until SIGINT or SIGTERM, then shut down gracefully."""
+    collector = Collector(settings)
+    await collector.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await collector.stop()

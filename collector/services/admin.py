@@ -1,0 +1,186 @@
+"""The admin-facing services: machines, plans, sessions, usage and invoices."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import grpc
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collector import wire
+from collector.config import CollectorSettings
+from collector.database import Database
+from collector.db.models import Machine
+from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
+from collector.errors import InvalidArgument, NotFound
+from collector.invoicing import close_invoices, get_invoice, list_invoices
+from collector.plans import create_plan, get_plan, list_plans
+from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
+from collector.services.base import Servicer, maps_errors
+from collector.timeutil import to_us
+from collector.usage import usage_summary
+from protos.rentmeter.v1 import (
+    invoices_pb2,
+    invoices_pb2_grpc,
+    machines_pb2,
+    machines_pb2_grpc,
+    plans_pb2,
+    plans_pb2_grpc,
+    sessions_pb2,
+    sessions_pb2_grpc,
+    usage_pb2,
+    usage_pb2_grpc,
+)
+
+Ctx = grpc.aio.ServicerContext
+
+
+class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
+    def __init__(self, database: Database, now, settings: CollectorSettings) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(database, now)
+        self._online_window = settings.online_window
+
+    @maps_errors
+    async def CreateEnrollmentToken(
+        self, request: machines_pb2.CreateEnrollmentTokenRequest, context: Ctx
+    ) -> machines_pb2.CreateEnrollmentTokenResponse:
+        ttl = wire.ttl(request.ttl, DEFAULT_TOKEN_TTL)
+        token, expires_at = await self.db.run(
+            create_token, machine_class=request.machine_class or "standard", ttl=ttl, label=request.label,
+            now=self.now(),
+        )  # fmt: skip
+        return machines_pb2.CreateEnrollmentTokenResponse(token=token, expires_at=wire.timestamp(expires_at))
+
+    @maps_errors
+    async def ListMachines(self, request: machines_pb2.ListMachinesRequest, context: Ctx) -> machines_pb2.ListMachinesResponse:
+        def run(db: Session) -> machines_pb2.ListMachinesResponse:
+            machines = db.scalars(select(Machine).order_by(Machine.enrolled_at))
+            return machines_pb2.ListMachinesResponse(machines=[self._to_proto(m) for m in machines])
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def GetMachine(self, request: machines_pb2.GetMachineRequest, context: Ctx) -> machines_pb2.Machine:
+        return await self.db.run(lambda db: self._to_proto(get_machine(db, request.agent_id)))
+
+    def _to_proto(self, machine: Machine) -> machines_pb2.Machine:
+        seen = machine.last_seen_at
+        return wire.machine_to_proto(machine, online=seen is not None and self.now() - seen <= self._online_window)
+
+
+class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
+    @maps_errors
+    async def CreatePlan(self, request: plans_pb2.CreatePlanRequest, context: Ctx) -> plans_pb2.PricePlan:
+        plan = wire.plan_from_proto(request.plan)
+        return await self.db.run(lambda db: wire.plan_to_proto(create_plan(db, plan, self.now())))
+
+    @maps_errors
+    async def ListPlans(self, request: plans_pb2.ListPlansRequest, context: Ctx) -> plans_pb2.ListPlansResponse:
+        return await self.db.run(
+            lambda db: plans_pb2.ListPlansResponse(plans=[wire.plan_to_proto(p) for p in list_plans(db)])
+        )
+
+    @maps_errors
+    async def GetPlan(self, request: plans_pb2.GetPlanRequest, context: Ctx) -> plans_pb2.PricePlan:
+        return await self.db.run(lambda db: wire.plan_to_proto(get_plan(db, request.name)))
+
+
+class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
+    @maps_errors
+    async def StartSession(self, request: sessions_pb2.StartSessionRequest, context: Ctx) -> sessions_pb2.RentalSession:
+        def run(db: Session) -> sessions_pb2.RentalSession:
+            rental = start_session(
+                db, agent_id=request.agent_id, renter_id=request.renter, plan_name=request.plan, now=self.now()
+            )
+            return wire.session_to_proto(rental)
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def StopSession(self, request: sessions_pb2.StopSessionRequest, context: Ctx) -> sessions_pb2.RentalSession:
+        return await self.db.run(lambda db: wire.session_to_proto(stop_session(db, request.session_id, self.now())))
+
+    @maps_errors
+    async def GetSession(self, request: sessions_pb2.GetSessionRequest, context: Ctx) -> sessions_pb2.RentalSession:
+        return await self.db.run(lambda db: wire.session_to_proto(get_session(db, request.session_id)))
+
+    @maps_errors
+    async def ListSessions(
+        self, request: sessions_pb2.ListSessionsRequest, context: Ctx
+    ) -> sessions_pb2.ListSessionsResponse:
+        def run(db: Session) -> sessions_pb2.ListSessionsResponse:
+            rentals = list_sessions(
+                db, renter_id=request.renter, agent_id=request.agent_id, open_only=request.open_only
+            )
+            return sessions_pb2.ListSessionsResponse(sessions=[wire.session_to_proto(r) for r in rentals])
+
+        return await self.db.run(run)
+
+
+class UsageService(Servicer, usage_pb2_grpc.UsageServiceServicer):
+    @maps_errors
+    async def GetUsage(self, request: usage_pb2.GetUsageRequest, context: Ctx) -> usage_pb2.UsageSummary:
+        now = self.now()
+
+        def run(db: Session) -> usage_pb2.UsageSummary:
+            if request.WhichOneof("scope") == "session_id":
+                rental = get_session(db, request.session_id)
+                agent_id, start, end = rental.agent_id, rental.started_at, rental.ended_at or now
+            elif request.WhichOneof("scope") == "agent_id":
+                agent_id, start, end = get_machine(db, request.agent_id).agent_id, now - timedelta(hours=1), now
+            else:
+                raise InvalidArgument("give agent_id or session_id")
+            if request.HasField("start"):
+                start = wire.moment(request.start)
+            if request.HasField("end"):
+                end = wire.moment(request.end)
+            if end <= start:
+                raise InvalidArgument("end must be after start")
+            return wire.usage_to_proto(usage_summary(db, agent_id, to_us(start), to_us(end)))
+
+        return await self.db.run(run)
+
+
+class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
+    def __init__(self, database: Database, now, settings: CollectorSettings) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(database, now)
+        self._settings = settings
+
+    @maps_errors
+    async def ListInvoices(
+        self, request: invoices_pb2.ListInvoicesRequest, context: Ctx
+    ) -> invoices_pb2.ListInvoicesResponse:
+        return await self.db.run(
+            lambda db: invoices_pb2.ListInvoicesResponse(
+                invoices=[wire.invoice_to_proto(i) for i in list_invoices(db, request.renter)]
+            )
+        )
+
+    @maps_errors
+    async def GetInvoice(self, request: invoices_pb2.GetInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
+        def run(db: Session) -> invoices_pb2.Invoice:
+            invoice = get_invoice(db, request.invoice_id)
+            if invoice is None:
+                raise NotFound("invoice", request.invoice_id)
+            return wire.invoice_to_proto(invoice)
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def CloseInvoices(
+        self, request: invoices_pb2.CloseInvoicesRequest, context: Ctx
+    ) -> invoices_pb2.CloseInvoicesResponse:
+        now = self.now()
+        until = wire.moment(request.until) if request.HasField("until") else now
+        if until > now:
+            raise InvalidArgument("until must not be in the future")
+
+        def run(db: Session) -> invoices_pb2.CloseInvoicesResponse:
+            invoices = close_invoices(
+                db, until, period=self._settings.invoice_period, grace=self._settings.invoice_grace,
+                renter_id=request.renter, invoice_now=request.invoice_now,
+            )  # fmt: skip
+            return invoices_pb2.CloseInvoicesResponse(invoices=[wire.invoice_to_proto(i) for i in invoices])
+
+        return await self.db.run(run)

@@ -1,0 +1,195 @@
+"""The only place where the collector converts between protobuf messages and its own types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
+
+import billing
+from collector.db import models
+from collector.errors import InvalidArgument
+from collector.ingest import Ack, AckStatus, IncomingReport, IncomingSample
+from collector.usage import UsageSummary
+from protos.rentmeter.v1 import (
+    agent_pb2,
+    common_pb2,
+    invoices_pb2,
+    machines_pb2,
+    plans_pb2,
+    sessions_pb2,
+    usage_pb2,
+)
+
+_ACK_STATUS = {
+    AckStatus.ACCEPTED: agent_pb2.ReportAck.ACCEPTED,
+    AckStatus.DUPLICATE: agent_pb2.ReportAck.DUPLICATE,
+    AckStatus.REJECTED: agent_pb2.ReportAck.REJECTED,
+}
+
+
+def timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(moment.astimezone(UTC))
+    return ts
+
+
+def timestamp_us(micros: int | None) -> Timestamp | None:
+    if micros is None:
+        return None
+    return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
+
+
+def us(ts: Timestamp) -> int:
+    return ts.seconds * 1_000_000 + ts.nanos // 1000
+
+
+def moment(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def money(minor: int, currency: str) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=minor, currency=currency, display=str(billing.Money(minor, currency)))
+
+
+def facts_to_dict(facts: common_pb2.MachineFacts) -> dict[str, Any]:
+    return json_format.MessageToDict(facts, preserving_proto_field_name=True)
+
+
+def facts_from_dict(facts: dict[str, Any]) -> common_pb2.MachineFacts:
+    return json_format.ParseDict(facts, common_pb2.MachineFacts(), ignore_unknown_fields=True)
+
+
+def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageReport) -> IncomingReport:
+    return IncomingReport(
+        agent_id=report.agent_id,
+        sequence=report.sequence,
+        start_us=us(report.start),
+        end_us=us(report.end),
+        samples=tuple(
+            IncomingSample(
+                start_us=us(s.start),
+                end_us=us(s.end),
+                cpu_busy_us=s.cpu_busy_us,
+                cpu_utilization=s.cpu_utilization,
+                memory_used_bytes=s.memory_used_bytes,
+                memory_total_bytes=s.memory_total_bytes,
+                disk_read_bytes=s.disk_read_bytes,
+                disk_write_bytes=s.disk_write_bytes,
+                net_rx_bytes=s.net_rx_bytes,
+                net_tx_bytes=s.net_tx_bytes,
+            )
+            for s in report.samples
+        ),
+        logins=tuple(json_format.MessageToDict(login, preserving_proto_field_name=True) for login in report.logins),
+        boot_time_us=us(report.boot_time) if report.HasField("boot_time") else None,
+        payload=envelope.payload,
+        signature=envelope.signature,
+    )
+
+
+def acks_to_proto(acks: list[Ack]) -> agent_pb2.ReportAcks:
+    return agent_pb2.ReportAcks(
+        acks=[agent_pb2.ReportAck(sequence=a.sequence, status=_ACK_STATUS[a.status], reason=a.reason) for a in acks]
+    )
+
+
+def ttl(duration: Any, default: timedelta) -> timedelta:
+    if duration.seconds == 0 and duration.nanos == 0:
+        return default
+    return duration.ToTimedelta()
+
+
+def machine_to_proto(machine: models.Machine, online: bool) -> machines_pb2.Machine:
+    return machines_pb2.Machine(
+        agent_id=machine.agent_id,
+        machine_class=machine.machine_class,
+        label=machine.label,
+        facts=facts_from_dict(machine.facts),
+        enrolled_at=timestamp(machine.enrolled_at),
+        last_seen=timestamp(machine.last_seen_at),
+        last_report_end=timestamp_us(machine.last_report_end_us),
+        last_sequence=machine.last_sequence,
+        online=online,
+    )
+
+
+def plan_from_proto(plan: plans_pb2.PricePlan) -> billing.PricePlan:
+    try:
+        return billing.PricePlan.from_text(
+            plan.name, plan.currency, dict(plan.hourly_rates), plan.traffic_in_per_gb, plan.traffic_out_per_gb
+        )
+    except billing.BillingError as exc:
+        raise InvalidArgument(f"invalid price plan: {exc}") from None
+
+
+def plan_to_proto(row: models.PricePlan) -> plans_pb2.PricePlan:
+    return plans_pb2.PricePlan(
+        name=row.name,
+        currency=row.currency,
+        hourly_rates=row.hourly_rates,
+        traffic_in_per_gb=row.traffic_in_per_gb,
+        traffic_out_per_gb=row.traffic_out_per_gb,
+        created_at=timestamp(row.created_at),
+    )
+
+
+def session_to_proto(rental: models.RentalSession) -> sessions_pb2.RentalSession:
+    state = sessions_pb2.RentalSession.OPEN if rental.ended_at is None else sessions_pb2.RentalSession.STOPPED
+    return sessions_pb2.RentalSession(
+        session_id=rental.id,
+        agent_id=rental.agent_id,
+        renter=rental.renter_id,
+        plan=rental.plan.name,
+        state=state,
+        started_at=timestamp(rental.started_at),
+        ended_at=timestamp(rental.ended_at),
+        cost=money(rental.cost_minor, rental.plan.currency),
+        covered_us=rental.covered_us,
+        rated_at=timestamp(rental.rated_at),
+    )
+
+
+def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
+    return usage_pb2.UsageSummary(
+        agent_id=summary.agent_id,
+        start=timestamp_us(summary.start_us),
+        end=timestamp_us(summary.end_us),
+        covered_us=summary.covered_us,
+        cpu_busy_us=summary.cpu_busy_us,
+        net_rx_bytes=summary.net_rx_bytes,
+        net_tx_bytes=summary.net_tx_bytes,
+        disk_read_bytes=summary.disk_read_bytes,
+        disk_write_bytes=summary.disk_write_bytes,
+        peak_memory_used_bytes=summary.peak_memory_used_bytes,
+        sample_count=summary.sample_count,
+    )
+
+
+def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
+    return invoices_pb2.Invoice(
+        invoice_id=invoice.id,
+        renter=invoice.renter_id,
+        currency=invoice.currency,
+        period_start=timestamp(invoice.period_start),
+        period_end=timestamp(invoice.period_end),
+        issued_at=timestamp(invoice.issued_at),
+        total=money(invoice.total_minor, invoice.currency),
+        lines=[
+            invoices_pb2.InvoiceLine(
+                session_id=line.session_id,
+                meter=line.meter,
+                description=line.description,
+                quantity=line.quantity,
+                unit=line.unit,
+                rate=line.rate,
+                rate_unit=line.rate_unit,
+                amount=money(line.amount_minor, invoice.currency),
+            )
+            for line in invoice.lines
+        ],
+    )

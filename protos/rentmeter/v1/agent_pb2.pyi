@@ -1,0 +1,120 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from protos.rentmeter.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class EnrollRequest(_message.Message):
+    __slots__ = ("token", "public_key", "facts")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    FACTS_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    public_key: bytes
+    facts: _common_pb2.MachineFacts
+    def __init__(self, token: _Optional[str] = ..., public_key: _Optional[bytes] = ..., facts: _Optional[_Union[_common_pb2.MachineFacts, _Mapping]] = ...) -> None: ...
+
+class EnrollResponse(_message.Message):
+    __slots__ = ("agent_id", "machine_class")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    MACHINE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    machine_class: str
+    def __init__(self, agent_id: _Optional[str] = ..., machine_class: _Optional[str] = ...) -> None: ...
+
+class LoginSession(_message.Message):
+    __slots__ = ("user", "terminal", "host", "started")
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TERMINAL_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    user: str
+    terminal: str
+    host: str
+    started: _timestamp_pb2.Timestamp
+    def __init__(self, user: _Optional[str] = ..., terminal: _Optional[str] = ..., host: _Optional[str] = ..., started: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class Sample(_message.Message):
+    __slots__ = ("start", "end", "cpu_busy_us", "cpu_utilization", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    CPU_BUSY_US_FIELD_NUMBER: _ClassVar[int]
+    CPU_UTILIZATION_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DISK_READ_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DISK_WRITE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    cpu_busy_us: int
+    cpu_utilization: float
+    memory_used_bytes: int
+    memory_total_bytes: int
+    disk_read_bytes: int
+    disk_write_bytes: int
+    net_rx_bytes: int
+    net_tx_bytes: int
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_busy_us: _Optional[int] = ..., cpu_utilization: _Optional[float] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., disk_read_bytes: _Optional[int] = ..., disk_write_bytes: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ...) -> None: ...
+
+class UsageReport(_message.Message):
+    __slots__ = ("agent_id", "sequence", "start", "end", "samples", "logins", "boot_time")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    LOGINS_FIELD_NUMBER: _ClassVar[int]
+    BOOT_TIME_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    sequence: int
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    samples: _containers.RepeatedCompositeFieldContainer[Sample]
+    logins: _containers.RepeatedCompositeFieldContainer[LoginSession]
+    boot_time: _timestamp_pb2.Timestamp
+    def __init__(self, agent_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., samples: _Optional[_Iterable[_Union[Sample, _Mapping]]] = ..., logins: _Optional[_Iterable[_Union[LoginSession, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class SignedReport(_message.Message):
+    __slots__ = ("agent_id", "payload", "signature")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PAYLOAD_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    payload: bytes
+    signature: bytes
+    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class ReportAck(_message.Message):
+    __slots__ = ("sequence", "status", "reason")
+    class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        STATUS_UNSPECIFIED: _ClassVar[ReportAck.Status]
+        ACCEPTED: _ClassVar[ReportAck.Status]
+        DUPLICATE: _ClassVar[ReportAck.Status]
+        REJECTED: _ClassVar[ReportAck.Status]
+    STATUS_UNSPECIFIED: ReportAck.Status
+    ACCEPTED: ReportAck.Status
+    DUPLICATE: ReportAck.Status
+    REJECTED: ReportAck.Status
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    status: ReportAck.Status
+    reason: str
+    def __init__(self, sequence: _Optional[int] = ..., status: _Optional[_Union[ReportAck.Status, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class ReportAcks(_message.Message):
+    __slots__ = ("acks",)
+    ACKS_FIELD_NUMBER: _ClassVar[int]
+    acks: _containers.RepeatedCompositeFieldContainer[ReportAck]
+    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ...) -> None: ...

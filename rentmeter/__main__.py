@@ -1,0 +1,3 @@
+from rentmeter.cli import main
+
+raise SystemExit(main())

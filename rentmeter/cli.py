@@ -1,0 +1,382 @@
+"""`rentmeter`: one console script with a subcommand per job.
+
+Exit codes: 0 done; 1 the collector refused the request (its message is printed); 2 bad command line;
+3 the collector cannot be reached; 4 the agent or collector cannot start (the reason is printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+import grpc
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+
+EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CANNOT_START = 1, 2, 3, 4
+DEFAULT_COLLECTOR = "127.0.0.1:50051"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command in ("collector", "agent") else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except grpc.RpcError as exc:
+        return _report_rpc_error(exc, args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
+    code = exc.code()  # type: ignore[attr-defined]
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        print(f"error: cannot reach the collector at {args.collector}: {exc.details()}", file=sys.stderr)  # type: ignore[attr-defined]
+        return EXIT_UNREACHABLE
+    print(f"error: {exc.details()} ({code.name})", file=sys.stderr)  # type: ignore[attr-defined]
+    return EXIT_REFUSED
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rentmeter", description="Metering and billing for rented computers.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--collector", default=os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR),
+        help="collector HOST:PORT for admin commands (env RENTMETER_COLLECTOR; default %(default)s)",
+    )  # fmt: skip
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _collector_commands(commands)
+    _agent_commands(commands)
+    _admin_commands(commands)
+    demo = commands.add_parser("demo", help="run a collector, an agent and a live-billed rental on this machine")
+    demo.add_argument("--duration", type=float, default=None, help="seconds to rent (default: until Ctrl-C)")
+    demo.add_argument("--data-dir", default=None, help="keep the demo's database and agent state here")
+    demo.set_defaults(handler=_demo)
+    return parser
+
+
+def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    collector = commands.add_parser("collector", help="run the collector").add_subparsers(dest="action", required=True)
+    serve = collector.add_parser("serve", help="serve agents and admins over gRPC")
+    serve.add_argument("--listen", help="address to bind (env RENTMETER_LISTEN; default 127.0.0.1:50051)")
+    serve.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL; default SQLite file)")
+    serve.add_argument("--rating-interval", help="how often live costs are refreshed (default 5s)")
+    serve.add_argument("--invoice-period", help="billing period, e.g. 1h, 1d (default 1d)")
+    serve.add_argument("--invoice-grace", help="wait for late reports before closing a period (default 5m)")
+    serve.set_defaults(handler=_collector_serve)
+    migrate = collector.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
+    migrate.set_defaults(handler=_collector_migrate)
+
+
+def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    agent = commands.add_parser("agent", help="run the agent").add_subparsers(dest="action", required=True)
+    run = agent.add_parser("run", help="enroll (first run) and report this machine's usage")
+    run.add_argument("--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)")
+    run.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
+    run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
+    run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
+    run.set_defaults(handler=_agent_run)
+
+
+def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    token = commands.add_parser("token", help="enrollment tokens").add_subparsers(dest="action", required=True)
+    create = token.add_parser("create", help="create a one-time enrollment token")
+    create.add_argument("--class", dest="machine_class", default="standard", help="machine class (default standard)")
+    create.add_argument("--ttl", default="24h", help="validity, e.g. 30m, 24h, 7d (default 24h)")
+    create.add_argument("--label", default="", help="free text shown in listings")
+    create.set_defaults(handler=_token_create)
+
+    machines = commands.add_parser("machines", help="enrolled machines").add_subparsers(dest="action", required=True)
+    machines.add_parser("list", help="list machines").set_defaults(handler=_machines_list)
+    show = machines.add_parser("show", help="show one machine")
+    show.add_argument("agent_id")
+    show.set_defaults(handler=_machines_show)
+
+    plan = commands.add_parser("plan", help="price plans").add_subparsers(dest="action", required=True)
+    create = plan.add_parser("create", help="create a price plan")
+    create.add_argument("name")
+    create.add_argument("--currency", required=True, help="ISO 4217 code, e.g. EUR")
+    create.add_argument("--hourly", action="append", required=True, metavar="CLASS=PRICE",
+                        help="price of one hour for a machine class; repeat for more classes")  # fmt: skip
+    create.add_argument("--traffic-in", default="0", help="price per GB received (default 0)")
+    create.add_argument("--traffic-out", default="0", help="price per GB sent (default 0)")
+    create.set_defaults(handler=_plan_create)
+    plan.add_parser("list", help="list plans").set_defaults(handler=_plan_list)
+
+    session = commands.add_parser("session", help="rental sessions").add_subparsers(dest="action", required=True)
+    start = session.add_parser("start", help="start renting a machine")
+    start.add_argument("--machine", required=True, help="agent id")
+    start.add_argument("--renter", required=True)
+    start.add_argument("--plan", required=True)
+    start.set_defaults(handler=_session_start)
+    for name, handler in (("stop", _session_stop), ("show", _session_show)):
+        sub = session.add_parser(name, help=f"{name} a session")
+        sub.add_argument("session_id")
+        sub.set_defaults(handler=handler)
+    listing = session.add_parser("list", help="list sessions")
+    listing.add_argument("--renter", default="")
+    listing.add_argument("--machine", default="")
+    listing.add_argument("--open", action="store_true", help="only open sessions")
+    listing.set_defaults(handler=_session_list)
+
+    usage = commands.add_parser("usage", help="usage of a machine or a session")
+    scope = usage.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--machine", help="agent id")
+    scope.add_argument("--session", help="session id")
+    usage.add_argument("--from", dest="start", type=_parse_time, help="ISO 8601 start (UTC if no zone)")
+    usage.add_argument("--to", dest="end", type=_parse_time, help="ISO 8601 end (UTC if no zone)")
+    usage.set_defaults(handler=_usage)
+
+    invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)
+    listing = invoice.add_parser("list", help="list invoices")
+    listing.add_argument("--renter", default="")
+    listing.set_defaults(handler=_invoice_list)
+    show = invoice.add_parser("show", help="show an invoice with its lines")
+    show.add_argument("invoice_id")
+    show.set_defaults(handler=_invoice_show)
+    close = invoice.add_parser("close", help="close finished billing periods now")
+    close.add_argument("--renter", default="")
+    close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
+    close.set_defaults(handler=_invoice_close)
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time such as 2026-11-25T10:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _timestamp(moment: datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(moment)
+    return ts
+
+
+# --- collector and agent -------------------------------------------------------------------------
+
+
+def _collector_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from collector.config import CollectorSettings, SettingsError
+
+    try:
+        return CollectorSettings.from_env(
+            os.environ, listen=getattr(args, "listen", None), db_url=args.db_url,
+            rating_interval=getattr(args, "rating_interval", None),
+            invoice_period=getattr(args, "invoice_period", None), invoice_grace=getattr(args, "invoice_grace", None),
+        )  # fmt: skip
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+
+
+def _collector_serve(args: argparse.Namespace) -> int:
+    from collector.server import serve
+
+    try:
+        asyncio.run(serve(_collector_settings(args)))
+    except OSError as exc:
+        print(f"error: the collector cannot start: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    return 0
+
+
+def _collector_migrate(args: argparse.Namespace) -> int:
+    from collector.db.engine import make_engine, upgrade
+
+    settings = _collector_settings(args)
+    settings.ensure_db_dir()
+    upgrade(make_engine(settings.db_url))
+    print(f"database schema is up to date ({settings.db_url})")
+    return 0
+
+
+def _agent_run(args: argparse.Namespace) -> int:
+    import signal
+
+    from agent.config import AgentSettings
+    from agent.errors import AgentError
+    from agent.runner import Agent, enroll, open_channel
+
+    try:
+        settings = AgentSettings.from_env(
+            os.environ, collector=args.collector, token=args.token, state_dir=args.state_dir,
+            interval=args.interval, report_every=args.report_every,
+        )  # fmt: skip
+        channel = open_channel(settings)
+        agent = Agent(settings, enroll(settings, channel), channel)
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+    signal.signal(signal.SIGINT, lambda *_: agent.stop())
+    agent.run()
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from rentmeter.demo import run_demo
+
+    return run_demo(duration=args.duration, data_dir=args.data_dir)
+
+
+# --- admin commands over gRPC --------------------------------------------------------------------
+
+
+def _with_client(action: Callable[..., int | None]) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from rentmeter.client import AdminClient
+
+        client = AdminClient.connect(args.collector)
+        try:
+            return int(action(client, args) or 0)
+        finally:
+            client.close()
+
+    return handler
+
+
+@_with_client
+def _token_create(client, args) -> None:  # type: ignore[no-untyped-def]
+    from collector.config import SettingsError, parse_duration
+    from protos.rentmeter.v1 import machines_pb2
+
+    try:
+        ttl = Duration()
+        ttl.FromTimedelta(parse_duration(args.ttl, "ttl"))
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    request = machines_pb2.CreateEnrollmentTokenRequest(machine_class=args.machine_class, ttl=ttl, label=args.label)
+    response = client.machines.CreateEnrollmentToken(request, timeout=30)
+    print(response.token)
+    print(f"valid once, until {response.expires_at.ToDatetime(tzinfo=UTC).isoformat()}", file=sys.stderr)
+
+
+@_with_client
+def _machines_list(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import machines_pb2
+    from rentmeter import render
+
+    render.machines(list(client.machines.ListMachines(machines_pb2.ListMachinesRequest(), timeout=30).machines))
+
+
+@_with_client
+def _machines_show(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import machines_pb2
+    from rentmeter import render
+
+    render.machine(client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30))
+
+
+@_with_client
+def _plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import plans_pb2
+    from rentmeter import render
+
+    rates = {}
+    for item in args.hourly:
+        machine_class, sep, price = item.partition("=")
+        if not sep or not machine_class or not price:
+            raise SystemExit(f"error: --hourly takes CLASS=PRICE, e.g. standard=1.20, not {item!r}")
+        rates[machine_class] = price
+    plan = plans_pb2.PricePlan(name=args.name, currency=args.currency, hourly_rates=rates,
+                               traffic_in_per_gb=args.traffic_in, traffic_out_per_gb=args.traffic_out)  # fmt: skip
+    render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
+
+
+@_with_client
+def _plan_list(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import plans_pb2
+    from rentmeter import render
+
+    render.plans(list(client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans))
+
+
+@_with_client
+def _session_start(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter import render
+
+    request = sessions_pb2.StartSessionRequest(agent_id=args.machine, renter=args.renter, plan=args.plan)
+    render.sessions([client.sessions.StartSession(request, timeout=30)])
+
+
+@_with_client
+def _session_stop(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter import render
+
+    render.sessions([client.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=args.session_id), timeout=30)])
+
+
+@_with_client
+def _session_show(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter import render
+
+    render.sessions([client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=args.session_id), timeout=30)])
+
+
+@_with_client
+def _session_list(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter import render
+
+    request = sessions_pb2.ListSessionsRequest(renter=args.renter, agent_id=args.machine, open_only=args.open)
+    render.sessions(list(client.sessions.ListSessions(request, timeout=30).sessions))
+
+
+@_with_client
+def _usage(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import usage_pb2
+    from rentmeter import render
+
+    request = usage_pb2.GetUsageRequest()
+    if args.machine:
+        request.agent_id = args.machine
+    else:
+        request.session_id = args.session
+    if args.start:
+        request.start.CopyFrom(_timestamp(args.start))
+    if args.end:
+        request.end.CopyFrom(_timestamp(args.end))
+    render.usage(client.usage.GetUsage(request, timeout=30))
+
+
+@_with_client
+def _invoice_list(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import invoices_pb2
+    from rentmeter import render
+
+    render.invoices(list(client.invoices.ListInvoices(invoices_pb2.ListInvoicesRequest(renter=args.renter), timeout=30).invoices))
+
+
+@_with_client
+def _invoice_show(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import invoices_pb2
+    from rentmeter import render
+
+    render.invoice(client.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=args.invoice_id), timeout=30))
+
+
+@_with_client
+def _invoice_close(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import invoices_pb2
+    from rentmeter import render
+
+    request = invoices_pb2.CloseInvoicesRequest(renter=args.renter, invoice_now=args.now)
+    invoices = list(client.invoices.CloseInvoices(request, timeout=60).invoices)
+    if not invoices:
+        print("no billing period was due")
+    for invoice in invoices:
+        render.invoice(invoice)

@@ -1,0 +1,135 @@
+"""`rentmeter demo`: a collector on embedded SQLite, this machine's agent and a rental billed live.
+
+Everything talks over real gRPC on 127.0.0.1: the collector runs on its own event loop thread, the agent
+on its own thread, and this module drives them as an admin would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+from agent.config import AgentSettings
+from agent.runner import Agent, enroll, open_channel
+from collector.config import CollectorSettings
+from collector.server import Collector
+from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
+from rentmeter import render
+from rentmeter.client import AdminClient
+
+DEMO_PLAN = plans_pb2.PricePlan(
+    name="demo", currency="EUR", hourly_rates={"standard": "36.00"}, traffic_in_per_gb="0.05",
+    traffic_out_per_gb="0.09",
+)  # fmt: skip
+RENTER = "demo-renter"
+
+
+@contextmanager
+def running_collector(settings: CollectorSettings) -> Iterator[int]:
+    """Run a collector on a background event loop; yield its port; stop it on exit."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="collector", daemon=True)
+    thread.start()
+    collector = asyncio.run_coroutine_threadsafe(_make_collector(settings), loop).result()
+    try:
+        yield collector.port
+    finally:
+        asyncio.run_coroutine_threadsafe(collector.stop(grace=1), loop).result()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+
+
+async def _make_collector(settings: CollectorSettings) -> Collector:
+    collector = Collector(settings)
+    await collector.start()
+    return collector
+
+
+@contextmanager
+def running_agent(settings: AgentSettings) -> Iterator[str]:
+    """Enroll and run this machine's agent on a thread; yield its agent id; stop it on exit."""
+    channel = open_channel(settings)
+    agent = Agent(settings, enroll(settings, channel), channel)
+    thread = threading.Thread(target=agent.run, name="agent", daemon=True)
+    thread.start()
+    try:
+        yield agent.identity.agent_id
+    finally:
+        agent.stop()
+        thread.join(timeout=15)
+        channel.close()
+
+
+def run_demo(duration: float | None, data_dir: str | None) -> int:
+    workdir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rentmeter-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = CollectorSettings(
+        listen="127.0.0.1:0", db_url=f"sqlite:///{workdir / 'collector.db'}", rating_interval=timedelta(seconds=1),
+        invoice_period=timedelta(minutes=5), invoice_grace=timedelta(seconds=3),
+    )  # fmt: skip
+    render.console.print(f"[bold]rentmeter demo[/bold]: data in {workdir}")
+    with running_collector(settings) as port:
+        target = f"127.0.0.1:{port}"
+        client = AdminClient.connect(target)
+        render.console.print(f"collector listening on {target} (SQLite {workdir / 'collector.db'})")
+        token = client.machines.CreateEnrollmentToken(
+            machines_pb2.CreateEnrollmentTokenRequest(machine_class="standard", label="demo machine"), timeout=30
+        ).token
+        agent_settings = AgentSettings(collector=target, state_dir=workdir / "agent", interval=1.0,
+                                       report_every=1.0, token=token)  # fmt: skip
+        with running_agent(agent_settings) as agent_id:
+            render.machine(client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30))
+            _ensure_plan(client)
+            render.plans([DEMO_PLAN])
+            rental = client.sessions.StartSession(
+                sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=RENTER, plan=DEMO_PLAN.name), timeout=30
+            )
+            render.console.print(f"session {rental.session_id} started for {RENTER}; Ctrl-C stops it")
+            _watch(client, rental.session_id, duration)
+            stopped = client.sessions.StopSession(
+                sessions_pb2.StopSessionRequest(session_id=rental.session_id), timeout=30
+            )
+            _wait_for_reports(client, agent_id, stopped.ended_at.ToNanoseconds())
+        invoices = client.invoices.CloseInvoices(
+            invoices_pb2.CloseInvoicesRequest(renter=RENTER, invoice_now=True), timeout=60
+        ).invoices
+        for invoice in client.invoices.ListInvoices(invoices_pb2.ListInvoicesRequest(renter=RENTER)).invoices:
+            render.invoice(invoice)
+        render.console.print(f"{len(invoices)} invoice(s) closed at the end of the session")
+        client.close()
+    return 0
+
+
+def _ensure_plan(client: AdminClient) -> None:
+    existing = {p.name for p in client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans}
+    if DEMO_PLAN.name not in existing:
+        client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=DEMO_PLAN), timeout=30)
+
+
+def _watch(client: AdminClient, session_id: str, duration: float | None) -> None:
+    """Print the running cost every second until `duration` passes or Ctrl-C."""
+    deadline = time.monotonic() + duration if duration is not None else None
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(1)
+            s = client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id), timeout=30)
+            render.console.print(f"  {time.strftime('%H:%M:%S')}  covered {s.covered_us / 1e6:7.1f} s   "
+                                 f"cost {s.cost.display}")  # fmt: skip
+    except KeyboardInterrupt:
+        render.console.print("stopping the session")
+
+
+def _wait_for_reports(client: AdminClient, agent_id: str, until_ns: int, timeout: float = 10.0) -> None:
+    """Give the agent time to deliver the reports that cover the session's last seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        machine = client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30)
+        if machine.last_report_end.ToNanoseconds() >= until_ns:
+            return
+        time.sleep(0.2)

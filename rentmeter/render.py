@@ -1,0 +1,102 @@
+"""How the CLI shows machines, plans, sessions, usage and invoices."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from rich.console import Console
+from rich.table import Table
+
+from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2, usage_pb2
+
+console = Console(highlight=False)
+
+
+def when(ts: Timestamp, present: bool = True) -> str:
+    if not present or (ts.seconds == 0 and ts.nanos == 0):
+        return "-"
+    return ts.ToDatetime(tzinfo=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def seconds(micros: int) -> str:
+    return f"{micros / 1e6:,.1f} s"
+
+
+def megabytes(count: int) -> str:
+    return f"{count / 1e6:,.3f} MB"
+
+
+def machines(items: list[machines_pb2.Machine]) -> None:
+    table = Table("agent id", "class", "host", "label", "status", "last report", "seq")
+    for m in items:
+        table.add_row(m.agent_id, m.machine_class, m.facts.hostname, m.label,
+                      "online" if m.online else "offline", when(m.last_seen), str(m.last_sequence))  # fmt: skip
+    console.print(table)
+
+
+def machine(m: machines_pb2.Machine) -> None:
+    f = m.facts
+    gpus = ", ".join(g.name for g in f.gpus) or "none"
+    console.print(
+        f"machine {m.agent_id} ({'online' if m.online else 'offline'})\n"
+        f"  class {m.machine_class}, label {m.label or '-'}\n"
+        f"  host {f.hostname}, {f.os}\n"
+        f"  cpu {f.cpu_model}, {f.cpu_cores_logical} threads / {f.cpu_cores_physical} cores, "
+        f"memory {f.memory_bytes / 2**30:.1f} GiB, GPUs {gpus}\n"
+        f"  enrolled {when(m.enrolled_at)}, last report {when(m.last_seen)}, sequence {m.last_sequence}"
+    )
+
+
+def plans(items: list[plans_pb2.PricePlan]) -> None:
+    table = Table("plan", "currency", "hourly rates", "traffic in / GB", "traffic out / GB")
+    for p in items:
+        rates = ", ".join(f"{k}={v}" for k, v in sorted(p.hourly_rates.items()))
+        table.add_row(p.name, p.currency, rates, p.traffic_in_per_gb, p.traffic_out_per_gb)
+    console.print(table)
+
+
+def sessions(items: list[sessions_pb2.RentalSession]) -> None:
+    table = Table("session", "machine", "renter", "plan", "state", "started", "ended", "covered", "cost")
+    for s in items:
+        table.add_row(s.session_id, s.agent_id, s.renter, s.plan, sessions_pb2.RentalSession.State.Name(s.state),
+                      when(s.started_at), when(s.ended_at, s.HasField("ended_at")), seconds(s.covered_us),
+                      s.cost.display)  # fmt: skip
+    console.print(table)
+
+
+def usage(u: usage_pb2.UsageSummary) -> None:
+    console.print(
+        f"usage of {u.agent_id} from {when(u.start)} to {when(u.end)}\n"
+        f"  covered time  {seconds(u.covered_us)}\n"
+        f"  cpu busy      {seconds(u.cpu_busy_us)}\n"
+        f"  network in    {megabytes(u.net_rx_bytes)}\n"
+        f"  network out   {megabytes(u.net_tx_bytes)}\n"
+        f"  disk read     {megabytes(u.disk_read_bytes)}\n"
+        f"  disk written  {megabytes(u.disk_write_bytes)}\n"
+        f"  peak memory   {megabytes(u.peak_memory_used_bytes)}\n"
+        f"  samples       {u.sample_count}"
+    )
+
+
+def invoices(items: list[invoices_pb2.Invoice]) -> None:
+    table = Table("invoice", "renter", "period start", "period end", "lines", "total")
+    for i in items:
+        table.add_row(i.invoice_id, i.renter, when(i.period_start), when(i.period_end), str(len(i.lines)),
+                      i.total.display)  # fmt: skip
+    console.print(table)
+
+
+def invoice(i: invoices_pb2.Invoice) -> None:
+    table = Table(title=f"Invoice {i.invoice_id} - renter {i.renter}", caption=(
+        f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}"))  # fmt: skip
+    for column in ("session", "item", "quantity", "rate", "amount"):
+        table.add_column(column, justify="right" if column in ("quantity", "rate", "amount") else "left")
+    for line in i.lines:
+        table.add_row(line.session_id, line.description, f"{line.quantity} {line.unit}",
+                      f"{line.rate} {i.currency}/{line.rate_unit}", line.amount.display)  # fmt: skip
+    table.add_section()
+    table.add_row("", "total", "", "", i.total.display)
+    console.print(table)
+
+
