@@ -6,64 +6,23 @@ on its own thread, and this module drives them as an admin would.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from agent.config import AgentSettings
-from agent.runner import Agent, enroll, open_channel
 from collector.config import CollectorSettings
-from collector.server import Collector
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
 from rentmeter import render
 from rentmeter.client import AdminClient
+from rentmeter.embedded import running_agent, running_collector
 
 DEMO_PLAN = plans_pb2.PricePlan(
     name="demo", currency="EUR", hourly_rates={"standard": "36.00"}, traffic_in_per_gb="0.05",
     traffic_out_per_gb="0.09",
 )  # fmt: skip
 RENTER = "demo-renter"
-
-
-@contextmanager
-def running_collector(settings: CollectorSettings) -> Iterator[int]:
-    """Run a collector on a background event loop; yield its port; stop it on exit."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="collector", daemon=True)
-    thread.start()
-    collector = asyncio.run_coroutine_threadsafe(_make_collector(settings), loop).result()
-    try:
-        yield collector.port
-    finally:
-        asyncio.run_coroutine_threadsafe(collector.stop(grace=1), loop).result()
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-
-
-async def _make_collector(settings: CollectorSettings) -> Collector:
-    collector = Collector(settings)
-    await collector.start()
-    return collector
-
-
-@contextmanager
-def running_agent(settings: AgentSettings) -> Iterator[str]:
-    """Enroll and run this machine's agent on a thread; yield its agent id; stop it on exit."""
-    channel = open_channel(settings)
-    agent = Agent(settings, enroll(settings, channel), channel)
-    thread = threading.Thread(target=agent.run, name="agent", daemon=True)
-    thread.start()
-    try:
-        yield agent.identity.agent_id
-    finally:
-        agent.stop()
-        thread.join(timeout=15)
-        channel.close()
 
 
 def run_demo(duration: float | None, data_dir: str | None) -> int:
@@ -74,8 +33,8 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
         invoice_period=timedelta(minutes=5), invoice_grace=timedelta(seconds=3),
     )  # fmt: skip
     render.console.print(f"[bold]rentmeter demo[/bold]: data in {workdir}")
-    with running_collector(settings) as port:
-        target = f"127.0.0.1:{port}"
+    with running_collector(settings) as collector:
+        target = f"127.0.0.1:{collector.port}"
         client = AdminClient.connect(target)
         render.console.print(f"collector listening on {target} (SQLite {workdir / 'collector.db'})")
         token = client.machines.CreateEnrollmentToken(
@@ -83,7 +42,8 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
         ).token
         agent_settings = AgentSettings(collector=target, state_dir=workdir / "agent", interval=1.0,
                                        report_every=1.0, token=token)  # fmt: skip
-        with running_agent(agent_settings) as agent_id:
+        with running_agent(agent_settings) as agent:
+            agent_id = agent.identity.agent_id
             render.machine(client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30))
             _ensure_plan(client)
             render.plans([DEMO_PLAN])

@@ -1,0 +1,58 @@
+#!/usr/bin/env python3
+"""Set-up and entry point for a fresh checkout; needs only Python >= 3.11.
+
+    python3 dev.py demo [ARGS]   create .venv if needed, then run `rentmeter demo ARGS`
+    python3 dev.py test [ARGS]   create .venv if needed, then run the test suite (pytest ARGS)
+    python3 dev.py venv          only create or update .venv
+
+The virtual environment is re-installed whenever pyproject.toml changes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+STAMP = VENV / ".installed"
+
+
+def ensure_venv() -> None:
+    if sys.version_info < (3, 11):
+        raise SystemExit(f"rentmeter needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    pyproject = ROOT / "pyproject.toml"
+    if STAMP.exists() and STAMP.stat().st_mtime >= pyproject.stat().st_mtime:
+        return
+    if not (BIN / "python").exists():
+        print("creating .venv", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("installing rentmeter and its test tools into .venv", flush=True)
+    pip = [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    subprocess.run([*pip, "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "--editable", f"{ROOT}[dev]"], check=True)
+    STAMP.touch()
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in ("demo", "test", "venv"):
+        print(__doc__)
+        return 2
+    ensure_venv()
+    command, rest = argv[0], argv[1:]
+    if command == "demo":
+        return subprocess.call([str(BIN / "rentmeter"), "demo", *rest], cwd=ROOT)
+    if command == "test":
+        return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        raise SystemExit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,118 @@
+"""Rating against hand-computed figures and against an independent reference written with Fractions."""
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from billing import InvalidPlan, Money, PricePlan, Usage, build_lines, invoice_total, rate_usage
+from billing.errors import NotRated
+
+PLAN = PricePlan.from_text("std", "eur", {"standard": "1.20", "gpu": "2.75"}, "0.05", "0.09")
+
+
+def _total(usage: Usage, plan: PricePlan = PLAN, machine_class: str = "standard") -> Money:
+    return invoice_total(build_lines("s", rate_usage(usage, plan, machine_class)), plan.currency)
+
+
+@pytest.mark.parametrize(
+    ("usage", "machine_class", "expected"),
+    [
+        (Usage(3600 * 10**6, 0, 0), "standard", "1.20"),  # one hour
+        (Usage(30 * 10**6, 0, 0), "standard", "0.01"),  # 30 s = 0.01 exactly
+        (Usage(14_999_999, 0, 0), "standard", "0.00"),  # 0.004999... rounds down
+        (Usage(15 * 10**6, 0, 0), "standard", "0.01"),  # 0.005 rounds half up
+        (Usage(90 * 60 * 10**6, 0, 0), "gpu", "4.13"),  # 4.125 -> 4.13
+        (Usage(0, 10**9, 10**9), "standard", "0.14"),  # 1 GB in + 1 GB out
+        (Usage(3600 * 10**6, 2_500_000_000, 100_000_000), "standard", "1.34"),  # 1.20 + 0.125->0.13 + 0.009->0.01
+    ],
+)
+def test_hand_computed_totals(usage: Usage, machine_class: str, expected: str) -> None:
+    assert _total(usage, machine_class=machine_class) == Money.of(Decimal(expected), "EUR")
+
+
+def test_each_line_is_rounded_once_and_total_is_their_sum() -> None:
+    lines = build_lines("s-1", rate_usage(Usage(15 * 10**6, 10**8, 10**8), PLAN, "standard"))
+    assert [(line.meter, line.amount.minor) for line in lines] == [("time", 1), ("traffic_in", 1), ("traffic_out", 1)]
+    assert invoice_total(lines, "EUR") == Money(3, "EUR")  # 0.005 + 0.005 + 0.009, each rounded
+
+
+def test_free_traffic_has_no_line() -> None:
+    plan = PricePlan.from_text("t", "EUR", {"standard": "1"})
+    assert [c.meter for c in rate_usage(Usage(1, 10**9, 10**9), plan, "standard")] == ["time"]
+
+
+def test_charge_explains_itself() -> None:
+    (time_charge,) = [c for c in rate_usage(Usage(90_500_000, 0, 0), PLAN, "standard") if c.meter == "time"]
+    assert (time_charge.quantity, time_charge.unit, time_charge.rate, time_charge.rate_unit) == (
+        Decimal("90.5"), "s", Decimal("1.20"), "h"
+    )
+    assert time_charge.amount == Decimal("0.0301666666666666666666666666666666666666666666666666666666667")  # 60 digits
+
+
+def test_unknown_machine_class_is_not_rated() -> None:
+    with pytest.raises(NotRated, match="no hourly rate for machine class 'tiny'"):
+        rate_usage(Usage(1, 0, 0), PLAN, "tiny")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"currency": "EURO"}, "currency"),
+        ({"hourly_rates": {}}, "at least one machine class"),
+        ({"hourly_rates": {"standard": "-1"}}, "non-negative"),
+        ({"hourly_rates": {"standard": "abc"}}, "not a decimal"),
+        ({"hourly_rates": {"standard": "NaN"}}, "finite"),
+        ({"traffic_in_per_gb": "1e"}, "traffic_in_per_gb"),
+        ({"name": " "}, "name"),
+    ],
+)
+def test_invalid_plans_say_what_is_wrong(kwargs: dict, message: str) -> None:
+    args = {"name": "p", "currency": "EUR", "hourly_rates": {"standard": "1"}, **kwargs}
+    with pytest.raises(InvalidPlan, match=message):
+        PricePlan.from_text(**args)
+
+
+def _reference_total(usage: Usage, hourly: str, gb_in: str, gb_out: str) -> int:
+    """Independent reference: exact Fractions, half-up rounding per line, in cents."""
+
+    def cents(value: Fraction) -> int:
+        scaled = value * 100
+        return int(scaled + Fraction(1, 2)) if scaled >= 0 else -int(-scaled + Fraction(1, 2))
+
+    lines = [Fraction(usage.covered_us, 10**6) * Fraction(hourly) / 3600]
+    if Fraction(gb_in):
+        lines.append(Fraction(usage.net_rx_bytes, 10**9) * Fraction(gb_in))
+    if Fraction(gb_out):
+        lines.append(Fraction(usage.net_tx_bytes, 10**9) * Fraction(gb_out))
+    return sum(cents(line) for line in lines)
+
+
+prices = st.decimals(min_value=0, max_value=1000, places=4).map(str)
+usages = st.builds(
+    Usage,
+    covered_us=st.integers(0, 40 * 24 * 3600 * 10**6),
+    net_rx_bytes=st.integers(0, 10**14),
+    net_tx_bytes=st.integers(0, 10**14),
+)
+
+
+@given(usage=usages, hourly=prices, gb_in=prices, gb_out=prices)
+def test_engine_matches_reference(usage: Usage, hourly: str, gb_in: str, gb_out: str) -> None:
+    plan = PricePlan.from_text("p", "EUR", {"c": hourly}, gb_in, gb_out)
+    assert _total(usage, plan, "c").minor == _reference_total(usage, hourly, gb_in, gb_out)
+
+
+@given(parts=st.lists(usages, min_size=1, max_size=6), hourly=prices, gb=prices)
+def test_rating_in_pieces_equals_rating_whole(parts: list[Usage], hourly: str, gb: str) -> None:
+    """Before the one rounding step, the charges of pieces add up to the charge of the whole."""
+    plan = PricePlan.from_text("p", "EUR", {"c": hourly}, gb, gb)
+    whole = sum(parts[1:], parts[0])
+    by_meter: dict[str, Decimal] = {}
+    for part in parts:
+        for charge in rate_usage(part, plan, "c"):
+            by_meter[charge.meter] = by_meter.get(charge.meter, Decimal(0)) + charge.amount
+    for charge in rate_usage(whole, plan, "c"):
+        assert Money.of(by_meter[charge.meter], "EUR") == Money.of(charge.amount, "EUR")

@@ -1,0 +1,91 @@
+"""Shared fixtures: real databases (SQLite files, PostgreSQL), a real collector on a loopback port."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from collector.config import CollectorSettings
+from collector.database import Database
+from collector.server import Collector
+from rentmeter.client import AdminClient
+from rentmeter.embedded import running_collector
+
+PG_URL = os.environ.get("RENTMETER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_URL)
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means: no PostgreSQL here
+        return str(exc).splitlines()[0]
+
+
+def reset_postgres(url: str) -> None:
+    """Drop everything in the public schema so each test starts from an empty database."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    problem = _pg_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {problem}")
+        pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {problem}")
+    return PG_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test using it runs twice: on an SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'collector.db'}"
+    url = request.getfixturevalue("pg_url")
+    reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def database(db_url: str) -> Iterator[Database]:
+    db = Database(db_url)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def collector_settings(tmp_path: Path) -> CollectorSettings:
+    return CollectorSettings(
+        listen="127.0.0.1:0",
+        db_url=f"sqlite:///{tmp_path / 'collector.db'}",
+        rating_interval=timedelta(seconds=1),
+        invoice_period=timedelta(days=1),
+        invoice_grace=timedelta(seconds=2),
+    )
+
+
+@pytest.fixture
+def collector(collector_settings: CollectorSettings) -> Iterator[Collector]:
+    """A real collector serving on a free loopback port, with a real SQLite file."""
+    with running_collector(collector_settings) as running:
+        yield running
+
+
+@pytest.fixture
+def admin(collector: Collector) -> Iterator[AdminClient]:
+    client = AdminClient.connect(f"127.0.0.1:{collector.port}")
+    yield client
+    client.close()
