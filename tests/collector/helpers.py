@@ -1,0 +1,35 @@
+"""Building signed reports the way an agent does, for collector tests."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from agent.identity import Identity
+from agent.sampler import SampleData
+from agent.wire import build_report, sign_report
+from collector.ingest import IncomingReport
+from collector.wire import report_from_proto
+from protos.rentmeter.v1 import agent_pb2
+
+SECOND = 1_000_000
+
+
+def sample(start_s: float, end_s: float, rx: int = 0, tx: int = 0) -> SampleData:
+    return SampleData(
+        start_us=int(start_s * SECOND), end_us=int(end_s * SECOND), cpu_busy_us=1000, cpu_utilization=0.1,
+        memory_used_bytes=1, memory_total_bytes=2, disk_read_bytes=3, disk_write_bytes=4, net_rx_bytes=rx,
+        net_tx_bytes=tx,
+    )  # fmt: skip
+
+
+def signed(identity: Identity, sequence: int, samples: list[SampleData]) -> agent_pb2.SignedReport:
+    return sign_report(identity, build_report(identity.agent_id, sequence, samples, [], 0))
+
+
+def incoming(identity: Identity, sequence: int, samples: list[SampleData]) -> IncomingReport:
+    envelope = signed(identity, sequence, samples)
+    return report_from_proto(envelope, agent_pb2.UsageReport.FromString(envelope.payload))
+
+
+def new_identity(agent_id: str = "") -> Identity:
+    return Identity(agent_id, "standard", Ed25519PrivateKey.generate())

@@ -1,0 +1,202 @@
+"""The collector over real gRPC on loopback: health, reflection, enrollment, the report stream, admin errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
+
+from agent.identity import Identity, public_key_bytes
+from collector.server import SERVICE_NAMES, Collector
+from protos.rentmeter.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    machines_pb2,
+    plans_pb2,
+    sessions_pb2,
+    usage_pb2,
+)
+from rentmeter.client import AdminClient
+from tests.collector.helpers import new_identity, sample, signed
+
+
+@pytest.fixture
+def channel(collector: Collector) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{collector.port}") as ch:
+        yield ch
+
+
+def enroll(channel: grpc.Channel, admin: AdminClient, token: str | None = None) -> Identity:
+    if token is None:
+        token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
+    owner = new_identity()
+    response = agent_pb2_grpc.AgentServiceStub(channel).Enroll(
+        agent_pb2.EnrollRequest(token=token, public_key=public_key_bytes(owner.key))
+    )
+    return Identity(response.agent_id, response.machine_class, owner.key)
+
+
+def stream(channel: grpc.Channel, envelopes: list[agent_pb2.SignedReport]) -> list[agent_pb2.ReportAck]:
+    responses = agent_pb2_grpc.AgentServiceStub(channel).StreamReports(iter(envelopes), timeout=10)
+    return [ack for response in responses for ack in response.acks]
+
+
+def now_s() -> float:
+    return time.time() - 10
+
+
+def test_health_and_reflection(channel: grpc.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    for service in ["", *SERVICE_NAMES]:
+        response = health.Check(health_pb2.HealthCheckRequest(service=service))
+        assert response.status == health_pb2.HealthCheckResponse.SERVING
+    listed = set(ProtoReflectionDescriptorDatabase(channel).get_services())
+    assert set(SERVICE_NAMES) <= listed and "grpc.health.v1.Health" in listed
+
+
+def test_enrollment_token_is_one_time(channel: grpc.Channel, admin: AdminClient) -> None:
+    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(machine_class="gpu")).token
+    identity = enroll(channel, admin, token)
+    assert identity.machine_class == "gpu"
+    with pytest.raises(grpc.RpcError) as reused:
+        enroll(channel, admin, token)
+    assert reused.value.code() is grpc.StatusCode.PERMISSION_DENIED
+    assert "already used" in reused.value.details()
+    with pytest.raises(grpc.RpcError) as unknown:
+        enroll(channel, admin, "rmt_not-a-token")
+    assert unknown.value.code() is grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_expired_token_is_refused(channel: grpc.Channel, admin: AdminClient) -> None:
+    request = machines_pb2.CreateEnrollmentTokenRequest(ttl=Duration(seconds=1))
+    token = admin.machines.CreateEnrollmentToken(request).token
+    time.sleep(1.1)
+    with pytest.raises(grpc.RpcError) as expired:
+        enroll(channel, admin, token)
+    assert (expired.value.code(), expired.value.details()) == (
+        grpc.StatusCode.PERMISSION_DENIED, "enrollment token has expired"
+    )
+
+
+def test_duplicates_are_acknowledged_and_counted_once(channel: grpc.Channel, admin: AdminClient) -> None:
+    identity = enroll(channel, admin)
+    t = now_s()
+    first = signed(identity, 1, [sample(t, t + 1, rx=500)])
+    second = signed(identity, 2, [sample(t + 1, t + 2, rx=700)])
+    acks = stream(channel, [first, second, first])
+    assert [(a.sequence, a.status) for a in acks] == [
+        (1, agent_pb2.ReportAck.ACCEPTED), (2, agent_pb2.ReportAck.ACCEPTED), (1, agent_pb2.ReportAck.DUPLICATE)
+    ]
+    assert [a.status for a in stream(channel, [first, second])] == [agent_pb2.ReportAck.DUPLICATE] * 2
+    usage = admin.usage.GetUsage(usage_pb2.GetUsageRequest(agent_id=identity.agent_id))
+    assert (usage.covered_us, usage.net_rx_bytes, usage.sample_count) == (2_000_000, 1200, 2)
+
+
+def _open_rental(admin: AdminClient, identity: Identity) -> str:
+    plan = plans_pb2.PricePlan(name="p", currency="EUR", hourly_rates={"standard": "3600"})
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    request = sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter="r", plan="p")
+    return admin.sessions.StartSession(request).session_id
+
+
+def _assert_nothing_billed(admin: AdminClient, identity: Identity, session_id: str) -> None:
+    time.sleep(1.5)  # at least one run of the rating job
+    usage = admin.usage.GetUsage(usage_pb2.GetUsageRequest(agent_id=identity.agent_id))
+    rental = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
+    assert (usage.sample_count, usage.covered_us, rental.covered_us, rental.cost.minor_units) == (0, 0, 0, 0)
+
+
+def test_forged_signature_is_refused_and_not_billed(channel: grpc.Channel, admin: AdminClient) -> None:
+    identity = enroll(channel, admin)
+    session_id = _open_rental(admin, identity)
+    t = time.time()
+    forger = Identity(identity.agent_id, "standard", new_identity().key)
+    with pytest.raises(grpc.RpcError) as refused:
+        stream(channel, [signed(forger, 1, [sample(t, t + 1, rx=10**9)])])
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "signature does not verify" in refused.value.details()
+    tampered = signed(identity, 1, [sample(t, t + 1)])
+    report = agent_pb2.UsageReport.FromString(tampered.payload)
+    report.samples[0].net_rx_bytes = 10**12
+    tampered.payload = report.SerializeToString()
+    with pytest.raises(grpc.RpcError) as refused_tampered:
+        stream(channel, [tampered])
+    assert refused_tampered.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    _assert_nothing_billed(admin, identity, session_id)
+
+
+def test_unknown_agent_is_refused(channel: grpc.Channel) -> None:
+    stranger = new_identity("m-unknown")
+    with pytest.raises(grpc.RpcError) as refused:
+        stream(channel, [signed(stranger, 1, [sample(now_s(), now_s() + 1)])])
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert "not enrolled" in refused.value.details()
+
+
+def test_report_of_another_agent_in_the_envelope_is_refused(channel: grpc.Channel, admin: AdminClient) -> None:
+    identity, other = enroll(channel, admin), enroll(channel, admin)
+    envelope = signed(identity, 1, [sample(now_s(), now_s() + 1)])
+    envelope.agent_id = other.agent_id  # claims to be another machine
+    with pytest.raises(grpc.RpcError) as refused:
+        stream(channel, [envelope])
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_garbage_payload_with_valid_signature_is_invalid(channel: grpc.Channel, admin: AdminClient) -> None:
+    identity = enroll(channel, admin)
+    from protos.signing import report_signing_bytes
+
+    payload = b"\xff\xff\xff garbage"
+    envelope = agent_pb2.SignedReport(
+        agent_id=identity.agent_id, payload=payload, signature=identity.sign(report_signing_bytes(payload))
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        stream(channel, [envelope])
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_implausible_report_is_rejected_in_its_ack(channel: grpc.Channel, admin: AdminClient) -> None:
+    identity = enroll(channel, admin)
+    future = time.time() + 3600
+    (ack,) = stream(channel, [signed(identity, 1, [sample(future, future + 1)])])
+    assert ack.status == agent_pb2.ReportAck.REJECTED and "future" in ack.reason
+
+
+@pytest.mark.parametrize(
+    ("call", "code", "words"),
+    [
+        (lambda a: a.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plans_pb2.PricePlan(
+            name="x", currency="EURO", hourly_rates={"standard": "1"}))), "INVALID_ARGUMENT", "currency"),
+        (lambda a: a.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plans_pb2.PricePlan(
+            name="x", currency="EUR", hourly_rates={"standard": "-1"}))), "INVALID_ARGUMENT", "non-negative"),
+        (lambda a: a.sessions.StartSession(sessions_pb2.StartSessionRequest(agent_id="m-x", renter="r", plan="p")),
+         "NOT_FOUND", "machine 'm-x' not found"),
+        (lambda a: a.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id="s-x")), "NOT_FOUND", "s-x"),
+        (lambda a: a.usage.GetUsage(usage_pb2.GetUsageRequest()), "INVALID_ARGUMENT", "agent_id or session_id"),
+        (lambda a: a.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(
+            ttl=Duration(seconds=90 * 86400))), "INVALID_ARGUMENT", "ttl"),
+    ],
+)  # fmt: skip
+def test_admin_errors_have_clear_statuses(admin: AdminClient, call, code: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(grpc.RpcError) as error:
+        call(admin)
+    assert error.value.code().name == code and words in error.value.details()
+
+
+def test_plan_name_is_unique_and_class_must_be_priced(channel: grpc.Channel, admin: AdminClient) -> None:
+    plan = plans_pb2.PricePlan(name="gpu-only", currency="EUR", hourly_rates={"gpu": "5"})
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    with pytest.raises(grpc.RpcError) as exists:
+        admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    assert exists.value.code() is grpc.StatusCode.ALREADY_EXISTS
+    identity = enroll(channel, admin)
+    with pytest.raises(grpc.RpcError) as unpriced:
+        admin.sessions.StartSession(
+            sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter="r", plan="gpu-only")
+        )
+    assert unpriced.value.code() is grpc.StatusCode.FAILED_PRECONDITION
