@@ -31,9 +31,7 @@ def next_delay(
     rng: random.Random | None = None,
 ) -> float:
     """Seconds to wait before reconnect attempt number `attempt` (0-based) after `code`."""
-    if code is not None and code not in RETRYABLE:
-        delay = refused
-    else:
-        delay = min(cap, base * (2 ** min(attempt, 30)))
+    refused_for_good = code is not None and code not in RETRYABLE
+    delay = refused if refused_for_good else min(cap, base * (2 ** min(attempt, 30)))
     jitter = (rng or random).uniform(0.8, 1.2)
     return delay * jitter

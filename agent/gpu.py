@@ -46,7 +46,11 @@ def gpu_inventory(nvml: Any | None = None) -> list[GpuInfo]:
             handle = nvml.nvmlDeviceGetHandleByIndex(index)
             memory = nvml.nvmlDeviceGetMemoryInfo(handle)
             gpus.append(
-                GpuInfo(_text(nvml.nvmlDeviceGetName(handle)), _text(nvml.nvmlDeviceGetUUID(handle)), int(memory.total))
+                GpuInfo(
+                    _text(nvml.nvmlDeviceGetName(handle)),
+                    _text(nvml.nvmlDeviceGetUUID(handle)),
+                    int(memory.total),
+                )
             )
     except nvml.NVMLError as exc:
         logger.warning("reading GPU inventory failed: %s", exc)

@@ -69,8 +69,13 @@ class Agent:
         """Run until stop(); then spool the partial batch and give delivery a few seconds."""
         sampler = Sampler()
         self.sender.start()
-        logger.info("agent %s sampling every %ss, reporting every %d samples to %s", self.identity.agent_id,
-                    self.settings.interval, self.settings.samples_per_report, self.settings.collector)  # fmt: skip
+        logger.info(
+            "agent %s sampling every %ss, reporting every %d samples to %s",
+            self.identity.agent_id,
+            self.settings.interval,
+            self.settings.samples_per_report,
+            self.settings.collector,
+        )
         batch: list[SampleData] = []
         next_tick = time.monotonic() + self.settings.interval
         while not self._stop.wait(max(0.0, next_tick - time.monotonic())):

@@ -126,7 +126,8 @@ class Sampler:
     def logins(self) -> list[Login]:
         """OS login sessions now (user, terminal, remote host, start)."""
         return [
-            Login(u.name, u.terminal or "", u.host or "", int(u.started * 1_000_000)) for u in self._ps.users()
+            Login(u.name, u.terminal or "", u.host or "", int(u.started * 1_000_000))
+            for u in self._ps.users()
         ]
 
     def boot_time_us(self) -> int:

@@ -70,8 +70,13 @@ class ReportSender:
                 if self._stopping.is_set():
                     break
                 delay = next_delay(attempt, code)
-                logger.warning("agent %s: stream to collector failed (%s: %s); retrying in %.1fs",
-                               self._agent_id, code, exc.details() if hasattr(exc, "details") else exc, delay)  # fmt: skip
+                logger.warning(
+                    "agent %s: stream to collector failed (%s: %s); retrying in %.1fs",
+                    self._agent_id,
+                    code,
+                    exc.details() if hasattr(exc, "details") else exc,
+                    delay,
+                )
                 attempt += 1
                 self._stopping.wait(delay)
 

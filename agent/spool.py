@@ -21,7 +21,9 @@ class Spool:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS reports (sequence INTEGER PRIMARY KEY, envelope BLOB NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS reports (sequence INTEGER PRIMARY KEY, envelope BLOB NOT NULL)"
+        )
         self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)")
 
     def append(self, build: Callable[[int], bytes]) -> int:

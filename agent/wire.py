@@ -55,7 +55,9 @@ def build_report(
             for s in samples
         ],
         logins=[
-            agent_pb2.LoginSession(user=x.user, terminal=x.terminal, host=x.host, started=timestamp_us(x.started_us))
+            agent_pb2.LoginSession(
+                user=x.user, terminal=x.terminal, host=x.host, started=timestamp_us(x.started_us)
+            )
             for x in logins
         ],
         boot_time=timestamp_us(boot_time_us),

@@ -14,11 +14,38 @@ from billing.errors import CurrencyMismatch, UnknownCurrency
 
 # ISO 4217 minor-unit exponents of the currencies we accept.
 CURRENCY_EXPONENTS: dict[str, int] = {
-    "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2,
-    "HKD": 2, "HUF": 2, "IDR": 2, "INR": 2, "JPY": 0, "KRW": 0, "MXN": 2, "NOK": 2, "NZD": 2,
-    "PHP": 2, "PLN": 2, "RON": 2, "SEK": 2, "SGD": 2, "THB": 2, "TRY": 2, "TWD": 2, "USD": 2,
-    "VND": 0, "ZAR": 2, "BHD": 3, "KWD": 3,
-}  # fmt: skip
+    "AUD": 2,
+    "BRL": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "CNY": 2,
+    "CZK": 2,
+    "DKK": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HKD": 2,
+    "HUF": 2,
+    "IDR": 2,
+    "INR": 2,
+    "JPY": 0,
+    "KRW": 0,
+    "MXN": 2,
+    "NOK": 2,
+    "NZD": 2,
+    "PHP": 2,
+    "PLN": 2,
+    "RON": 2,
+    "SEK": 2,
+    "SGD": 2,
+    "THB": 2,
+    "TRY": 2,
+    "TWD": 2,
+    "USD": 2,
+    "VND": 0,
+    "ZAR": 2,
+    "BHD": 3,
+    "KWD": 3,
+}
 
 # Arithmetic context for every intermediate amount: far more digits than any bill needs, explicit so
 # that results never depend on the ambient decimal context.

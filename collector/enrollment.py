@@ -77,5 +77,7 @@ def enroll(db: Session, *, token: str, public_key: bytes, facts: dict[str, Any],
     row.used_at = now
     row.agent_id = machine.agent_id
     db.add(machine)
-    logger.info("agent %s enrolled as class %s (%s)", machine.agent_id, machine.machine_class, facts.get("hostname"))
+    logger.info(
+        "agent %s enrolled as class %s (%s)", machine.agent_id, machine.machine_class, facts.get("hostname")
+    )
     return machine

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import billing
-from collector.db.models import Invoice, InvoiceLine, Renter, RentalSession
+from collector.db.models import Invoice, InvoiceLine, RentalSession, Renter
 from collector.rating import rate_window
 from collector.timeutil import EPOCH
 
@@ -109,8 +109,12 @@ def _invoice_period(
         invoices.append(invoice)
         logger.info(
             "invoice %s for renter %s, %s to %s: %s",
-            invoice.id, renter.id, start.isoformat(), end.isoformat(), billing.Money(invoice.total_minor, currency),
-        )  # fmt: skip
+            invoice.id,
+            renter.id,
+            start.isoformat(),
+            end.isoformat(),
+            billing.Money(invoice.total_minor, currency),
+        )
     db.flush()
     return invoices
 

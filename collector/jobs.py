@@ -19,7 +19,9 @@ logger = logging.getLogger(__name__)
 MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
 
 
-def build_scheduler(database: Database, settings: CollectorSettings, now: Callable[[], datetime]) -> AsyncIOScheduler:
+def build_scheduler(
+    database: Database, settings: CollectorSettings, now: Callable[[], datetime]
+) -> AsyncIOScheduler:
     """An asyncio scheduler rating sessions every rating_interval and closing due invoices."""
 
     async def rate() -> None:

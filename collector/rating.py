@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import billing
-from collector.db.models import Renter, RentalSession
+from collector.db.models import RentalSession, Renter
 from collector.plans import to_domain
 from collector.timeutil import to_us
 from collector.usage import UsageSummary, usage_summary

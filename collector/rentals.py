@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from collector.db.models import Machine, Renter, RentalSession
+from collector.db.models import Machine, RentalSession, Renter
 from collector.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.plans import get_plan, to_domain
 
@@ -23,7 +23,9 @@ def get_machine(db: Session, agent_id: str) -> Machine:
     return machine
 
 
-def start_session(db: Session, *, agent_id: str, renter_id: str, plan_name: str, now: datetime) -> RentalSession:
+def start_session(
+    db: Session, *, agent_id: str, renter_id: str, plan_name: str, now: datetime
+) -> RentalSession:
     """Open a session; the renter account is created on its first rental."""
     renter_id = renter_id.strip()
     if not renter_id or len(renter_id) > 100:
@@ -53,7 +55,9 @@ def start_session(db: Session, *, agent_id: str, renter_id: str, plan_name: str,
     )
     db.add(rental)
     db.flush()
-    logger.info("session %s started: machine %s, renter %s, plan %s", rental.id, agent_id, renter_id, plan_name)
+    logger.info(
+        "session %s started: machine %s, renter %s, plan %s", rental.id, agent_id, renter_id, plan_name
+    )
     return get_session(db, rental.id)
 
 

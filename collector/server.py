@@ -83,7 +83,11 @@ class Collector:
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
-            [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            [
+                *SERVICE_NAMES,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             server,
         )
 
@@ -99,8 +103,11 @@ class Collector:
             self.scheduler.start()
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        logger.info("collector serving on %s (database %s)", self.settings.listen.rsplit(":", 1)[0] + f":{self.port}",
-                    self.database.engine.url.render_as_string(hide_password=True))  # fmt: skip
+        logger.info(
+            "collector serving on %s (database %s)",
+            self.settings.listen.rsplit(":", 1)[0] + f":{self.port}",
+            self.database.engine.url.render_as_string(hide_password=True),
+        )
         return self.port
 
     async def stop(self, grace: float = 5.0) -> None:

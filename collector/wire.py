@@ -85,7 +85,9 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
             )
             for s in report.samples
         ),
-        logins=tuple(json_format.MessageToDict(login, preserving_proto_field_name=True) for login in report.logins),
+        logins=tuple(
+            json_format.MessageToDict(login, preserving_proto_field_name=True) for login in report.logins
+        ),
         boot_time_us=us(report.boot_time) if report.HasField("boot_time") else None,
         payload=envelope.payload,
         signature=envelope.signature,
@@ -94,7 +96,10 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
 
 def acks_to_proto(acks: list[Ack]) -> agent_pb2.ReportAcks:
     return agent_pb2.ReportAcks(
-        acks=[agent_pb2.ReportAck(sequence=a.sequence, status=_ACK_STATUS[a.status], reason=a.reason) for a in acks]
+        acks=[
+            agent_pb2.ReportAck(sequence=a.sequence, status=_ACK_STATUS[a.status], reason=a.reason)
+            for a in acks
+        ]
     )
 
 

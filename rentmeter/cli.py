@@ -22,17 +22,28 @@ EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CANNOT_START = 1, 2, 3, 4
 DEFAULT_COLLECTOR = "127.0.0.1:50051"
 
 
+class UsageError(Exception):
+    """A command line that cannot be carried out as given (exit code 2)."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO if args.command in ("collector", "agent") else logging.WARNING,
+        level=logging.DEBUG
+        if args.verbose
+        else logging.INFO
+        if args.command in ("collector", "agent")
+        else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         return int(args.handler(args) or 0)
     except grpc.RpcError as exc:
         return _report_rpc_error(exc, args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
 
@@ -47,17 +58,22 @@ def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rentmeter", description="Metering and billing for rented computers.")
+    parser = argparse.ArgumentParser(
+        prog="rentmeter", description="Metering and billing for rented computers."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument(
-        "--collector", default=os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR),
+        "--collector",
+        default=os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR),
         help="collector HOST:PORT for admin commands (env RENTMETER_COLLECTOR; default %(default)s)",
-    )  # fmt: skip
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _collector_commands(commands)
     _agent_commands(commands)
     _admin_commands(commands)
-    demo = commands.add_parser("demo", help="run a collector, an agent and a live-billed rental on this machine")
+    demo = commands.add_parser(
+        "demo", help="run a collector, an agent and a live-billed rental on this machine"
+    )
     demo.add_argument("--duration", type=float, default=None, help="seconds to rent (default: until Ctrl-C)")
     demo.add_argument("--data-dir", default=None, help="keep the demo's database and agent state here")
     demo.set_defaults(handler=_demo)
@@ -65,10 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    collector = commands.add_parser("collector", help="run the collector").add_subparsers(dest="action", required=True)
+    collector = commands.add_parser("collector", help="run the collector").add_subparsers(
+        dest="action", required=True
+    )
     serve = collector.add_parser("serve", help="serve agents and admins over gRPC")
     serve.add_argument("--listen", help="address to bind (env RENTMETER_LISTEN; default 127.0.0.1:50051)")
-    serve.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL; default SQLite file)")
+    serve.add_argument(
+        "--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL; default SQLite file)"
+    )
     serve.add_argument("--rating-interval", help="how often live costs are refreshed (default 5s)")
     serve.add_argument("--invoice-period", help="billing period, e.g. 1h, 1d (default 1d)")
     serve.add_argument("--invoice-grace", help="wait for late reports before closing a period (default 5m)")
@@ -81,7 +101,9 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
 def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     agent = commands.add_parser("agent", help="run the agent").add_subparsers(dest="action", required=True)
     run = agent.add_parser("run", help="enroll (first run) and report this machine's usage")
-    run.add_argument("--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)")
+    run.add_argument(
+        "--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)"
+    )
     run.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
     run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
     run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
@@ -89,14 +111,20 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
 
 
 def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    token = commands.add_parser("token", help="enrollment tokens").add_subparsers(dest="action", required=True)
+    token = commands.add_parser("token", help="enrollment tokens").add_subparsers(
+        dest="action", required=True
+    )
     create = token.add_parser("create", help="create a one-time enrollment token")
-    create.add_argument("--class", dest="machine_class", default="standard", help="machine class (default standard)")
+    create.add_argument(
+        "--class", dest="machine_class", default="standard", help="machine class (default standard)"
+    )
     create.add_argument("--ttl", default="24h", help="validity, e.g. 30m, 24h, 7d (default 24h)")
     create.add_argument("--label", default="", help="free text shown in listings")
     create.set_defaults(handler=_token_create)
 
-    machines = commands.add_parser("machines", help="enrolled machines").add_subparsers(dest="action", required=True)
+    machines = commands.add_parser("machines", help="enrolled machines").add_subparsers(
+        dest="action", required=True
+    )
     machines.add_parser("list", help="list machines").set_defaults(handler=_machines_list)
     show = machines.add_parser("show", help="show one machine")
     show.add_argument("agent_id")
@@ -106,14 +134,21 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     create = plan.add_parser("create", help="create a price plan")
     create.add_argument("name")
     create.add_argument("--currency", required=True, help="ISO 4217 code, e.g. EUR")
-    create.add_argument("--hourly", action="append", required=True, metavar="CLASS=PRICE",
-                        help="price of one hour for a machine class; repeat for more classes")  # fmt: skip
+    create.add_argument(
+        "--hourly",
+        action="append",
+        required=True,
+        metavar="CLASS=PRICE",
+        help="price of one hour for a machine class; repeat for more classes",
+    )
     create.add_argument("--traffic-in", default="0", help="price per GB received (default 0)")
     create.add_argument("--traffic-out", default="0", help="price per GB sent (default 0)")
     create.set_defaults(handler=_plan_create)
     plan.add_parser("list", help="list plans").set_defaults(handler=_plan_list)
 
-    session = commands.add_parser("session", help="rental sessions").add_subparsers(dest="action", required=True)
+    session = commands.add_parser("session", help="rental sessions").add_subparsers(
+        dest="action", required=True
+    )
     start = session.add_parser("start", help="start renting a machine")
     start.add_argument("--machine", required=True, help="agent id")
     start.add_argument("--renter", required=True)
@@ -154,7 +189,9 @@ def _parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time such as 2026-11-25T10:00") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 time such as 2026-11-25T10:00"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -172,12 +209,15 @@ def _collector_settings(args: argparse.Namespace):  # type: ignore[no-untyped-de
 
     try:
         return CollectorSettings.from_env(
-            os.environ, listen=getattr(args, "listen", None), db_url=args.db_url,
+            os.environ,
+            listen=getattr(args, "listen", None),
+            db_url=args.db_url,
             rating_interval=getattr(args, "rating_interval", None),
-            invoice_period=getattr(args, "invoice_period", None), invoice_grace=getattr(args, "invoice_grace", None),
-        )  # fmt: skip
+            invoice_period=getattr(args, "invoice_period", None),
+            invoice_grace=getattr(args, "invoice_grace", None),
+        )
     except SettingsError as exc:
-        raise SystemExit(f"error: {exc}") from None
+        raise UsageError(f"{exc}") from None
 
 
 def _collector_serve(args: argparse.Namespace) -> int:
@@ -210,9 +250,13 @@ def _agent_run(args: argparse.Namespace) -> int:
 
     try:
         settings = AgentSettings.from_env(
-            os.environ, collector=args.collector, token=args.token, state_dir=args.state_dir,
-            interval=args.interval, report_every=args.report_every,
-        )  # fmt: skip
+            os.environ,
+            collector=args.collector,
+            token=args.token,
+            state_dir=args.state_dir,
+            interval=args.interval,
+            report_every=args.report_every,
+        )
         channel = open_channel(settings)
         agent = Agent(settings, enroll(settings, channel), channel)
     except AgentError as exc:
@@ -255,8 +299,10 @@ def _token_create(client, args) -> None:  # type: ignore[no-untyped-def]
         ttl = Duration()
         ttl.FromTimedelta(parse_duration(args.ttl, "ttl"))
     except SettingsError as exc:
-        raise SystemExit(f"error: {exc}") from None
-    request = machines_pb2.CreateEnrollmentTokenRequest(machine_class=args.machine_class, ttl=ttl, label=args.label)
+        raise UsageError(f"{exc}") from None
+    request = machines_pb2.CreateEnrollmentTokenRequest(
+        machine_class=args.machine_class, ttl=ttl, label=args.label
+    )
     response = client.machines.CreateEnrollmentToken(request, timeout=30)
     print(response.token)
     print(f"valid once, until {response.expires_at.ToDatetime(tzinfo=UTC).isoformat()}", file=sys.stderr)
@@ -267,7 +313,9 @@ def _machines_list(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import machines_pb2
     from rentmeter import render
 
-    render.machines(list(client.machines.ListMachines(machines_pb2.ListMachinesRequest(), timeout=30).machines))
+    render.machines(
+        list(client.machines.ListMachines(machines_pb2.ListMachinesRequest(), timeout=30).machines)
+    )
 
 
 @_with_client
@@ -275,7 +323,9 @@ def _machines_show(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import machines_pb2
     from rentmeter import render
 
-    render.machine(client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30))
+    render.machine(
+        client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30)
+    )
 
 
 @_with_client
@@ -287,10 +337,15 @@ def _plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
     for item in args.hourly:
         machine_class, sep, price = item.partition("=")
         if not sep or not machine_class or not price:
-            raise SystemExit(f"error: --hourly takes CLASS=PRICE, e.g. standard=1.20, not {item!r}")
+            raise UsageError(f"--hourly takes CLASS=PRICE, e.g. standard=1.20, not {item!r}")
         rates[machine_class] = price
-    plan = plans_pb2.PricePlan(name=args.name, currency=args.currency, hourly_rates=rates,
-                               traffic_in_per_gb=args.traffic_in, traffic_out_per_gb=args.traffic_out)  # fmt: skip
+    plan = plans_pb2.PricePlan(
+        name=args.name,
+        currency=args.currency,
+        hourly_rates=rates,
+        traffic_in_per_gb=args.traffic_in,
+        traffic_out_per_gb=args.traffic_out,
+    )
     render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
 
 
@@ -316,7 +371,9 @@ def _session_stop(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import sessions_pb2
     from rentmeter import render
 
-    render.sessions([client.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=args.session_id), timeout=30)])
+    render.sessions(
+        [client.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=args.session_id), timeout=30)]
+    )
 
 
 @_with_client
@@ -324,7 +381,9 @@ def _session_show(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import sessions_pb2
     from rentmeter import render
 
-    render.sessions([client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=args.session_id), timeout=30)])
+    render.sessions(
+        [client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=args.session_id), timeout=30)]
+    )
 
 
 @_with_client
@@ -358,7 +417,13 @@ def _invoice_list(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import invoices_pb2
     from rentmeter import render
 
-    render.invoices(list(client.invoices.ListInvoices(invoices_pb2.ListInvoicesRequest(renter=args.renter), timeout=30).invoices))
+    render.invoices(
+        list(
+            client.invoices.ListInvoices(
+                invoices_pb2.ListInvoicesRequest(renter=args.renter), timeout=30
+            ).invoices
+        )
+    )
 
 
 @_with_client
@@ -366,7 +431,9 @@ def _invoice_show(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import invoices_pb2
     from rentmeter import render
 
-    render.invoice(client.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=args.invoice_id), timeout=30))
+    render.invoice(
+        client.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=args.invoice_id), timeout=30)
+    )
 
 
 @_with_client

@@ -19,9 +19,12 @@ from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent, running_collector
 
 DEMO_PLAN = plans_pb2.PricePlan(
-    name="demo", currency="EUR", hourly_rates={"standard": "36.00"}, traffic_in_per_gb="0.05",
+    name="demo",
+    currency="EUR",
+    hourly_rates={"standard": "36.00"},
+    traffic_in_per_gb="0.05",
     traffic_out_per_gb="0.09",
-)  # fmt: skip
+)
 RENTER = "demo-renter"
 
 
@@ -29,26 +32,34 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
     workdir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rentmeter-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     settings = CollectorSettings(
-        listen="127.0.0.1:0", db_url=f"sqlite:///{workdir / 'collector.db'}", rating_interval=timedelta(seconds=1),
-        invoice_period=timedelta(minutes=5), invoice_grace=timedelta(seconds=3),
-    )  # fmt: skip
+        listen="127.0.0.1:0",
+        db_url=f"sqlite:///{workdir / 'collector.db'}",
+        rating_interval=timedelta(seconds=1),
+        invoice_period=timedelta(minutes=5),
+        invoice_grace=timedelta(seconds=3),
+    )
     render.console.print(f"[bold]rentmeter demo[/bold]: data in {workdir}")
     with running_collector(settings) as collector:
         target = f"127.0.0.1:{collector.port}"
         client = AdminClient.connect(target)
         render.console.print(f"collector listening on {target} (SQLite {workdir / 'collector.db'})")
         token = client.machines.CreateEnrollmentToken(
-            machines_pb2.CreateEnrollmentTokenRequest(machine_class="standard", label="demo machine"), timeout=30
+            machines_pb2.CreateEnrollmentTokenRequest(machine_class="standard", label="demo machine"),
+            timeout=30,
         ).token
-        agent_settings = AgentSettings(collector=target, state_dir=workdir / "agent", interval=1.0,
-                                       report_every=1.0, token=token)  # fmt: skip
+        agent_settings = AgentSettings(
+            collector=target, state_dir=workdir / "agent", interval=1.0, report_every=1.0, token=token
+        )
         with running_agent(agent_settings) as agent:
             agent_id = agent.identity.agent_id
-            render.machine(client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30))
+            render.machine(
+                client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30)
+            )
             _ensure_plan(client)
             render.plans([DEMO_PLAN])
             rental = client.sessions.StartSession(
-                sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=RENTER, plan=DEMO_PLAN.name), timeout=30
+                sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=RENTER, plan=DEMO_PLAN.name),
+                timeout=30,
             )
             render.console.print(f"session {rental.session_id} started for {RENTER}; Ctrl-C stops it")
             _watch(client, rental.session_id, duration)
@@ -79,8 +90,9 @@ def _watch(client: AdminClient, session_id: str, duration: float | None) -> None
         while deadline is None or time.monotonic() < deadline:
             time.sleep(1)
             s = client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id), timeout=30)
-            render.console.print(f"  {time.strftime('%H:%M:%S')}  covered {s.covered_us / 1e6:7.1f} s   "
-                                 f"cost {s.cost.display}")  # fmt: skip
+            render.console.print(
+                f"  {time.strftime('%H:%M:%S')}  covered {s.covered_us / 1e6:7.1f} s   cost {s.cost.display}"
+            )
     except KeyboardInterrupt:
         render.console.print("stopping the session")
 

@@ -30,8 +30,15 @@ def megabytes(count: int) -> str:
 def machines(items: list[machines_pb2.Machine]) -> None:
     table = Table("agent id", "class", "host", "label", "status", "last report", "seq")
     for m in items:
-        table.add_row(m.agent_id, m.machine_class, m.facts.hostname, m.label,
-                      "online" if m.online else "offline", when(m.last_seen), str(m.last_sequence))  # fmt: skip
+        table.add_row(
+            m.agent_id,
+            m.machine_class,
+            m.facts.hostname,
+            m.label,
+            "online" if m.online else "offline",
+            when(m.last_seen),
+            str(m.last_sequence),
+        )
     console.print(table)
 
 
@@ -59,9 +66,17 @@ def plans(items: list[plans_pb2.PricePlan]) -> None:
 def sessions(items: list[sessions_pb2.RentalSession]) -> None:
     table = Table("session", "machine", "renter", "plan", "state", "started", "ended", "covered", "cost")
     for s in items:
-        table.add_row(s.session_id, s.agent_id, s.renter, s.plan, sessions_pb2.RentalSession.State.Name(s.state),
-                      when(s.started_at), when(s.ended_at, s.HasField("ended_at")), seconds(s.covered_us),
-                      s.cost.display)  # fmt: skip
+        table.add_row(
+            s.session_id,
+            s.agent_id,
+            s.renter,
+            s.plan,
+            sessions_pb2.RentalSession.State.Name(s.state),
+            when(s.started_at),
+            when(s.ended_at, s.HasField("ended_at")),
+            seconds(s.covered_us),
+            s.cost.display,
+        )
     console.print(table)
 
 
@@ -82,21 +97,32 @@ def usage(u: usage_pb2.UsageSummary) -> None:
 def invoices(items: list[invoices_pb2.Invoice]) -> None:
     table = Table("invoice", "renter", "period start", "period end", "lines", "total")
     for i in items:
-        table.add_row(i.invoice_id, i.renter, when(i.period_start), when(i.period_end), str(len(i.lines)),
-                      i.total.display)  # fmt: skip
+        table.add_row(
+            i.invoice_id,
+            i.renter,
+            when(i.period_start),
+            when(i.period_end),
+            str(len(i.lines)),
+            i.total.display,
+        )
     console.print(table)
 
 
 def invoice(i: invoices_pb2.Invoice) -> None:
-    table = Table(title=f"Invoice {i.invoice_id} - renter {i.renter}", caption=(
-        f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}"))  # fmt: skip
+    table = Table(
+        title=f"Invoice {i.invoice_id} - renter {i.renter}",
+        caption=(f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}"),
+    )
     for column in ("session", "item", "quantity", "rate", "amount"):
         table.add_column(column, justify="right" if column in ("quantity", "rate", "amount") else "left")
     for line in i.lines:
-        table.add_row(line.session_id, line.description, f"{line.quantity} {line.unit}",
-                      f"{line.rate} {i.currency}/{line.rate_unit}", line.amount.display)  # fmt: skip
+        table.add_row(
+            line.session_id,
+            line.description,
+            f"{line.quantity} {line.unit}",
+            f"{line.rate} {i.currency}/{line.rate_unit}",
+            line.amount.display,
+        )
     table.add_section()
     table.add_row("", "total", "", "", i.total.display)
     console.print(table)
-
-

@@ -47,13 +47,18 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
     ) -> machines_pb2.CreateEnrollmentTokenResponse:
         ttl = wire.ttl(request.ttl, DEFAULT_TOKEN_TTL)
         token, expires_at = await self.db.run(
-            create_token, machine_class=request.machine_class or "standard", ttl=ttl, label=request.label,
+            create_token,
+            machine_class=request.machine_class or "standard",
+            ttl=ttl,
+            label=request.label,
             now=self.now(),
-        )  # fmt: skip
+        )
         return machines_pb2.CreateEnrollmentTokenResponse(token=token, expires_at=wire.timestamp(expires_at))
 
     @maps_errors
-    async def ListMachines(self, request: machines_pb2.ListMachinesRequest, context: Ctx) -> machines_pb2.ListMachinesResponse:
+    async def ListMachines(
+        self, request: machines_pb2.ListMachinesRequest, context: Ctx
+    ) -> machines_pb2.ListMachinesResponse:
         def run(db: Session) -> machines_pb2.ListMachinesResponse:
             machines = db.scalars(select(Machine).order_by(Machine.enrolled_at))
             return machines_pb2.ListMachinesResponse(machines=[self._to_proto(m) for m in machines])
@@ -66,7 +71,9 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
 
     def _to_proto(self, machine: Machine) -> machines_pb2.Machine:
         seen = machine.last_seen_at
-        return wire.machine_to_proto(machine, online=seen is not None and self.now() - seen <= self._online_window)
+        return wire.machine_to_proto(
+            machine, online=seen is not None and self.now() - seen <= self._online_window
+        )
 
 
 class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
@@ -76,7 +83,9 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
         return await self.db.run(lambda db: wire.plan_to_proto(create_plan(db, plan, self.now())))
 
     @maps_errors
-    async def ListPlans(self, request: plans_pb2.ListPlansRequest, context: Ctx) -> plans_pb2.ListPlansResponse:
+    async def ListPlans(
+        self, request: plans_pb2.ListPlansRequest, context: Ctx
+    ) -> plans_pb2.ListPlansResponse:
         return await self.db.run(
             lambda db: plans_pb2.ListPlansResponse(plans=[wire.plan_to_proto(p) for p in list_plans(db)])
         )
@@ -88,21 +97,33 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
 
 class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     @maps_errors
-    async def StartSession(self, request: sessions_pb2.StartSessionRequest, context: Ctx) -> sessions_pb2.RentalSession:
+    async def StartSession(
+        self, request: sessions_pb2.StartSessionRequest, context: Ctx
+    ) -> sessions_pb2.RentalSession:
         def run(db: Session) -> sessions_pb2.RentalSession:
             rental = start_session(
-                db, agent_id=request.agent_id, renter_id=request.renter, plan_name=request.plan, now=self.now()
+                db,
+                agent_id=request.agent_id,
+                renter_id=request.renter,
+                plan_name=request.plan,
+                now=self.now(),
             )
             return wire.session_to_proto(rental)
 
         return await self.db.run(run)
 
     @maps_errors
-    async def StopSession(self, request: sessions_pb2.StopSessionRequest, context: Ctx) -> sessions_pb2.RentalSession:
-        return await self.db.run(lambda db: wire.session_to_proto(stop_session(db, request.session_id, self.now())))
+    async def StopSession(
+        self, request: sessions_pb2.StopSessionRequest, context: Ctx
+    ) -> sessions_pb2.RentalSession:
+        return await self.db.run(
+            lambda db: wire.session_to_proto(stop_session(db, request.session_id, self.now()))
+        )
 
     @maps_errors
-    async def GetSession(self, request: sessions_pb2.GetSessionRequest, context: Ctx) -> sessions_pb2.RentalSession:
+    async def GetSession(
+        self, request: sessions_pb2.GetSessionRequest, context: Ctx
+    ) -> sessions_pb2.RentalSession:
         return await self.db.run(lambda db: wire.session_to_proto(get_session(db, request.session_id)))
 
     @maps_errors
@@ -128,7 +149,11 @@ class UsageService(Servicer, usage_pb2_grpc.UsageServiceServicer):
                 rental = get_session(db, request.session_id)
                 agent_id, start, end = rental.agent_id, rental.started_at, rental.ended_at or now
             elif request.WhichOneof("scope") == "agent_id":
-                agent_id, start, end = get_machine(db, request.agent_id).agent_id, now - timedelta(hours=1), now
+                agent_id, start, end = (
+                    get_machine(db, request.agent_id).agent_id,
+                    now - timedelta(hours=1),
+                    now,
+                )
             else:
                 raise InvalidArgument("give agent_id or session_id")
             if request.HasField("start"):
@@ -178,9 +203,13 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
 
         def run(db: Session) -> invoices_pb2.CloseInvoicesResponse:
             invoices = close_invoices(
-                db, until, period=self._settings.invoice_period, grace=self._settings.invoice_grace,
-                renter_id=request.renter, invoice_now=request.invoice_now,
-            )  # fmt: skip
+                db,
+                until,
+                period=self._settings.invoice_period,
+                grace=self._settings.invoice_grace,
+                renter_id=request.renter,
+                invoice_now=request.invoice_now,
+            )
             return invoices_pb2.CloseInvoicesResponse(invoices=[wire.invoice_to_proto(i) for i in invoices])
 
         return await self.db.run(run)

@@ -46,7 +46,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         facts = wire.facts_to_dict(request.facts)
 
         def register(db: Session) -> agent_pb2.EnrollResponse:
-            machine = enroll(db, token=request.token, public_key=request.public_key, facts=facts, now=self.now())
+            machine = enroll(
+                db, token=request.token, public_key=request.public_key, facts=facts, now=self.now()
+            )
             return agent_pb2.EnrollResponse(agent_id=machine.agent_id, machine_class=machine.machine_class)
 
         return await self.db.run(register)
@@ -72,12 +74,16 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         except CollectorError as exc:
             await context.abort(exc.code, str(exc))
         except SQLAlchemyError:
-            await context.abort(grpc.StatusCode.UNAVAILABLE, "storage failed; resend the unacknowledged reports")
+            await context.abort(
+                grpc.StatusCode.UNAVAILABLE, "storage failed; resend the unacknowledged reports"
+            )
         finally:
             reader.cancel()
 
     async def _read(
-        self, request_iterator: AsyncIterator[agent_pb2.SignedReport], pending: asyncio.Queue[asyncio.Future[Ack] | None]
+        self,
+        request_iterator: AsyncIterator[agent_pb2.SignedReport],
+        pending: asyncio.Queue[asyncio.Future[Ack] | None],
     ) -> None:
         stream_agent = ""
         try:

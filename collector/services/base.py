@@ -31,7 +31,9 @@ def maps_errors(handler: Handler[R]) -> Handler[R]:
             raise  # unreachable: abort raises
         except Exception:
             logger.exception("%s failed", handler.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"{handler.__name__} failed; see the collector's log")
+            await context.abort(
+                grpc.StatusCode.INTERNAL, f"{handler.__name__} failed; see the collector's log"
+            )
             raise
 
     return wrapper

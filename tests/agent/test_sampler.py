@@ -86,7 +86,12 @@ def test_loopback_names() -> None:
 def test_logins_and_boot_time() -> None:
     sampler = make(FakePsutil(), Clock())
     (login,) = sampler.logins()
-    assert (login.user, login.terminal, login.host, login.started_us) == ("alice", "pts/0", "10.0.0.9", 1_700_000_000_500_000)
+    assert (login.user, login.terminal, login.host, login.started_us) == (
+        "alice",
+        "pts/0",
+        "10.0.0.9",
+        1_700_000_000_500_000,
+    )
     assert sampler.boot_time_us() == 1_699_999_000_000_000
 
 
@@ -102,5 +107,7 @@ def test_real_machine_readings_are_consistent_with_psutil() -> None:
     assert 0 <= sample.cpu_utilization <= 1
     assert sample.cpu_busy_us <= (sample.end_us - sample.start_us) * psutil.cpu_count() * 1.05
     assert sample.memory_total_bytes == psutil.virtual_memory().total
-    ceiling = sum(after[n].bytes_recv - before[n].bytes_recv for n in after if n in before and not is_loopback(n))
+    ceiling = sum(
+        after[n].bytes_recv - before[n].bytes_recv for n in after if n in before and not is_loopback(n)
+    )
     assert 0 <= sample.net_rx_bytes <= ceiling

@@ -2,9 +2,11 @@
 
 import random
 import stat
+from itertools import pairwise
 from pathlib import Path
 
 import grpc
+import pytest
 
 from agent.backoff import next_delay
 from agent.identity import load_identity, load_or_create_key, public_key_bytes, save_identity
@@ -52,10 +54,8 @@ def test_a_failed_build_stores_nothing(tmp_path: Path) -> None:
     def broken(seq: int) -> bytes:
         raise RuntimeError("signing failed")
 
-    try:
+    with pytest.raises(RuntimeError):
         spool.append(broken)
-    except RuntimeError:
-        pass
     assert len(spool) == 0
     assert spool.append(lambda seq: b"ok") == 1
 
@@ -65,7 +65,7 @@ def test_backoff_grows_with_jitter_and_caps() -> None:
     delays = [next_delay(n, grpc.StatusCode.UNAVAILABLE, rng=rng) for n in range(12)]
     assert 0.4 <= delays[0] <= 0.6
     assert 0.8 * 60 <= delays[-1] <= 1.2 * 60
-    assert all(later >= earlier * 0.6 for earlier, later in zip(delays, delays[1:], strict=False))
+    assert all(later >= earlier * 0.6 for earlier, later in pairwise(delays))
 
 
 def test_refusal_backs_off_slowly() -> None:

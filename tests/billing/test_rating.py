@@ -26,7 +26,11 @@ def _total(usage: Usage, plan: PricePlan = PLAN, machine_class: str = "standard"
         (Usage(15 * 10**6, 0, 0), "standard", "0.01"),  # 0.005 rounds half up
         (Usage(90 * 60 * 10**6, 0, 0), "gpu", "4.13"),  # 4.125 -> 4.13
         (Usage(0, 10**9, 10**9), "standard", "0.14"),  # 1 GB in + 1 GB out
-        (Usage(3600 * 10**6, 2_500_000_000, 100_000_000), "standard", "1.34"),  # 1.20 + 0.125->0.13 + 0.009->0.01
+        (
+            Usage(3600 * 10**6, 2_500_000_000, 100_000_000),
+            "standard",
+            "1.34",
+        ),  # 1.20 + 0.125->0.13 + 0.009->0.01
     ],
 )
 def test_hand_computed_totals(usage: Usage, machine_class: str, expected: str) -> None:
@@ -35,7 +39,11 @@ def test_hand_computed_totals(usage: Usage, machine_class: str, expected: str) -
 
 def test_each_line_is_rounded_once_and_total_is_their_sum() -> None:
     lines = build_lines("s-1", rate_usage(Usage(15 * 10**6, 10**8, 10**8), PLAN, "standard"))
-    assert [(line.meter, line.amount.minor) for line in lines] == [("time", 1), ("traffic_in", 1), ("traffic_out", 1)]
+    assert [(line.meter, line.amount.minor) for line in lines] == [
+        ("time", 1),
+        ("traffic_in", 1),
+        ("traffic_out", 1),
+    ]
     assert invoice_total(lines, "EUR") == Money(3, "EUR")  # 0.005 + 0.005 + 0.009, each rounded
 
 
@@ -47,9 +55,14 @@ def test_free_traffic_has_no_line() -> None:
 def test_charge_explains_itself() -> None:
     (time_charge,) = [c for c in rate_usage(Usage(90_500_000, 0, 0), PLAN, "standard") if c.meter == "time"]
     assert (time_charge.quantity, time_charge.unit, time_charge.rate, time_charge.rate_unit) == (
-        Decimal("90.5"), "s", Decimal("1.20"), "h"
+        Decimal("90.5"),
+        "s",
+        Decimal("1.20"),
+        "h",
     )
-    assert time_charge.amount == Decimal("0.0301666666666666666666666666666666666666666666666666666666667")  # 60 digits
+    assert time_charge.amount == Decimal(
+        "0.0301666666666666666666666666666666666666666666666666666666667"
+    )  # 60 digits
 
 
 def test_unknown_machine_class_is_not_rated() -> None:

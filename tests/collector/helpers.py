@@ -16,10 +16,17 @@ SECOND = 1_000_000
 
 def sample(start_s: float, end_s: float, rx: int = 0, tx: int = 0) -> SampleData:
     return SampleData(
-        start_us=int(start_s * SECOND), end_us=int(end_s * SECOND), cpu_busy_us=1000, cpu_utilization=0.1,
-        memory_used_bytes=1, memory_total_bytes=2, disk_read_bytes=3, disk_write_bytes=4, net_rx_bytes=rx,
+        start_us=int(start_s * SECOND),
+        end_us=int(end_s * SECOND),
+        cpu_busy_us=1000,
+        cpu_utilization=0.1,
+        memory_used_bytes=1,
+        memory_total_bytes=2,
+        disk_read_bytes=3,
+        disk_write_bytes=4,
+        net_rx_bytes=rx,
         net_tx_bytes=tx,
-    )  # fmt: skip
+    )
 
 
 def signed(identity: Identity, sequence: int, samples: list[SampleData]) -> agent_pb2.SignedReport:

@@ -25,7 +25,11 @@ def identity(database: Database) -> Identity:
         create_token, machine_class="standard", ttl=timedelta(hours=1), label="", now=NOW - timedelta(hours=2)
     )
     machine = database.call(
-        enroll, token=token, public_key=public_key_bytes(key_owner.key), facts={}, now=NOW - timedelta(hours=2)
+        enroll,
+        token=token,
+        public_key=public_key_bytes(key_owner.key),
+        facts={},
+        now=NOW - timedelta(hours=2),
     )
     return Identity(machine.agent_id, "standard", key_owner.key)
 
@@ -67,18 +71,27 @@ def test_out_of_order_sequence_is_rejected(database: Database, identity: Identit
     ],
 )
 def test_implausible_reports_are_rejected_and_not_stored(
-    database: Database, identity: Identity, samples, reason: str  # type: ignore[no-untyped-def]
+    database: Database,
+    identity: Identity,
+    samples,
+    reason: str,  # type: ignore[no-untyped-def]
 ) -> None:
     (ack,) = store(database, incoming(identity, 1, samples))
     assert ack.status is AckStatus.REJECTED and reason in ack.reason
-    usage = database.call(usage_summary, identity.agent_id, int((T0 - 90000) * SECOND), int((T0 + 9000) * SECOND))
+    usage = database.call(
+        usage_summary, identity.agent_id, int((T0 - 90000) * SECOND), int((T0 + 9000) * SECOND)
+    )
     assert usage.sample_count == 0
 
 
-def test_time_overlapping_an_earlier_report_is_not_counted_twice(database: Database, identity: Identity) -> None:
+def test_time_overlapping_an_earlier_report_is_not_counted_twice(
+    database: Database, identity: Identity
+) -> None:
     store(database, incoming(identity, 1, [sample(T0, T0 + 10, rx=10)]))
     # The wall clock stepped back 4 s: the next report overlaps [T0+6, T0+10).
-    (ack,) = store(database, incoming(identity, 2, [sample(T0 + 6, T0 + 8, rx=20), sample(T0 + 8, T0 + 12, rx=30)]))
+    (ack,) = store(
+        database, incoming(identity, 2, [sample(T0 + 6, T0 + 8, rx=20), sample(T0 + 8, T0 + 12, rx=30)])
+    )
     assert ack.status is AckStatus.ACCEPTED and "4000000 us overlapping" in ack.reason
     usage = database.call(usage_summary, identity.agent_id, int(T0 * SECOND), int((T0 + 100) * SECOND))
     assert usage.covered_us == 12 * SECOND  # [T0, T0+12), each second once

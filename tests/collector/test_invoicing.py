@@ -28,12 +28,16 @@ PLAN = billing.PricePlan.from_text("p", "EUR", {"standard": "36.00"}, "1.00", "2
 def machine(database: Database) -> Identity:
     owner = new_identity()
     token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
-    row = database.call(enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR)
+    row = database.call(
+        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
+    )
     database.call(create_plan, PLAN, START - HOUR)
     return Identity(row.agent_id, "standard", owner.key)
 
 
-def report_every_second(database: Database, machine: Identity, first: datetime, seconds: int, rx: int = 0) -> None:
+def report_every_second(
+    database: Database, machine: Identity, first: datetime, seconds: int, rx: int = 0
+) -> None:
     """One-second samples over [first, first + seconds), ten per report, `rx` bytes each."""
     base = to_us(first) / SECOND
     samples = [sample(base + i, base + i + 1, rx=rx) for i in range(seconds)]
@@ -70,9 +74,16 @@ def test_closing_twice_makes_no_second_invoice(database: Database, machine: Iden
 def test_grace_waits_for_late_reports(database: Database, machine: Identity) -> None:
     database.call(start_session, agent_id=machine.agent_id, renter_id="r1", plan_name="p", now=START)
     boundary = next_boundary(START, HOUR)
-    assert database.call(close_invoices, boundary + timedelta(minutes=1), period=HOUR, grace=timedelta(minutes=5)) == []
+    assert (
+        database.call(
+            close_invoices, boundary + timedelta(minutes=1), period=HOUR, grace=timedelta(minutes=5)
+        )
+        == []
+    )
     report_every_second(database, machine, START, 20 * 60)
-    (invoice,) = database.call(close_invoices, boundary + timedelta(minutes=5), period=HOUR, grace=timedelta(minutes=5))
+    (invoice,) = database.call(
+        close_invoices, boundary + timedelta(minutes=5), period=HOUR, grace=timedelta(minutes=5)
+    )
     assert invoice.total_minor == 1200
 
 
@@ -87,7 +98,9 @@ def test_invoice_now_closes_the_current_period_early(database: Database, machine
     assert later == []  # the rest of the hour had no session: no empty invoice
 
 
-def test_silent_machine_is_not_billed_and_live_cost_matches_invoice(database: Database, machine: Identity) -> None:
+def test_silent_machine_is_not_billed_and_live_cost_matches_invoice(
+    database: Database, machine: Identity
+) -> None:
     rental = database.call(start_session, agent_id=machine.agent_id, renter_id="r1", plan_name="p", now=START)
     report_every_second(database, machine, START, 30)  # then the machine goes silent
     end = START + timedelta(minutes=10)

@@ -1,4 +1,4 @@
-"""The collector over real gRPC on loopback: health, reflection, enrollment, the report stream, admin errors."""
+"""The collector over real gRPC on loopback: health, reflection, enrollment, report stream, errors."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ def test_health_and_reflection(channel: grpc.Channel) -> None:
 
 
 def test_enrollment_token_is_one_time(channel: grpc.Channel, admin: AdminClient) -> None:
-    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(machine_class="gpu")).token
+    token = admin.machines.CreateEnrollmentToken(
+        machines_pb2.CreateEnrollmentTokenRequest(machine_class="gpu")
+    ).token
     identity = enroll(channel, admin, token)
     assert identity.machine_class == "gpu"
     with pytest.raises(grpc.RpcError) as reused:
@@ -79,7 +81,8 @@ def test_expired_token_is_refused(channel: grpc.Channel, admin: AdminClient) -> 
     with pytest.raises(grpc.RpcError) as expired:
         enroll(channel, admin, token)
     assert (expired.value.code(), expired.value.details()) == (
-        grpc.StatusCode.PERMISSION_DENIED, "enrollment token has expired"
+        grpc.StatusCode.PERMISSION_DENIED,
+        "enrollment token has expired",
     )
 
 
@@ -90,7 +93,9 @@ def test_duplicates_are_acknowledged_and_counted_once(channel: grpc.Channel, adm
     second = signed(identity, 2, [sample(t + 1, t + 2, rx=700)])
     acks = stream(channel, [first, second, first])
     assert [(a.sequence, a.status) for a in acks] == [
-        (1, agent_pb2.ReportAck.ACCEPTED), (2, agent_pb2.ReportAck.ACCEPTED), (1, agent_pb2.ReportAck.DUPLICATE)
+        (1, agent_pb2.ReportAck.ACCEPTED),
+        (2, agent_pb2.ReportAck.ACCEPTED),
+        (1, agent_pb2.ReportAck.DUPLICATE),
     ]
     assert [a.status for a in stream(channel, [first, second])] == [agent_pb2.ReportAck.DUPLICATE] * 2
     usage = admin.usage.GetUsage(usage_pb2.GetUsageRequest(agent_id=identity.agent_id))
@@ -138,7 +143,9 @@ def test_unknown_agent_is_refused(channel: grpc.Channel) -> None:
     assert "not enrolled" in refused.value.details()
 
 
-def test_report_of_another_agent_in_the_envelope_is_refused(channel: grpc.Channel, admin: AdminClient) -> None:
+def test_report_of_another_agent_in_the_envelope_is_refused(
+    channel: grpc.Channel, admin: AdminClient
+) -> None:
     identity, other = enroll(channel, admin), enroll(channel, admin)
     envelope = signed(identity, 1, [sample(now_s(), now_s() + 1)])
     envelope.agent_id = other.agent_id  # claims to be another machine
@@ -170,18 +177,50 @@ def test_implausible_report_is_rejected_in_its_ack(channel: grpc.Channel, admin:
 @pytest.mark.parametrize(
     ("call", "code", "words"),
     [
-        (lambda a: a.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plans_pb2.PricePlan(
-            name="x", currency="EURO", hourly_rates={"standard": "1"}))), "INVALID_ARGUMENT", "currency"),
-        (lambda a: a.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plans_pb2.PricePlan(
-            name="x", currency="EUR", hourly_rates={"standard": "-1"}))), "INVALID_ARGUMENT", "non-negative"),
-        (lambda a: a.sessions.StartSession(sessions_pb2.StartSessionRequest(agent_id="m-x", renter="r", plan="p")),
-         "NOT_FOUND", "machine 'm-x' not found"),
-        (lambda a: a.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id="s-x")), "NOT_FOUND", "s-x"),
-        (lambda a: a.usage.GetUsage(usage_pb2.GetUsageRequest()), "INVALID_ARGUMENT", "agent_id or session_id"),
-        (lambda a: a.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(
-            ttl=Duration(seconds=90 * 86400))), "INVALID_ARGUMENT", "ttl"),
+        (
+            lambda a: a.plans.CreatePlan(
+                plans_pb2.CreatePlanRequest(
+                    plan=plans_pb2.PricePlan(name="x", currency="EURO", hourly_rates={"standard": "1"})
+                )
+            ),
+            "INVALID_ARGUMENT",
+            "currency",
+        ),
+        (
+            lambda a: a.plans.CreatePlan(
+                plans_pb2.CreatePlanRequest(
+                    plan=plans_pb2.PricePlan(name="x", currency="EUR", hourly_rates={"standard": "-1"})
+                )
+            ),
+            "INVALID_ARGUMENT",
+            "non-negative",
+        ),
+        (
+            lambda a: a.sessions.StartSession(
+                sessions_pb2.StartSessionRequest(agent_id="m-x", renter="r", plan="p")
+            ),
+            "NOT_FOUND",
+            "machine 'm-x' not found",
+        ),
+        (
+            lambda a: a.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id="s-x")),
+            "NOT_FOUND",
+            "s-x",
+        ),
+        (
+            lambda a: a.usage.GetUsage(usage_pb2.GetUsageRequest()),
+            "INVALID_ARGUMENT",
+            "agent_id or session_id",
+        ),
+        (
+            lambda a: a.machines.CreateEnrollmentToken(
+                machines_pb2.CreateEnrollmentTokenRequest(ttl=Duration(seconds=90 * 86400))
+            ),
+            "INVALID_ARGUMENT",
+            "ttl",
+        ),
     ],
-)  # fmt: skip
+)
 def test_admin_errors_have_clear_statuses(admin: AdminClient, call, code: str, words: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(grpc.RpcError) as error:
         call(admin)

@@ -1,0 +1,103 @@
+"""The `rentmeter` command line against a real collector: output, messages and exit codes."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from collector.server import Collector
+
+
+def rentmeter(*args: str, collector: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "rentmeter", "--collector", collector, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_admin_commands(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    token = rentmeter("token", "create", "--class", "gpu", "--label", "seat 12", collector=target)
+    assert token.returncode == 0 and token.stdout.startswith("rmt_")
+    created = rentmeter(
+        "plan",
+        "create",
+        "basic",
+        "--currency",
+        "eur",
+        "--hourly",
+        "gpu=2.50",
+        "--traffic-out",
+        "0.09",
+        collector=target,
+    )
+    assert created.returncode == 0 and "gpu=2.50" in created.stdout
+    listed = rentmeter("plan", "list", collector=target)
+    assert "basic" in listed.stdout and "EUR" in listed.stdout
+    assert rentmeter("machines", "list", collector=target).returncode == 0
+    assert rentmeter("invoice", "close", collector=target).stdout.strip() == "no billing period was due"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("plan", "create", "x", "--currency", "EUR", "--hourly", "standard=abc"), "not a decimal number"),
+        (
+            ("session", "start", "--machine", "m-nope", "--renter", "r", "--plan", "p"),
+            "machine 'm-nope' not found",
+        ),
+        (("invoice", "show", "inv-nope"), "invoice 'inv-nope' not found"),
+    ],
+)
+def test_refusals_exit_1_with_the_collectors_sentence(
+    collector: Collector, args: tuple[str, ...], message: str
+) -> None:
+    result = rentmeter(*args, collector=f"127.0.0.1:{collector.port}")
+    assert result.returncode == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_bad_input_exits_2() -> None:
+    result = rentmeter(
+        "plan", "create", "x", "--currency", "EUR", "--hourly", "standard", collector="127.0.0.1:1"
+    )
+    assert result.returncode == 2 and "CLASS=PRICE" in result.stderr
+    assert (
+        rentmeter("usage", "--machine", "m", "--from", "yesterday", collector="127.0.0.1:1").returncode == 2
+    )
+
+
+def test_unreachable_collector_exits_3() -> None:
+    result = rentmeter("machines", "list", collector=f"127.0.0.1:{free_port()}")
+    assert result.returncode == 3 and "cannot reach the collector" in result.stderr
+
+
+def test_agent_without_enrollment_says_what_to_do(tmp_path: Path) -> None:
+    result = rentmeter("agent", "run", "--state-dir", str(tmp_path), collector=f"127.0.0.1:{free_port()}")
+    assert result.returncode == 4 and "not enrolled" in result.stderr and "--token" in result.stderr
+
+
+@pytest.mark.timeout(120)
+def test_demo_runs_a_rental_and_prints_its_invoice(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "rentmeter", "demo", "--duration", "3", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "covered" in result.stdout and "Invoice inv-" in result.stdout
+    assert "rental time" in result.stdout and "total" in result.stdout
+    assert (tmp_path / "collector.db").exists()
