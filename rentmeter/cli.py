@@ -22,6 +22,16 @@ EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CANNOT_START = 1, 2, 3, 4
 DEFAULT_COLLECTOR = "127.0.0.1:50051"
 
 
+COLLECTOR_HELP = f"collector HOST:PORT (env RENTMETER_COLLECTOR; default {DEFAULT_COLLECTOR})"
+
+
+def _remote() -> argparse.ArgumentParser:
+    """`--collector` accepted after the subcommand too (`rentmeter agent run --collector HOST:PORT`)."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--collector", default=argparse.SUPPRESS, help=COLLECTOR_HELP)
+    return parent
+
+
 class UsageError(Exception):
     """A command line that cannot be carried out as given (exit code 2)."""
 
@@ -29,6 +39,9 @@ class UsageError(Exception):
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    agent_run = args.command == "agent"
+    if args.collector is None and not agent_run:  # the agent reads RENTMETER_AGENT_COLLECTOR itself
+        args.collector = os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR)
     logging.basicConfig(
         level=logging.DEBUG
         if args.verbose
@@ -62,11 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rentmeter", description="Metering and billing for rented computers."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument(
-        "--collector",
-        default=os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR),
-        help="collector HOST:PORT for admin commands (env RENTMETER_COLLECTOR; default %(default)s)",
-    )
+    parser.add_argument("--collector", default=None, help=COLLECTOR_HELP)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _collector_commands(commands)
     _agent_commands(commands)
@@ -100,7 +109,9 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
 
 def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     agent = commands.add_parser("agent", help="run the agent").add_subparsers(dest="action", required=True)
-    run = agent.add_parser("run", help="enroll (first run) and report this machine's usage")
+    run = agent.add_parser(
+        "run", parents=[_remote()], help="enroll (first run) and report this machine's usage"
+    )
     run.add_argument(
         "--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)"
     )
@@ -114,7 +125,7 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     token = commands.add_parser("token", help="enrollment tokens").add_subparsers(
         dest="action", required=True
     )
-    create = token.add_parser("create", help="create a one-time enrollment token")
+    create = token.add_parser("create", parents=[_remote()], help="create a one-time enrollment token")
     create.add_argument(
         "--class", dest="machine_class", default="standard", help="machine class (default standard)"
     )
@@ -125,13 +136,15 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     machines = commands.add_parser("machines", help="enrolled machines").add_subparsers(
         dest="action", required=True
     )
-    machines.add_parser("list", help="list machines").set_defaults(handler=_machines_list)
-    show = machines.add_parser("show", help="show one machine")
+    machines.add_parser("list", parents=[_remote()], help="list machines").set_defaults(
+        handler=_machines_list
+    )
+    show = machines.add_parser("show", parents=[_remote()], help="show one machine")
     show.add_argument("agent_id")
     show.set_defaults(handler=_machines_show)
 
     plan = commands.add_parser("plan", help="price plans").add_subparsers(dest="action", required=True)
-    create = plan.add_parser("create", help="create a price plan")
+    create = plan.add_parser("create", parents=[_remote()], help="create a price plan")
     create.add_argument("name")
     create.add_argument("--currency", required=True, help="ISO 4217 code, e.g. EUR")
     create.add_argument(
@@ -144,27 +157,27 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     create.add_argument("--traffic-in", default="0", help="price per GB received (default 0)")
     create.add_argument("--traffic-out", default="0", help="price per GB sent (default 0)")
     create.set_defaults(handler=_plan_create)
-    plan.add_parser("list", help="list plans").set_defaults(handler=_plan_list)
+    plan.add_parser("list", parents=[_remote()], help="list plans").set_defaults(handler=_plan_list)
 
     session = commands.add_parser("session", help="rental sessions").add_subparsers(
         dest="action", required=True
     )
-    start = session.add_parser("start", help="start renting a machine")
+    start = session.add_parser("start", parents=[_remote()], help="start renting a machine")
     start.add_argument("--machine", required=True, help="agent id")
     start.add_argument("--renter", required=True)
     start.add_argument("--plan", required=True)
     start.set_defaults(handler=_session_start)
     for name, handler in (("stop", _session_stop), ("show", _session_show)):
-        sub = session.add_parser(name, help=f"{name} a session")
+        sub = session.add_parser(name, parents=[_remote()], help=f"{name} a session")
         sub.add_argument("session_id")
         sub.set_defaults(handler=handler)
-    listing = session.add_parser("list", help="list sessions")
+    listing = session.add_parser("list", parents=[_remote()], help="list sessions")
     listing.add_argument("--renter", default="")
     listing.add_argument("--machine", default="")
     listing.add_argument("--open", action="store_true", help="only open sessions")
     listing.set_defaults(handler=_session_list)
 
-    usage = commands.add_parser("usage", help="usage of a machine or a session")
+    usage = commands.add_parser("usage", parents=[_remote()], help="usage of a machine or a session")
     scope = usage.add_mutually_exclusive_group(required=True)
     scope.add_argument("--machine", help="agent id")
     scope.add_argument("--session", help="session id")
@@ -173,13 +186,13 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     usage.set_defaults(handler=_usage)
 
     invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)
-    listing = invoice.add_parser("list", help="list invoices")
+    listing = invoice.add_parser("list", parents=[_remote()], help="list invoices")
     listing.add_argument("--renter", default="")
     listing.set_defaults(handler=_invoice_list)
-    show = invoice.add_parser("show", help="show an invoice with its lines")
+    show = invoice.add_parser("show", parents=[_remote()], help="show an invoice with its lines")
     show.add_argument("invoice_id")
     show.set_defaults(handler=_invoice_show)
-    close = invoice.add_parser("close", help="close finished billing periods now")
+    close = invoice.add_parser("close", parents=[_remote()], help="close finished billing periods now")
     close.add_argument("--renter", default="")
     close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
     close.set_defaults(handler=_invoice_close)

@@ -85,7 +85,11 @@ def test_unreachable_collector_exits_3() -> None:
 
 
 def test_agent_without_enrollment_says_what_to_do(tmp_path: Path) -> None:
-    result = rentmeter("agent", "run", "--state-dir", str(tmp_path), collector=f"127.0.0.1:{free_port()}")
+    result = subprocess.run(
+        [sys.executable, "-m", "rentmeter", "agent", "run", "--collector", f"127.0.0.1:{free_port()}",
+         "--state-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
     assert result.returncode == 4 and "not enrolled" in result.stderr and "--token" in result.stderr
 
 
