@@ -39,12 +39,15 @@ def close_invoices(
     grace: timedelta,
     renter_id: str = "",
     invoice_now: bool = False,
+    until: datetime | None = None,
 ) -> list[Invoice]:
-    """Invoice every finished period of every renter (or only `renter_id`); return the new invoices."""
+    """Invoice every finished period of every renter (or only `renter_id`) up to `until` (default: now);
+    return the new invoices, issued at `now`."""
     query = select(Renter).order_by(Renter.id).with_for_update()
     if renter_id:
         query = query.where(Renter.id == renter_id)
-    cutoff = now if invoice_now else now - grace
+    until = until or now
+    cutoff = until if invoice_now else until - grace
     created: list[Invoice] = []
     for renter in db.scalars(query):
         created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now))

@@ -204,11 +204,12 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
         def run(db: Session) -> invoices_pb2.CloseInvoicesResponse:
             invoices = close_invoices(
                 db,
-                until,
+                now,
                 period=self._settings.invoice_period,
                 grace=self._settings.invoice_grace,
                 renter_id=request.renter,
                 invoice_now=request.invoice_now,
+                until=until,
             )
             return invoices_pb2.CloseInvoicesResponse(invoices=[wire.invoice_to_proto(i) for i in invoices])
 
