@@ -1,13 +1,16 @@
 """Sampling this machine with psutil: back-to-back intervals of usage from cumulative counters.
 
-Durations come from the monotonic clock, placement from the wall clock: each sample starts where the
-previous one ended and lasts exactly the monotonic time elapsed, so a wall-clock step can neither create
-nor erase billable time. When wall time and the chain of samples drift apart by more than MAX_DRIFT
-(clock stepped, machine suspended), the next sample is re-anchored at the wall clock.
+Timeline: the agent reads the wall clock once, at start, and from then on places samples by the boot-time
+clock (CLOCK_BOOTTIME on Linux: steady, counts suspend, never stepped). A sample lasts the monotonic time
+elapsed (which excludes suspend), so
+- a wall-clock step (NTP, an admin, a renter) neither creates nor erases billable time, nor moves samples;
+- time spent suspended is a gap: nothing is billed for it;
+- drift between the wall clock and the timeline is logged; restarting the agent re-anchors it.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +19,18 @@ from typing import Any
 
 import psutil
 
+logger = logging.getLogger(__name__)
+
+# Wall clock and timeline further apart than this are logged (once per change of about this much).
 MAX_DRIFT_US = 2_000_000
+# Boot-time clock ahead of the monotonic one by more than this over one interval means a suspend.
+SUSPEND_THRESHOLD_NS = 1_000_000_000
+
+
+def boottime_ns() -> int:
+    """A steady clock that keeps counting during suspend; the monotonic clock where there is none."""
+    clock = getattr(time, "CLOCK_BOOTTIME", None)
+    return time.clock_gettime_ns(clock) if clock is not None else time.monotonic_ns()
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +60,7 @@ class SampleData:
 @dataclass(frozen=True, slots=True)
 class _Counters:
     mono_ns: int
-    wall_us: int
+    boot_ns: int
     cpu_busy_s: float
     cpu_total_s: float
     disk_read: int
@@ -73,12 +87,20 @@ class Sampler:
         *,
         wall_ns: Callable[[], int] = time.time_ns,
         mono_ns: Callable[[], int] = time.monotonic_ns,
+        boot_ns: Callable[[], int] = boottime_ns,
     ) -> None:
         self._ps = ps
         self._wall_ns = wall_ns
         self._mono_ns = mono_ns
+        self._boot_ns = boot_ns
         self._previous = self._read()
-        self._next_start_us = self._previous.wall_us
+        self._anchor_us = wall_ns() // 1000
+        self._anchor_boot_ns = self._previous.boot_ns
+        self._reported_drift_us = 0
+
+    def _position_us(self, boot_ns: int) -> int:
+        """Where a boot-clock reading lies on the agent's timeline, in wall microseconds."""
+        return self._anchor_us + (boot_ns - self._anchor_boot_ns) // 1000
 
     def _read(self) -> _Counters:
         cpu = self._ps.cpu_times()
@@ -88,7 +110,7 @@ class Sampler:
         nics = self._ps.net_io_counters(pernic=True, nowrap=True)
         return _Counters(
             mono_ns=self._mono_ns(),
-            wall_us=self._wall_ns() // 1000,
+            boot_ns=self._boot_ns(),
             cpu_busy_s=total - idle,
             cpu_total_s=total,
             disk_read=disk.read_bytes if disk else 0,
@@ -98,10 +120,14 @@ class Sampler:
 
     def sample(self) -> SampleData:
         current, previous = self._read(), self._previous
-        start_us = self._next_start_us
-        end_us = start_us + max(0, (current.mono_ns - previous.mono_ns) // 1000)
-        self._next_start_us = end_us if abs(current.wall_us - end_us) <= MAX_DRIFT_US else current.wall_us
         self._previous = current
+        end_us = self._position_us(current.boot_ns)
+        start_us = self._position_us(previous.boot_ns)
+        mono_elapsed = max(0, current.mono_ns - previous.mono_ns)
+        if (current.boot_ns - previous.boot_ns) - mono_elapsed > SUSPEND_THRESHOLD_NS:
+            start_us = end_us - mono_elapsed // 1000  # the suspended time before it is a gap
+            logger.info("suspend of %.1f s detected; not counted", (end_us - start_us) / 1e6)
+        self._check_drift(end_us)
         busy_us = max(0, round((current.cpu_busy_s - previous.cpu_busy_s) * 1e6))
         total_s = current.cpu_total_s - previous.cpu_total_s
         rx = tx = 0
@@ -122,6 +148,16 @@ class Sampler:
             net_rx_bytes=rx,
             net_tx_bytes=tx,
         )
+
+    def _check_drift(self, timeline_us: int) -> None:
+        drift = self._wall_ns() // 1000 - timeline_us
+        if abs(drift - self._reported_drift_us) > MAX_DRIFT_US:
+            self._reported_drift_us = drift
+            logger.warning(
+                "the wall clock is %+.1f s from the agent's timeline (clock stepped?); samples keep the "
+                "timeline, restart the agent to re-anchor it",
+                drift / 1e6,
+            )
 
     def logins(self) -> list[Login]:
         """OS login sessions now (user, terminal, remote host, start)."""

@@ -7,7 +7,6 @@ Exit codes: 0 done; 1 the collector refused the request (its message is printed)
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -234,6 +233,8 @@ def _collector_settings(args: argparse.Namespace):  # type: ignore[no-untyped-de
 
 
 def _collector_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     from collector.server import serve
 
     try:

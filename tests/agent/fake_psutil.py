@@ -39,12 +39,19 @@ class FakePsutil:
 
 
 class Clock:
-    """Wall and monotonic nanoseconds that tests move by hand."""
+    """Wall, monotonic and boot-time nanoseconds that tests move by hand."""
 
     def __init__(self, wall_s: float = 1_700_000_000.0) -> None:
         self.wall_ns = int(wall_s * 1e9)
         self.mono_ns = 5_000_000_000
+        self.boot_ns = 7_000_000_000
 
     def advance(self, seconds: float) -> None:
         self.wall_ns += int(seconds * 1e9)
         self.mono_ns += int(seconds * 1e9)
+        self.boot_ns += int(seconds * 1e9)
+
+    def suspend(self, seconds: float) -> None:
+        """Time passes for the wall and boot-time clocks only."""
+        self.wall_ns += int(seconds * 1e9)
+        self.boot_ns += int(seconds * 1e9)

@@ -1,13 +1,16 @@
 import time
 
 import psutil
+import pytest
 
-from agent.sampler import MAX_DRIFT_US, Sampler, counter_delta, is_loopback
+from agent.sampler import Sampler, counter_delta, is_loopback
 from tests.agent.fake_psutil import Clock, FakePsutil
 
 
 def make(ps: FakePsutil, clock: Clock) -> Sampler:
-    return Sampler(ps, wall_ns=lambda: clock.wall_ns, mono_ns=lambda: clock.mono_ns)
+    return Sampler(
+        ps, wall_ns=lambda: clock.wall_ns, mono_ns=lambda: clock.mono_ns, boot_ns=lambda: clock.boot_ns
+    )
 
 
 def test_samples_are_back_to_back_and_count_deltas() -> None:
@@ -52,30 +55,34 @@ def test_new_interface_starts_from_its_first_reading() -> None:
     assert sampler.sample().net_rx_bytes == 7
 
 
-def test_wall_clock_step_neither_creates_nor_erases_time() -> None:
+@pytest.mark.parametrize("step_s", [3600, -3600, 5, -5])
+def test_wall_clock_step_neither_creates_erases_nor_moves_time(step_s: int, caplog) -> None:  # type: ignore[no-untyped-def]
+    ps, clock = FakePsutil(), Clock()
+    sampler = make(ps, clock)
+    start = clock.wall_ns // 1000
+    samples = []
+    for n in range(6):
+        if n == 3:
+            clock.wall_ns += step_s * 10**9  # NTP, an admin or a renter moves the clock
+        clock.advance(1)
+        samples.append(sampler.sample())
+    assert [(s.start_us - start, s.end_us - start) for s in samples] == [
+        (n * 1_000_000, (n + 1) * 1_000_000) for n in range(6)
+    ]
+    assert "restart the agent to re-anchor" in caplog.text
+
+
+def test_suspend_is_a_gap_not_billable_time() -> None:
     ps, clock = FakePsutil(), Clock()
     sampler = make(ps, clock)
     clock.advance(1)
-    first = sampler.sample()
-    clock.wall_ns += 3600 * 10**9  # NTP or an admin moves the clock one hour ahead
-    clock.advance(1)
-    stepped = sampler.sample()
-    clock.advance(1)
+    before = sampler.sample()
+    clock.advance(0.5)
+    clock.suspend(600)
+    clock.advance(0.5)
     after = sampler.sample()
-    assert stepped.end_us - stepped.start_us == 1_000_000  # duration from the monotonic clock
-    assert stepped.start_us == first.end_us
-    assert after.start_us == clock.wall_ns // 1000 - 1_000_000  # re-anchored at the new wall time
-    assert after.end_us - after.start_us == 1_000_000
-
-
-def test_small_drift_keeps_the_chain() -> None:
-    ps, clock = FakePsutil(), Clock()
-    sampler = make(ps, clock)
-    clock.advance(1)
-    first = sampler.sample()
-    clock.wall_ns += MAX_DRIFT_US * 1000 // 2
-    clock.advance(1)
-    assert sampler.sample().start_us == first.end_us
+    assert after.end_us - after.start_us == 1_000_000  # only the time the machine was awake
+    assert after.start_us - before.end_us == 600_000_000  # the suspend is a gap
 
 
 def test_loopback_names() -> None:
