@@ -10,6 +10,7 @@ from typing import Any
 import platformdirs
 
 from agent.errors import AgentError
+from agent.spool import DEFAULT_MAX_BYTES
 
 
 def default_state_dir() -> Path:
@@ -20,19 +21,22 @@ def default_state_dir() -> Path:
 class AgentSettings:
     """collector: HOST:PORT of the collector. state_dir: key, identity and spool. interval: seconds
     between samples. report_every: seconds of samples per signed report. token: enrollment token, used
-    only on the first run."""
+    only on the first run. spool_max_bytes: spool size above which old reports are merged."""
 
     collector: str = "127.0.0.1:50051"
     state_dir: Path = Path()
     interval: float = 1.0
     report_every: float = 5.0
     token: str = ""
+    spool_max_bytes: int = DEFAULT_MAX_BYTES
 
     def __post_init__(self) -> None:
         if not 0.05 <= self.interval <= 3600:
             raise AgentError("interval must be between 0.05 and 3600 seconds")
         if not self.interval <= self.report_every <= 3600:
             raise AgentError("report_every must be at least the interval and at most 3600 seconds")
+        if self.spool_max_bytes < 1_000_000:
+            raise AgentError("spool_max_bytes must be at least 1000000")
         if ":" not in self.collector:
             raise AgentError(f"collector must be HOST:PORT, not {self.collector!r}")
 
@@ -54,6 +58,8 @@ class AgentSettings:
             for name in ("interval", "report_every"):
                 if name in values:
                     values[name] = float(values[name])
+            if "spool_max_bytes" in values:
+                values["spool_max_bytes"] = int(values["spool_max_bytes"])
         except ValueError as exc:
             raise AgentError(f"interval and report_every are seconds: {exc}") from None
         values["state_dir"] = Path(values.get("state_dir") or default_state_dir())

@@ -9,11 +9,12 @@ import time
 import grpc
 
 from agent import wire
+from agent.compaction import merge_reports
 from agent.config import AgentSettings
 from agent.errors import EnrollmentFailed, NotEnrolled
 from agent.facts import collect_facts
 from agent.identity import Identity, load_identity, load_or_create_key, public_key_bytes, save_identity
-from agent.sampler import SampleData, Sampler
+from agent.sampler import Sampler
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Spool
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
@@ -53,51 +54,66 @@ def enroll(settings: AgentSettings, channel: grpc.Channel) -> Identity:
 
 
 class Agent:
-    """Samples every `interval` seconds; every `samples_per_report` samples, signs and spools a report."""
+    """Samples every `interval` seconds into the spool; every `samples_per_report` samples, seals them into
+    a signed report for the sender."""
 
-    def __init__(self, settings: AgentSettings, identity: Identity, channel: grpc.Channel) -> None:
+    def __init__(
+        self,
+        settings: AgentSettings,
+        identity: Identity,
+        channel: grpc.Channel,
+        *,
+        sampler: Sampler | None = None,
+    ) -> None:
         self.settings = settings
         self.identity = identity
-        self.spool = Spool(settings.state_dir / SPOOL_FILE)
+        self.spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
         self.sender = ReportSender(channel, self.spool, identity.agent_id)
+        self._sampler = sampler
         self._stop = threading.Event()
 
     def stop(self) -> None:
         self._stop.set()
 
     def run(self) -> None:
-        """Run until stop(); then spool the partial batch and give delivery a few seconds."""
-        sampler = Sampler()
+        """Run until stop(); then seal the partial report and give delivery a few seconds."""
+        sampler = self._sampler or Sampler()
         self.sender.start()
+        settings = self.settings
         logger.info(
             "agent %s sampling every %ss, reporting every %d samples to %s",
-            self.identity.agent_id,
-            self.settings.interval,
-            self.settings.samples_per_report,
-            self.settings.collector,
-        )
-        batch: list[SampleData] = []
+            self.identity.agent_id, settings.interval, settings.samples_per_report, settings.collector,
+        )  # fmt: skip
+        waiting = self.spool.sample_count()  # samples a previous run took but did not report
         next_tick = time.monotonic() + self.settings.interval
         while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
-            batch.append(sampler.sample())
+            self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
+            waiting += 1
             next_tick += self.settings.interval
-            if next_tick < time.monotonic():  # fell behind (suspend, overload): skip missed ticks
+            if next_tick < time.monotonic():  # fell behind (overload): skip missed ticks
                 next_tick = time.monotonic() + self.settings.interval
-            if len(batch) >= self.settings.samples_per_report:
-                self._spool_report(sampler, batch)
-                batch = []
-        batch.append(sampler.sample())
-        self._spool_report(sampler, batch)
+            if waiting >= self.settings.samples_per_report:
+                self._seal(sampler)
+                waiting = 0
+        self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
+        self._seal(sampler)
         self.sender.drain(timeout=5)
         self.sender.stop()
         self.spool.close()
 
-    def _spool_report(self, sampler: Sampler, samples: list[SampleData]) -> None:
+    def _seal(self, sampler: Sampler) -> None:
         logins, boot = sampler.logins(), sampler.boot_time_us()
+        agent_id = self.identity.agent_id
 
-        def signed(sequence: int) -> bytes:
-            report = wire.build_report(self.identity.agent_id, sequence, samples, logins, boot)
+        def signed(sequence: int, samples: list[bytes]) -> bytes:
+            parsed = [agent_pb2.Sample.FromString(data) for data in samples]
+            report = wire.build_report(agent_id, sequence, parsed, logins, boot)
             return wire.sign_report(self.identity, report).SerializeToString()
 
-        self.spool.append(signed)
+        self.spool.seal(signed)
+        merged = self.spool.compact(
+            lambda sequence, envelopes: merge_reports(self.identity, sequence, envelopes)
+        )
+        if merged:
+            logger.warning("agent %s: spool full, merged %d old reports into coarser ones", agent_id, merged)
         self.sender.notify()

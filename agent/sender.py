@@ -107,6 +107,7 @@ class ReportSender:
                 with self._wakeup:
                     self._wakeup.wait(timeout=1.0)
                 continue
+            self._spool.mark_sent(batch[-1][0])
             for sequence, envelope in batch:
                 yield agent_pb2.SignedReport.FromString(envelope)
                 last_sent = sequence

@@ -17,6 +17,25 @@ def timestamp_us(micros: int) -> Timestamp:
     return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
 
 
+def us(ts: Timestamp) -> int:
+    return ts.seconds * 1_000_000 + ts.nanos // 1000
+
+
+def sample_to_proto(s: SampleData) -> agent_pb2.Sample:
+    return agent_pb2.Sample(
+        start=timestamp_us(s.start_us),
+        end=timestamp_us(s.end_us),
+        cpu_busy_us=s.cpu_busy_us,
+        cpu_utilization=s.cpu_utilization,
+        memory_used_bytes=s.memory_used_bytes,
+        memory_total_bytes=s.memory_total_bytes,
+        disk_read_bytes=s.disk_read_bytes,
+        disk_write_bytes=s.disk_write_bytes,
+        net_rx_bytes=s.net_rx_bytes,
+        net_tx_bytes=s.net_tx_bytes,
+    )
+
+
 def facts_to_proto(facts: MachineFacts) -> common_pb2.MachineFacts:
     return common_pb2.MachineFacts(
         hostname=facts.hostname,
@@ -32,28 +51,18 @@ def facts_to_proto(facts: MachineFacts) -> common_pb2.MachineFacts:
 
 
 def build_report(
-    agent_id: str, sequence: int, samples: Sequence[SampleData], logins: Sequence[Login], boot_time_us: int
+    agent_id: str,
+    sequence: int,
+    samples: Sequence[agent_pb2.Sample],
+    logins: Sequence[Login],
+    boot_time_us: int,
 ) -> agent_pb2.UsageReport:
     return agent_pb2.UsageReport(
         agent_id=agent_id,
         sequence=sequence,
-        start=timestamp_us(samples[0].start_us),
-        end=timestamp_us(samples[-1].end_us),
-        samples=[
-            agent_pb2.Sample(
-                start=timestamp_us(s.start_us),
-                end=timestamp_us(s.end_us),
-                cpu_busy_us=s.cpu_busy_us,
-                cpu_utilization=s.cpu_utilization,
-                memory_used_bytes=s.memory_used_bytes,
-                memory_total_bytes=s.memory_total_bytes,
-                disk_read_bytes=s.disk_read_bytes,
-                disk_write_bytes=s.disk_write_bytes,
-                net_rx_bytes=s.net_rx_bytes,
-                net_tx_bytes=s.net_tx_bytes,
-            )
-            for s in samples
-        ],
+        start=samples[0].start,
+        end=samples[-1].end,
+        samples=samples,
         logins=[
             agent_pb2.LoginSession(
                 user=x.user, terminal=x.terminal, host=x.host, started=timestamp_us(x.started_us)

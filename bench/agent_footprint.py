@@ -56,7 +56,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=10)
-    parser.add_argument("--node-exporter", default=shutil.which("prometheus-node-exporter") or "node_exporter")
+    parser.add_argument(
+        "--node-exporter", default=shutil.which("prometheus-node-exporter") or "node_exporter"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="rentmeter-footprint-"))
     port, ne_port = free_port(), free_port()
@@ -68,12 +70,14 @@ def main() -> None:
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=30)
-        token = machines_pb2_grpc.MachineServiceStub(channel).CreateEnrollmentToken(
-            machines_pb2.CreateEnrollmentTokenRequest()
-        ).token
+        token = (
+            machines_pb2_grpc.MachineServiceStub(channel)
+            .CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest())
+            .token
+        )
         agent = subprocess.Popen(
-            [sys.executable, "-m", "rentmeter", "agent", "run", "--collector", f"127.0.0.1:{port}", "--token", token,
-             "--state-dir", str(work / "agent"), "--interval", "1", "--report-every", "5"],
+            [sys.executable, "-m", "rentmeter", "agent", "run", "--collector", f"127.0.0.1:{port}",
+             "--token", token, "--state-dir", str(work / "agent"), "--interval", "1", "--report-every", "5"],
             cwd=ROOT, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         exporter = subprocess.Popen(

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from agent.identity import Identity, public_key_bytes  # noqa: E402
 from agent.sampler import SampleData  # noqa: E402
-from agent.wire import build_report, sign_report  # noqa: E402
+from agent.wire import build_report, sample_to_proto, sign_report  # noqa: E402
 from collector.db.engine import make_engine, upgrade  # noqa: E402
 from collector.db.models import Sample  # noqa: E402
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, machines_pb2, machines_pb2_grpc  # noqa: E402
@@ -49,7 +49,9 @@ def reports_for(identity: Identity, count: int, samples: int, t0: float) -> list
     for seq in range(1, count + 1):
         batch = []
         for _ in range(samples):
-            batch.append(SampleData(int(t * 1e6), int((t + 1) * 1e6), 1000, 0.1, 1, 2, 3, 4, 5, 6))
+            batch.append(
+                sample_to_proto(SampleData(int(t * 1e6), int((t + 1) * 1e6), 1000, 0.1, 1, 2, 3, 4, 5, 6))
+            )
             t += 1
         out.append(sign_report(identity, build_report(identity.agent_id, seq, batch, [], 0)))
     return out

@@ -1,4 +1,4 @@
-"""The agent's on-disk state: key file, identity, spool and sequence numbers."""
+"""The agent's on-disk identity, and its reconnect policy."""
 
 import random
 import stat
@@ -6,11 +6,9 @@ from itertools import pairwise
 from pathlib import Path
 
 import grpc
-import pytest
 
 from agent.backoff import next_delay
 from agent.identity import load_identity, load_or_create_key, public_key_bytes, save_identity
-from agent.spool import Spool
 
 
 def test_key_is_created_private_and_reused(tmp_path: Path) -> None:
@@ -26,38 +24,6 @@ def test_identity_round_trip(tmp_path: Path) -> None:
     save_identity(tmp_path, "m-1", "gpu", "collector:1")
     identity = load_identity(tmp_path)
     assert (identity.agent_id, identity.machine_class) == ("m-1", "gpu")
-
-
-def test_sequence_numbers_survive_restarts_and_never_repeat(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool.db")
-    assert [spool.append(lambda seq: f"r{seq}".encode()) for _ in range(3)] == [1, 2, 3]
-    spool.acknowledge([1, 2, 3])
-    spool.close()
-    reopened = Spool(tmp_path / "spool.db")
-    assert reopened.append(lambda seq: b"x") == 4
-    assert reopened.pending() == [(4, b"x")]
-
-
-def test_pending_is_ordered_and_acknowledged_reports_go(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool.db")
-    for _ in range(5):
-        spool.append(lambda seq: str(seq).encode())
-    spool.acknowledge([2, 4])
-    assert [s for s, _ in spool.pending()] == [1, 3, 5]
-    assert [s for s, _ in spool.pending(after=3, limit=1)] == [5]
-    assert len(spool) == 3
-
-
-def test_a_failed_build_stores_nothing(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool.db")
-
-    def broken(seq: int) -> bytes:
-        raise RuntimeError("signing failed")
-
-    with pytest.raises(RuntimeError):
-        spool.append(broken)
-    assert len(spool) == 0
-    assert spool.append(lambda seq: b"ok") == 1
 
 
 def test_backoff_grows_with_jitter_and_caps() -> None:

@@ -6,7 +6,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent.identity import Identity
 from agent.sampler import SampleData
-from agent.wire import build_report, sign_report
+from agent.wire import build_report, sample_to_proto, sign_report
 from collector.ingest import IncomingReport
 from collector.wire import report_from_proto
 from protos.rentmeter.v1 import agent_pb2
@@ -30,7 +30,8 @@ def sample(start_s: float, end_s: float, rx: int = 0, tx: int = 0) -> SampleData
 
 
 def signed(identity: Identity, sequence: int, samples: list[SampleData]) -> agent_pb2.SignedReport:
-    return sign_report(identity, build_report(identity.agent_id, sequence, samples, [], 0))
+    report = build_report(identity.agent_id, sequence, [sample_to_proto(s) for s in samples], [], 0)
+    return sign_report(identity, report)
 
 
 def incoming(identity: Identity, sequence: int, samples: list[SampleData]) -> IncomingReport:

@@ -1,0 +1,139 @@
+"""The spool: samples durable as taken, reports until acknowledged, bounded by merging, never dropping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agent.compaction import merge_reports
+from agent.identity import Identity
+from agent.sampler import Login
+from agent.spool import DEFAULT_MAX_BYTES, Spool
+from agent.wire import build_report, sample_to_proto, sign_report, us
+from protos.rentmeter.v1 import agent_pb2
+from protos.signing import report_signing_bytes
+from tests.collector.helpers import new_identity, sample
+
+IDENTITY = new_identity("m-spool")
+
+
+def builder(identity: Identity = IDENTITY):  # type: ignore[no-untyped-def]
+    def build(sequence: int, samples: list[bytes]) -> bytes:
+        parsed = [agent_pb2.Sample.FromString(s) for s in samples]
+        return sign_report(
+            identity, build_report(identity.agent_id, sequence, parsed, [], 0)
+        ).SerializeToString()
+
+    return build
+
+
+def fill(spool: Spool, reports: int, per_report: int = 5, t0: float = 1_700_000_000) -> None:
+    t = t0
+    for _ in range(reports):
+        for _ in range(per_report):
+            spool.add_sample(sample_to_proto(sample(t, t + 1, rx=100, tx=7)).SerializeToString())
+            t += 1
+        spool.seal(builder())
+
+
+def totals(spool: Spool) -> tuple[int, int, int, int]:
+    """(covered µs, rx, tx, cpu µs) over every spooled report, verifying each signature."""
+    covered = rx = tx = cpu = 0
+    for _, raw in spool.pending(limit=10**9):
+        envelope = agent_pb2.SignedReport.FromString(raw)
+        IDENTITY.key.public_key().verify(envelope.signature, report_signing_bytes(envelope.payload))
+        for s in agent_pb2.UsageReport.FromString(envelope.payload).samples:
+            covered += us(s.end) - us(s.start)
+            rx, tx, cpu = rx + s.net_rx_bytes, tx + s.net_tx_bytes, cpu + s.cpu_busy_us
+    return covered, rx, tx, cpu
+
+
+def test_samples_survive_a_crash_and_go_into_the_next_report(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    spool.add_sample(sample_to_proto(sample(10, 11)).SerializeToString())
+    spool.add_sample(sample_to_proto(sample(11, 12)).SerializeToString())
+    del spool  # the process dies without sealing (kill -9)
+    reopened = Spool(tmp_path / "spool.db")
+    assert reopened.sample_count() == 2
+    assert reopened.seal(builder()) == 1
+    ((sequence, raw),) = reopened.pending()
+    report = agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(raw).payload)
+    assert (sequence, len(report.samples), reopened.sample_count()) == (1, 2, 0)
+
+
+def test_sequence_numbers_survive_restarts_and_never_repeat(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    fill(spool, 3)
+    spool.acknowledge([1, 2, 3])
+    spool.close()
+    reopened = Spool(tmp_path / "spool.db")
+    fill(reopened, 1)
+    assert [s for s, _ in reopened.pending()] == [4]
+    assert reopened.seal(builder()) is None  # nothing waiting
+
+
+def test_pending_is_ordered_and_acknowledged_reports_go(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    fill(spool, 5)
+    size = spool.size_bytes
+    spool.acknowledge([2, 4])
+    assert [s for s, _ in spool.pending()] == [1, 3, 5]
+    assert [s for s, _ in spool.pending(after=3, limit=1)] == [5]
+    assert len(spool) == 3 and 0 < spool.size_bytes < size
+
+
+def test_a_failed_build_stores_nothing(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    spool.add_sample(b"x")
+
+    def broken(sequence: int, samples: list[bytes]) -> bytes:
+        raise RuntimeError("signing failed")
+
+    with pytest.raises(RuntimeError):
+        spool.seal(broken)
+    assert (len(spool), spool.sample_count()) == (0, 1)
+
+
+def test_full_spool_merges_old_reports_and_keeps_every_total(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", max_bytes=10**9)
+    fill(spool, 2000)  # 10 000 one-second samples
+    before = totals(spool)
+    size = spool.size_bytes
+    spool.max_bytes = size // 4
+    merged = spool.compact(lambda seq, envelopes: merge_reports(IDENTITY, seq, envelopes))
+    assert merged > 0 and spool.size_bytes <= size // 4
+    assert totals(spool) == before  # every second, byte and CPU microsecond is still there
+    sequences = [s for s, _ in spool.pending(limit=10**6)]
+    assert sequences == sorted(sequences) and sequences[-1] == 2000
+
+
+def test_merging_keeps_gaps_and_never_touches_sent_reports(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", max_bytes=10**9)
+    fill(spool, 10, t0=1000)
+    fill(spool, 10, t0=5000)  # the agent was off in between: a gap that must stay unbilled
+    spool.mark_sent(4)
+    sent_before = spool.pending(limit=4)
+    before = totals(spool)
+    spool.max_bytes = 1
+    spool.compact(lambda seq, envelopes: merge_reports(IDENTITY, seq, envelopes))
+    assert spool.pending(limit=4) == sent_before  # exactly as handed to the stream
+    assert totals(spool) == before
+    ((_, merged),) = spool.pending(after=4)
+    samples = agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(merged).payload).samples
+    assert [(us(s.start) // 10**6, us(s.end) // 10**6) for s in samples] == [
+        (1020, 1050),
+        (5000, 5040),
+        (5040, 5050),
+    ]
+
+
+def test_default_capacity_holds_more_than_seven_days(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    logins = [Login("alice", "pts/0", "10.0.0.9", 1), Login("bob", ":0", "", 2)]
+    samples = [
+        sample_to_proto(sample(1_700_000_000 + i, 1_700_000_001 + i, rx=10**6, tx=10**6)) for i in range(5)
+    ]
+    report = sign_report(IDENTITY, build_report(IDENTITY.agent_id, 10**6, samples, logins, 1))
+    reports_in_7_days = 7 * 86400 // 5
+    assert reports_in_7_days * len(report.SerializeToString()) < DEFAULT_MAX_BYTES == spool.max_bytes
