@@ -49,6 +49,21 @@ def _absorb(into: agent_pb2.Sample, sample: agent_pb2.Sample) -> None:
         setattr(into, name, getattr(into, name) + getattr(sample, name))
     into.memory_used_bytes = max(into.memory_used_bytes, sample.memory_used_bytes)
     into.memory_total_bytes = sample.memory_total_bytes
+    gpus = {g.index: g for g in into.gpus}
+    for gpu in sample.gpus:
+        if gpu.index not in gpus:
+            gpus[gpu.index] = into.gpus.add()
+            gpus[gpu.index].CopyFrom(gpu)
+            continue
+        merged = gpus[gpu.index]
+        for name in ("utilization_percent", "memory_utilization_percent", "power_mw"):
+            total = getattr(merged, name) * before + getattr(gpu, name) * added
+            setattr(merged, name, round(total / (before + added)) if before + added else 0)
+        merged.energy_mj += gpu.energy_mj
+        merged.memory_used_bytes = max(merged.memory_used_bytes, gpu.memory_used_bytes)
+        merged.memory_total_bytes = gpu.memory_total_bytes
+        del merged.processes[:]
+        merged.processes.extend(gpu.processes)
     into.end.CopyFrom(sample.end)
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from pathlib import Path
 
 import grpc
 
 from agent import wire
+from agent.actions import ActionDispatcher, ControlEvent
 from agent.compaction import merge_reports
 from agent.config import AgentSettings
-from agent.errors import EnrollmentFailed, NotEnrolled
+from agent.errors import AgentError, EnrollmentFailed, NotEnrolled
 from agent.facts import collect_facts
 from agent.identity import Identity, load_identity, load_or_create_key, public_key_bytes, save_identity
 from agent.sampler import Sampler
@@ -30,7 +32,29 @@ CHANNEL_OPTIONS = [
 
 
 def open_channel(settings: AgentSettings) -> grpc.Channel:
-    return grpc.insecure_channel(settings.collector, options=CHANNEL_OPTIONS)
+    """TLS to the collector when tls_ca is set (server certificate verified against it; client certificate
+    when tls_cert/tls_key are set); plaintext otherwise, with a warning unless the collector is on
+    loopback."""
+    if not settings.tls_ca:
+        if not is_loopback_target(settings.collector):
+            logger.warning(
+                "plaintext connection to %s: set tls_ca to verify the collector", settings.collector
+            )
+        return grpc.insecure_channel(settings.collector, options=CHANNEL_OPTIONS)
+    try:
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=Path(settings.tls_ca).read_bytes(),
+            private_key=Path(settings.tls_key).read_bytes() if settings.tls_key else None,
+            certificate_chain=Path(settings.tls_cert).read_bytes() if settings.tls_cert else None,
+        )
+    except OSError as exc:
+        raise AgentError(f"cannot read TLS file {exc.filename}: {exc.strerror}") from None
+    return grpc.secure_channel(settings.collector, credentials, options=CHANNEL_OPTIONS)
+
+
+def is_loopback_target(target: str) -> bool:
+    host = target.rsplit(":", 1)[0].strip("[]")
+    return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
 def enroll(settings: AgentSettings, channel: grpc.Channel) -> Identity:
@@ -53,6 +77,14 @@ def enroll(settings: AgentSettings, channel: grpc.Channel) -> Identity:
     return Identity(response.agent_id, response.machine_class, key)
 
 
+_CONTROL_KINDS = {
+    agent_pb2.Control.SESSION_STARTED: "session-started",
+    agent_pb2.Control.SESSION_STOPPED: "session-stopped",
+    agent_pb2.Control.LOW_BALANCE: "low-balance",
+    agent_pb2.Control.LOCK_NOW: "lock-now",
+}
+
+
 class Agent:
     """Samples every `interval` seconds into the spool; every `samples_per_report` samples, seals them into
     a signed report for the sender."""
@@ -68,7 +100,9 @@ class Agent:
         self.settings = settings
         self.identity = identity
         self.spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
-        self.sender = ReportSender(channel, self.spool, identity.agent_id)
+        self.sender = ReportSender(channel, self.spool, identity.agent_id, on_control=self._on_control)
+        self.actions = ActionDispatcher(settings.actions)
+        self.active_session = ""
         self._sampler = sampler
         self._stop = threading.Event()
 
@@ -101,13 +135,28 @@ class Agent:
         self.sender.stop()
         self.spool.close()
 
+    def _on_control(self, control: agent_pb2.Control) -> None:
+        """Track the active rental session and run the host's action (called on the sender thread)."""
+        kind = _CONTROL_KINDS.get(control.kind)
+        if kind is None:
+            logger.warning("agent %s: unknown control kind %d ignored", self.identity.agent_id, control.kind)
+            return
+        if kind == "session-started":
+            if self.active_session == control.session_id:
+                return  # told again after a reconnect
+            self.active_session = control.session_id
+        elif kind == "session-stopped" and self.active_session == control.session_id:
+            self.active_session = ""
+        self.actions.dispatch(ControlEvent(kind, control.session_id, control.renter, control.message))
+
     def _seal(self, sampler: Sampler) -> None:
         logins, boot = sampler.logins(), sampler.boot_time_us()
-        agent_id = self.identity.agent_id
+        agent_id, session = self.identity.agent_id, self.active_session
 
         def signed(sequence: int, samples: list[bytes]) -> bytes:
             parsed = [agent_pb2.Sample.FromString(data) for data in samples]
             report = wire.build_report(agent_id, sequence, parsed, logins, boot)
+            report.rental_session_id = session
             return wire.sign_report(self.identity, report).SerializeToString()
 
         self.spool.seal(signed)

@@ -19,6 +19,8 @@ from typing import Any
 
 import psutil
 
+from agent.gpu import GpuReading, GpuSampler
+
 logger = logging.getLogger(__name__)
 
 # Wall clock and timeline further apart than this are logged (once per change of about this much).
@@ -55,6 +57,7 @@ class SampleData:
     disk_write_bytes: int
     net_rx_bytes: int
     net_tx_bytes: int
+    gpus: tuple[GpuReading, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +91,10 @@ class Sampler:
         wall_ns: Callable[[], int] = time.time_ns,
         mono_ns: Callable[[], int] = time.monotonic_ns,
         boot_ns: Callable[[], int] = boottime_ns,
+        gpu: GpuSampler | None = None,
     ) -> None:
         self._ps = ps
+        self._gpu = gpu if gpu is not None else GpuSampler()
         self._wall_ns = wall_ns
         self._mono_ns = mono_ns
         self._boot_ns = boot_ns
@@ -147,6 +152,7 @@ class Sampler:
             disk_write_bytes=counter_delta(current.disk_write, previous.disk_write),
             net_rx_bytes=rx,
             net_tx_bytes=tx,
+            gpus=tuple(self._gpu.sample()),
         )
 
     def _check_drift(self, timeline_us: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import grpc
 
@@ -22,8 +22,15 @@ BATCH = 100
 
 
 class ReportSender:
-    def __init__(self, channel: grpc.Channel, spool: Spool, agent_id: str) -> None:
+    def __init__(
+        self,
+        channel: grpc.Channel,
+        spool: Spool,
+        agent_id: str,
+        on_control: Callable[[agent_pb2.Control], None] = lambda control: None,
+    ) -> None:
         self._stub = agent_pb2_grpc.AgentServiceStub(channel)
+        self._on_control = on_control
         self._spool = spool
         self._agent_id = agent_id
         self._wakeup = threading.Condition()
@@ -96,7 +103,9 @@ class ReportSender:
                     logger.warning("agent %s: report %d: %s", self._agent_id, ack.sequence, ack.reason)
             self._spool.acknowledge(done)
             self.acknowledged += len(done)
-            delivered = True
+            delivered = delivered or bool(done)
+            for control in response.controls:
+                self._on_control(control)
         return delivered
 
     def _requests(self) -> Iterator[agent_pb2.SignedReport]:

@@ -33,6 +33,20 @@ def sample_to_proto(s: SampleData) -> agent_pb2.Sample:
         disk_write_bytes=s.disk_write_bytes,
         net_rx_bytes=s.net_rx_bytes,
         net_tx_bytes=s.net_tx_bytes,
+        gpus=[
+            agent_pb2.GpuSample(
+                index=g.index,
+                uuid=g.uuid,
+                utilization_percent=g.utilization_percent,
+                memory_utilization_percent=g.memory_utilization_percent,
+                memory_used_bytes=g.memory_used_bytes,
+                memory_total_bytes=g.memory_total_bytes,
+                power_mw=g.power_mw,
+                energy_mj=g.energy_mj,
+                processes=[agent_pb2.GpuProcess(pid=pid, used_memory_bytes=mem) for pid, mem in g.processes],
+            )
+            for g in s.gpus
+        ],
     )
 
 

@@ -45,12 +45,16 @@ class CollectorSettings:
     invoice_period: timedelta = timedelta(days=1)
     invoice_grace: timedelta = timedelta(minutes=5)
     online_window: timedelta = timedelta(seconds=30)
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
         """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
-        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE and RENTMETER_ONLINE_WINDOW, then `overrides`
-        (None values ignored). Durations accept 30s, 15m, 1h, 1d."""
+        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW, RENTMETER_TLS_CERT,
+        RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
+        accept 30s, 15m, 1h, 1d."""
         values: dict[str, Any] = {}
         for field in fields(cls):
             raw = env.get(f"RENTMETER_{field.name.upper()}")
@@ -61,6 +65,10 @@ class CollectorSettings:
             if field.type == "timedelta" and isinstance(values.get(field.name), str):
                 values[field.name] = parse_duration(values[field.name], field.name)
         settings = cls(**values)
+        if bool(settings.tls_cert) != bool(settings.tls_key):
+            raise SettingsError("tls_cert and tls_key go together")
+        if settings.tls_client_ca and not settings.tls_cert:
+            raise SettingsError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
         if not settings.db_url:
             settings = replace(settings, db_url=default_db_url())
         return settings

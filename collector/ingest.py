@@ -14,14 +14,14 @@ import enum
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from collector.db.models import Machine, Report, Sample
+from collector.db.models import GpuSample, Machine, Report, Sample
 from collector.timeutil import to_us
 
 logger = logging.getLogger(__name__)
@@ -46,6 +46,19 @@ class Ack:
 
 
 @dataclass(frozen=True, slots=True)
+class IncomingGpu:
+    gpu_index: int
+    uuid: str
+    utilization_percent: int
+    memory_utilization_percent: int
+    memory_used_bytes: int
+    memory_total_bytes: int
+    power_mw: int
+    energy_mj: int
+    processes: tuple[tuple[int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class IncomingSample:
     start_us: int
     end_us: int
@@ -57,6 +70,7 @@ class IncomingSample:
     disk_write_bytes: int
     net_rx_bytes: int
     net_tx_bytes: int
+    gpus: tuple[IncomingGpu, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +86,7 @@ class IncomingReport:
     boot_time_us: int | None
     payload: bytes
     signature: bytes
+    rental_session_id: str = ""
 
 
 @dataclass(slots=True)
@@ -87,6 +102,7 @@ class _Watermark:
 _MACHINES = Machine.__table__
 _REPORTS = Report.__table__
 _SAMPLES = Sample.__table__
+_GPU_SAMPLES = GpuSample.__table__
 
 
 def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime) -> list[Ack]:
@@ -101,8 +117,7 @@ def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime)
         by_agent[report.agent_id].append(index)
     marks = _load_watermarks(connection, list(by_agent))
     acks: list[Ack | None] = [None] * len(reports)
-    report_rows: list[dict[str, Any]] = []
-    sample_rows: list[dict[str, Any]] = []
+    rows = _Rows()
     for agent_id, indexes in by_agent.items():
         mark = marks.get(agent_id)
         if mark is None:  # verified against a key, so only a deleted machine gets here
@@ -111,11 +126,10 @@ def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime)
             continue
         known = _stored_sequences(connection, agent_id, [reports[i] for i in indexes], mark.last_sequence)
         for i in sorted(indexes, key=lambda i: reports[i].sequence):
-            acks[i] = _admit(mark, reports[i], known, now, report_rows, sample_rows)
-    if report_rows:
-        connection.execute(insert(_REPORTS), report_rows)
-    if sample_rows:
-        connection.execute(insert(_SAMPLES), sample_rows)
+            acks[i] = _admit(mark, reports[i], known, now, rows)
+    for table, values in ((_REPORTS, rows.reports), (_SAMPLES, rows.samples), (_GPU_SAMPLES, rows.gpus)):
+        if values:
+            connection.execute(insert(table), values)
     if marks:
         connection.execute(
             update(_MACHINES)
@@ -162,8 +176,7 @@ def _admit(
     report: IncomingReport,
     known: set[int],
     now: datetime,
-    report_rows: list[dict[str, Any]],
-    sample_rows: list[dict[str, Any]],
+    rows: _Rows,
 ) -> Ack:
     """Decide one report's fate; on acceptance append its rows and advance the machine's watermark."""
     seq = report.sequence
@@ -175,7 +188,7 @@ def _admit(
     if problem:
         return _reject(machine, seq, problem)
     samples, clamped_us = _clamp(report.samples, machine.last_report_end_us)
-    report_rows.append(
+    rows.reports.append(
         {
             "agent_id": machine.agent_id,
             "sequence": seq,
@@ -186,11 +199,10 @@ def _admit(
             "logins": {"sessions": list(report.logins)},
             "payload": report.payload,
             "signature": report.signature,
+            "rental_session_id": report.rental_session_id or None,
         }
     )
-    sample_rows.extend(
-        {"agent_id": machine.agent_id, "report_sequence": seq, **_sample_columns(s)} for s in samples
-    )
+    rows.add_samples(machine.agent_id, seq, samples)
     machine.last_sequence = seq
     machine.last_report_end_us = max(machine.last_report_end_us or 0, report.end_us)
     known.add(seq)
@@ -245,5 +257,25 @@ def _clamp(samples: tuple[IncomingSample, ...], last_end_us: int | None) -> tupl
     return result, cut
 
 
-def _sample_columns(sample: IncomingSample) -> dict[str, Any]:
-    return {name: getattr(sample, name) for name in IncomingSample.__slots__}
+_SAMPLE_COLUMNS = [name for name in IncomingSample.__slots__ if name != "gpus"]
+_GPU_COLUMNS = [name for name in IncomingGpu.__slots__ if name != "processes"]
+
+
+@dataclass(slots=True)
+class _Rows:
+    """Rows of one batch, inserted together at its end."""
+
+    reports: list[dict[str, Any]] = field(default_factory=list)
+    samples: list[dict[str, Any]] = field(default_factory=list)
+    gpus: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_samples(self, agent_id: str, sequence: int, samples: list[IncomingSample]) -> None:
+        for sample in samples:
+            key = {"agent_id": agent_id, "report_sequence": sequence}
+            self.samples.append({**key, **{name: getattr(sample, name) for name in _SAMPLE_COLUMNS}})
+            for gpu in sample.gpus:
+                self.gpus.append(
+                    {**key, "start_us": sample.start_us, "end_us": sample.end_us,
+                     "processes": {"pid_memory": [list(p) for p in gpu.processes]},
+                     **{name: getattr(gpu, name) for name in _GPU_COLUMNS}}
+                )  # fmt: skip

@@ -7,12 +7,14 @@ import logging
 import signal
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from collector.config import CollectorSettings
+from collector.controls import ControlHub
 from collector.database import Database
 from collector.jobs import build_scheduler
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
@@ -62,6 +64,7 @@ class Collector:
         settings.ensure_db_dir()
         self.database = Database(settings.db_url)
         self.writer = ReportWriter(self.database, now=now)
+        self.controls = ControlHub()
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server(
             options=[
@@ -75,10 +78,11 @@ class Collector:
 
     def _add_services(self) -> None:
         db, now, settings, server = self.database, self._now, self.settings, self.server
-        agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentService(db, self.writer, now), server)
-        machines_pb2_grpc.add_MachineServiceServicer_to_server(MachineService(db, now, settings), server)
+        hub = self.controls
+        agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentService(db, self.writer, hub, now), server)
+        machines_pb2_grpc.add_MachineServiceServicer_to_server(MachineService(db, now, settings, hub), server)
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
-        sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now), server)
+        sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now, hub), server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
@@ -94,7 +98,7 @@ class Collector:
     async def start(self) -> int:
         """Bind, start serving and scheduling; return the bound port (useful with port 0)."""
         self._add_services()
-        self.port = self.server.add_insecure_port(self.settings.listen)
+        self.port = self._bind()
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.listen}")
         self.writer.start()
@@ -109,6 +113,23 @@ class Collector:
             self.database.engine.url.render_as_string(hide_password=True),
         )
         return self.port
+
+    def _bind(self) -> int:
+        settings = self.settings
+        if not settings.tls_cert:
+            host = settings.listen.rsplit(":", 1)[0].strip("[]")
+            if host not in ("127.0.0.1", "localhost", "::1"):
+                logger.warning("serving plaintext on %s: set tls_cert and tls_key", settings.listen)
+            return self.server.add_insecure_port(settings.listen)
+        try:
+            key, cert = Path(settings.tls_key).read_bytes(), Path(settings.tls_cert).read_bytes()
+            client_ca = Path(settings.tls_client_ca).read_bytes() if settings.tls_client_ca else None
+        except OSError as exc:
+            raise OSError(f"cannot read TLS file {exc.filename}: {exc.strerror}") from None
+        credentials = grpc.ssl_server_credentials(
+            [(key, cert)], root_certificates=client_ca, require_client_auth=client_ca is not None
+        )
+        return self.server.add_secure_port(settings.listen, credentials)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let running ones finish for `grace` seconds, then release everything."""

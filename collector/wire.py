@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 import billing
 from collector.db import models
 from collector.errors import InvalidArgument
-from collector.ingest import Ack, AckStatus, IncomingReport, IncomingSample
+from collector.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
 from collector.usage import UsageSummary
 from protos.rentmeter.v1 import (
     agent_pb2,
@@ -82,6 +82,20 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
                 disk_write_bytes=s.disk_write_bytes,
                 net_rx_bytes=s.net_rx_bytes,
                 net_tx_bytes=s.net_tx_bytes,
+                gpus=tuple(
+                    IncomingGpu(
+                        gpu_index=g.index,
+                        uuid=g.uuid[:80],
+                        utilization_percent=min(g.utilization_percent, 100),
+                        memory_utilization_percent=min(g.memory_utilization_percent, 100),
+                        memory_used_bytes=g.memory_used_bytes,
+                        memory_total_bytes=g.memory_total_bytes,
+                        power_mw=g.power_mw,
+                        energy_mj=g.energy_mj,
+                        processes=tuple((p.pid, p.used_memory_bytes) for p in g.processes),
+                    )
+                    for g in s.gpus
+                ),
             )
             for s in report.samples
         ),
@@ -91,15 +105,27 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
         boot_time_us=us(report.boot_time) if report.HasField("boot_time") else None,
         payload=envelope.payload,
         signature=envelope.signature,
+        rental_session_id=report.rental_session_id[:40],
     )
 
 
-def acks_to_proto(acks: list[Ack]) -> agent_pb2.ReportAcks:
-    return agent_pb2.ReportAcks(
+def acks_to_proto(acks: list[Ack]) -> agent_pb2.CollectorMessage:
+    return agent_pb2.CollectorMessage(
         acks=[
             agent_pb2.ReportAck(sequence=a.sequence, status=_ACK_STATUS[a.status], reason=a.reason)
             for a in acks
         ]
+    )
+
+
+def session_control(rental: models.RentalSession, kind: int, message: str = "") -> agent_pb2.Control:
+    """A SESSION_STARTED / SESSION_STOPPED (or other) control about `rental`."""
+    return agent_pb2.Control(
+        kind=kind,  # type: ignore[arg-type]
+        session_id=rental.id,
+        renter=rental.renter_id,
+        message=message,
+        at=timestamp(rental.ended_at or rental.started_at),
     )
 
 

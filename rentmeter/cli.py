@@ -263,7 +263,7 @@ def _agent_run(args: argparse.Namespace) -> int:
     from agent.runner import Agent, enroll, open_channel
 
     try:
-        settings = AgentSettings.from_env(
+        settings = AgentSettings.load(
             os.environ,
             collector=args.collector,
             token=args.token,

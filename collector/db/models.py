@@ -104,6 +104,8 @@ class Report(Base):
     logins: Mapped[dict[str, Any]]
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    # The rental session the agent believed active (from control messages); informational.
+    rental_session_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class Sample(Base):
@@ -125,6 +127,29 @@ class Sample(Base):
     disk_write_bytes: Mapped[int] = mapped_column(BigInteger)
     net_rx_bytes: Mapped[int] = mapped_column(BigInteger)
     net_tx_bytes: Mapped[int] = mapped_column(BigInteger)
+
+
+class GpuSample(Base):
+    """One GPU's use over a sample's interval; energy is what it used during the interval."""
+
+    __tablename__ = "gpu_samples"
+    __table_args__ = (Index("ix_gpu_samples_agent_start", "agent_id", "start_us"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
+    report_sequence: Mapped[int] = mapped_column(BigInteger)
+    start_us: Mapped[int] = mapped_column(BigInteger)
+    end_us: Mapped[int] = mapped_column(BigInteger)
+    gpu_index: Mapped[int] = mapped_column(Integer)
+    uuid: Mapped[str] = mapped_column(String(80))
+    utilization_percent: Mapped[int] = mapped_column(Integer)
+    memory_utilization_percent: Mapped[int] = mapped_column(Integer)
+    memory_used_bytes: Mapped[int] = mapped_column(BigInteger)
+    memory_total_bytes: Mapped[int] = mapped_column(BigInteger)
+    power_mw: Mapped[int] = mapped_column(BigInteger)
+    energy_mj: Mapped[int] = mapped_column(BigInteger)
+    # [[pid, used memory bytes], ...]; process ids only, never names.
+    processes: Mapped[dict[str, Any]]
 
 
 class PricePlan(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from collector import wire
 from collector.config import CollectorSettings
+from collector.controls import ControlHub
 from collector.database import Database
 from collector.db.models import Machine
 from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
@@ -21,6 +22,7 @@ from collector.services.base import Servicer, maps_errors
 from collector.timeutil import to_us
 from collector.usage import usage_summary
 from protos.rentmeter.v1 import (
+    agent_pb2,
     invoices_pb2,
     invoices_pb2_grpc,
     machines_pb2,
@@ -37,9 +39,22 @@ Ctx = grpc.aio.ServicerContext
 
 
 class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
-    def __init__(self, database: Database, now, settings: CollectorSettings) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, database: Database, now, settings: CollectorSettings, hub: ControlHub) -> None:  # type: ignore[no-untyped-def]
         super().__init__(database, now)
         self._online_window = settings.online_window
+        self._hub = hub
+
+    @maps_errors
+    async def SendControl(
+        self, request: machines_pb2.SendControlRequest, context: Ctx
+    ) -> machines_pb2.SendControlResponse:
+        if request.kind not in (agent_pb2.Control.LOCK_NOW, agent_pb2.Control.LOW_BALANCE):
+            raise InvalidArgument("kind must be LOCK_NOW or LOW_BALANCE; sessions send their own controls")
+        if len(request.message) > 500:
+            raise InvalidArgument("message must be at most 500 characters")
+        await self.db.run(get_machine, request.agent_id)
+        control = agent_pb2.Control(kind=request.kind, message=request.message, at=wire.timestamp(self.now()))
+        return machines_pb2.SendControlResponse(delivered=self._hub.publish(request.agent_id, control))
 
     @maps_errors
     async def CreateEnrollmentToken(
@@ -96,11 +111,17 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
 
 
 class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
+    """Sessions; starting and stopping one tells the machine's agent (SESSION_STARTED / SESSION_STOPPED)."""
+
+    def __init__(self, database: Database, now, hub: ControlHub) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(database, now)
+        self._hub = hub
+
     @maps_errors
     async def StartSession(
         self, request: sessions_pb2.StartSessionRequest, context: Ctx
     ) -> sessions_pb2.RentalSession:
-        def run(db: Session) -> sessions_pb2.RentalSession:
+        def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
             rental = start_session(
                 db,
                 agent_id=request.agent_id,
@@ -108,17 +129,27 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
                 plan_name=request.plan,
                 now=self.now(),
             )
-            return wire.session_to_proto(rental)
+            return wire.session_to_proto(rental), wire.session_control(
+                rental, agent_pb2.Control.SESSION_STARTED
+            )
 
-        return await self.db.run(run)
+        started, control = await self.db.run(run)
+        self._hub.publish(started.agent_id, control)
+        return started
 
     @maps_errors
     async def StopSession(
         self, request: sessions_pb2.StopSessionRequest, context: Ctx
     ) -> sessions_pb2.RentalSession:
-        return await self.db.run(
-            lambda db: wire.session_to_proto(stop_session(db, request.session_id, self.now()))
-        )
+        def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
+            rental = stop_session(db, request.session_id, self.now())
+            return wire.session_to_proto(rental), wire.session_control(
+                rental, agent_pb2.Control.SESSION_STOPPED
+            )
+
+        stopped, control = await self.db.run(run)
+        self._hub.publish(stopped.agent_id, control)
+        return stopped
 
     @maps_errors
     async def GetSession(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 import grpc
@@ -15,11 +16,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collector import wire
+from collector.controls import ControlHub, Outbox
 from collector.database import Database
 from collector.db.models import Machine
 from collector.enrollment import enroll
 from collector.errors import CollectorError, InvalidArgument, Unauthenticated
 from collector.ingest import Ack
+from collector.rentals import open_session_of
 from collector.services.base import Servicer, maps_errors
 from collector.writer import ReportWriter
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
@@ -32,9 +35,12 @@ MAX_IN_FLIGHT = 256
 
 
 class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
-    def __init__(self, database: Database, writer: ReportWriter, now: Callable[[], datetime]) -> None:
+    def __init__(
+        self, database: Database, writer: ReportWriter, hub: ControlHub, now: Callable[[], datetime]
+    ) -> None:
         super().__init__(database, now)
         self._writer = writer
+        self._hub = hub
         self._keys: dict[str, Ed25519PublicKey] = {}
 
     @maps_errors
@@ -55,22 +61,19 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
 
     async def StreamReports(
         self, request_iterator: AsyncIterator[agent_pb2.SignedReport], context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[agent_pb2.ReportAcks]:
-        """Verify each report as it arrives, store them in the background, answer in arrival order."""
+    ) -> AsyncIterator[agent_pb2.CollectorMessage]:
+        """Verify each report as it arrives and store it in the background; answer with acks in arrival
+        order, interleaved with control messages for this agent."""
+        outbox: Outbox = asyncio.Queue()
         pending: asyncio.Queue[asyncio.Future[Ack] | None] = asyncio.Queue(MAX_IN_FLIGHT)
-        reader = asyncio.create_task(self._read(request_iterator, pending))
+        stream = _Stream(outbox)
+        reader = asyncio.create_task(self._read(request_iterator, pending, stream))
+        acker = asyncio.create_task(_forward_acks(pending, outbox))
         try:
-            ended = False
-            while not ended and (future := await pending.get()) is not None:
-                acks = [await future]
-                while not pending.empty():
-                    ready = pending.get_nowait()
-                    if ready is None:
-                        ended = True
-                        break
-                    acks.append(await ready)
-                yield wire.acks_to_proto(acks)
+            while (message := await outbox.get()) is not None:
+                yield message
             await reader
+            await acker
         except CollectorError as exc:
             await context.abort(exc.code, str(exc))
         except SQLAlchemyError:
@@ -79,22 +82,34 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
             )
         finally:
             reader.cancel()
+            acker.cancel()
+            if stream.agent_id:
+                self._hub.unsubscribe(stream.agent_id, outbox)
 
     async def _read(
         self,
         request_iterator: AsyncIterator[agent_pb2.SignedReport],
         pending: asyncio.Queue[asyncio.Future[Ack] | None],
+        stream: _Stream,
     ) -> None:
-        stream_agent = ""
         try:
             async for envelope in request_iterator:
-                stream_agent = stream_agent or envelope.agent_id
-                if envelope.agent_id != stream_agent:
+                if stream.agent_id and envelope.agent_id != stream.agent_id:
                     raise InvalidArgument("a report stream carries the reports of one agent only")
                 report = await self._verify(envelope)
+                if not stream.agent_id:
+                    await self._attach(stream, envelope.agent_id)
                 await pending.put(self._writer.submit(wire.report_from_proto(envelope, report)))
         finally:
             await pending.put(None)
+
+    async def _attach(self, stream: _Stream, agent_id: str) -> None:
+        """Route this agent's controls to the stream, starting with the rental session open now, if any."""
+        stream.agent_id = agent_id
+        self._hub.subscribe(agent_id, stream.outbox)
+        rental = await self.db.run(_open_rental, agent_id)
+        if rental is not None:
+            stream.outbox.put_nowait(agent_pb2.CollectorMessage(controls=[rental]))
 
     async def _verify(self, envelope: agent_pb2.SignedReport) -> agent_pb2.UsageReport:
         """Check the signature over the exact payload bytes, then parse them."""
@@ -121,6 +136,33 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         key = Ed25519PublicKey.from_public_bytes(raw)
         self._keys[agent_id] = key
         return key
+
+
+@dataclass
+class _Stream:
+    outbox: Outbox
+    agent_id: str = ""
+
+
+async def _forward_acks(pending: asyncio.Queue[asyncio.Future[Ack] | None], outbox: Outbox) -> None:
+    """Send acks in arrival order, as many per message as are ready; end the stream after the last."""
+    try:
+        while (future := await pending.get()) is not None:
+            acks = [await future]
+            while not pending.empty():
+                ready = pending.get_nowait()
+                if ready is None:
+                    pending.put_nowait(None)
+                    break
+                acks.append(await ready)
+            outbox.put_nowait(wire.acks_to_proto(acks))
+    finally:
+        outbox.put_nowait(None)
+
+
+def _open_rental(db: Session, agent_id: str) -> agent_pb2.Control | None:
+    rental = open_session_of(db, agent_id)
+    return wire.session_control(rental, agent_pb2.Control.SESSION_STARTED) if rental else None
 
 
 def _public_key(db: Session, agent_id: str) -> bytes | None:

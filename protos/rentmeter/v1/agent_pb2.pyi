@@ -42,7 +42,7 @@ class LoginSession(_message.Message):
     def __init__(self, user: _Optional[str] = ..., terminal: _Optional[str] = ..., host: _Optional[str] = ..., started: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Sample(_message.Message):
-    __slots__ = ("start", "end", "cpu_busy_us", "cpu_utilization", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes")
+    __slots__ = ("start", "end", "cpu_busy_us", "cpu_utilization", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes", "gpus")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     CPU_BUSY_US_FIELD_NUMBER: _ClassVar[int]
@@ -53,6 +53,7 @@ class Sample(_message.Message):
     DISK_WRITE_BYTES_FIELD_NUMBER: _ClassVar[int]
     NET_RX_BYTES_FIELD_NUMBER: _ClassVar[int]
     NET_TX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    GPUS_FIELD_NUMBER: _ClassVar[int]
     start: _timestamp_pb2.Timestamp
     end: _timestamp_pb2.Timestamp
     cpu_busy_us: int
@@ -63,10 +64,41 @@ class Sample(_message.Message):
     disk_write_bytes: int
     net_rx_bytes: int
     net_tx_bytes: int
-    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_busy_us: _Optional[int] = ..., cpu_utilization: _Optional[float] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., disk_read_bytes: _Optional[int] = ..., disk_write_bytes: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ...) -> None: ...
+    gpus: _containers.RepeatedCompositeFieldContainer[GpuSample]
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_busy_us: _Optional[int] = ..., cpu_utilization: _Optional[float] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., disk_read_bytes: _Optional[int] = ..., disk_write_bytes: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ..., gpus: _Optional[_Iterable[_Union[GpuSample, _Mapping]]] = ...) -> None: ...
+
+class GpuSample(_message.Message):
+    __slots__ = ("index", "uuid", "utilization_percent", "memory_utilization_percent", "memory_used_bytes", "memory_total_bytes", "power_mw", "energy_mj", "processes")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    UUID_FIELD_NUMBER: _ClassVar[int]
+    UTILIZATION_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_UTILIZATION_PERCENT_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USED_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    POWER_MW_FIELD_NUMBER: _ClassVar[int]
+    ENERGY_MJ_FIELD_NUMBER: _ClassVar[int]
+    PROCESSES_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    uuid: str
+    utilization_percent: int
+    memory_utilization_percent: int
+    memory_used_bytes: int
+    memory_total_bytes: int
+    power_mw: int
+    energy_mj: int
+    processes: _containers.RepeatedCompositeFieldContainer[GpuProcess]
+    def __init__(self, index: _Optional[int] = ..., uuid: _Optional[str] = ..., utilization_percent: _Optional[int] = ..., memory_utilization_percent: _Optional[int] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., power_mw: _Optional[int] = ..., energy_mj: _Optional[int] = ..., processes: _Optional[_Iterable[_Union[GpuProcess, _Mapping]]] = ...) -> None: ...
+
+class GpuProcess(_message.Message):
+    __slots__ = ("pid", "used_memory_bytes")
+    PID_FIELD_NUMBER: _ClassVar[int]
+    USED_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    pid: int
+    used_memory_bytes: int
+    def __init__(self, pid: _Optional[int] = ..., used_memory_bytes: _Optional[int] = ...) -> None: ...
 
 class UsageReport(_message.Message):
-    __slots__ = ("agent_id", "sequence", "start", "end", "samples", "logins", "boot_time")
+    __slots__ = ("agent_id", "sequence", "start", "end", "samples", "logins", "boot_time", "rental_session_id")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -74,6 +106,7 @@ class UsageReport(_message.Message):
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
     LOGINS_FIELD_NUMBER: _ClassVar[int]
     BOOT_TIME_FIELD_NUMBER: _ClassVar[int]
+    RENTAL_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     sequence: int
     start: _timestamp_pb2.Timestamp
@@ -81,7 +114,8 @@ class UsageReport(_message.Message):
     samples: _containers.RepeatedCompositeFieldContainer[Sample]
     logins: _containers.RepeatedCompositeFieldContainer[LoginSession]
     boot_time: _timestamp_pb2.Timestamp
-    def __init__(self, agent_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., samples: _Optional[_Iterable[_Union[Sample, _Mapping]]] = ..., logins: _Optional[_Iterable[_Union[LoginSession, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    rental_session_id: str
+    def __init__(self, agent_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., samples: _Optional[_Iterable[_Union[Sample, _Mapping]]] = ..., logins: _Optional[_Iterable[_Union[LoginSession, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rental_session_id: _Optional[str] = ...) -> None: ...
 
 class SignedReport(_message.Message):
     __slots__ = ("agent_id", "payload", "signature")
@@ -113,8 +147,36 @@ class ReportAck(_message.Message):
     reason: str
     def __init__(self, sequence: _Optional[int] = ..., status: _Optional[_Union[ReportAck.Status, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
-class ReportAcks(_message.Message):
-    __slots__ = ("acks",)
+class CollectorMessage(_message.Message):
+    __slots__ = ("acks", "controls")
     ACKS_FIELD_NUMBER: _ClassVar[int]
+    CONTROLS_FIELD_NUMBER: _ClassVar[int]
     acks: _containers.RepeatedCompositeFieldContainer[ReportAck]
-    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ...) -> None: ...
+    controls: _containers.RepeatedCompositeFieldContainer[Control]
+    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ..., controls: _Optional[_Iterable[_Union[Control, _Mapping]]] = ...) -> None: ...
+
+class Control(_message.Message):
+    __slots__ = ("kind", "session_id", "renter", "message", "at")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[Control.Kind]
+        SESSION_STARTED: _ClassVar[Control.Kind]
+        SESSION_STOPPED: _ClassVar[Control.Kind]
+        LOW_BALANCE: _ClassVar[Control.Kind]
+        LOCK_NOW: _ClassVar[Control.Kind]
+    KIND_UNSPECIFIED: Control.Kind
+    SESSION_STARTED: Control.Kind
+    SESSION_STOPPED: Control.Kind
+    LOW_BALANCE: Control.Kind
+    LOCK_NOW: Control.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    kind: Control.Kind
+    session_id: str
+    renter: str
+    message: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, kind: _Optional[_Union[Control.Kind, str]] = ..., session_id: _Optional[str] = ..., renter: _Optional[str] = ..., message: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -42,7 +42,7 @@ class AgentServiceStub:
         self.StreamReports = channel.stream_stream(
                 '/rentmeter.v1.AgentService/StreamReports',
                 request_serializer=rentmeter_dot_v1_dot_agent__pb2.SignedReport.SerializeToString,
-                response_deserializer=rentmeter_dot_v1_dot_agent__pb2.ReportAcks.FromString,
+                response_deserializer=rentmeter_dot_v1_dot_agent__pb2.CollectorMessage.FromString,
                 _registered_method=True)
 
 
@@ -59,7 +59,8 @@ class AgentServiceServicer:
 
     def StreamReports(self, request_iterator, context):
         """The agent streams signed reports; the collector answers with acknowledgements of reports it has
-        durably stored (or recognised as duplicates, or rejected). A report not acknowledged must be resent.
+        durably stored (or recognised as duplicates, or rejected), and pushes control messages (rental
+        session started or stopped, low balance, lock now). A report not acknowledged must be resent.
         Stream errors: UNAUTHENTICATED (unknown agent, or a signature that does not verify),
         INVALID_ARGUMENT (an envelope that is not a report, or a stream mixing agents).
         """
@@ -78,7 +79,7 @@ def add_AgentServiceServicer_to_server(servicer, server):
             'StreamReports': grpc.stream_stream_rpc_method_handler(
                     servicer.StreamReports,
                     request_deserializer=rentmeter_dot_v1_dot_agent__pb2.SignedReport.FromString,
-                    response_serializer=rentmeter_dot_v1_dot_agent__pb2.ReportAcks.SerializeToString,
+                    response_serializer=rentmeter_dot_v1_dot_agent__pb2.CollectorMessage.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,7 +135,7 @@ class AgentService:
             target,
             '/rentmeter.v1.AgentService/StreamReports',
             rentmeter_dot_v1_dot_agent__pb2.SignedReport.SerializeToString,
-            rentmeter_dot_v1_dot_agent__pb2.ReportAcks.FromString,
+            rentmeter_dot_v1_dot_agent__pb2.CollectorMessage.FromString,
             options,
             channel_credentials,
             insecure,

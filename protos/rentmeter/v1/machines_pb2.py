@@ -24,28 +24,33 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from protos.rentmeter.v1 import agent_pb2 as rentmeter_dot_v1_dot_agent__pb2
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/machines.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"l\n\x1c\x43reateEnrollmentTokenRequest\x12\x15\n\rmachine_class\x18\x01 \x01(\t\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05label\x18\x03 \x01(\t\"^\n\x1d\x43reateEnrollmentTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x02\n\x07Machine\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12)\n\x05\x66\x61\x63ts\x18\x04 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\x12/\n\x0b\x65nrolled_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_seen\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_report_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x08 \x01(\x04\x12\x0e\n\x06online\x18\t \x01(\x08\"\x15\n\x13ListMachinesRequest\"?\n\x14ListMachinesResponse\x12\'\n\x08machines\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Machine\"%\n\x11GetMachineRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t2\x9f\x02\n\x0eMachineService\x12p\n\x15\x43reateEnrollmentToken\x12*.rentmeter.v1.CreateEnrollmentTokenRequest\x1a+.rentmeter.v1.CreateEnrollmentTokenResponse\x12U\n\x0cListMachines\x12!.rentmeter.v1.ListMachinesRequest\x1a\".rentmeter.v1.ListMachinesResponse\x12\x44\n\nGetMachine\x12\x1f.rentmeter.v1.GetMachineRequest\x1a\x15.rentmeter.v1.Machineb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/machines.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18rentmeter/v1/agent.proto\x1a\x19rentmeter/v1/common.proto\"a\n\x12SendControlRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x0f\n\x07message\x18\x03 \x01(\t\"(\n\x13SendControlResponse\x12\x11\n\tdelivered\x18\x01 \x01(\r\"l\n\x1c\x43reateEnrollmentTokenRequest\x12\x15\n\rmachine_class\x18\x01 \x01(\t\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05label\x18\x03 \x01(\t\"^\n\x1d\x43reateEnrollmentTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x02\n\x07Machine\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12)\n\x05\x66\x61\x63ts\x18\x04 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\x12/\n\x0b\x65nrolled_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_seen\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_report_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x08 \x01(\x04\x12\x0e\n\x06online\x18\t \x01(\x08\"\x15\n\x13ListMachinesRequest\"?\n\x14ListMachinesResponse\x12\'\n\x08machines\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Machine\"%\n\x11GetMachineRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t2\xf3\x02\n\x0eMachineService\x12p\n\x15\x43reateEnrollmentToken\x12*.rentmeter.v1.CreateEnrollmentTokenRequest\x1a+.rentmeter.v1.CreateEnrollmentTokenResponse\x12U\n\x0cListMachines\x12!.rentmeter.v1.ListMachinesRequest\x1a\".rentmeter.v1.ListMachinesResponse\x12\x44\n\nGetMachine\x12\x1f.rentmeter.v1.GetMachineRequest\x1a\x15.rentmeter.v1.Machine\x12R\n\x0bSendControl\x12 .rentmeter.v1.SendControlRequest\x1a!.rentmeter.v1.SendControlResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.machines_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREATEENROLLMENTTOKENREQUEST']._serialized_start=137
-  _globals['_CREATEENROLLMENTTOKENREQUEST']._serialized_end=245
-  _globals['_CREATEENROLLMENTTOKENRESPONSE']._serialized_start=247
-  _globals['_CREATEENROLLMENTTOKENRESPONSE']._serialized_end=341
-  _globals['_MACHINE']._serialized_start=344
-  _globals['_MACHINE']._serialized_end=640
-  _globals['_LISTMACHINESREQUEST']._serialized_start=642
-  _globals['_LISTMACHINESREQUEST']._serialized_end=663
-  _globals['_LISTMACHINESRESPONSE']._serialized_start=665
-  _globals['_LISTMACHINESRESPONSE']._serialized_end=728
-  _globals['_GETMACHINEREQUEST']._serialized_start=730
-  _globals['_GETMACHINEREQUEST']._serialized_end=767
-  _globals['_MACHINESERVICE']._serialized_start=770
-  _globals['_MACHINESERVICE']._serialized_end=1057
+  _globals['_SENDCONTROLREQUEST']._serialized_start=163
+  _globals['_SENDCONTROLREQUEST']._serialized_end=260
+  _globals['_SENDCONTROLRESPONSE']._serialized_start=262
+  _globals['_SENDCONTROLRESPONSE']._serialized_end=302
+  _globals['_CREATEENROLLMENTTOKENREQUEST']._serialized_start=304
+  _globals['_CREATEENROLLMENTTOKENREQUEST']._serialized_end=412
+  _globals['_CREATEENROLLMENTTOKENRESPONSE']._serialized_start=414
+  _globals['_CREATEENROLLMENTTOKENRESPONSE']._serialized_end=508
+  _globals['_MACHINE']._serialized_start=511
+  _globals['_MACHINE']._serialized_end=807
+  _globals['_LISTMACHINESREQUEST']._serialized_start=809
+  _globals['_LISTMACHINESREQUEST']._serialized_end=830
+  _globals['_LISTMACHINESRESPONSE']._serialized_start=832
+  _globals['_LISTMACHINESRESPONSE']._serialized_end=895
+  _globals['_GETMACHINEREQUEST']._serialized_start=897
+  _globals['_GETMACHINEREQUEST']._serialized_end=934
+  _globals['_MACHINESERVICE']._serialized_start=937
+  _globals['_MACHINESERVICE']._serialized_end=1308
 # @@protoc_insertion_point(module_scope)

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from protos.rentmeter.v1 import agent_pb2 as _agent_pb2
 from protos.rentmeter.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
@@ -10,6 +11,22 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class SendControlRequest(_message.Message):
+    __slots__ = ("agent_id", "kind", "message")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    kind: _agent_pb2.Control.Kind
+    message: str
+    def __init__(self, agent_id: _Optional[str] = ..., kind: _Optional[_Union[_agent_pb2.Control.Kind, str]] = ..., message: _Optional[str] = ...) -> None: ...
+
+class SendControlResponse(_message.Message):
+    __slots__ = ("delivered",)
+    DELIVERED_FIELD_NUMBER: _ClassVar[int]
+    delivered: int
+    def __init__(self, delivered: _Optional[int] = ...) -> None: ...
 
 class CreateEnrollmentTokenRequest(_message.Message):
     __slots__ = ("machine_class", "ttl", "label")

@@ -49,6 +49,11 @@ class MachineServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_machines__pb2.GetMachineRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_machines__pb2.Machine.FromString,
                 _registered_method=True)
+        self.SendControl = channel.unary_unary(
+                '/rentmeter.v1.MachineService/SendControl',
+                request_serializer=rentmeter_dot_v1_dot_machines__pb2.SendControlRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_machines__pb2.SendControlResponse.FromString,
+                _registered_method=True)
 
 
 class MachineServiceServicer:
@@ -73,6 +78,14 @@ class MachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SendControl(self, request, context):
+        """Pushes a control message (e.g. LOCK_NOW) to the machine's agent if it is connected.
+        Errors: NOT_FOUND, INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MachineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -90,6 +103,11 @@ def add_MachineServiceServicer_to_server(servicer, server):
                     servicer.GetMachine,
                     request_deserializer=rentmeter_dot_v1_dot_machines__pb2.GetMachineRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_machines__pb2.Machine.SerializeToString,
+            ),
+            'SendControl': grpc.unary_unary_rpc_method_handler(
+                    servicer.SendControl,
+                    request_deserializer=rentmeter_dot_v1_dot_machines__pb2.SendControlRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_machines__pb2.SendControlResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -173,6 +191,33 @@ class MachineService:
             '/rentmeter.v1.MachineService/GetMachine',
             rentmeter_dot_v1_dot_machines__pb2.GetMachineRequest.SerializeToString,
             rentmeter_dot_v1_dot_machines__pb2.Machine.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SendControl(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.MachineService/SendControl',
+            rentmeter_dot_v1_dot_machines__pb2.SendControlRequest.SerializeToString,
+            rentmeter_dot_v1_dot_machines__pb2.SendControlResponse.FromString,
             options,
             channel_credentials,
             insecure,
