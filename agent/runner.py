@@ -11,6 +11,7 @@ import grpc
 
 from agent import wire
 from agent.actions import ActionDispatcher, ControlEvent
+from agent.backoff import next_delay
 from agent.compaction import merge_reports
 from agent.config import AgentSettings
 from agent.errors import AgentError, EnrollmentFailed, NotEnrolled
@@ -23,6 +24,7 @@ from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 
 logger = logging.getLogger(__name__)
 
+ENROLL_TIMEOUT = 30.0
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
@@ -57,8 +59,9 @@ def is_loopback_target(target: str) -> bool:
     return host == "localhost" or host.startswith("127.") or host == "::1"
 
 
-def enroll(settings: AgentSettings, channel: grpc.Channel) -> Identity:
-    """Enroll this machine with settings.token unless it already is; return its identity."""
+def enroll(settings: AgentSettings, channel: grpc.Channel, timeout: float = ENROLL_TIMEOUT) -> Identity:
+    """Enroll this machine with settings.token unless it already is; return its identity. While the
+    collector cannot be reached, retries for up to `timeout` seconds."""
     try:
         return load_identity(settings.state_dir)
     except NotEnrolled:
@@ -68,10 +71,7 @@ def enroll(settings: AgentSettings, channel: grpc.Channel) -> Identity:
     request = agent_pb2.EnrollRequest(
         token=settings.token, public_key=public_key_bytes(key), facts=wire.facts_to_proto(collect_facts())
     )
-    try:
-        response = agent_pb2_grpc.AgentServiceStub(channel).Enroll(request, timeout=30, wait_for_ready=True)
-    except grpc.RpcError as exc:
-        raise EnrollmentFailed(f"enrollment was refused: {exc.details()} ({exc.code().name})") from None
+    response = _enroll_call(agent_pb2_grpc.AgentServiceStub(channel), request, timeout)
     save_identity(settings.state_dir, response.agent_id, response.machine_class, settings.collector)
     logger.info("enrolled as agent %s (class %s)", response.agent_id, response.machine_class)
     return Identity(response.agent_id, response.machine_class, key)
@@ -83,6 +83,22 @@ _CONTROL_KINDS = {
     agent_pb2.Control.LOW_BALANCE: "low-balance",
     agent_pb2.Control.LOCK_NOW: "lock-now",
 }
+
+
+def _enroll_call(
+    stub: agent_pb2_grpc.AgentServiceStub, request: agent_pb2.EnrollRequest, timeout: float
+) -> agent_pb2.EnrollResponse:
+    deadline = time.monotonic() + timeout
+    attempt = 0
+    while True:
+        try:
+            return stub.Enroll(request, timeout=max(1.0, min(10.0, deadline - time.monotonic())))
+        except grpc.RpcError as exc:
+            retry = exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+            if not retry or time.monotonic() >= deadline:
+                raise EnrollmentFailed(f"enrollment failed: {exc.details()} ({exc.code().name})") from None
+            time.sleep(min(next_delay(attempt, exc.code()), max(0.0, deadline - time.monotonic())))
+            attempt += 1
 
 
 class Agent:

@@ -79,6 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     _collector_commands(commands)
     _agent_commands(commands)
     _admin_commands(commands)
+    certs = commands.add_parser("certs", help="TLS certificates").add_subparsers(dest="action", required=True)
+    init = certs.add_parser("init", help="create a CA, a collector certificate and agent certificates")
+    init.add_argument("directory", help="where to write ca.pem, collector.pem, AGENT.pem and their keys")
+    init.add_argument("--hostname", action="append", default=[], help="collector host name or IP; repeat")
+    init.add_argument("--agent", action="append", default=["agent"], help="agent certificate name; repeat")
+    init.set_defaults(handler=_certs_init)
     demo = commands.add_parser(
         "demo", help="run a collector, an agent and a live-billed rental on this machine"
     )
@@ -100,6 +106,9 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     serve.add_argument("--rating-interval", help="how often live costs are refreshed (default 5s)")
     serve.add_argument("--invoice-period", help="billing period, e.g. 1h, 1d (default 1d)")
     serve.add_argument("--invoice-grace", help="wait for late reports before closing a period (default 5m)")
+    serve.add_argument("--tls-cert", help="server certificate (PEM); enables TLS (env RENTMETER_TLS_CERT)")
+    serve.add_argument("--tls-key", help="server private key (PEM) (env RENTMETER_TLS_KEY)")
+    serve.add_argument("--tls-client-ca", help="require agent certificates signed by this CA (mutual TLS)")
     serve.set_defaults(handler=_collector_serve)
     migrate = collector.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
@@ -114,7 +123,9 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     run.add_argument(
         "--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)"
     )
+    run.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
     run.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
+    run.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
     run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
     run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
     run.set_defaults(handler=_agent_run)
@@ -141,6 +152,10 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     show = machines.add_parser("show", parents=[_remote()], help="show one machine")
     show.add_argument("agent_id")
     show.set_defaults(handler=_machines_show)
+    lock = machines.add_parser("lock", parents=[_remote()], help="tell a machine's agent to lock now")
+    lock.add_argument("agent_id")
+    lock.add_argument("--message", default="", help="text for the person at the machine")
+    lock.set_defaults(handler=_machines_lock)
 
     plan = commands.add_parser("plan", help="price plans").add_subparsers(dest="action", required=True)
     create = plan.add_parser("create", parents=[_remote()], help="create a price plan")
@@ -227,6 +242,9 @@ def _collector_settings(args: argparse.Namespace):  # type: ignore[no-untyped-de
             rating_interval=getattr(args, "rating_interval", None),
             invoice_period=getattr(args, "invoice_period", None),
             invoice_grace=getattr(args, "invoice_grace", None),
+            tls_cert=getattr(args, "tls_cert", None),
+            tls_key=getattr(args, "tls_key", None),
+            tls_client_ca=getattr(args, "tls_client_ca", None),
         )
     except SettingsError as exc:
         raise UsageError(f"{exc}") from None
@@ -265,7 +283,9 @@ def _agent_run(args: argparse.Namespace) -> int:
     try:
         settings = AgentSettings.load(
             os.environ,
+            args.config,
             collector=args.collector,
+            tls_ca=args.tls_ca,
             token=args.token,
             state_dir=args.state_dir,
             interval=args.interval,
@@ -279,6 +299,20 @@ def _agent_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
     agent.run()
+    return 0
+
+
+def _certs_init(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from rentmeter.certs import init_certs
+
+    try:
+        files = init_certs(Path(args.directory), args.hostname, list(dict.fromkeys(args.agent)))
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    for path in files:
+        print(path)
     return 0
 
 
@@ -340,6 +374,21 @@ def _machines_show(client, args) -> None:  # type: ignore[no-untyped-def]
     render.machine(
         client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30)
     )
+
+
+@_with_client
+def _machines_lock(client, args) -> int:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import agent_pb2, machines_pb2
+
+    request = machines_pb2.SendControlRequest(
+        agent_id=args.agent_id, kind=agent_pb2.Control.LOCK_NOW, message=args.message
+    )
+    delivered = client.machines.SendControl(request, timeout=30).delivered
+    if not delivered:
+        print(f"machine {args.agent_id} is not connected now; nothing was sent", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"lock-now sent to {args.agent_id}; its host's configured action runs there")
+    return 0
 
 
 @_with_client

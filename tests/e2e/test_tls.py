@@ -1,0 +1,77 @@
+"""TLS between agents and the collector: certificates from `rentmeter certs init`, real handshakes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import pytest
+
+from agent.config import AgentSettings
+from agent.errors import EnrollmentFailed
+from agent.runner import enroll, open_channel
+from collector.config import CollectorSettings
+from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc
+from rentmeter.certs import init_certs
+from rentmeter.embedded import running_agent, running_collector
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("certs")
+    init_certs(directory, ["collector.test"], ["seat-1"])
+    init_certs(directory / "other", ["collector.test"], ["seat-1"])  # a CA nobody trusts
+    return directory
+
+
+def _token(collector_port: int, certs: Path) -> str:
+    credentials = grpc.ssl_channel_credentials(
+        (certs / "ca.pem").read_bytes(),
+        (certs / "seat-1.key").read_bytes(),
+        (certs / "seat-1.pem").read_bytes(),
+    )
+    with grpc.secure_channel(f"127.0.0.1:{collector_port}", credentials) as channel:
+        stub = machines_pb2_grpc.MachineServiceStub(channel)
+        return stub.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(), timeout=10).token
+
+
+def _agent(port: int, state: Path, certs: Path, token: str, **tls: str) -> AgentSettings:
+    return AgentSettings(
+        collector=f"127.0.0.1:{port}", state_dir=state, interval=0.1, report_every=0.2, token=token, **tls
+    )
+
+
+def test_mutual_tls_delivers_and_refuses_strangers(
+    collector_settings: CollectorSettings, certs: Path, tmp_path: Path
+) -> None:
+    settings = replace(
+        collector_settings, tls_cert=str(certs / "collector.pem"), tls_key=str(certs / "collector.key"),
+        tls_client_ca=str(certs / "ca.pem"),
+    )  # fmt: skip
+    with running_collector(settings) as collector:
+        token = _token(collector.port, certs)
+        client_cert = {"tls_cert": str(certs / "seat-1.pem"), "tls_key": str(certs / "seat-1.key")}
+        good = _agent(
+            collector.port, tmp_path / "a", certs, token, tls_ca=str(certs / "ca.pem"), **client_cert
+        )
+        with running_agent(good) as agent:
+            deadline = time.monotonic() + 15
+            while agent.sender.acknowledged == 0:
+                assert time.monotonic() < deadline, "no report acknowledged over TLS"
+                time.sleep(0.1)
+        # The collector's certificate is checked against the agent's CA: a foreign CA fails the handshake.
+        wrong_ca = _agent(
+            collector.port, tmp_path / "b", certs, token, tls_ca=str(certs / "other" / "ca.pem")
+        )
+        with pytest.raises(EnrollmentFailed, match=r"(?i)handshake|certificate|UNAVAILABLE"):
+            enroll(wrong_ca, open_channel(wrong_ca), timeout=1)
+        # Mutual TLS: an agent without a client certificate is refused.
+        no_cert = _agent(collector.port, tmp_path / "c", certs, token, tls_ca=str(certs / "ca.pem"))
+        with pytest.raises(EnrollmentFailed, match="UNAVAILABLE"):
+            enroll(no_cert, open_channel(no_cert), timeout=1)
+        # Plaintext to a TLS port fails too.
+        plain = _agent(collector.port, tmp_path / "d", certs, token)
+        with pytest.raises(EnrollmentFailed, match="UNAVAILABLE"):
+            enroll(plain, open_channel(plain), timeout=1)
