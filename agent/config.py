@@ -11,7 +11,7 @@ from typing import Any
 
 import platformdirs
 
-from agent.actions import KINDS
+from agent.actions import KINDS, ActionDispatcher
 from agent.errors import AgentError
 from agent.spool import DEFAULT_MAX_BYTES
 
@@ -46,6 +46,7 @@ class AgentSettings:
             raise AgentError(f"collector must be HOST:PORT, not {self.collector!r}")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise AgentError("tls_cert and tls_key go together (the agent's client certificate and its key)")
+        ActionDispatcher(self.actions)  # refuses unknown kinds and actions now, not at the first control
         if (self.tls_cert or self.tls_key) and not self.tls_ca:
             raise AgentError(
                 "a client certificate needs tls_ca, the CA that signed the collector's certificate"
