@@ -36,8 +36,8 @@ class AgentSettings:
     actions: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not 0.05 <= self.interval <= 3600:
-            raise AgentError("interval must be between 0.05 and 3600 seconds")
+        if not 0.01 <= self.interval <= 3600:
+            raise AgentError("interval must be between 0.01 and 3600 seconds")
         if not self.interval <= self.report_every <= 3600:
             raise AgentError("report_every must be at least the interval and at most 3600 seconds")
         if self.spool_max_bytes < 1_000_000:

@@ -40,10 +40,10 @@ async def _make_collector(settings: CollectorSettings, options: dict[str, Any]) 
 
 
 @contextmanager
-def running_agent(settings: AgentSettings) -> Iterator[Agent]:
-    """Enroll and run this machine's agent on a thread; yield it; stop it on exit."""
+def running_agent(settings: AgentSettings, **options: Any) -> Iterator[Agent]:
+    """Enroll and run this machine's agent (Agent(..., **options)) on a thread; yield it; stop it on exit."""
     channel = open_channel(settings)
-    agent = Agent(settings, enroll(settings, channel), channel)
+    agent = Agent(settings, enroll(settings, channel), channel, **options)
     thread = threading.Thread(target=agent.run, name="agent", daemon=True)
     thread.start()
     try:

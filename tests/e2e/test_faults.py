@@ -1,0 +1,236 @@
+"""Black-box faults with a real collector and real agents. Each ends with a bill that must equal the bill
+of the same usage without the fault: the usage the agent's sampler recorded, priced independently."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+
+from agent.config import AgentSettings
+from agent.runner import Agent, open_channel
+from agent.sender import ReportSender
+from agent.spool import SPOOL_FILE, Spool
+from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
+from rentmeter.client import AdminClient
+from rentmeter.embedded import running_agent
+from tests.e2e.faults import (
+    PRICES,
+    ROOT,
+    RX_PER_SAMPLE,
+    TX_PER_SAMPLE,
+    CollectorProcess,
+    RecordingSampler,
+    TrafficPsutil,
+    expected_bill,
+    free_port,
+    wait_for,
+)
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _micros(ts) -> int:  # type: ignore[no-untyped-def]
+    return ts.seconds * 1_000_000 + ts.nanos // 1000
+
+
+@pytest.fixture
+def collector_process(tmp_path: Path) -> Iterator[CollectorProcess]:
+    process = CollectorProcess(free_port(), f"sqlite:///{tmp_path / 'collector.db'}")
+    process.start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def admin_of(collector_process: CollectorProcess) -> Iterator[AdminClient]:
+    client = AdminClient.connect(f"127.0.0.1:{collector_process.port}")
+    plan = plans_pb2.PricePlan(name="f", currency="EUR", hourly_rates={"standard": str(PRICES["hour"])},
+                               traffic_in_per_gb="1", traffic_out_per_gb="2")  # fmt: skip
+    client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    yield client
+    client.close()
+
+
+def agent_settings(admin: AdminClient, port: int, state: Path, interval: float = 0.05, per_report: int = 5):
+    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
+    return AgentSettings(collector=f"127.0.0.1:{port}", state_dir=state, interval=interval,
+                         report_every=interval * per_report, token=token)  # fmt: skip
+
+
+def rent(admin: AdminClient, agent: Agent) -> str:
+    wait_for(lambda: agent.sender.acknowledged > 0, what="the first acknowledgement")
+    request = sessions_pb2.StartSessionRequest(agent_id=agent.identity.agent_id, renter="r", plan="f")
+    return admin.sessions.StartSession(request).session_id
+
+
+def settle(admin: AdminClient, agent: Agent, session_id: str, sampler: RecordingSampler) -> None:
+    """Stop the rental, let the agent deliver everything, invoice it, compare with the recorded usage."""
+    stopped = admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session_id))
+    end_us = _micros(stopped.ended_at)
+    machine = machines_pb2.GetMachineRequest(agent_id=agent.identity.agent_id)
+    wait_for(lambda: _micros(admin.machines.GetMachine(machine).last_report_end) >= end_us, what="coverage")
+    wait_for(lambda: len(agent.spool) == 0, what="an empty spool")
+    (invoice,) = admin.invoices.CloseInvoices(
+        invoices_pb2.CloseInvoicesRequest(renter="r", invoice_now=True)
+    ).invoices
+    billed = {line.meter: line.amount.minor_units for line in invoice.lines}
+    assert billed == expected_bill(sampler.recorded, _micros(stopped.started_at), end_us)
+    assert billed["time"] > 0 and billed["traffic_in"] > 0
+    assert agent.sender.rejected == 0
+
+
+def with_agent(
+    admin: AdminClient, port: int, tmp_path: Path, fault: Callable[[Agent], None], **kwargs
+) -> None:  # type: ignore[no-untyped-def]
+    sampler = RecordingSampler(TrafficPsutil())
+    with running_agent(agent_settings(admin, port, tmp_path / "agent", **kwargs), sampler=sampler) as agent:
+        session_id = rent(admin, agent)
+        time.sleep(1)
+        fault(agent)
+        time.sleep(0.5)
+        settle(admin, agent, session_id, sampler)
+
+
+def test_collector_stopped_for_a_while_then_restarted(
+    collector_process: CollectorProcess, admin_of: AdminClient, tmp_path: Path
+) -> None:
+    def outage(agent: Agent) -> None:
+        collector_process.stop()
+        time.sleep(4)  # the agent keeps sampling into its spool
+        assert len(agent.spool) > 0
+        collector_process.start()
+        wait_for(lambda: len(agent.spool) == 0, what="the backlog to drain")
+
+    with_agent(admin_of, collector_process.port, tmp_path, outage)
+
+
+def test_collector_killed_during_a_burst(
+    collector_process: CollectorProcess, admin_of: AdminClient, tmp_path: Path
+) -> None:
+    def kill_mid_burst(agent: Agent) -> None:
+        collector_process.kill()
+        time.sleep(3)  # a backlog of about 75 reports
+        backlog, acked = len(agent.spool), agent.sender.acknowledged
+        assert backlog > 30
+        collector_process.start()
+        wait_for(lambda: agent.sender.acknowledged > acked, what="the burst to start")
+        collector_process.kill()  # while the backlog streams in
+        collector_process.start()
+        wait_for(lambda: len(agent.spool) == 0, what="the backlog to drain")
+
+    with_agent(admin_of, collector_process.port, tmp_path, kill_mid_burst, interval=0.02, per_report=2)
+
+
+def test_whole_spool_resent_twice(
+    collector_process: CollectorProcess, admin_of: AdminClient, tmp_path: Path
+) -> None:
+    def resend_twice(agent: Agent) -> None:
+        collector_process.stop()
+        time.sleep(2)
+        source = sqlite3.connect(agent.settings.state_dir / SPOOL_FILE)
+        copies = []
+        for n in range(2):
+            copy = tmp_path / f"copy{n}" / SPOOL_FILE
+            copy.parent.mkdir()
+            with sqlite3.connect(copy) as target:
+                source.backup(target)
+            copies.append(copy)
+        source.close()
+        collector_process.start()
+        wait_for(lambda: len(agent.spool) == 0, what="the first delivery")
+        for copy in copies:
+            spool = Spool(copy)
+            assert len(spool) > 0
+            sender = ReportSender(open_channel(agent.settings), spool, agent.identity.agent_id)
+            sender.start()
+            wait_for(lambda spool=spool: len(spool) == 0, what="the resend")
+            sender.stop()
+            assert sender.rejected == 0
+
+    with_agent(admin_of, collector_process.port, tmp_path, resend_twice)
+
+
+def test_counter_reset_in_the_middle_of_a_session(admin, collector, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan = plans_pb2.PricePlan(name="f", currency="EUR", hourly_rates={"standard": "36"},
+                               traffic_in_per_gb="1", traffic_out_per_gb="2")  # fmt: skip
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    ps = TrafficPsutil()
+    sampler = RecordingSampler(ps)
+    with running_agent(agent_settings(admin, collector.port, tmp_path / "a"), sampler=sampler) as agent:
+        session_id = rent(admin, agent)
+        time.sleep(0.7)
+        ps.reset_next = True  # driver reload: every counter restarts from zero
+        time.sleep(0.7)
+        settle(admin, agent, session_id, sampler)
+    assert ps.reads > 20 and not ps.reset_next
+    assert [(s.net_rx_bytes, s.net_tx_bytes) for s in sampler.recorded] == [
+        (RX_PER_SAMPLE, TX_PER_SAMPLE)
+    ] * len(sampler.recorded)
+
+
+@pytest.mark.parametrize("step_s", [3600, -3600])
+def test_wall_clock_step_of_an_hour(admin, collector, tmp_path: Path, step_s: int) -> None:  # type: ignore[no-untyped-def]
+    plan = plans_pb2.PricePlan(name="f", currency="EUR", hourly_rates={"standard": "36"},
+                               traffic_in_per_gb="1", traffic_out_per_gb="2")  # fmt: skip
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    offset = [0]
+    sampler = RecordingSampler(TrafficPsutil(), wall_ns=lambda: time.time_ns() + offset[0])
+    with running_agent(agent_settings(admin, collector.port, tmp_path / "a"), sampler=sampler) as agent:
+        session_id = rent(admin, agent)
+        time.sleep(0.7)
+        offset[0] = step_s * 10**9  # the machine's clock jumps an hour
+        time.sleep(1.0)
+        rental = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
+        settle(admin, agent, session_id, sampler)
+    starts = [s.start_us for s in sampler.recorded]
+    assert all(b.start_us == a.end_us for a, b in pairwise(sampler.recorded))
+    assert abs(starts[-1] / 1e6 - time.time()) < 5  # the timeline never followed the step
+    assert rental.covered_us > 0
+
+
+def test_agent_killed_mid_stream_loses_at_most_the_interval_being_sampled(
+    admin, collector, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    state = tmp_path / "agent"
+    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
+    target = f"127.0.0.1:{collector.port}"
+    command = [sys.executable, "-m", "rentmeter", "agent", "run", "--collector", target,
+               "--state-dir", str(state), "--interval", "0.1", "--report-every", "1"]  # fmt: skip
+    first = subprocess.Popen([*command, "--token", token], cwd=ROOT, stderr=subprocess.DEVNULL)
+    db = sqlite3.connect(collector.settings.db_url.removeprefix("sqlite:///"))
+    wait_for(lambda: db.execute("SELECT count(*) FROM reports").fetchone()[0] >= 2, what="reports")
+    time.sleep(0.75)  # mid-report: some samples spooled, not yet sealed or sent
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    snapshot = tmp_path / "snapshot.db"
+    with sqlite3.connect(snapshot) as target:
+        sqlite3.connect(state / SPOOL_FILE).backup(target)
+    spooled = Spool(snapshot)
+    waiting = [s for s, _ in spooled.pending(limit=10**6)]
+    assert spooled.sample_count() > 0 or waiting  # the kill left work in the spool
+    second = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(
+            lambda: (
+                db.execute("SELECT max(sequence) FROM reports").fetchone()[0] > max(waiting, default=0) + 1
+            )
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(20)
+    sequences = [row[0] for row in db.execute("SELECT sequence FROM reports ORDER BY sequence")]
+    assert sequences == list(range(1, len(sequences) + 1))  # nothing lost, nothing twice
+    samples = db.execute("SELECT start_us, end_us FROM samples ORDER BY start_us").fetchall()
+    assert all(b[0] >= a[1] for a, b in pairwise(samples))  # no second counted twice
+    gaps = [b[0] - a[1] for a, b in pairwise(samples) if b[0] > a[1]]
+    assert len(gaps) <= 1  # only the kill left a gap: the interval being sampled plus the restart
+    shutil.rmtree(state, ignore_errors=True)
