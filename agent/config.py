@@ -34,6 +34,7 @@ class AgentSettings:
     tls_cert: str = ""
     tls_key: str = ""
     actions: Mapping[str, str] = field(default_factory=dict)
+    trim_memory: bool = True
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.interval <= 3600:
@@ -81,6 +82,13 @@ class AgentSettings:
             for name in ("interval", "report_every"):
                 if name in values:
                     values[name] = float(values[name])
+            if isinstance(values.get("trim_memory"), str):
+                values["trim_memory"] = values["trim_memory"].strip().lower() not in (
+                    "0",
+                    "false",
+                    "no",
+                    "off",
+                )
             if "spool_max_bytes" in values:
                 values["spool_max_bytes"] = int(values["spool_max_bytes"])
         except ValueError as exc:

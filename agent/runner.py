@@ -17,6 +17,7 @@ from agent.config import AgentSettings
 from agent.errors import AgentError, EnrollmentFailed, NotEnrolled
 from agent.facts import collect_facts
 from agent.identity import Identity, load_identity, load_or_create_key, public_key_bytes, save_identity
+from agent.memory import release_startup_memory
 from agent.sampler import Sampler
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Spool
@@ -25,6 +26,7 @@ from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 logger = logging.getLogger(__name__)
 
 ENROLL_TIMEOUT = 30.0
+TRIM_EVERY_S = 3600.0
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
@@ -135,6 +137,7 @@ class Agent:
             self.identity.agent_id, settings.interval, settings.samples_per_report, settings.collector,
         )  # fmt: skip
         waiting = self.spool.sample_count()  # samples a previous run took but did not report
+        next_trim = 0.0 if settings.trim_memory else float("inf")
         next_tick = time.monotonic() + self.settings.interval
         while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
             self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
@@ -145,6 +148,10 @@ class Agent:
             if waiting >= self.settings.samples_per_report:
                 self._seal(sampler)
                 waiting = 0
+            if time.monotonic() >= next_trim and self.sender.acknowledged:
+                advised = release_startup_memory()
+                logger.debug("agent %s: paged out %d start-up mappings", self.identity.agent_id, advised)
+                next_trim = time.monotonic() + TRIM_EVERY_S
         self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
         self._seal(sampler)
         self.sender.drain(timeout=5)
