@@ -129,6 +129,25 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
     run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
     run.set_defaults(handler=_agent_run)
+    install = agent.add_parser(
+        "install", parents=[_remote()], help="install and start the agent as a service"
+    )
+    install.add_argument("--token", default="", help="enrollment token for the first start")
+    install.add_argument(
+        "--tls-ca", default="", help="CA certificate that signed the collector's certificate"
+    )
+    install.add_argument("--tls-cert", default="", help="this agent's client certificate (mutual TLS)")
+    install.add_argument("--tls-key", default="", help="its private key")
+    install.add_argument(
+        "--root", default="/", help="install under this folder and do not start (images, tests)"
+    )
+    install.set_defaults(handler=_agent_install)
+    uninstall = agent.add_parser("uninstall", help="stop and remove the agent service")
+    uninstall.add_argument(
+        "--purge", action="store_true", help="also remove its settings and state (unsent reports!)"
+    )
+    uninstall.add_argument("--root", default="/", help="uninstall from under this folder")
+    uninstall.set_defaults(handler=_agent_uninstall)
 
 
 def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -313,6 +332,34 @@ def _certs_init(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     for path in files:
         print(path)
+    return 0
+
+
+def _agent_install(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agent.errors import AgentError
+    from agent.service import InstallPlan, install
+
+    if not args.collector:
+        raise UsageError("agent install needs --collector HOST:PORT")
+    plan = InstallPlan(args.collector, args.token, args.tls_ca, args.tls_cert, args.tls_key, Path(args.root))
+    try:
+        for path in install(plan):
+            print(f"wrote {path}")
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    return 0
+
+
+def _agent_uninstall(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agent.service import uninstall
+
+    for path in uninstall(Path(args.root), purge=args.purge):
+        print(f"removed {path}")
     return 0
 
 

@@ -64,3 +64,37 @@ def test_a_failing_action_is_logged_not_raised(tmp_path: Path, caplog: pytest.Lo
     dispatcher.dispatch(ControlEvent("lock-now", "", "", "")).join(10)
     assert "action for lock-now failed" in caplog.text
     assert callable(parse_action("notify")) and callable(parse_action("log"))
+
+
+def test_install_writes_config_secret_and_unit_under_a_root(tmp_path: Path) -> None:
+    from agent.service import InstallPlan, install, uninstall
+
+    plan = InstallPlan("collector.example.net:50051", token="rmt_x", tls_ca="/etc/rentmeter/ca.pem",
+                       root=tmp_path, executable="/opt/rentmeter/bin/python")  # fmt: skip
+    written = install(plan)
+    config, unit, env = (
+        tmp_path / "etc/rentmeter/agent.toml",
+        tmp_path / "etc/systemd/system/rentmeter-agent.service",
+        (tmp_path / "etc/rentmeter/agent.env"),
+    )
+    assert set(written) == {config, unit, env}
+    settings = AgentSettings.load({}, config)  # what install writes, the agent reads
+    assert (settings.collector, settings.tls_ca) == ("collector.example.net:50051", "/etc/rentmeter/ca.pem")
+    assert env.read_text() == "RENTMETER_AGENT_TOKEN=rmt_x\n" and (env.stat().st_mode & 0o777) == 0o600
+    text = unit.read_text()
+    assert (
+        "ExecStart=/opt/rentmeter/bin/python -m rentmeter agent run --config /etc/rentmeter/agent.toml"
+        in text
+    )
+    required = ["DynamicUser=yes", "NoNewPrivileges=yes", "ProtectSystem=strict", "CapabilityBoundingSet="]
+    for line in [*required, "Restart=always", "StateDirectory=rentmeter-agent"]:
+        assert line in text
+    assert uninstall(tmp_path) == [unit] and config.exists()
+    assert set(uninstall(tmp_path, purge=True)) == {config, env}
+
+
+def test_deploy_unit_is_what_install_writes() -> None:
+    from agent.service import render_unit
+
+    shipped = Path(__file__).resolve().parents[2] / "deploy" / "systemd" / "rentmeter-agent.service"
+    assert shipped.read_text() == render_unit("/opt/rentmeter/bin/python")
