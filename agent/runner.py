@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 ENROLL_TIMEOUT = 30.0
 TRIM_EVERY_S = 3600.0
+# psutil derives boot time from the wall clock, so it wobbles by a little; a reboot moves it a lot.
+REBOOT_TOLERANCE_US = 5_000_000
 CHANNEL_OPTIONS = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
@@ -136,6 +138,7 @@ class Agent:
             "agent %s sampling every %ss, reporting every %d samples to %s",
             self.identity.agent_id, settings.interval, settings.samples_per_report, settings.collector,
         )  # fmt: skip
+        self._note_reboot(sampler.boot_time_us())
         waiting = self.spool.sample_count()  # samples a previous run took but did not report
         next_trim = 0.0 if settings.trim_memory else float("inf")
         next_tick = time.monotonic() + self.settings.interval
@@ -157,6 +160,15 @@ class Agent:
         self.sender.drain(timeout=5)
         self.sender.stop()
         self.spool.close()
+
+    def _note_reboot(self, boot_time_us: int) -> None:
+        """Log a reboot since the last run. Counters start from a fresh baseline on every start anyway."""
+        previous = self.spool.remember("boot_time_us", boot_time_us)
+        if previous is not None and abs(boot_time_us - previous) > REBOOT_TOLERANCE_US:
+            logger.info(
+                "agent %s: the machine rebooted (or its clock stepped) since the last run; boot time %+.0f s",
+                self.identity.agent_id, (boot_time_us - previous) / 1e6,
+            )  # fmt: skip
 
     def _on_control(self, control: agent_pb2.Control) -> None:
         """Track the active rental session and run the host's action (called on the sender thread)."""

@@ -128,6 +128,13 @@ class Spool:
             merged += len(rows)
         return merged
 
+    def remember(self, key: str, value: int) -> int | None:
+        """Store `value` under `key` (agent bookkeeping); return what was stored before, if anything."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+            self._set_meta(key, value)
+            return int(row[0]) if row else None
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

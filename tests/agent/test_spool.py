@@ -137,3 +137,10 @@ def test_default_capacity_holds_more_than_seven_days(tmp_path: Path) -> None:
     report = sign_report(IDENTITY, build_report(IDENTITY.agent_id, 10**6, samples, logins, 1))
     reports_in_7_days = 7 * 86400 // 5
     assert reports_in_7_days * len(report.SerializeToString()) < DEFAULT_MAX_BYTES == spool.max_bytes
+
+
+def test_remember_returns_the_previous_value_across_restarts(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    assert spool.remember("boot_time_us", 100) is None
+    spool.close()
+    assert Spool(tmp_path / "spool.db").remember("boot_time_us", 200) == 100
