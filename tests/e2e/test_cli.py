@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from collector.server import Collector
+from tests.e2e.harness import free_port
 
 
 def rentmeter(*args: str, collector: str) -> subprocess.CompletedProcess[str]:
@@ -19,12 +19,6 @@ def rentmeter(*args: str, collector: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_admin_commands(collector: Collector) -> None:

@@ -15,13 +15,7 @@ from collector.server import Collector
 from protos.rentmeter.v1 import agent_pb2, machines_pb2, plans_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
-
-
-def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.e2e.harness import wait_for
 
 
 def recording_action(tmp_path: Path) -> Path:

@@ -19,6 +19,7 @@ from collector.server import Collector
 from protos.rentmeter.v1 import agent_pb2, invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
+from tests.e2e.harness import wait_for
 
 RATES = {"hour": Fraction("123.45"), "in": Fraction("7.50"), "out": Fraction("9.10")}
 
@@ -48,13 +49,6 @@ def expected_lines(db_file: Path, agent_id: str, start_us: int, end_us: int) -> 
         "traffic_in": _cents(Fraction(rx, 10**9) * RATES["in"]),
         "traffic_out": _cents(Fraction(tx, 10**9) * RATES["out"]),
     }
-
-
-def wait_for(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
 
 
 @pytest.mark.timeout(90)

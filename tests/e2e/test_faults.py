@@ -22,7 +22,7 @@ from agent.spool import SPOOL_FILE, Spool
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
-from tests.e2e.faults import (
+from tests.e2e.harness import (
     PRICES,
     ROOT,
     RX_PER_SAMPLE,
