@@ -72,8 +72,8 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         try:
             while (message := await outbox.get()) is not None:
                 yield message
-            await reader
-            await acker
+            await acker  # a storage failure ends the acks first: raise it (the reader is cancelled below)
+            await reader  # a refused report ends the reading: raise why
         except CollectorError as exc:
             await context.abort(exc.code, str(exc))
         except SQLAlchemyError:
