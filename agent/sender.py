@@ -111,12 +111,11 @@ class ReportSender:
     def _requests(self) -> Iterator[agent_pb2.SignedReport]:
         last_sent = 0
         while not self._stopping.is_set():
-            batch = self._spool.pending(after=last_sent, limit=BATCH)
+            batch = self._spool.take_for_sending(after=last_sent, limit=BATCH)
             if not batch:
                 with self._wakeup:
                     self._wakeup.wait(timeout=1.0)
                 continue
-            self._spool.mark_sent(batch[-1][0])
             for sequence, envelope in batch:
                 yield agent_pb2.SignedReport.FromString(envelope)
                 last_sent = sequence

@@ -79,11 +79,15 @@ class Spool:
             query = "SELECT sequence, envelope FROM reports WHERE sequence > ? ORDER BY sequence LIMIT ?"
             return list(self._db.execute(query, (after, limit)))
 
-    def mark_sent(self, sequence: int) -> None:
-        """Record that reports up to `sequence` were handed to a stream (they may now be stored)."""
+    def take_for_sending(self, after: int = 0, limit: int = 100) -> list[tuple[int, bytes]]:
+        """Like pending(), and mark them sent in the same step, so that compaction can never merge a
+        report that is on its way to the collector."""
         with self._lock:
-            if sequence > self._meta("sent"):
-                self._set_meta("sent", sequence)
+            query = "SELECT sequence, envelope FROM reports WHERE sequence > ? ORDER BY sequence LIMIT ?"
+            batch = list(self._db.execute(query, (after, limit)))
+            if batch and batch[-1][0] > self._meta("sent"):
+                self._set_meta("sent", batch[-1][0])
+            return batch
 
     def acknowledge(self, sequences: Iterable[int]) -> None:
         with self._lock, self._transaction():
