@@ -27,6 +27,7 @@ import psutil
 from sqlalchemy import insert
 
 ROOT = Path(__file__).resolve().parents[1]
+STREAMS_PER_CHANNEL = 20  # load generator: streams multiplexed on one client connection
 sys.path.insert(0, str(ROOT))
 
 from agent.identity import Identity, public_key_bytes  # noqa: E402
@@ -76,7 +77,10 @@ async def enroll_all(channel: grpc.aio.Channel, count: int) -> list[Identity]:
 
 
 async def stream_all(target: str, batches: list[list[agent_pb2.SignedReport]]) -> tuple[float, int]:
-    channels = [grpc.aio.insecure_channel(target) for _ in range(max(1, len(batches) // 100))]
+    separate = [("grpc.use_local_subchannel_pool", 1)]  # one connection per channel, as agents have
+    count = max(1, len(batches) // STREAMS_PER_CHANNEL)
+    channels = [grpc.aio.insecure_channel(target, options=separate) for _ in range(count)]
+    await asyncio.gather(*(channel.channel_ready() for channel in channels))
     opened = asyncio.Event()
     ready = 0
 
@@ -88,13 +92,17 @@ async def stream_all(target: str, batches: list[list[agent_pb2.SignedReport]]) -
             opened.set()
         await opened.wait()  # every stream is open before any report is sent
         acked = 0
-        for envelope in envelopes:
-            await call.write(envelope)
-        await call.done_writing()
-        async for response in call:
-            acked += sum(1 for a in response.acks if a.status == agent_pb2.ReportAck.ACCEPTED)
+        try:
+            for envelope in envelopes:
+                await call.write(envelope)
+            await call.done_writing()
+            async for response in call:
+                acked += sum(1 for a in response.acks if a.status == agent_pb2.ReportAck.ACCEPTED)
+        except grpc.aio.AioRpcError as exc:
+            failures.append(f"{exc.code().name}: {exc.details()}")
         return acked
 
+    failures: list[str] = []
     tasks = [asyncio.create_task(one(i, b)) for i, b in enumerate(batches)]
     await opened.wait()
     started = time.perf_counter()
@@ -102,6 +110,8 @@ async def stream_all(target: str, batches: list[list[agent_pb2.SignedReport]]) -
     elapsed = time.perf_counter() - started
     for channel in channels:
         await channel.close()
+    if failures:
+        print(f"{len(failures)} streams failed, e.g. {sorted(set(failures))[:3]}")
     return elapsed, accepted
 
 
@@ -136,9 +146,8 @@ async def main() -> None:
     db_url = args.db or f"sqlite:///{workdir / 'collector.db'}"
     port = free_port()
     command = ["collector", "serve", "--listen", f"127.0.0.1:{port}", "--db", db_url]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "rentmeter", *command], cwd=ROOT, stderr=subprocess.DEVNULL
-    )
+    log = (workdir / "collector.log").open("w")  # the collector's own log, for when something fails
+    server = subprocess.Popen([sys.executable, "-m", "rentmeter", *command], cwd=ROOT, stderr=log)
     proc = psutil.Process(server.pid)
     target = f"127.0.0.1:{port}"
     try:
