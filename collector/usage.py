@@ -14,8 +14,17 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 import billing
-from collector.db.models import Sample
+from collector.db.models import GpuSample, Sample
 from collector.ingest import MAX_SAMPLE_US
+
+
+@dataclass(frozen=True, slots=True)
+class GpuUsage:
+    gpu_index: int
+    uuid: str
+    average_utilization_percent: float  # weighted by sample duration
+    energy_mj: int
+    peak_memory_used_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +40,7 @@ class UsageSummary:
     disk_write_bytes: int = 0
     peak_memory_used_bytes: int = 0
     sample_count: int = 0
+    gpus: tuple[GpuUsage, ...] = ()
 
     def billable(self) -> billing.Usage:
         return billing.Usage(self.covered_us, self.net_rx_bytes, self.net_tx_bytes)
@@ -63,4 +73,32 @@ def usage_summary(db: Session, agent_id: str, start_us: int, end_us: int) -> Usa
         Sample.end_us >= start_us,
     )
     row = db.execute(query).one()
-    return UsageSummary(agent_id, start_us, end_us, *(int(value) for value in row))
+    return UsageSummary(
+        agent_id,
+        start_us,
+        end_us,
+        *(int(value) for value in row),
+        gpus=_gpu_usage(db, agent_id, start_us, end_us),
+    )
+
+
+def _gpu_usage(db: Session, agent_id: str, start_us: int, end_us: int) -> tuple[GpuUsage, ...]:
+    """Per GPU, over the samples that start inside [start_us, end_us)."""
+    duration = GpuSample.end_us - GpuSample.start_us
+    query = (
+        select(
+            GpuSample.gpu_index,
+            GpuSample.uuid,
+            func.sum(GpuSample.utilization_percent * duration),
+            func.sum(duration),
+            func.sum(GpuSample.energy_mj),
+            func.max(GpuSample.memory_used_bytes),
+        )
+        .where(GpuSample.agent_id == agent_id, GpuSample.start_us >= start_us, GpuSample.start_us < end_us)
+        .group_by(GpuSample.gpu_index, GpuSample.uuid)
+        .order_by(GpuSample.gpu_index)
+    )
+    return tuple(
+        GpuUsage(index, uuid, float(busy) / float(total) if total else 0.0, int(energy), int(peak))
+        for index, uuid, busy, total, energy, peak in db.execute(query)
+    )

@@ -198,6 +198,16 @@ def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
         disk_write_bytes=summary.disk_write_bytes,
         peak_memory_used_bytes=summary.peak_memory_used_bytes,
         sample_count=summary.sample_count,
+        gpus=[
+            usage_pb2.GpuUsage(
+                index=g.gpu_index,
+                uuid=g.uuid,
+                average_utilization_percent=g.average_utilization_percent,
+                energy_mj=g.energy_mj,
+                peak_memory_used_bytes=g.peak_memory_used_bytes,
+            )
+            for g in summary.gpus
+        ],
     )
 
 

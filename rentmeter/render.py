@@ -92,6 +92,11 @@ def usage(u: usage_pb2.UsageSummary) -> None:
         f"  peak memory   {megabytes(u.peak_memory_used_bytes)}\n"
         f"  samples       {u.sample_count}"
     )
+    for g in u.gpus:
+        console.print(
+            f"  GPU {g.index} ({g.uuid}): {g.average_utilization_percent:.1f} % busy on average, "
+            f"{g.energy_mj / 3.6e9:.4f} kWh, peak memory {megabytes(g.peak_memory_used_bytes)}"
+        )
 
 
 def invoices(items: list[invoices_pb2.Invoice]) -> None:

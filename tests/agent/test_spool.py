@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,16 @@ def test_remember_returns_the_previous_value_across_restarts(tmp_path: Path) -> 
     assert spool.remember("boot_time_us", 100) is None
     spool.close()
     assert Spool(tmp_path / "spool.db").remember("boot_time_us", 200) == 100
+
+
+def test_merging_sums_gpu_energy_and_keeps_peak_memory() -> None:
+    from agent.compaction import coarsen
+    from agent.gpu import GpuReading
+
+    def with_gpu(start: int, util: int, energy: int, memory: int) -> agent_pb2.Sample:
+        reading = GpuReading(0, "GPU-1", util, 0, memory, 8 * 2**30, 100_000, energy, ())
+        return sample_to_proto(replace(sample(start, start + 1), gpus=(reading,)))
+
+    (merged,) = coarsen([with_gpu(0, 90, 500, 2**30), with_gpu(1, 10, 700, 2**31)], 60_000_000)
+    (gpu,) = merged.gpus
+    assert (gpu.energy_mj, gpu.memory_used_bytes, gpu.utilization_percent) == (1200, 2**31, 50)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from agent.gpu import GpuReading
 from agent.identity import Identity, public_key_bytes
 from collector.database import Database
 from collector.enrollment import create_token, enroll
@@ -107,3 +109,20 @@ def test_windows_split_time_exactly_and_bytes_by_sample_start(database: Database
     left, right = window(T0, T0 + 1), window(T0 + 1, T0 + 5)
     assert (left.covered_us, right.covered_us) == (SECOND, 2 * SECOND)
     assert (left.net_rx_bytes, right.net_rx_bytes) == (7, 11)
+
+
+def test_gpu_samples_are_stored_and_summarised(database: Database, identity: Identity) -> None:
+    def gpu(util: int, energy: int, memory: int) -> GpuReading:
+        return GpuReading(0, "GPU-1", util, 10, memory, 80 * 2**30, 300_000, energy, ((4242, memory),))
+
+    samples = [
+        replace(sample(T0, T0 + 1), gpus=(gpu(100, 300_000, 2**30),)),
+        replace(sample(T0 + 1, T0 + 4), gpus=(gpu(20, 900_000, 3 * 2**30),)),
+    ]
+    (ack,) = store(database, incoming(identity, 1, samples))
+    assert ack.status is AckStatus.ACCEPTED
+    usage = database.call(usage_summary, identity.agent_id, int(T0 * SECOND), int((T0 + 10) * SECOND))
+    (summary,) = usage.gpus
+    assert (summary.gpu_index, summary.uuid, summary.energy_mj) == (0, "GPU-1", 1_200_000)
+    assert summary.average_utilization_percent == pytest.approx(40.0)  # (100 x 1 s + 20 x 3 s) / 4 s
+    assert summary.peak_memory_used_bytes == 3 * 2**30
