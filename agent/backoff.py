@@ -6,6 +6,10 @@ import random
 
 import grpc
 
+# Longest wait between reconnects while the collector is down: short enough that a backlog starts draining
+# within seconds of the collector's return, long enough (with jitter) to spread thousands of agents.
+MAX_DELAY_S = 15.0
+
 # Codes after which the agent retries; any other code means the collector refuses it for good
 # (e.g. UNAUTHENTICATED for a revoked or unknown agent), and it retries only slowly.
 RETRYABLE = frozenset(
@@ -26,7 +30,7 @@ def next_delay(
     code: grpc.StatusCode | None,
     *,
     base: float = 0.5,
-    cap: float = 60.0,
+    cap: float = MAX_DELAY_S,
     refused: float = 300.0,
     rng: random.Random | None = None,
 ) -> float:

@@ -19,7 +19,7 @@ from collector.database import Database
 from collector.jobs import build_scheduler
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
-from collector.timeutil import utcnow
+from collector.timeutil import SteadyClock
 from collector.writer import ReportWriter
 from protos.rentmeter.v1 import (
     agent_pb2,
@@ -56,10 +56,14 @@ class Collector:
     """A running collector: call start(), then wait() or stop()."""
 
     def __init__(
-        self, settings: CollectorSettings, *, now: Callable[[], datetime] = utcnow, run_jobs: bool = True
+        self,
+        settings: CollectorSettings,
+        *,
+        now: Callable[[], datetime] | None = None,
+        run_jobs: bool = True,
     ) -> None:
         self.settings = settings
-        self._now = now
+        self._now = now = now or SteadyClock()
         self._run_jobs = run_jobs
         settings.ensure_db_dir()
         self.database = Database(settings.db_url)
