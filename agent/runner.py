@@ -147,17 +147,22 @@ class Agent:
         next_trim = 0.0 if settings.trim_memory else float("inf")
         next_tick = time.monotonic() + self.settings.interval
         while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
-            self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
-            waiting += 1
             next_tick += self.settings.interval
             if next_tick < time.monotonic():  # fell behind (overload): skip missed ticks
                 next_tick = time.monotonic() + self.settings.interval
-            if waiting >= self.settings.samples_per_report:
-                self._seal(sampler)
-                waiting = 0
+            try:
+                self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
+                waiting += 1
+                if waiting >= self.settings.samples_per_report:
+                    self._seal(sampler)
+                    waiting = 0
+            except Exception:  # one bad tick (a psutil or disk error) must not end the agent
+                logger.exception(
+                    "agent %s: sampling or spooling failed; trying again next tick", self.identity.agent_id
+                )
             if time.monotonic() >= next_trim and self.sender.acknowledged:
-                advised = release_startup_memory()
-                logger.debug("agent %s: paged out %d start-up mappings", self.identity.agent_id, advised)
+                released = release_startup_memory()
+                logger.debug("agent %s: released %d start-up mappings", self.identity.agent_id, released)
                 next_trim = time.monotonic() + TRIM_EVERY_S
         self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
         self._seal(sampler)
