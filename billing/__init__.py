@@ -4,7 +4,7 @@ Pure and deterministic: standard library only, no I/O, no logging, no gRPC, no S
 """
 
 from billing.errors import BillingError, CurrencyMismatch, InvalidPlan
-from billing.invoice import InvoiceLine, build_lines, invoice_total
+from billing.invoice import Invoiced, InvoiceLine, build_lines, invoice_total, period_lines
 from billing.money import Money, round_to_minor
 from billing.plan import PricePlan
 from billing.rating import Charge, Usage, rate_usage
@@ -15,11 +15,13 @@ __all__ = [
     "CurrencyMismatch",
     "InvalidPlan",
     "InvoiceLine",
+    "Invoiced",
     "Money",
     "PricePlan",
     "Usage",
     "build_lines",
     "invoice_total",
+    "period_lines",
     "rate_usage",
     "round_to_minor",
 ]

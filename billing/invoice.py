@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -50,3 +50,59 @@ def invoice_total(lines: Sequence[InvoiceLine], currency: str) -> Money:
             raise CurrencyMismatch(currency, line.amount.currency)
         total = total + line.amount
     return total
+
+
+@dataclass(frozen=True, slots=True)
+class Invoiced:
+    """What earlier invoices already charged for one meter of one session."""
+
+    quantity: Decimal
+    minor: int
+
+
+def period_lines(
+    reference: str,
+    before: Sequence[Charge],
+    through: Sequence[Charge],
+    invoiced: Mapping[str, Invoiced],
+    *,
+    in_period: bool = True,
+) -> list[InvoiceLine]:
+    """A session's lines for one billing period, from its cumulative charges at the period's start (`before`,
+    recomputed with all usage known now) and end (`through`), and what earlier invoices charged.
+
+    - period line: round(through) - round(before), for each meter when the session overlaps the period;
+    - adjustment line: round(before) - invoiced, when usage for earlier periods arrived after their
+      invoices were final (a final invoice never changes; the difference lands here).
+    Over a session's life its lines add up, per meter, to the rounding of its whole charge, however the
+    session was cut into periods.
+    """
+    start = {c.meter: c for c in before}
+    lines = []
+    for end in through:
+        begin = start.get(end.meter)
+        begin_quantity = begin.quantity if begin else Decimal(0)
+        begin_minor = Money.of(begin.amount, end.currency).minor if begin else 0
+        done = invoiced.get(end.meter, Invoiced(Decimal(0), 0))
+        if begin_minor != done.minor or begin_quantity != done.quantity:
+            lines.append(_line(reference, end, f"adjustment: late usage, {end.description}",
+                               begin_quantity - done.quantity, begin_minor - done.minor))  # fmt: skip
+        if in_period:
+            end_minor = Money.of(end.amount, end.currency).minor
+            lines.append(
+                _line(reference, end, end.description, end.quantity - begin_quantity, end_minor - begin_minor)
+            )
+    return lines
+
+
+def _line(reference: str, charge: Charge, description: str, quantity: Decimal, minor: int) -> InvoiceLine:
+    return InvoiceLine(
+        reference=reference,
+        meter=charge.meter,
+        description=description,
+        quantity=quantity,
+        unit=charge.unit,
+        rate=charge.rate,
+        rate_unit=charge.rate_unit,
+        amount=Money(minor, charge.currency),
+    )

@@ -13,16 +13,20 @@ import logging
 import secrets
 from collections import defaultdict
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import billing
-from collector.db.models import Invoice, InvoiceLine, RentalSession, Renter
-from collector.rating import rate_window
-from collector.timeutil import EPOCH
+from collector.db.models import Invoice, InvoiceLine, RentalSession, Renter, Report
+from collector.rating import cumulative_usage
+from collector.timeutil import EPOCH, to_us
 
 logger = logging.getLogger(__name__)
+
+# Late usage is looked for in sessions that ended at most this long before the renter's invoiced-until mark.
+LATE_USAGE_HORIZON = timedelta(days=90)
 
 
 def next_boundary(moment: datetime, period: timedelta) -> datetime:
@@ -54,6 +58,34 @@ def close_invoices(
     return created
 
 
+def _sessions_with_late_usage(db: Session, renter: Renter) -> list[RentalSession]:
+    """Sessions invoiced to their end whose machine delivered reports for them after the renter's last
+    invoice was issued: their difference is billed as adjustment lines."""
+    last_issued = db.scalar(select(func.max(Invoice.issued_at)).where(Invoice.renter_id == renter.id))
+    if last_issued is None:
+        return []
+    horizon = renter.invoiced_until - LATE_USAGE_HORIZON
+    ended = db.scalars(
+        select(RentalSession).where(
+            RentalSession.renter_id == renter.id,
+            RentalSession.ended_at.is_not(None),
+            RentalSession.ended_at <= renter.invoiced_until,
+            RentalSession.ended_at > horizon,
+        )
+    )
+    late = []
+    for rental in ended:
+        arrived = select(Report.id).where(
+            Report.agent_id == rental.agent_id,
+            Report.received_at > last_issued,
+            Report.start_us < to_us(rental.ended_at),  # type: ignore[arg-type]
+            Report.end_us > to_us(rental.started_at),
+        )
+        if db.scalar(arrived.limit(1)) is not None:
+            late.append(rental)
+    return late
+
+
 def _close_renter(
     db: Session, renter: Renter, cutoff: datetime, period: timedelta, invoice_now: bool, now: datetime
 ) -> list[Invoice]:
@@ -66,6 +98,7 @@ def _close_renter(
             )
         )
     )
+    late = _sessions_with_late_usage(db, renter)
     created = []
     while True:
         start = renter.invoiced_until
@@ -75,7 +108,7 @@ def _close_renter(
                 break
             end = cutoff
         in_period = [s for s in sessions if s.started_at < end and (s.ended_at is None or s.ended_at > start)]
-        if not in_period:
+        if not in_period and not late:
             # Skip empty periods in one step, up to the boundary before the next session starts.
             upcoming = [s.started_at for s in sessions if s.started_at >= end]
             target = min(upcoming) if upcoming else cutoff
@@ -83,21 +116,35 @@ def _close_renter(
             if invoice_now and not upcoming:
                 end = cutoff
         else:
-            created.extend(_invoice_period(db, renter, in_period, start, end, now))
+            created.extend(_invoice_period(db, renter, in_period, late, start, end, now))
+            late = []
         renter.invoiced_until = end
     return created
 
 
 def _invoice_period(
-    db: Session, renter: Renter, sessions: list[RentalSession], start: datetime, end: datetime, now: datetime
+    db: Session,
+    renter: Renter,
+    sessions: list[RentalSession],
+    late: list[RentalSession],
+    start: datetime,
+    end: datetime,
+    now: datetime,
 ) -> list[Invoice]:
-    """One invoice per currency for the sessions' usage in [start, end); none when no session overlaps."""
+    """One invoice per currency for [start, end): the sessions' usage in the period, plus adjustments for
+    usage that arrived after earlier invoices were final. None when there is nothing to bill."""
     lines_by_currency: dict[str, list[billing.InvoiceLine]] = defaultdict(list)
-    for rental in sorted(sessions, key=lambda s: s.started_at):
-        _, lines = rate_window(db, rental, start, end)
+    for rental in sorted({*sessions, *late}, key=lambda s: (s.started_at, s.id)):
+        _, before = cumulative_usage(db, rental, start)
+        _, through = cumulative_usage(db, rental, end)
+        lines = billing.period_lines(
+            rental.id, before, through, invoiced_so_far(db, rental.id), in_period=rental in sessions
+        )
         lines_by_currency[rental.plan.currency].extend(lines)
     invoices = []
     for currency, lines in lines_by_currency.items():
+        if not lines:
+            continue
         invoice = Invoice(
             id="inv-" + secrets.token_hex(8),
             renter_id=renter.id,
@@ -110,16 +157,29 @@ def _invoice_period(
         )
         db.add(invoice)
         invoices.append(invoice)
+        total = billing.Money(invoice.total_minor, currency)
         logger.info(
             "invoice %s for renter %s, %s to %s: %s",
             invoice.id,
             renter.id,
             start.isoformat(),
             end.isoformat(),
-            billing.Money(invoice.total_minor, currency),
+            total,
         )
     db.flush()
     return invoices
+
+
+def invoiced_so_far(db: Session, session_id: str) -> dict[str, billing.Invoiced]:
+    """Per meter, the quantity and amount that final invoices already charged for a session."""
+    totals: dict[str, billing.Invoiced] = {}
+    query = select(InvoiceLine.meter, InvoiceLine.quantity, InvoiceLine.amount_minor).where(
+        InvoiceLine.session_id == session_id
+    )
+    for meter, quantity, minor in db.execute(query):
+        done = totals.get(meter, billing.Invoiced(Decimal(0), 0))
+        totals[meter] = billing.Invoiced(done.quantity + Decimal(quantity), done.minor + minor)
+    return totals
 
 
 def _line_row(position: int, line: billing.InvoiceLine) -> InvoiceLine:

@@ -17,16 +17,14 @@ from collector.usage import UsageSummary, usage_summary
 logger = logging.getLogger(__name__)
 
 
-def rate_window(
-    db: Session, rental: RentalSession, start: datetime, end: datetime
-) -> tuple[UsageSummary, list[billing.InvoiceLine]]:
-    """Usage and rounded invoice lines of `rental` over [start, end), clipped to the session's span."""
-    start = max(start, rental.started_at)
-    if rental.ended_at is not None:
-        end = min(end, rental.ended_at)
-    summary = usage_summary(db, rental.agent_id, to_us(start), max(to_us(end), to_us(start)))
-    charges = billing.rate_usage(summary.billable(), to_domain(rental.plan), rental.machine_class)
-    return summary, billing.build_lines(rental.id, charges)
+def cumulative_usage(
+    db: Session, rental: RentalSession, until: datetime
+) -> tuple[UsageSummary, list[billing.Charge]]:
+    """Usage of `rental` from its start to `until` (clipped to its end), and its full-precision charges."""
+    end = until if rental.ended_at is None else min(until, rental.ended_at)
+    end = max(end, rental.started_at)
+    summary = usage_summary(db, rental.agent_id, to_us(rental.started_at), to_us(end))
+    return summary, billing.rate_usage(summary.billable(), to_domain(rental.plan), rental.machine_class)
 
 
 def rate_sessions(db: Session, now: datetime) -> int:
@@ -42,8 +40,10 @@ def rate_sessions(db: Session, now: datetime) -> int:
     )
     rentals = list(db.scalars(query))
     for rental in rentals:
-        summary, lines = rate_window(db, rental, rental.started_at, rental.ended_at or now)
-        rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
+        summary, charges = cumulative_usage(db, rental, now)
+        rental.cost_minor = billing.invoice_total(
+            billing.build_lines(rental.id, charges), rental.plan.currency
+        ).minor
         rental.covered_us = summary.covered_us
         rental.rated_at = now
     return len(rentals)

@@ -115,3 +115,27 @@ def test_one_open_session_per_machine(database: Database, machine: Identity) -> 
     database.call(start_session, agent_id=machine.agent_id, renter_id="r1", plan_name="p", now=START)
     with pytest.raises(FailedPrecondition, match="already rented"):
         database.call(start_session, agent_id=machine.agent_id, renter_id="r2", plan_name="p", now=START)
+
+
+def test_late_usage_lands_on_the_next_invoice_and_the_final_one_never_changes(
+    database: Database, machine: Identity
+) -> None:
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="r1", plan_name="p", now=START)
+    base = to_us(START) / SECOND
+    early = [incoming(machine, 1, [sample(base + i, base + i + 1) for i in range(30)])]
+    database.call(store_reports, early, START + timedelta(seconds=31))
+    database.call(stop_session, rental.id, START + timedelta(seconds=60))
+    (first,) = database.call(
+        close_invoices, START + timedelta(seconds=61), period=HOUR, grace=timedelta(0), invoice_now=True
+    )
+    assert first.total_minor == 30
+    # The agent was cut off; its last 30 seconds arrive two minutes later.
+    late = [incoming(machine, 2, [sample(base + 30 + i, base + 31 + i) for i in range(30)])]
+    database.call(store_reports, late, START + timedelta(minutes=3))
+    (second,) = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    adjustments = [line for line in second.lines if line.description.startswith("adjustment")]
+    assert [(a.meter, a.quantity, a.amount_minor) for a in adjustments] == [("time", "30", 30)]
+    assert second.total_minor == 30
+    again = database.call(list_invoices, "r1")
+    assert (again[0].id, again[0].total_minor, len(again[0].lines)) == (first.id, 30, len(first.lines))
+    assert database.call(close_invoices, START + 3 * HOUR, period=HOUR, grace=timedelta(0)) == []
