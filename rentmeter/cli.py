@@ -10,14 +10,14 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import grpc
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 
-EXIT_REFUSED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_CANNOT_START = 1, 2, 3, 4
+from rentmeter import admin_commands
+from rentmeter.errors import EXIT_CANNOT_START, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+
 DEFAULT_COLLECTOR = "127.0.0.1:50051"
 
 
@@ -29,10 +29,6 @@ def _remote() -> argparse.ArgumentParser:
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--collector", default=argparse.SUPPRESS, help=COLLECTOR_HELP)
     return parent
-
-
-class UsageError(Exception):
-    """A command line that cannot be carried out as given (exit code 2)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -160,21 +156,21 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     create.add_argument("--ttl", default="24h", help="validity, e.g. 30m, 24h, 7d (default 24h)")
     create.add_argument("--label", default="", help="free text shown in listings")
-    create.set_defaults(handler=_token_create)
+    create.set_defaults(handler=admin_commands.token_create)
 
     machines = commands.add_parser("machines", help="enrolled machines").add_subparsers(
         dest="action", required=True
     )
     machines.add_parser("list", parents=[_remote()], help="list machines").set_defaults(
-        handler=_machines_list
+        handler=admin_commands.machines_list
     )
     show = machines.add_parser("show", parents=[_remote()], help="show one machine")
     show.add_argument("agent_id")
-    show.set_defaults(handler=_machines_show)
+    show.set_defaults(handler=admin_commands.machines_show)
     lock = machines.add_parser("lock", parents=[_remote()], help="tell a machine's agent to lock now")
     lock.add_argument("agent_id")
     lock.add_argument("--message", default="", help="text for the person at the machine")
-    lock.set_defaults(handler=_machines_lock)
+    lock.set_defaults(handler=admin_commands.machines_lock)
 
     plan = commands.add_parser("plan", help="price plans").add_subparsers(dest="action", required=True)
     create = plan.add_parser("create", parents=[_remote()], help="create a price plan")
@@ -189,8 +185,10 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     create.add_argument("--traffic-in", default="0", help="price per GB received (default 0)")
     create.add_argument("--traffic-out", default="0", help="price per GB sent (default 0)")
-    create.set_defaults(handler=_plan_create)
-    plan.add_parser("list", parents=[_remote()], help="list plans").set_defaults(handler=_plan_list)
+    create.set_defaults(handler=admin_commands.plan_create)
+    plan.add_parser("list", parents=[_remote()], help="list plans").set_defaults(
+        handler=admin_commands.plan_list
+    )
 
     session = commands.add_parser("session", help="rental sessions").add_subparsers(
         dest="action", required=True
@@ -199,8 +197,8 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     start.add_argument("--machine", required=True, help="agent id")
     start.add_argument("--renter", required=True)
     start.add_argument("--plan", required=True)
-    start.set_defaults(handler=_session_start)
-    for name, handler in (("stop", _session_stop), ("show", _session_show)):
+    start.set_defaults(handler=admin_commands.session_start)
+    for name, handler in (("stop", admin_commands.session_stop), ("show", admin_commands.session_show)):
         sub = session.add_parser(name, parents=[_remote()], help=f"{name} a session")
         sub.add_argument("session_id")
         sub.set_defaults(handler=handler)
@@ -208,7 +206,7 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     listing.add_argument("--renter", default="")
     listing.add_argument("--machine", default="")
     listing.add_argument("--open", action="store_true", help="only open sessions")
-    listing.set_defaults(handler=_session_list)
+    listing.set_defaults(handler=admin_commands.session_list)
 
     usage = commands.add_parser("usage", parents=[_remote()], help="usage of a machine or a session")
     scope = usage.add_mutually_exclusive_group(required=True)
@@ -216,19 +214,19 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     scope.add_argument("--session", help="session id")
     usage.add_argument("--from", dest="start", type=_parse_time, help="ISO 8601 start (UTC if no zone)")
     usage.add_argument("--to", dest="end", type=_parse_time, help="ISO 8601 end (UTC if no zone)")
-    usage.set_defaults(handler=_usage)
+    usage.set_defaults(handler=admin_commands.usage)
 
     invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)
     listing = invoice.add_parser("list", parents=[_remote()], help="list invoices")
     listing.add_argument("--renter", default="")
-    listing.set_defaults(handler=_invoice_list)
+    listing.set_defaults(handler=admin_commands.invoice_list)
     show = invoice.add_parser("show", parents=[_remote()], help="show an invoice with its lines")
     show.add_argument("invoice_id")
-    show.set_defaults(handler=_invoice_show)
+    show.set_defaults(handler=admin_commands.invoice_show)
     close = invoice.add_parser("close", parents=[_remote()], help="close finished billing periods now")
     close.add_argument("--renter", default="")
     close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
-    close.set_defaults(handler=_invoice_close)
+    close.set_defaults(handler=admin_commands.invoice_close)
 
 
 def _parse_time(text: str) -> datetime:
@@ -239,12 +237,6 @@ def _parse_time(text: str) -> datetime:
             f"{text!r} is not an ISO 8601 time such as 2026-11-25T10:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _timestamp(moment: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(moment)
-    return ts
 
 
 # --- collector and agent -------------------------------------------------------------------------
@@ -367,193 +359,3 @@ def _demo(args: argparse.Namespace) -> int:
     from rentmeter.demo import run_demo
 
     return run_demo(duration=args.duration, data_dir=args.data_dir)
-
-
-# --- admin commands over gRPC --------------------------------------------------------------------
-
-
-def _with_client(action: Callable[..., int | None]) -> Callable[[argparse.Namespace], int]:
-    def handler(args: argparse.Namespace) -> int:
-        from rentmeter.client import AdminClient
-
-        client = AdminClient.connect(args.collector)
-        try:
-            return int(action(client, args) or 0)
-        finally:
-            client.close()
-
-    return handler
-
-
-@_with_client
-def _token_create(client, args) -> None:  # type: ignore[no-untyped-def]
-    from collector.config import SettingsError, parse_duration
-    from protos.rentmeter.v1 import machines_pb2
-
-    try:
-        ttl = Duration()
-        ttl.FromTimedelta(parse_duration(args.ttl, "ttl"))
-    except SettingsError as exc:
-        raise UsageError(f"{exc}") from None
-    request = machines_pb2.CreateEnrollmentTokenRequest(
-        machine_class=args.machine_class, ttl=ttl, label=args.label
-    )
-    response = client.machines.CreateEnrollmentToken(request, timeout=30)
-    print(response.token)
-    print(f"valid once, until {response.expires_at.ToDatetime(tzinfo=UTC).isoformat()}", file=sys.stderr)
-
-
-@_with_client
-def _machines_list(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import machines_pb2
-    from rentmeter import render
-
-    render.machines(
-        list(client.machines.ListMachines(machines_pb2.ListMachinesRequest(), timeout=30).machines)
-    )
-
-
-@_with_client
-def _machines_show(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import machines_pb2
-    from rentmeter import render
-
-    render.machine(
-        client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30)
-    )
-
-
-@_with_client
-def _machines_lock(client, args) -> int:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import agent_pb2, machines_pb2
-
-    request = machines_pb2.SendControlRequest(
-        agent_id=args.agent_id, kind=agent_pb2.Control.LOCK_NOW, message=args.message
-    )
-    delivered = client.machines.SendControl(request, timeout=30).delivered
-    if not delivered:
-        print(f"machine {args.agent_id} is not connected now; nothing was sent", file=sys.stderr)
-        return EXIT_REFUSED
-    print(f"lock-now sent to {args.agent_id}; its host's configured action runs there")
-    return 0
-
-
-@_with_client
-def _plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import plans_pb2
-    from rentmeter import render
-
-    rates = {}
-    for item in args.hourly:
-        machine_class, sep, price = item.partition("=")
-        if not sep or not machine_class or not price:
-            raise UsageError(f"--hourly takes CLASS=PRICE, e.g. standard=1.20, not {item!r}")
-        rates[machine_class] = price
-    plan = plans_pb2.PricePlan(
-        name=args.name,
-        currency=args.currency,
-        hourly_rates=rates,
-        traffic_in_per_gb=args.traffic_in,
-        traffic_out_per_gb=args.traffic_out,
-    )
-    render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
-
-
-@_with_client
-def _plan_list(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import plans_pb2
-    from rentmeter import render
-
-    render.plans(list(client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans))
-
-
-@_with_client
-def _session_start(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import sessions_pb2
-    from rentmeter import render
-
-    request = sessions_pb2.StartSessionRequest(agent_id=args.machine, renter=args.renter, plan=args.plan)
-    render.sessions([client.sessions.StartSession(request, timeout=30)])
-
-
-@_with_client
-def _session_stop(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import sessions_pb2
-    from rentmeter import render
-
-    render.sessions(
-        [client.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=args.session_id), timeout=30)]
-    )
-
-
-@_with_client
-def _session_show(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import sessions_pb2
-    from rentmeter import render
-
-    render.sessions(
-        [client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=args.session_id), timeout=30)]
-    )
-
-
-@_with_client
-def _session_list(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import sessions_pb2
-    from rentmeter import render
-
-    request = sessions_pb2.ListSessionsRequest(renter=args.renter, agent_id=args.machine, open_only=args.open)
-    render.sessions(list(client.sessions.ListSessions(request, timeout=30).sessions))
-
-
-@_with_client
-def _usage(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import usage_pb2
-    from rentmeter import render
-
-    request = usage_pb2.GetUsageRequest()
-    if args.machine:
-        request.agent_id = args.machine
-    else:
-        request.session_id = args.session
-    if args.start:
-        request.start.CopyFrom(_timestamp(args.start))
-    if args.end:
-        request.end.CopyFrom(_timestamp(args.end))
-    render.usage(client.usage.GetUsage(request, timeout=30))
-
-
-@_with_client
-def _invoice_list(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import invoices_pb2
-    from rentmeter import render
-
-    render.invoices(
-        list(
-            client.invoices.ListInvoices(
-                invoices_pb2.ListInvoicesRequest(renter=args.renter), timeout=30
-            ).invoices
-        )
-    )
-
-
-@_with_client
-def _invoice_show(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import invoices_pb2
-    from rentmeter import render
-
-    render.invoice(
-        client.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=args.invoice_id), timeout=30)
-    )
-
-
-@_with_client
-def _invoice_close(client, args) -> None:  # type: ignore[no-untyped-def]
-    from protos.rentmeter.v1 import invoices_pb2
-    from rentmeter import render
-
-    request = invoices_pb2.CloseInvoicesRequest(renter=args.renter, invoice_now=args.now)
-    invoices = list(client.invoices.CloseInvoices(request, timeout=60).invoices)
-    if not invoices:
-        print("no billing period was due")
-    for invoice in invoices:
-        render.invoice(invoice)
