@@ -4,7 +4,7 @@ Pure and deterministic: standard library only, no I/O, no logging, no gRPC, no S
 """
 
 from billing.errors import BillingError, CurrencyMismatch, InvalidPlan
-from billing.invoice import Invoiced, InvoiceLine, build_lines, invoice_total, period_lines
+from billing.invoice import Invoiced, InvoiceLine, build_lines, invoice_total, period_lines, plain
 from billing.money import Money, round_to_minor
 from billing.plan import PricePlan
 from billing.rating import Charge, Usage, rate_usage
@@ -22,6 +22,7 @@ __all__ = [
     "build_lines",
     "invoice_total",
     "period_lines",
+    "plain",
     "rate_usage",
     "round_to_minor",
 ]

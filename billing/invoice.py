@@ -25,6 +25,11 @@ class InvoiceLine:
     amount: Money
 
 
+def plain(value: Decimal) -> str:
+    """A decimal as plain text without exponent or trailing zeros ("90.5", "0", "1200")."""
+    return format(value.normalize(), "f")
+
+
 def build_lines(reference: str, charges: Iterable[Charge]) -> list[InvoiceLine]:
     """One invoice line per charge, each amount rounded to minor units (the only rounding step)."""
     return [

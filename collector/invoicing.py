@@ -188,7 +188,7 @@ def _line_row(position: int, line: billing.InvoiceLine) -> InvoiceLine:
         session_id=line.reference,
         meter=line.meter,
         description=line.description,
-        quantity=format(line.quantity.normalize(), "f"),
+        quantity=billing.plain(line.quantity),
         unit=line.unit,
         rate=format(line.rate, "f"),
         rate_unit=line.rate_unit,

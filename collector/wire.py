@@ -185,6 +185,34 @@ def session_to_proto(rental: models.RentalSession) -> sessions_pb2.RentalSession
     )
 
 
+def quote_to_proto(
+    plan: models.PricePlan,
+    machine_class: str,
+    start: datetime,
+    end: datetime,
+    lines: list[billing.InvoiceLine],
+) -> plans_pb2.PriceQuote:
+    return plans_pb2.PriceQuote(
+        plan=plan.name,
+        machine_class=machine_class,
+        start=timestamp(start),
+        end=timestamp(end),
+        lines=[
+            invoices_pb2.InvoiceLine(
+                meter=line.meter,
+                description=line.description,
+                quantity=billing.plain(line.quantity),
+                unit=line.unit,
+                rate=billing.plain(line.rate),
+                rate_unit=line.rate_unit,
+                amount=money(line.amount.minor, line.amount.currency),
+            )
+            for line in lines
+        ],
+        total=money(billing.invoice_total(lines, plan.currency).minor, plan.currency),
+    )
+
+
 def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
     return usage_pb2.UsageSummary(
         agent_id=summary.agent_id,

@@ -170,6 +170,31 @@ def usage(client, args) -> None:  # type: ignore[no-untyped-def]
 
 
 @with_client
+def quote(client, args) -> None:  # type: ignore[no-untyped-def]
+    from decimal import Decimal, InvalidOperation
+
+    from collector.config import SettingsError, parse_duration
+    from protos.rentmeter.v1 import plans_pb2
+    from rentmeter import render
+
+    try:
+        duration = Duration()
+        duration.FromTimedelta(parse_duration(args.duration, "duration"))
+        rx, tx = (int(Decimal(str(gb)) * 10**9) for gb in (args.traffic_in, args.traffic_out))
+    except (SettingsError, InvalidOperation) as exc:
+        raise UsageError(str(exc)) from None
+    if rx < 0 or tx < 0:
+        raise UsageError("expected traffic cannot be negative")
+    request = plans_pb2.QuoteRequest(
+        plan=args.plan, machine_class=args.machine_class, duration=duration, expected_rx_bytes=rx,
+        expected_tx_bytes=tx,
+    )  # fmt: skip
+    if args.start:
+        request.start.CopyFrom(_timestamp(args.start))
+    render.quote(client.plans.Quote(request, timeout=30))
+
+
+@with_client
 def invoice_list(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import invoices_pb2
     from rentmeter import render

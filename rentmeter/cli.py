@@ -216,6 +216,17 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     usage.add_argument("--to", dest="end", type=_parse_time, help="ISO 8601 end (UTC if no zone)")
     usage.set_defaults(handler=admin_commands.usage)
 
+    quote = commands.add_parser("quote", parents=[_remote()], help="price a planned rental before it starts")
+    quote.add_argument("--plan", required=True)
+    quote.add_argument(
+        "--class", dest="machine_class", default="standard", help="machine class (default standard)"
+    )
+    quote.add_argument("--duration", required=True, help="how long, e.g. 90m, 2h, 1d")
+    quote.add_argument("--start", type=_parse_time, help="ISO 8601 start (default now)")
+    quote.add_argument("--traffic-in", type=float, default=0.0, metavar="GB", help="expected GB received")
+    quote.add_argument("--traffic-out", type=float, default=0.0, metavar="GB", help="expected GB sent")
+    quote.set_defaults(handler=admin_commands.quote)
+
     invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)
     listing = invoice.add_parser("list", parents=[_remote()], help="list invoices")
     listing.add_argument("--renter", default="")

@@ -113,6 +113,20 @@ def invoices(items: list[invoices_pb2.Invoice]) -> None:
     console.print(table)
 
 
+def quote(q: plans_pb2.PriceQuote) -> None:
+    caption = f"{when(q.start)} to {when(q.end)}; usage as planned, billed as it would be"
+    table = Table(title=f"Quote: plan {q.plan}, class {q.machine_class}", caption=caption)
+    for column in ("item", "quantity", "rate", "amount"):
+        table.add_column(column, justify="left" if column == "item" else "right")
+    for line in q.lines:
+        currency = line.amount.currency
+        rate = f"{line.rate} {currency}/{line.rate_unit}"
+        table.add_row(line.description, f"{line.quantity} {line.unit}", rate, line.amount.display)
+    table.add_section()
+    table.add_row("total", "", "", q.total.display)
+    console.print(table)
+
+
 def invoice(i: invoices_pb2.Invoice) -> None:
     table = Table(
         title=f"Invoice {i.invoice_id} - renter {i.renter}",

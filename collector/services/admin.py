@@ -8,15 +8,16 @@ import grpc
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import billing
 from collector import wire
 from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.database import Database
 from collector.db.models import Machine
 from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
-from collector.errors import InvalidArgument, NotFound
+from collector.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.invoicing import close_invoices, get_invoice, list_invoices
-from collector.plans import create_plan, get_plan, list_plans
+from collector.plans import create_plan, get_plan, list_plans, to_domain
 from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
 from collector.services.base import Servicer, maps_errors
 from collector.timeutil import to_us
@@ -36,6 +37,7 @@ from protos.rentmeter.v1 import (
 )
 
 Ctx = grpc.aio.ServicerContext
+MAX_QUOTE = timedelta(days=366)
 
 
 class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
@@ -104,6 +106,30 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
         return await self.db.run(
             lambda db: plans_pb2.ListPlansResponse(plans=[wire.plan_to_proto(p) for p in list_plans(db)])
         )
+
+    @maps_errors
+    async def Quote(self, request: plans_pb2.QuoteRequest, context: Ctx) -> plans_pb2.PriceQuote:
+        """Price a planned rental: the same rating as a real session whose machine reports all along."""
+        start = wire.moment(request.start) if request.HasField("start") else self.now()
+        duration = request.duration.ToTimedelta()
+        if not timedelta(0) < duration <= MAX_QUOTE:
+            raise InvalidArgument(f"duration must be positive and at most {MAX_QUOTE.days} days")
+        if not request.machine_class:
+            raise InvalidArgument("machine_class is required")
+        usage = billing.Usage(
+            duration // timedelta(microseconds=1), request.expected_rx_bytes, request.expected_tx_bytes
+        )
+
+        def run(db: Session) -> plans_pb2.PriceQuote:
+            plan = get_plan(db, request.plan)
+            try:
+                charges = billing.rate_usage(usage, to_domain(plan), request.machine_class)
+            except billing.BillingError as exc:
+                raise FailedPrecondition(str(exc)) from None
+            lines = billing.build_lines("", charges)
+            return wire.quote_to_proto(plan, request.machine_class, start, start + duration, lines)
+
+        return await self.db.run(run)
 
     @maps_errors
     async def GetPlan(self, request: plans_pb2.GetPlanRequest, context: Ctx) -> plans_pb2.PricePlan:

@@ -239,3 +239,27 @@ def test_plan_name_is_unique_and_class_must_be_priced(channel: grpc.Channel, adm
             sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter="r", plan="gpu-only")
         )
     assert unpriced.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_quote_prices_a_planned_rental_with_the_billing_engine(admin: AdminClient) -> None:
+    plan = plans_pb2.PricePlan(
+        name="q", currency="EUR", hourly_rates={"gpu": "2.75"}, traffic_out_per_gb="0.09"
+    )
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    request = plans_pb2.QuoteRequest(
+        plan="q", machine_class="gpu", duration=Duration(seconds=90 * 60), expected_tx_bytes=5 * 10**9
+    )
+    quote = admin.plans.Quote(request)
+    assert [(line.meter, line.quantity, line.amount.minor_units) for line in quote.lines] == [
+        ("time", "5400", 413),  # 1.5 h x 2.75 = 4.125 -> 4.13
+        ("traffic_out", "5", 45),
+    ]
+    assert (quote.total.minor_units, quote.total.display) == (458, "4.58 EUR")
+    with pytest.raises(grpc.RpcError) as unpriced:
+        admin.plans.Quote(
+            plans_pb2.QuoteRequest(plan="q", machine_class="cpu", duration=Duration(seconds=60))
+        )
+    assert unpriced.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as no_duration:
+        admin.plans.Quote(plans_pb2.QuoteRequest(plan="q", machine_class="gpu"))
+    assert no_duration.value.code() is grpc.StatusCode.INVALID_ARGUMENT

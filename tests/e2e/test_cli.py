@@ -99,3 +99,11 @@ def test_demo_runs_a_rental_and_prints_its_invoice(tmp_path: Path) -> None:
     assert "covered" in result.stdout and "Invoice inv-" in result.stdout
     assert "rental time" in result.stdout and "total" in result.stdout
     assert (tmp_path / "collector.db").exists()
+
+
+def test_quote_command(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    rentmeter("plan", "create", "cafe", "--currency", "EUR", "--hourly", "standard=1.20", collector=target)
+    result = rentmeter("quote", "--plan", "cafe", "--duration", "2h", "--traffic-in", "0.5", collector=target)
+    assert result.returncode == 0 and "2.40 EUR" in result.stdout
+    assert rentmeter("quote", "--plan", "cafe", "--duration", "soon", collector=target).returncode == 2

@@ -1,6 +1,9 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from protos.rentmeter.v1 import common_pb2 as _common_pb2
+from protos.rentmeter.v1 import invoices_pb2 as _invoices_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -8,6 +11,38 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class QuoteRequest(_message.Message):
+    __slots__ = ("plan", "machine_class", "start", "duration", "expected_rx_bytes", "expected_tx_bytes")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    MACHINE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    DURATION_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_RX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_TX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    machine_class: str
+    start: _timestamp_pb2.Timestamp
+    duration: _duration_pb2.Duration
+    expected_rx_bytes: int
+    expected_tx_bytes: int
+    def __init__(self, plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expected_rx_bytes: _Optional[int] = ..., expected_tx_bytes: _Optional[int] = ...) -> None: ...
+
+class PriceQuote(_message.Message):
+    __slots__ = ("plan", "machine_class", "start", "end", "lines", "total")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    MACHINE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    LINES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    machine_class: str
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    lines: _containers.RepeatedCompositeFieldContainer[_invoices_pb2.InvoiceLine]
+    total: _common_pb2.Money
+    def __init__(self, plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_invoices_pb2.InvoiceLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class PricePlan(_message.Message):
     __slots__ = ("name", "currency", "hourly_rates", "traffic_in_per_gb", "traffic_out_per_gb", "created_at")

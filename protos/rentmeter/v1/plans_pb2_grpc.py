@@ -49,6 +49,11 @@ class PlanServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_plans__pb2.GetPlanRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_plans__pb2.PricePlan.FromString,
                 _registered_method=True)
+        self.Quote = channel.unary_unary(
+                '/rentmeter.v1.PlanService/Quote',
+                request_serializer=rentmeter_dot_v1_dot_plans__pb2.QuoteRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_plans__pb2.PriceQuote.FromString,
+                _registered_method=True)
 
 
 class PlanServiceServicer:
@@ -74,6 +79,14 @@ class PlanServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Quote(self, request, context):
+        """Prices a planned rental with the same engine that bills it. Errors: NOT_FOUND (plan),
+        FAILED_PRECONDITION (machine class without a rate), INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlanServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -91,6 +104,11 @@ def add_PlanServiceServicer_to_server(servicer, server):
                     servicer.GetPlan,
                     request_deserializer=rentmeter_dot_v1_dot_plans__pb2.GetPlanRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_plans__pb2.PricePlan.SerializeToString,
+            ),
+            'Quote': grpc.unary_unary_rpc_method_handler(
+                    servicer.Quote,
+                    request_deserializer=rentmeter_dot_v1_dot_plans__pb2.QuoteRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_plans__pb2.PriceQuote.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -174,6 +192,33 @@ class PlanService:
             '/rentmeter.v1.PlanService/GetPlan',
             rentmeter_dot_v1_dot_plans__pb2.GetPlanRequest.SerializeToString,
             rentmeter_dot_v1_dot_plans__pb2.PricePlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Quote(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PlanService/Quote',
+            rentmeter_dot_v1_dot_plans__pb2.QuoteRequest.SerializeToString,
+            rentmeter_dot_v1_dot_plans__pb2.PriceQuote.FromString,
             options,
             channel_credentials,
             insecure,
