@@ -30,6 +30,8 @@ class PricePlan:
 
     hourly_rates: price of one hour of covered rental time per machine class, billed per second.
     traffic_in_per_gb / traffic_out_per_gb: price per GB (10^9 bytes) received / sent by the machine.
+    increment_us: a session's covered time is billed in whole increments, rounded up (1 = per microsecond).
+    minimum_us: a session with any covered time is billed at least this long (0 = no minimum).
     """
 
     name: str
@@ -37,8 +39,14 @@ class PricePlan:
     hourly_rates: Mapping[str, Decimal]
     traffic_in_per_gb: Decimal = Decimal(0)
     traffic_out_per_gb: Decimal = Decimal(0)
+    increment_us: int = 1
+    minimum_us: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.increment_us, int) or not 1 <= self.increment_us <= 86_400_000_000:
+            raise InvalidPlan("increment: must be between 1 microsecond and 1 day")
+        if not isinstance(self.minimum_us, int) or not 0 <= self.minimum_us <= 31 * 86_400_000_000:
+            raise InvalidPlan("minimum: must be between 0 and 31 days")
         if not self.name or not self.name.strip():
             raise InvalidPlan("name: a plan needs a name")
         try:
@@ -61,6 +69,8 @@ class PricePlan:
         hourly_rates: Mapping[str, str],
         traffic_in_per_gb: str = "0",
         traffic_out_per_gb: str = "0",
+        increment_us: int = 1,
+        minimum_us: int = 0,
     ) -> PricePlan:
         """Build a plan from decimal strings, as they come from files, the CLI and the wire."""
         return cls(
@@ -69,6 +79,8 @@ class PricePlan:
             hourly_rates={k: parse_price(v, f"hourly_rates[{k}]") for k, v in hourly_rates.items()},
             traffic_in_per_gb=parse_price(traffic_in_per_gb or "0", "traffic_in_per_gb"),
             traffic_out_per_gb=parse_price(traffic_out_per_gb or "0", "traffic_out_per_gb"),
+            increment_us=increment_us or 1,
+            minimum_us=minimum_us,
         )
 
     def hourly_rate(self, machine_class: str) -> Decimal | None:

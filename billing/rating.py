@@ -58,6 +58,23 @@ class Charge:
     currency: str
 
 
+def billed_time_us(covered_us: int, increment_us: int = 1, minimum_us: int = 0) -> int:
+    """Covered time rounded up to whole increments, and at least the minimum once anything is covered."""
+    if covered_us <= 0:
+        return 0
+    rounded = -(-covered_us // increment_us) * increment_us
+    return max(rounded, minimum_us)
+
+
+def _rule(plan: PricePlan) -> str:
+    parts = []
+    if plan.increment_us > 1:
+        parts.append(f"billed per {Decimal(plan.increment_us).scaleb(-6).normalize():f} s")
+    if plan.minimum_us:
+        parts.append(f"minimum {Decimal(plan.minimum_us).scaleb(-6).normalize():f} s")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def rate_usage(usage: Usage, plan: PricePlan, machine_class: str) -> list[Charge]:
     """Price `usage` of a machine of `machine_class` under `plan`.
 
@@ -67,11 +84,15 @@ def rate_usage(usage: Usage, plan: PricePlan, machine_class: str) -> list[Charge
     hourly = plan.hourly_rate(machine_class)
     if hourly is None:
         raise NotRated(f"plan {plan.name!r} has no hourly rate for machine class {machine_class!r}")
-    seconds = Decimal(usage.covered_us).scaleb(-6)
+    billed_us = billed_time_us(usage.covered_us, plan.increment_us, plan.minimum_us)
+    seconds = Decimal(billed_us).scaleb(-6)
+    description = f"rental time, {machine_class}"
+    if billed_us != usage.covered_us:
+        description += f" ({Decimal(usage.covered_us).scaleb(-6).normalize():f} s covered{_rule(plan)})"
     charges = [
         Charge(
             meter="time",
-            description=f"rental time, {machine_class}",
+            description=description,
             quantity=seconds,
             unit="s",
             rate=hourly,

@@ -15,8 +15,9 @@ from collector.errors import AlreadyExists, NotFound
 
 def to_domain(row: PricePlan) -> billing.PricePlan:
     return billing.PricePlan.from_text(
-        row.name, row.currency, row.hourly_rates, row.traffic_in_per_gb, row.traffic_out_per_gb
-    )
+        row.name, row.currency, row.hourly_rates, row.traffic_in_per_gb, row.traffic_out_per_gb,
+        increment_us=row.increment_us, minimum_us=row.minimum_us,
+    )  # fmt: skip
 
 
 def create_plan(db: Session, plan: billing.PricePlan, now: datetime) -> PricePlan:
@@ -29,6 +30,8 @@ def create_plan(db: Session, plan: billing.PricePlan, now: datetime) -> PricePla
         hourly_rates={cls: str(rate) for cls, rate in plan.hourly_rates.items()},
         traffic_in_per_gb=str(plan.traffic_in_per_gb),
         traffic_out_per_gb=str(plan.traffic_out_per_gb),
+        increment_us=plan.increment_us,
+        minimum_us=plan.minimum_us,
         created_at=now,
     )
     db.add(row)

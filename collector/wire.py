@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import json_format
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 import billing
@@ -42,6 +43,10 @@ def timestamp_us(micros: int | None) -> Timestamp | None:
     if micros is None:
         return None
     return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
+
+
+def duration_us(micros: int) -> Duration:
+    return Duration(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
 
 
 def us(ts: Timestamp) -> int:
@@ -152,7 +157,13 @@ def machine_to_proto(machine: models.Machine, online: bool) -> machines_pb2.Mach
 def plan_from_proto(plan: plans_pb2.PricePlan) -> billing.PricePlan:
     try:
         return billing.PricePlan.from_text(
-            plan.name, plan.currency, dict(plan.hourly_rates), plan.traffic_in_per_gb, plan.traffic_out_per_gb
+            plan.name,
+            plan.currency,
+            dict(plan.hourly_rates),
+            plan.traffic_in_per_gb,
+            plan.traffic_out_per_gb,
+            increment_us=plan.increment.ToMicroseconds() if plan.HasField("increment") else 1,
+            minimum_us=plan.minimum.ToMicroseconds() if plan.HasField("minimum") else 0,
         )
     except billing.BillingError as exc:
         raise InvalidArgument(f"invalid price plan: {exc}") from None
@@ -166,6 +177,8 @@ def plan_to_proto(row: models.PricePlan) -> plans_pb2.PricePlan:
         traffic_in_per_gb=row.traffic_in_per_gb,
         traffic_out_per_gb=row.traffic_out_per_gb,
         created_at=timestamp(row.created_at),
+        increment=duration_us(row.increment_us) if row.increment_us > 1 else None,
+        minimum=duration_us(row.minimum_us) if row.minimum_us else None,
     )
 
 

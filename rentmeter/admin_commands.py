@@ -87,6 +87,7 @@ def machines_lock(client, args) -> int:  # type: ignore[no-untyped-def]
 
 @with_client
 def plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
+    from collector.config import SettingsError, parse_duration
     from protos.rentmeter.v1 import plans_pb2
     from rentmeter import render
 
@@ -103,6 +104,12 @@ def plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
         traffic_in_per_gb=args.traffic_in,
         traffic_out_per_gb=args.traffic_out,
     )
+    for flag in ("increment", "minimum"):
+        if getattr(args, flag):
+            try:
+                getattr(plan, flag).FromTimedelta(parse_duration(getattr(args, flag), flag))
+            except SettingsError as exc:
+                raise UsageError(str(exc)) from None
     render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
 
 

@@ -185,6 +185,10 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     create.add_argument("--traffic-in", default="0", help="price per GB received (default 0)")
     create.add_argument("--traffic-out", default="0", help="price per GB sent (default 0)")
+    create.add_argument(
+        "--increment", help="bill a session's time in whole increments, e.g. 1m (default 1 µs)"
+    )
+    create.add_argument("--minimum", help="bill a session at least this long, e.g. 15m, 1h (default none)")
     create.set_defaults(handler=admin_commands.plan_create)
     plan.add_parser("list", parents=[_remote()], help="list plans").set_defaults(
         handler=admin_commands.plan_list

@@ -56,10 +56,16 @@ def machine(m: machines_pb2.Machine) -> None:
 
 
 def plans(items: list[plans_pb2.PricePlan]) -> None:
-    table = Table("plan", "currency", "hourly rates", "traffic in / GB", "traffic out / GB")
+    table = Table(
+        "plan", "currency", "hourly rates", "increment", "minimum", "traffic in / GB", "traffic out / GB"
+    )
     for p in items:
         rates = ", ".join(f"{k}={v}" for k, v in sorted(p.hourly_rates.items()))
-        table.add_row(p.name, p.currency, rates, p.traffic_in_per_gb, p.traffic_out_per_gb)
+        increment = f"{p.increment.ToTimedelta().total_seconds():g} s" if p.HasField("increment") else "-"
+        minimum = f"{p.minimum.ToTimedelta().total_seconds():g} s" if p.HasField("minimum") else "-"
+        table.add_row(
+            p.name, p.currency, rates, increment, minimum, p.traffic_in_per_gb, p.traffic_out_per_gb
+        )
     console.print(table)
 
 

@@ -162,6 +162,9 @@ class PricePlan(Base):
     hourly_rates: Mapped[dict[str, Any]]
     traffic_in_per_gb: Mapped[str] = mapped_column(String(40))
     traffic_out_per_gb: Mapped[str] = mapped_column(String(40))
+    # Billing increment and minimum of a session's time, in microseconds.
+    increment_us: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
+    minimum_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime]
 
 

@@ -129,3 +129,39 @@ def test_rating_in_pieces_equals_rating_whole(parts: list[Usage], hourly: str, g
             by_meter[charge.meter] = by_meter.get(charge.meter, Decimal(0)) + charge.amount
     for charge in rate_usage(whole, plan, "c"):
         assert Money.of(by_meter[charge.meter], "EUR") == Money.of(charge.amount, "EUR")
+
+
+@pytest.mark.parametrize(
+    ("covered_s", "increment_s", "minimum_s", "billed_s"),
+    [
+        (0, 60, 900, 0),  # nothing covered: no minimum
+        (0.000001, 60, 0, 60),
+        (60, 60, 0, 60),
+        (60.000001, 60, 0, 120),
+        (61.2, 60, 900, 900),  # under the minimum
+        (901, 60, 900, 960),
+        (3599, 3600, 0, 3600),  # the first hour
+        (7.5, 0.000001, 0, 7.5),  # default: per microsecond
+    ],
+)
+def test_increment_and_minimum(covered_s: float, increment_s: float, minimum_s: int, billed_s: float) -> None:
+    plan = PricePlan.from_text(
+        "p", "EUR", {"c": "36.00"}, increment_us=round(increment_s * 10**6), minimum_us=minimum_s * 10**6
+    )
+    (charge,) = rate_usage(Usage(round(covered_s * 10**6)), plan, "c")
+    assert charge.quantity == Decimal(round(billed_s * 10**6)).scaleb(-6)
+    assert Money.of(charge.amount, "EUR") == Money.of(
+        Decimal(round(billed_s * 10**6)).scaleb(-6) / 100, "EUR"
+    )
+
+
+def test_increment_and_minimum_are_explained() -> None:
+    plan = PricePlan.from_text("p", "EUR", {"c": "1"}, increment_us=60 * 10**6, minimum_us=900 * 10**6)
+    (charge,) = rate_usage(Usage(61_200_000), plan, "c")
+    assert charge.description == "rental time, c (61.2 s covered; billed per 60 s, minimum 900 s)"
+
+
+@pytest.mark.parametrize(("increment", "minimum"), [(0, 0), (86_400_000_001, 0), (1, -1)])
+def test_bad_increments_and_minimums(increment: int, minimum: int) -> None:
+    with pytest.raises(InvalidPlan):
+        PricePlan("p", "EUR", {"c": Decimal(1)}, increment_us=increment, minimum_us=minimum)

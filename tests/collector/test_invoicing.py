@@ -139,3 +139,20 @@ def test_late_usage_lands_on_the_next_invoice_and_the_final_one_never_changes(
     again = database.call(list_invoices, "r1")
     assert (again[0].id, again[0].total_minor, len(again[0].lines)) == (first.id, 30, len(first.lines))
     assert database.call(close_invoices, START + 3 * HOUR, period=HOUR, grace=timedelta(0)) == []
+
+
+def test_a_minimum_is_charged_once_per_session_across_periods(database: Database, machine: Identity) -> None:
+    plan = billing.PricePlan.from_text("min", "EUR", {"standard": "36.00"}, increment_us=60 * SECOND,
+                                       minimum_us=30 * 60 * SECOND)  # fmt: skip
+    database.call(create_plan, plan, START - HOUR)
+    rental = database.call(
+        start_session, agent_id=machine.agent_id, renter_id="r2", plan_name="min", now=START
+    )
+    report_every_second(database, machine, START, 25 * 60 + 5)  # 25 min 5 s, crossing 10:00
+    database.call(stop_session, rental.id, START + timedelta(minutes=25, seconds=5))
+    database.call(rate_sessions, START + timedelta(minutes=26))
+    assert database.call(get_session, rental.id).cost_minor == 1800  # the live cost already says so
+    invoices = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    # First period: 20 min covered, billed as the 30-minute minimum (18.00); second: the rest of the
+    # session (25:05 -> 26 min in whole minutes, still under the minimum) adds nothing.
+    assert [i.total_minor for i in invoices] == [1800, 0]

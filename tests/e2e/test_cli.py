@@ -107,3 +107,15 @@ def test_quote_command(collector: Collector) -> None:
     result = rentmeter("quote", "--plan", "cafe", "--duration", "2h", "--traffic-in", "0.5", collector=target)
     assert result.returncode == 0 and "2.40 EUR" in result.stdout
     assert rentmeter("quote", "--plan", "cafe", "--duration", "soon", collector=target).returncode == 2
+
+
+def test_plan_with_increment_and_minimum(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    created = rentmeter("plan", "create", "cafe", "--currency", "EUR", "--hourly", "standard=1.20",
+                        "--increment", "1m", "--minimum", "30m", collector=target)  # fmt: skip
+    assert created.returncode == 0 and "60 s" in created.stdout and "1800 s" in created.stdout
+    quote = rentmeter("quote", "--plan", "cafe", "--duration", "10m", collector=target)
+    assert "0.60 EUR" in quote.stdout  # ten minutes billed as the 30-minute minimum
+    bad = rentmeter("plan", "create", "x", "--currency", "EUR", "--hourly", "standard=1", "--increment", "2d",
+                    collector=target)  # fmt: skip
+    assert bad.returncode == 1 and "increment" in bad.stderr

@@ -45,7 +45,7 @@ class PriceQuote(_message.Message):
     def __init__(self, plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[_invoices_pb2.InvoiceLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class PricePlan(_message.Message):
-    __slots__ = ("name", "currency", "hourly_rates", "traffic_in_per_gb", "traffic_out_per_gb", "created_at")
+    __slots__ = ("name", "currency", "hourly_rates", "traffic_in_per_gb", "traffic_out_per_gb", "created_at", "increment", "minimum")
     class HourlyRatesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -59,13 +59,17 @@ class PricePlan(_message.Message):
     TRAFFIC_IN_PER_GB_FIELD_NUMBER: _ClassVar[int]
     TRAFFIC_OUT_PER_GB_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    INCREMENT_FIELD_NUMBER: _ClassVar[int]
+    MINIMUM_FIELD_NUMBER: _ClassVar[int]
     name: str
     currency: str
     hourly_rates: _containers.ScalarMap[str, str]
     traffic_in_per_gb: str
     traffic_out_per_gb: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., currency: _Optional[str] = ..., hourly_rates: _Optional[_Mapping[str, str]] = ..., traffic_in_per_gb: _Optional[str] = ..., traffic_out_per_gb: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    increment: _duration_pb2.Duration
+    minimum: _duration_pb2.Duration
+    def __init__(self, name: _Optional[str] = ..., currency: _Optional[str] = ..., hourly_rates: _Optional[_Mapping[str, str]] = ..., traffic_in_per_gb: _Optional[str] = ..., traffic_out_per_gb: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., increment: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., minimum: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class CreatePlanRequest(_message.Message):
     __slots__ = ("plan",)
