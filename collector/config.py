@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
@@ -11,8 +10,7 @@ from typing import Any
 
 import platformdirs
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+from billing import durations
 
 
 class SettingsError(ValueError):
@@ -21,13 +19,10 @@ class SettingsError(ValueError):
 
 def parse_duration(text: str, name: str = "duration") -> timedelta:
     """Parse "90", "90s", "15m", "1h", "1d" or "1w" (no unit: seconds)."""
-    match = _DURATION.match(str(text))
-    if not match:
-        raise SettingsError(f"{name}: {text!r} is not a duration such as 30s, 15m, 1h or 1d")
-    value = timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2) or "s"])
-    if value <= timedelta(0):
-        raise SettingsError(f"{name}: must be positive")
-    return value
+    try:
+        return durations.parse_duration(text)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: {exc}") from None
 
 
 def default_db_url() -> str:

@@ -87,10 +87,19 @@ def machines_lock(client, args) -> int:  # type: ignore[no-untyped-def]
 
 @with_client
 def plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
-    from collector.config import SettingsError, parse_duration
     from protos.rentmeter.v1 import plans_pb2
     from rentmeter import render
 
+    plan = _plan_from_file(args) if args.file else _plan_from_flags(args)
+    render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
+
+
+def _plan_from_flags(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from collector.config import SettingsError, parse_duration
+    from protos.rentmeter.v1 import plans_pb2
+
+    if not (args.name and args.currency and args.hourly):
+        raise UsageError("plan create needs NAME, --currency and --hourly CLASS=PRICE (or --file)")
     rates = {}
     for item in args.hourly:
         machine_class, sep, price = item.partition("=")
@@ -101,8 +110,8 @@ def plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
         name=args.name,
         currency=args.currency,
         hourly_rates=rates,
-        traffic_in_per_gb=args.traffic_in,
-        traffic_out_per_gb=args.traffic_out,
+        traffic_in_per_gb=args.traffic_in or "0",
+        traffic_out_per_gb=args.traffic_out or "0",
     )
     for flag in ("increment", "minimum"):
         if getattr(args, flag):
@@ -110,7 +119,39 @@ def plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
                 getattr(plan, flag).FromTimedelta(parse_duration(getattr(args, flag), flag))
             except SettingsError as exc:
                 raise UsageError(str(exc)) from None
-    render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
+    return plan
+
+
+def _plan_from_file(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+    from pathlib import Path
+
+    from billing.plan_file import PlanFileError, parse_plan
+    from protos.rentmeter.v1 import plans_pb2
+
+    flags = (args.currency, args.hourly, args.traffic_in, args.traffic_out, args.increment, args.minimum)
+    if any(flags):
+        raise UsageError("give the plan either as --file or as flags, not both")
+    try:
+        parsed = parse_plan(Path(args.file).read_text(), args.file)
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+    except PlanFileError as exc:
+        raise UsageError(str(exc)) from None
+    if args.name and args.name != parsed.name:
+        raise UsageError(f"{args.file} describes plan {parsed.name!r}, not {args.name!r}")
+    plan = plans_pb2.PricePlan(
+        name=parsed.name,
+        currency=parsed.currency,
+        hourly_rates={cls: str(rate) for cls, rate in parsed.hourly_rates.items()},
+        traffic_in_per_gb=str(parsed.traffic_in_per_gb),
+        traffic_out_per_gb=str(parsed.traffic_out_per_gb),
+    )
+    if parsed.increment_us > 1:
+        plan.increment.FromTimedelta(timedelta(microseconds=parsed.increment_us))
+    if parsed.minimum_us:
+        plan.minimum.FromTimedelta(timedelta(microseconds=parsed.minimum_us))
+    return plan
 
 
 @with_client

@@ -173,18 +173,19 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     lock.set_defaults(handler=admin_commands.machines_lock)
 
     plan = commands.add_parser("plan", help="price plans").add_subparsers(dest="action", required=True)
-    create = plan.add_parser("create", parents=[_remote()], help="create a price plan")
-    create.add_argument("name")
-    create.add_argument("--currency", required=True, help="ISO 4217 code, e.g. EUR")
+    create = plan.add_parser("create", parents=[_remote()], help="create a price plan (from flags or --file)")
+    create.add_argument("name", nargs="?", help="plan name (with --file: taken from the file)")
+    create.add_argument("--file", help="a TOML plan document (see README, Price plans)")
+    create.add_argument("--currency", help="ISO 4217 code, e.g. EUR")
     create.add_argument(
         "--hourly",
         action="append",
-        required=True,
+        default=[],
         metavar="CLASS=PRICE",
         help="price of one hour for a machine class; repeat for more classes",
     )
-    create.add_argument("--traffic-in", default="0", help="price per GB received (default 0)")
-    create.add_argument("--traffic-out", default="0", help="price per GB sent (default 0)")
+    create.add_argument("--traffic-in", help="price per GB received (default 0)")
+    create.add_argument("--traffic-out", help="price per GB sent (default 0)")
     create.add_argument(
         "--increment", help="bill a session's time in whole increments, e.g. 1m (default 1 µs)"
     )

@@ -119,3 +119,18 @@ def test_plan_with_increment_and_minimum(collector: Collector) -> None:
     bad = rentmeter("plan", "create", "x", "--currency", "EUR", "--hourly", "standard=1", "--increment", "2d",
                     collector=target)  # fmt: skip
     assert bad.returncode == 1 and "increment" in bad.stderr
+
+
+def test_plan_from_a_file(collector: Collector, tmp_path: Path) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    plan = tmp_path / "cafe.toml"
+    plan.write_text(
+        'name = "cafe"\ncurrency = "EUR"\n[time]\nminimum = "1h"\n[time.hourly]\nstandard = "1.20"\n'
+    )
+    created = rentmeter("plan", "create", "--file", str(plan), collector=target)
+    assert created.returncode == 0 and "cafe" in created.stdout and "3600 s" in created.stdout
+    plan.write_text('name = "bad"\ncurrency = "EUR"\n[time.hourly]\nstandard = 1.20\n')
+    refused = rentmeter("plan", "create", "--file", str(plan), collector=target)
+    assert refused.returncode == 2 and f"{plan}:4: standard: write prices as text" in refused.stderr
+    mixed = rentmeter("plan", "create", "--file", str(plan), "--currency", "EUR", collector=target)
+    assert mixed.returncode == 2 and "not both" in mixed.stderr
