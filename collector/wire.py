@@ -12,6 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 import billing
 from collector.db import models
 from collector.errors import InvalidArgument
+from collector.explain import Explanation, plan_rules
 from collector.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
 from collector.usage import UsageSummary
 from protos.rentmeter.v1 import (
@@ -216,13 +217,61 @@ def quote_to_proto(
                 description=line.description,
                 quantity=billing.plain(line.quantity),
                 unit=line.unit,
-                rate=billing.plain(line.rate),
+                rate=format(line.rate, "f"),
                 rate_unit=line.rate_unit,
                 amount=money(line.amount.minor, line.amount.currency),
             )
             for line in lines
         ],
         total=money(billing.invoice_total(lines, plan.currency).minor, plan.currency),
+    )
+
+
+def explanation_to_proto(x: Explanation) -> sessions_pb2.SessionExplanation:
+    currency = x.plan.currency
+    lines = billing.build_lines(x.rental.id, x.charges)
+    return sessions_pb2.SessionExplanation(
+        session=session_to_proto(x.rental),
+        plan=x.plan.name,
+        machine_class=x.rental.machine_class,
+        rules=plan_rules(x.plan, x.rental.machine_class),
+        covered_us=x.usage.covered_us,
+        net_rx_bytes=x.usage.net_rx_bytes,
+        net_tx_bytes=x.usage.net_tx_bytes,
+        charges=[
+            sessions_pb2.ChargeTrace(
+                meter=c.meter,
+                description=c.description,
+                quantity=billing.plain(c.quantity),
+                unit=c.unit,
+                rate=format(c.rate, "f"),
+                rate_unit=c.rate_unit,
+                exact_amount=billing.plain(c.amount),
+                amount=money(line.amount.minor, currency),
+            )
+            for c, line in zip(x.charges, lines, strict=True)
+        ],
+        total=money(billing.invoice_total(lines, currency).minor, currency),
+        reports=[
+            sessions_pb2.ReportRange(
+                first_sequence=r.first_sequence,
+                last_sequence=r.last_sequence,
+                start=timestamp_us(r.start_us),
+                end=timestamp_us(r.end_us),
+            )
+            for r in x.reports
+        ],
+        invoiced=[
+            sessions_pb2.InvoicedLine(
+                invoice_id=invoice.id,
+                period_start=timestamp(invoice.period_start),
+                period_end=timestamp(invoice.period_end),
+                meter=line.meter,
+                description=line.description,
+                amount=money(line.amount_minor, invoice.currency),
+            )
+            for invoice, line in x.invoiced
+        ],
     )
 
 

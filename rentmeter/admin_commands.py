@@ -218,6 +218,15 @@ def usage(client, args) -> None:  # type: ignore[no-untyped-def]
 
 
 @with_client
+def explain(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter import render
+
+    request = sessions_pb2.GetSessionRequest(session_id=args.session_id)
+    render.explanation(client.sessions.ExplainSession(request, timeout=30))
+
+
+@with_client
 def quote(client, args) -> None:  # type: ignore[no-untyped-def]
     from decimal import Decimal, InvalidOperation
 

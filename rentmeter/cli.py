@@ -221,6 +221,9 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     usage.add_argument("--to", dest="end", type=_parse_time, help="ISO 8601 end (UTC if no zone)")
     usage.set_defaults(handler=admin_commands.usage)
 
+    explain = commands.add_parser("explain", parents=[_remote()], help="how a session's charge comes about")
+    explain.add_argument("session_id")
+    explain.set_defaults(handler=admin_commands.explain)
     quote = commands.add_parser("quote", parents=[_remote()], help="price a planned rental before it starts")
     quote.add_argument("--plan", required=True)
     quote.add_argument(

@@ -119,6 +119,33 @@ def invoices(items: list[invoices_pb2.Invoice]) -> None:
     console.print(table)
 
 
+def explanation(x: sessions_pb2.SessionExplanation) -> None:
+    s = x.session
+    console.print(
+        f"session {s.session_id}: renter {s.renter}, machine {s.agent_id} (class {x.machine_class})\n"
+        f"  from {when(s.started_at)} to {when(s.ended_at, s.HasField('ended_at'))}\n"
+        f"  plan {x.plan}: {x.rules}\n"
+        f"  covered by the machine's reports: {seconds(x.covered_us)}; "
+        f"network in {megabytes(x.net_rx_bytes)}, out {megabytes(x.net_tx_bytes)}"
+    )
+    table = Table("meter", "quantity", "rate", "exact amount", "rounded", title="charges")
+    for c in x.charges:
+        table.add_row(c.description, f"{c.quantity} {c.unit}", f"{c.rate} {x.total.currency}/{c.rate_unit}",
+                      c.exact_amount, c.amount.display)  # fmt: skip
+    table.add_section()
+    table.add_row("total", "", "", "", x.total.display)
+    console.print(table)
+    reports = ", ".join(
+        f"{r.first_sequence}-{r.last_sequence} ({when(r.start)} to {when(r.end)})" for r in x.reports
+    )
+    console.print(f"  reports (signed, stored): {reports or 'none'}")
+    for line in x.invoiced:
+        console.print(
+            f"  invoiced: {line.invoice_id} ({when(line.period_start)} to {when(line.period_end)}) "
+            f"{line.description}: {line.amount.display}"
+        )
+
+
 def quote(q: plans_pb2.PriceQuote) -> None:
     caption = f"{when(q.start)} to {when(q.end)}; usage as planned, billed as it would be"
     table = Table(title=f"Quote: plan {q.plan}, class {q.machine_class}", caption=caption)

@@ -16,6 +16,7 @@ from collector.database import Database
 from collector.db.models import Machine
 from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
 from collector.errors import FailedPrecondition, InvalidArgument, NotFound
+from collector.explain import explain_session
 from collector.invoicing import close_invoices, get_invoice, list_invoices
 from collector.plans import create_plan, get_plan, list_plans, to_domain
 from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
@@ -176,6 +177,15 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
         stopped, control = await self.db.run(run)
         self._hub.publish(stopped.agent_id, control)
         return stopped
+
+    @maps_errors
+    async def ExplainSession(
+        self, request: sessions_pb2.GetSessionRequest, context: Ctx
+    ) -> sessions_pb2.SessionExplanation:
+        now = self.now()
+        return await self.db.run(
+            lambda db: wire.explanation_to_proto(explain_session(db, request.session_id, now))
+        )
 
     @maps_errors
     async def GetSession(

@@ -16,6 +16,7 @@ from collector.server import SERVICE_NAMES, Collector
 from protos.rentmeter.v1 import (
     agent_pb2,
     agent_pb2_grpc,
+    invoices_pb2,
     machines_pb2,
     plans_pb2,
     sessions_pb2,
@@ -263,3 +264,35 @@ def test_quote_prices_a_planned_rental_with_the_billing_engine(admin: AdminClien
     with pytest.raises(grpc.RpcError) as no_duration:
         admin.plans.Quote(plans_pb2.QuoteRequest(plan="q", machine_class="gpu"))
     assert no_duration.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_explain_traces_a_sessions_charge_to_its_reports_and_invoices(
+    channel: grpc.Channel, admin: AdminClient
+) -> None:
+    identity = enroll(channel, admin)
+    plan = plans_pb2.PricePlan(name="x", currency="EUR", hourly_rates={"standard": "36"},
+                               increment=Duration(seconds=60))  # fmt: skip
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    rental = admin.sessions.StartSession(
+        sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter="r", plan="x")
+    )
+    t = rental.started_at.seconds + rental.started_at.nanos / 1e9
+    envelopes = [
+        signed(identity, 1, [sample(t, t + 0.001)]),
+        signed(identity, 2, [sample(t + 0.001, t + 0.002)]),
+    ]
+    acks = stream(channel, envelopes)
+    time.sleep(0.05)  # the session outlasts the samples
+    assert [a.status for a in acks] == [agent_pb2.ReportAck.ACCEPTED] * 2
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+    (invoice,) = admin.invoices.CloseInvoices(
+        invoices_pb2.CloseInvoicesRequest(renter="r", invoice_now=True)
+    ).invoices
+    x = admin.sessions.ExplainSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
+    assert x.rules == "standard: 36 EUR/h; billed per 60 s" and x.covered_us == 2000
+    (charge,) = x.charges
+    assert (charge.quantity, charge.exact_amount, charge.amount.minor_units) == ("60", "0.6", 60)
+    assert "0.002 s covered" in charge.description
+    assert [(r.first_sequence, r.last_sequence) for r in x.reports] == [(1, 2)]
+    assert [(i.invoice_id, i.amount.minor_units) for i in x.invoiced] == [(invoice.invoice_id, 60)]
+    assert x.total.minor_units == invoice.total.minor_units == 60

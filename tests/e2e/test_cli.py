@@ -134,3 +134,8 @@ def test_plan_from_a_file(collector: Collector, tmp_path: Path) -> None:
     assert refused.returncode == 2 and f"{plan}:4: standard: write prices as text" in refused.stderr
     mixed = rentmeter("plan", "create", "--file", str(plan), "--currency", "EUR", collector=target)
     assert mixed.returncode == 2 and "not both" in mixed.stderr
+
+
+def test_explain_command_for_an_unknown_session(collector: Collector) -> None:
+    result = rentmeter("explain", "s-nope", collector=f"127.0.0.1:{collector.port}")
+    assert result.returncode == 1 and "session 's-nope' not found" in result.stderr

@@ -11,6 +11,80 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ChargeTrace(_message.Message):
+    __slots__ = ("meter", "description", "quantity", "unit", "rate", "rate_unit", "exact_amount", "amount")
+    METER_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    UNIT_FIELD_NUMBER: _ClassVar[int]
+    RATE_FIELD_NUMBER: _ClassVar[int]
+    RATE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    EXACT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    meter: str
+    description: str
+    quantity: str
+    unit: str
+    rate: str
+    rate_unit: str
+    exact_amount: str
+    amount: _common_pb2.Money
+    def __init__(self, meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., exact_amount: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class ReportRange(_message.Message):
+    __slots__ = ("first_sequence", "last_sequence", "start", "end")
+    FIRST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    first_sequence: int
+    last_sequence: int
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    def __init__(self, first_sequence: _Optional[int] = ..., last_sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class InvoicedLine(_message.Message):
+    __slots__ = ("invoice_id", "period_start", "period_end", "meter", "description", "amount")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    METER_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    period_start: _timestamp_pb2.Timestamp
+    period_end: _timestamp_pb2.Timestamp
+    meter: str
+    description: str
+    amount: _common_pb2.Money
+    def __init__(self, invoice_id: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., meter: _Optional[str] = ..., description: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+
+class SessionExplanation(_message.Message):
+    __slots__ = ("session", "plan", "machine_class", "rules", "covered_us", "net_rx_bytes", "net_tx_bytes", "charges", "total", "reports", "invoiced")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    MACHINE_CLASS_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    COVERED_US_FIELD_NUMBER: _ClassVar[int]
+    NET_RX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    NET_TX_BYTES_FIELD_NUMBER: _ClassVar[int]
+    CHARGES_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    INVOICED_FIELD_NUMBER: _ClassVar[int]
+    session: RentalSession
+    plan: str
+    machine_class: str
+    rules: str
+    covered_us: int
+    net_rx_bytes: int
+    net_tx_bytes: int
+    charges: _containers.RepeatedCompositeFieldContainer[ChargeTrace]
+    total: _common_pb2.Money
+    reports: _containers.RepeatedCompositeFieldContainer[ReportRange]
+    invoiced: _containers.RepeatedCompositeFieldContainer[InvoicedLine]
+    def __init__(self, session: _Optional[_Union[RentalSession, _Mapping]] = ..., plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., rules: _Optional[str] = ..., covered_us: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ..., charges: _Optional[_Iterable[_Union[ChargeTrace, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reports: _Optional[_Iterable[_Union[ReportRange, _Mapping]]] = ..., invoiced: _Optional[_Iterable[_Union[InvoicedLine, _Mapping]]] = ...) -> None: ...
+
 class RentalSession(_message.Message):
     __slots__ = ("session_id", "agent_id", "renter", "plan", "state", "started_at", "ended_at", "cost", "covered_us", "rated_at")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):

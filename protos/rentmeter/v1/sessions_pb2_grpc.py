@@ -54,6 +54,11 @@ class SessionServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_sessions__pb2.ListSessionsRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_sessions__pb2.ListSessionsResponse.FromString,
                 _registered_method=True)
+        self.ExplainSession = channel.unary_unary(
+                '/rentmeter.v1.SessionService/ExplainSession',
+                request_serializer=rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_sessions__pb2.SessionExplanation.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer:
@@ -86,6 +91,14 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExplainSession(self, request, context):
+        """How the session's charge comes about: plan, usage, each meter's derivation, the reports behind it and
+        the invoice lines that charged it. Errors: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +121,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.ListSessions,
                     request_deserializer=rentmeter_dot_v1_dot_sessions__pb2.ListSessionsRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_sessions__pb2.ListSessionsResponse.SerializeToString,
+            ),
+            'ExplainSession': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainSession,
+                    request_deserializer=rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_sessions__pb2.SessionExplanation.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -218,6 +236,33 @@ class SessionService:
             '/rentmeter.v1.SessionService/ListSessions',
             rentmeter_dot_v1_dot_sessions__pb2.ListSessionsRequest.SerializeToString,
             rentmeter_dot_v1_dot_sessions__pb2.ListSessionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.SessionService/ExplainSession',
+            rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.SerializeToString,
+            rentmeter_dot_v1_dot_sessions__pb2.SessionExplanation.FromString,
             options,
             channel_credentials,
             insecure,
