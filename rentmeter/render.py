@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -10,7 +11,8 @@ from rich.table import Table
 
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2, usage_pb2
 
-console = Console(highlight=False)
+# Wide enough for an invoice when the output is a pipe or a log (a terminal uses its own width).
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def when(ts: Timestamp, present: bool = True) -> str:
