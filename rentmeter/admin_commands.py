@@ -155,6 +155,14 @@ def _plan_from_file(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 @with_client
+def plan_show(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import plans_pb2
+    from rentmeter import render
+
+    render.plans([client.plans.GetPlan(plans_pb2.GetPlanRequest(name=args.name), timeout=30)])
+
+
+@with_client
 def plan_list(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import plans_pb2
     from rentmeter import render

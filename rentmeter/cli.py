@@ -191,6 +191,9 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     create.add_argument("--minimum", help="bill a session at least this long, e.g. 15m, 1h (default none)")
     create.set_defaults(handler=admin_commands.plan_create)
+    show = plan.add_parser("show", parents=[_remote()], help="show one plan")
+    show.add_argument("name")
+    show.set_defaults(handler=admin_commands.plan_show)
     plan.add_parser("list", parents=[_remote()], help="list plans").set_defaults(
         handler=admin_commands.plan_list
     )

@@ -40,6 +40,8 @@ def test_admin_commands(collector: Collector) -> None:
     assert created.returncode == 0 and "gpu=2.50" in created.stdout
     listed = rentmeter("plan", "list", collector=target)
     assert "basic" in listed.stdout and "EUR" in listed.stdout
+    assert "gpu=2.50" in rentmeter("plan", "show", "basic", collector=target).stdout
+    assert rentmeter("plan", "show", "nope", collector=target).returncode == 1
     assert rentmeter("machines", "list", collector=target).returncode == 0
     assert rentmeter("invoice", "close", collector=target).stdout.strip() == "no billing period was due"
 
