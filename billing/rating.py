@@ -9,9 +9,7 @@ from billing.errors import NotRated
 from billing.money import EXACT
 from billing.plan import PricePlan
 
-MICROSECONDS_PER_SECOND = 1_000_000
 SECONDS_PER_HOUR = 3600
-BYTES_PER_GB = 10**9
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,3 @@ class ControlHub:
             len(streams),
         )
         return len(streams)
-
-    def connected(self, agent_id: str) -> bool:
-        return agent_id in self._streams

@@ -23,10 +23,6 @@ def to_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def from_us(micros: int) -> datetime:
-    return EPOCH + timedelta(microseconds=micros)
-
-
 class SteadyClock:
     """The collector's "now": the wall clock read once, at start, advanced by a steady clock.
 

@@ -14,8 +14,6 @@ from protos.rentmeter.v1 import (
     usage_pb2_grpc,
 )
 
-DEFAULT_TIMEOUT = 30.0
-
 
 @dataclass(frozen=True)
 class AdminClient:
