@@ -1,13 +1,17 @@
-"""rentmeter's billing domain: money, price plans, rating and invoices.
+"""rentmeter's billing domain: money, meters, price plans, rating, quotes and invoice lines.
 
 Pure and deterministic: standard library only, no I/O, no logging, no gRPC, no SQL.
 """
 
-from billing.errors import BillingError, CurrencyMismatch, InvalidPlan
+from billing.charges import Charge, Piece
+from billing.errors import BillingError, CurrencyMismatch, InvalidPlan, NotRated
 from billing.invoice import Invoiced, InvoiceLine, build_lines, invoice_total, period_lines, plain
+from billing.meters import Usage
 from billing.money import Money, round_to_minor
-from billing.plan import PricePlan
-from billing.rating import Charge, Usage, rate_usage
+from billing.plan import MachineProfile, PricePlan, RentalTerms, check_versions
+from billing.plan_file import PlanFileError, parse_plan, simple_document
+from billing.quote import quote, uniform_usage
+from billing.rating import Segment, billed_time_us, rate, rate_segments, segments, version_at
 
 __all__ = [
     "BillingError",
@@ -16,13 +20,28 @@ __all__ = [
     "InvalidPlan",
     "InvoiceLine",
     "Invoiced",
+    "MachineProfile",
     "Money",
+    "NotRated",
+    "Piece",
+    "PlanFileError",
     "PricePlan",
+    "RentalTerms",
+    "Segment",
     "Usage",
+    "billed_time_us",
     "build_lines",
+    "check_versions",
     "invoice_total",
+    "parse_plan",
     "period_lines",
     "plain",
-    "rate_usage",
+    "quote",
+    "rate",
+    "rate_segments",
     "round_to_minor",
+    "segments",
+    "simple_document",
+    "uniform_usage",
+    "version_at",
 ]

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from billing.charges import Charge
 from billing.errors import CurrencyMismatch
 from billing.money import Money
-from billing.rating import Charge
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +83,26 @@ def period_lines(
     session was cut into periods.
     """
     start = {c.meter: c for c in before}
+    end_by_meter = {c.meter: c for c in through}
+    # A meter present only at the period's start (e.g. a minimum-charge line that later usage outgrew)
+    # ends the period at zero.
+    for meter, begin in start.items():
+        if meter not in end_by_meter:
+            end_by_meter[meter] = replace(begin, quantity=Decimal(0), amount=Decimal(0), pieces=())
     lines = []
-    for end in through:
-        begin = start.get(end.meter)
+    for meter, end in end_by_meter.items():
+        begin = start.get(meter)
         begin_quantity = begin.quantity if begin else Decimal(0)
         begin_minor = Money.of(begin.amount, end.currency).minor if begin else 0
-        done = invoiced.get(end.meter, Invoiced(Decimal(0), 0))
+        done = invoiced.get(meter, Invoiced(Decimal(0), 0))
         if begin_minor != done.minor or begin_quantity != done.quantity:
             lines.append(_line(reference, end, f"adjustment: late usage, {end.description}",
                                begin_quantity - done.quantity, begin_minor - done.minor))  # fmt: skip
         if in_period:
             end_minor = Money.of(end.amount, end.currency).minor
-            lines.append(
-                _line(reference, end, end.description, end.quantity - begin_quantity, end_minor - begin_minor)
-            )
+            if end_minor != begin_minor or end.quantity != begin_quantity:
+                lines.append(_line(reference, end, end.description, end.quantity - begin_quantity,
+                                   end_minor - begin_minor))  # fmt: skip
     return lines
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Context, Decimal
+from fractions import Fraction
 
 from billing.errors import CurrencyMismatch, UnknownCurrency
 
@@ -50,6 +51,12 @@ CURRENCY_EXPONENTS: dict[str, int] = {
 # Arithmetic context for every intermediate amount: far more digits than any bill needs, explicit so
 # that results never depend on the ambient decimal context.
 EXACT = Context(prec=60, rounding=ROUND_HALF_UP)
+
+
+def to_decimal(value: Fraction) -> Decimal:
+    """An exact fraction as a Decimal: exact when it terminates, else to 60 significant digits (far from
+    any half-cent, so rounding it to minor units gives the same result as rounding the fraction)."""
+    return EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
 def exponent(currency: str) -> int:

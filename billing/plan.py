@@ -1,18 +1,33 @@
-"""Price plans: what one hour of a machine class and one GB of traffic cost."""
+"""Price plans: one version of a provider's price list, and the terms of one rental under it.
+
+A plan version holds price rules (one meter each, optionally limited to a time window, a hardware class, a
+GPU model or a resource), the windows and hardware classes they refer to, and session-wide terms: billing
+increment and minimum time, minimum charge, per-session and per-day caps, service levels, member
+discounts, coupons and tax. Versions of one plan share its name and currency and differ by effective_from.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
+from billing.calendar import Window, zone
 from billing.errors import BillingError, InvalidPlan
+from billing.meters import METER_NAMES, METERS, allowed_pers, default_per, unit_label
 from billing.money import exponent
+from billing.tiers import Pricing
+
+# Versions without an effective-from time are in force since this instant.
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+MAX_NAME = 30
 
 
 def parse_price(text: str, what: str) -> Decimal:
-    """Parse a non-negative decimal price such as "1.20"; InvalidPlan names `what` otherwise."""
+    """Parse a non-negative decimal such as "1.20"; InvalidPlan names `what` otherwise."""
     if not isinstance(text, str):
         raise InvalidPlan(f"{what}: price must be given as text such as '1.20', not {type(text).__name__}")
     try:
@@ -24,71 +39,236 @@ def parse_price(text: str, what: str) -> Decimal:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class MachineProfile:
+    """The facts a machine reported at enrollment that hardware classes are matched against."""
+
+    cpu_model: str = ""
+    cores: int = 0
+    memory_bytes: int = 0
+    gpu_models: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class HardwareClass:
+    """A machine belongs to the first class whose every given condition holds (text: case-insensitive
+    substring)."""
+
+    name: str
+    cpu_model: str = ""
+    min_cores: int = 0
+    min_memory_gb: Decimal = Decimal(0)
+    gpu_model: str = ""
+    min_gpus: int = 0
+
+    def matches(self, machine: MachineProfile) -> bool:
+        gpus = (
+            [g for g in machine.gpu_models if self.gpu_model.lower() in g.lower()] if self.gpu_model else []
+        )
+        return (
+            self.cpu_model.lower() in machine.cpu_model.lower()
+            and machine.cores >= self.min_cores
+            and Decimal(machine.memory_bytes) >= self.min_memory_gb * 10**9
+            and (not self.gpu_model or len(gpus) >= max(self.min_gpus, 1))
+            and len(machine.gpu_models) >= self.min_gpus
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRule:
+    """Prices one meter. Filters left empty match anything; among the rules that match a piece of usage,
+    the most specific wins (window, then class, then GPU model / resource), then the first written."""
+
+    meter: str
+    pricing: Pricing
+    per: str = ""
+    window: str = ""
+    machine_class: str = ""
+    gpu_model: str = ""
+    resource: str = ""
+    unit: str = ""  # label of a resource's unit, e.g. "GB" for storage priced per GB-month
+    free: Decimal = Decimal(0)  # free units per session, before any price applies
+
+    def __post_init__(self) -> None:
+        if self.meter not in METERS:
+            raise InvalidPlan(f"meter: {self.meter!r} is not one of {', '.join(METERS)}")
+        if not self.per:
+            object.__setattr__(self, "per", default_per(self.meter))
+        if self.per not in allowed_pers(self.meter):
+            raise InvalidPlan(f"per: {self.meter} is priced per {' or '.join(allowed_pers(self.meter))}")
+        if self.meter == "resource" and not self.resource:
+            raise InvalidPlan('resource: a resource price names its resource, e.g. resource = "storage"')
+        if self.gpu_model and self.meter != "gpu":
+            raise InvalidPlan("gpu_model: only GPU time prices can be limited to a GPU model")
+        if self.free < 0:
+            raise InvalidPlan("free: the free allowance cannot be negative")
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.meter, self.per, self.unit)
+
+    def specificity(self) -> tuple[bool, bool, bool]:
+        return bool(self.window), bool(self.machine_class), bool(self.gpu_model or self.resource)
+
+    def matches(self, meter: str, key: str, window: str, machine_class: str) -> bool:
+        if meter != self.meter or (self.window and self.window != window):
+            return False
+        if self.machine_class and self.machine_class != machine_class:
+            return False
+        if self.meter == "gpu" and self.gpu_model and self.gpu_model.lower() not in key.lower():
+            return False
+        return not (self.meter == "resource" and self.resource != key)
+
+    def describe(self, currency: str) -> str:
+        what = METER_NAMES[self.meter]
+        if self.meter == "resource":
+            what = self.resource
+        filters = [f for f in (self.machine_class, self.gpu_model) if f]
+        if self.window:
+            filters.append(f"in {self.window}")
+        text = f"{what}{' (' + ', '.join(filters) + ')' if filters else ''}: "
+        text += self.pricing.describe(currency, self.unit_label)
+        if self.free:
+            text += f", first {format(self.free.normalize(), 'f')} {self.unit_label} free"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Coupon:
+    code: str
+    percent: Decimal = Decimal(0)
+    amount: Decimal = Decimal(0)  # off each session, up to its subtotal
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+
+    def valid_at(self, moment: datetime) -> bool:
+        return (self.valid_from is None or moment >= self.valid_from) and (
+            self.valid_until is None or moment < self.valid_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tax:
+    name: str
+    percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RentalTerms:
+    """What a rental adds to its plan: the machine's class, chosen service level, the renter's member
+    tier, a coupon code, and extra resources held for the whole rental (name -> quantity, e.g. 500 GB)."""
+
+    machine_class: str
+    service_level: str = ""
+    member_tier: str = ""
+    coupon: str = ""
+    resources: Mapping[str, Decimal] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class PricePlan:
-    """A named price list in one currency.
-
-    hourly_rates: price of one hour of covered rental time per machine class, billed per second.
-    traffic_in_per_gb / traffic_out_per_gb: price per GB (10^9 bytes) received / sent by the machine.
-    increment_us: a session's covered time is billed in whole increments, rounded up (1 = per microsecond).
-    minimum_us: a session with any covered time is billed at least this long (0 = no minimum).
-    """
+    """One version of a named price list in one currency."""
 
     name: str
     currency: str
-    hourly_rates: Mapping[str, Decimal]
-    traffic_in_per_gb: Decimal = Decimal(0)
-    traffic_out_per_gb: Decimal = Decimal(0)
+    rules: tuple[PriceRule, ...]
+    effective_from: datetime = BEGINNING
+    timezone: str = "UTC"
+    holidays: frozenset[date] = frozenset()
+    windows: tuple[Window, ...] = ()
+    classes: tuple[HardwareClass, ...] = ()
     increment_us: int = 1
     minimum_us: int = 0
+    minimum_charge: Decimal = Decimal(0)
+    session_cap: Decimal | None = None
+    daily_cap: Decimal | None = None
+    service_levels: Mapping[str, Decimal] = field(default_factory=dict)
+    member_discounts: Mapping[str, Decimal] = field(default_factory=dict)  # tier -> percent off
+    coupons: Mapping[str, Coupon] = field(default_factory=dict)
+    tax: Tax | None = None
 
     def __post_init__(self) -> None:
-        if not isinstance(self.increment_us, int) or not 1 <= self.increment_us <= 86_400_000_000:
-            raise InvalidPlan("increment: must be between 1 microsecond and 1 day")
-        if not isinstance(self.minimum_us, int) or not 0 <= self.minimum_us <= 31 * 86_400_000_000:
-            raise InvalidPlan("minimum: must be between 0 and 31 days")
-        if not self.name or not self.name.strip():
-            raise InvalidPlan("name: a plan needs a name")
+        if not self.name or not self.name.strip() or len(self.name) > 100:
+            raise InvalidPlan("name: a plan needs a name of 1 to 100 characters")
         try:
             exponent(self.currency)
         except BillingError as exc:
             raise InvalidPlan(f"currency: {exc}") from None
-        if not self.hourly_rates:
-            raise InvalidPlan("hourly_rates: give at least one machine class and its hourly price")
-        for machine_class, rate in self.hourly_rates.items():
-            _check_price(rate, f"hourly_rates[{machine_class}]")
-        _check_price(self.traffic_in_per_gb, "traffic_in_per_gb")
-        _check_price(self.traffic_out_per_gb, "traffic_out_per_gb")
-        object.__setattr__(self, "hourly_rates", MappingProxyType(dict(self.hourly_rates)))
+        if self.effective_from.tzinfo is None:
+            raise InvalidPlan("effective_from: give a time zone, e.g. 2026-03-01T00:00:00Z")
+        zone(self.timezone)
+        if not isinstance(self.increment_us, int) or not 1 <= self.increment_us <= 86_400_000_000:
+            raise InvalidPlan("increment: must be between 1 microsecond and 1 day")
+        if not isinstance(self.minimum_us, int) or not 0 <= self.minimum_us <= 31 * 86_400_000_000:
+            raise InvalidPlan("minimum: must be between 0 and 31 days")
+        if not self.rules:
+            raise InvalidPlan("prices: give at least one price, e.g. an hourly rate for rental time")
+        window_names = [w.name for w in self.windows]
+        if len(set(window_names)) != len(window_names):
+            raise InvalidPlan("windows: two windows have the same name")
+        for rule in self.rules:
+            if rule.window and rule.window not in window_names:
+                raise InvalidPlan(f"window: no window is named {rule.window!r}")
+        for what, names in (("service level", self.service_levels), ("member tier", self.member_discounts),
+                            ("coupon", self.coupons), ("class", {c.name: c for c in self.classes}),
+                            ("window", {w.name: w for w in self.windows})):  # fmt: skip
+            for name in names:
+                if not name or len(name) > MAX_NAME:
+                    raise InvalidPlan(f"{what} names must be 1 to {MAX_NAME} characters: {name!r}")
+        for tier, percent in self.member_discounts.items():
+            if not 0 <= percent <= 100:
+                raise InvalidPlan(f"member discount {tier!r}: percent must be between 0 and 100")
+        for frozen in ("service_levels", "member_discounts", "coupons"):
+            object.__setattr__(self, frozen, MappingProxyType(dict(getattr(self, frozen))))
 
-    @classmethod
-    def from_text(
-        cls,
-        name: str,
-        currency: str,
-        hourly_rates: Mapping[str, str],
-        traffic_in_per_gb: str = "0",
-        traffic_out_per_gb: str = "0",
-        increment_us: int = 1,
-        minimum_us: int = 0,
-    ) -> PricePlan:
-        """Build a plan from decimal strings, as they come from files, the CLI and the wire."""
-        return cls(
-            name=name,
-            currency=currency.strip().upper(),
-            hourly_rates={k: parse_price(v, f"hourly_rates[{k}]") for k, v in hourly_rates.items()},
-            traffic_in_per_gb=parse_price(traffic_in_per_gb or "0", "traffic_in_per_gb"),
-            traffic_out_per_gb=parse_price(traffic_out_per_gb or "0", "traffic_out_per_gb"),
-            increment_us=increment_us or 1,
-            minimum_us=minimum_us,
-        )
+    @property
+    def tzinfo(self):  # type: ignore[no-untyped-def]
+        return zone(self.timezone)
+
+    def class_for(self, machine: MachineProfile) -> str | None:
+        """The first hardware class the machine matches, or None."""
+        return next((c.name for c in self.classes if c.matches(machine)), None)
+
+    def prices_class(self, machine_class: str) -> bool:
+        """Whether some rental-time price applies to machines of `machine_class`."""
+        return any(r.meter == "time" and r.machine_class in ("", machine_class) for r in self.rules)
+
+    def check_terms(self, terms: RentalTerms, start: datetime) -> None:
+        """Raise BillingError when a rental's terms cannot be billed under this plan."""
+        if not self.prices_class(terms.machine_class):
+            raise InvalidPlan(
+                f"plan {self.name!r} has no rental-time price for class {terms.machine_class!r}"
+            )
+        if terms.service_level and terms.service_level not in self.service_levels:
+            known = ", ".join(self.service_levels) or "none"
+            raise InvalidPlan(f"service level {terms.service_level!r} is not offered (offered: {known})")
+        if terms.coupon:
+            coupon = self.coupons.get(terms.coupon)
+            if coupon is None:
+                raise InvalidPlan(f"coupon {terms.coupon!r} is not known to plan {self.name!r}")
+            if not coupon.valid_at(start):
+                raise InvalidPlan(f"coupon {terms.coupon!r} is not valid at {start.isoformat()}")
+        for name, quantity in terms.resources.items():
+            if quantity < 0:
+                raise InvalidPlan(f"resource {name!r}: quantity cannot be negative")
 
     def hourly_rate(self, machine_class: str) -> Decimal | None:
-        return self.hourly_rates.get(machine_class)
+        """The standard hourly price of rental time for a class, when the plan has a simple one."""
+        for rule in self.rules:
+            simple = rule.meter == "time" and rule.pricing.mode == "standard" and not rule.window
+            if simple and rule.per == "hour" and rule.machine_class in ("", machine_class):
+                return rule.pricing.price
+        return None
 
 
-def _check_price(value: object, what: str) -> None:
-    if not isinstance(value, Decimal):
-        raise InvalidPlan(f"{what}: price must be Decimal, not {type(value).__name__}")
-    if not value.is_finite() or value < 0:
-        raise InvalidPlan(f"{what}: {value} must be a finite, non-negative number")
+def check_versions(versions: list[PricePlan]) -> list[PricePlan]:
+    """Versions of one plan sorted by effective_from; InvalidPlan when they do not belong together."""
+    ordered = sorted(versions, key=lambda v: v.effective_from)
+    if not ordered:
+        raise InvalidPlan("a plan needs at least one version")
+    for earlier, version in itertools.pairwise(ordered):
+        if version.name != ordered[0].name or version.currency != ordered[0].currency:
+            raise InvalidPlan("all versions of a plan share its name and currency")
+        if version.effective_from == earlier.effective_from:
+            raise InvalidPlan("two versions of a plan take effect at the same time")
+    return ordered

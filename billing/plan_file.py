@@ -1,35 +1,60 @@
 """Price plans as TOML documents, validated with line-numbered, human errors.
 
+The format is documented in README.md ("Price plan files"). In short:
+
     name = "cafe"
     currency = "EUR"
+    effective_from = 2026-03-01T00:00:00+01:00   # this version's start (default: always)
+    timezone = "Europe/Berlin"                   # for windows and daily caps (default UTC)
+    holidays = [2026-12-25, 2026-12-26]
 
-    [time]                  # rental time, billed per second of covered time
-    increment = "1m"        # optional: bill whole increments, rounded up
-    minimum = "30m"         # optional: at least this much per session
-    [time.hourly]           # price of one hour, per machine class
-    standard = "1.20"
-    gpu-a100 = "2.90"
+    [session]                                    # increment, minimum, minimum_charge, cap, daily_cap
+    [[windows]]                                  # name, days, from, to, multiplier
+    [[classes]]                                  # name, cpu_model, min_cores, min_memory_gb, gpu_model, ...
+    [[prices]]                                   # meter, per, price | tiers + mode | package, free, filters
+    [service_levels]  basic = "0.8"
+    [member_discounts] gold = "10"               # percent
+    [coupons.WELCOME] percent = "10" | amount = "5.00", valid_from, valid_until
+    [tax] name = "VAT", percent = "19"
 
-    [traffic]               # optional: price of one GB (10^9 bytes)
-    in_per_gb = "0.05"
-    out_per_gb = "0.09"
+    [time.hourly] standard = "1.20"              # shorthand: rental time per hour by class
+    [traffic] in_per_gb = "0.05"                 # shorthand: traffic prices
 
-Prices are strings (or whole numbers) so that no amount passes through a float; a float is an error.
+Amounts are strings (or whole numbers) so that no amount passes through a float; a float is an error.
 """
 
 from __future__ import annotations
 
 import re
 import tomllib
-from typing import Any
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, NoReturn
 
+from billing.calendar import Window, parse_clock, parse_days
 from billing.durations import parse_duration_us
 from billing.errors import InvalidPlan
-from billing.plan import PricePlan
+from billing.plan import BEGINNING, Coupon, HardwareClass, PricePlan, PriceRule, Tax, parse_price
+from billing.tiers import Pricing, Tier
 
-_SECTIONS = {"": {"name", "currency", "time", "traffic"}, "time": {"increment", "minimum", "hourly"},
-             "traffic": {"in_per_gb", "out_per_gb"}}  # fmt: skip
-_HEADER = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\s*(#.*)?$")
+Path = tuple[str | int, ...]
+
+_KEYS: dict[str, set[str]] = {
+    "": {"name", "currency", "effective_from", "timezone", "holidays", "session", "windows", "classes",
+         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic"},
+    "session": {"increment", "minimum", "minimum_charge", "cap", "daily_cap"},
+    "time": {"increment", "minimum", "hourly"},
+    "traffic": {"in_per_gb", "out_per_gb"},
+    "windows": {"name", "days", "from", "to", "multiplier"},
+    "classes": {"name", "cpu_model", "min_cores", "min_memory_gb", "gpu_model", "min_gpus"},
+    "prices": {"meter", "per", "price", "mode", "tiers", "package", "free", "window", "class", "gpu_model",
+               "resource", "unit"},
+    "coupons": {"percent", "amount", "valid_from", "valid_until"},
+    "tax": {"name", "percent"},
+    "tiers": {"up_to", "price", "flat"},
+}  # fmt: skip
 
 
 class PlanFileError(InvalidPlan):
@@ -41,110 +66,325 @@ class PlanFileError(InvalidPlan):
 
 
 def parse_plan(text: str, source: str = "<plan>") -> PricePlan:
-    """The PricePlan a TOML document describes; PlanFileError naming the line of the first problem."""
+    """The PricePlan version a TOML document describes; PlanFileError naming the line of the first problem."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise PlanFileError(source, int(line.group(1)) if line else None, str(exc)) from None
-    locate = _Locator(text)
+    return _Reader(data, source, _Locator(text)).plan()
 
-    def fail(section: str, key: str, message: str) -> PlanFileError:
-        return PlanFileError(source, locate(section, key), message)
 
-    for section, allowed in _SECTIONS.items():
-        table = _table(data, section)
-        for key in table:
-            if key not in allowed:
-                raise fail(section, key, f"unknown key {key!r}" + (f" in [{section}]" if section else ""))
-    time, traffic = _table(data, "time"), _table(data, "traffic")
-    hourly = time.get("hourly", {})
-    if not isinstance(hourly, dict) or not hourly:
-        raise fail(
-            "time", "hourly", "[time.hourly] must give at least one machine class and its hourly price"
+class _Reader:
+    def __init__(self, data: dict[str, Any], source: str, locate: _Locator) -> None:
+        self.data, self.source, self.locate = data, source, locate
+
+    def fail(self, path: Path, message: str) -> NoReturn:
+        raise PlanFileError(self.source, self.locate(path), message)
+
+    @contextmanager
+    def at(self, path: Path) -> Iterator[None]:
+        """Report an InvalidPlan raised inside at `path` (or at the key it names, when it names one)."""
+        try:
+            yield
+        except PlanFileError:
+            raise
+        except (InvalidPlan, ValueError) as exc:
+            field = str(exc).split(":", 1)[0].strip()
+            line = None
+            if field.isidentifier():
+                places = [(*path, field)] + ([("session", field), ("time", field)] if not path else [])
+                line = next((n for n in map(self.locate, places) if n), None)
+            raise PlanFileError(self.source, line or self.locate(path), str(exc)) from None
+
+    def plan(self) -> PricePlan:
+        data = self.data
+        self.check_keys((), data, "")
+        session = self.table(("session",))
+        time_table = self.table(("time",))
+        self.check_keys(("session",), session, "session")
+        self.check_keys(("time",), time_table, "time")
+        for key in ("increment", "minimum"):
+            if key in session and key in time_table:
+                self.fail(("time", key), f"{key} is given twice: keep it in [session]")
+        terms = {**{k: v for k, v in time_table.items() if k != "hourly"}, **session}
+        with self.at(()):
+            return PricePlan(
+                name=self.text((), "name"),
+                currency=self.text((), "currency").strip().upper(),
+                rules=tuple(self.rules()),
+                effective_from=self.moment((), "effective_from", data.get("effective_from")) or BEGINNING,
+                timezone=str(data.get("timezone", "UTC")),
+                holidays=frozenset(self.dates(("holidays",), data.get("holidays", []))),
+                windows=tuple(self.windows()),
+                classes=tuple(self.classes()),
+                increment_us=self.duration(("session",), terms, "increment", 1),
+                minimum_us=self.duration(("session",), terms, "minimum", 0),
+                minimum_charge=self.amount(("session",), terms, "minimum_charge") or Decimal(0),
+                session_cap=self.amount(("session",), terms, "cap"),
+                daily_cap=self.amount(("session",), terms, "daily_cap"),
+                service_levels=self.amounts(("service_levels",)),
+                member_discounts=self.amounts(("member_discounts",)),
+                coupons=self.coupons(),
+                tax=self.tax(),
+            )
+
+    # sections
+
+    def rules(self) -> Iterator[PriceRule]:
+        hourly = self.table(("time", "hourly"))
+        for machine_class in hourly:
+            price = self.amount(("time", "hourly"), hourly, machine_class)
+            yield PriceRule(
+                "time", Pricing(price=price or Decimal(0)), per="hour", machine_class=machine_class
+            )
+        traffic = self.table(("traffic",))
+        self.check_keys(("traffic",), traffic, "traffic")
+        for key, meter in (("in_per_gb", "traffic_in"), ("out_per_gb", "traffic_out")):
+            if key in traffic:
+                yield PriceRule(meter, Pricing(price=self.amount(("traffic",), traffic, key) or Decimal(0)))
+        for index, entry in enumerate(self.entries("prices")):
+            path: Path = ("prices", index)
+            with self.at(path):
+                yield PriceRule(
+                    meter=self.text(path, "meter", entry),
+                    pricing=self.pricing(path, entry),
+                    per=str(entry.get("per", "")),
+                    window=str(entry.get("window", "")),
+                    machine_class=str(entry.get("class", "")),
+                    gpu_model=str(entry.get("gpu_model", "")),
+                    resource=str(entry.get("resource", "")),
+                    unit=str(entry.get("unit", "")),
+                    free=self.amount(path, entry, "free") or Decimal(0),
+                )
+
+    def pricing(self, path: Path, entry: dict[str, Any]) -> Pricing:
+        tiers = entry.get("tiers")
+        mode = str(
+            entry.get("mode", "graduated" if tiers else "package" if "package" in entry else "standard")
         )
-    values = {
-        "name": _text(data, "name", fail),
-        "currency": _text(data, "currency", fail),
-        "hourly_rates": {cls: _price(hourly, cls, "time.hourly", fail) for cls in hourly},
-        "traffic_in_per_gb": _price(traffic, "in_per_gb", "traffic", fail, default="0"),
-        "traffic_out_per_gb": _price(traffic, "out_per_gb", "traffic", fail, default="0"),
-        "increment_us": _duration(time, "increment", fail, default=1),
-        "minimum_us": _duration(time, "minimum", fail, default=0),
-    }
-    try:
-        return PricePlan.from_text(**values)
-    except InvalidPlan as exc:
-        field = str(exc).split(":", 1)[0]
-        if field.startswith("hourly_rates["):
-            section, key = "time.hourly", field.removeprefix("hourly_rates[").rstrip("]")
-        else:
-            section, key = _FIELD_PLACES.get(field, ("", field))
-        raise fail(section, key, str(exc)) from None
+        if tiers is None:
+            if "price" not in entry:
+                self.fail(path, 'give a price (e.g. price = "1.20") or tiers')
+            package = self.amount(path, entry, "package") if mode == "package" else None
+            return Pricing(mode=mode, price=self.amount(path, entry, "price") or Decimal(0),
+                           package_size=package if package is not None else Decimal(1))  # fmt: skip
+        if not isinstance(tiers, list) or not all(isinstance(t, dict) for t in tiers):
+            self.fail(
+                (*path, "tiers"),
+                'tiers is a list such as [{ up_to = "10", price = "2.00" }, { price = "1.50" }]',
+            )
+        parsed = []
+        for tier in tiers:
+            self.check_keys((*path, "tiers"), tier, "tiers")
+            up_to = self.amount((*path, "tiers"), tier, "up_to")
+            parsed.append(Tier(up_to, self.amount((*path, "tiers"), tier, "price") or Decimal(0),
+                               self.amount((*path, "tiers"), tier, "flat") or Decimal(0)))  # fmt: skip
+        return Pricing(mode=mode, tiers=tuple(parsed))
 
+    def windows(self) -> Iterator[Window]:
+        for index, entry in enumerate(self.entries("windows")):
+            path: Path = ("windows", index)
+            with self.at(path):
+                days_value = entry.get("days", ["all"])
+                days, holidays = parse_days([days_value] if isinstance(days_value, str) else days_value)
+                start = parse_clock(entry.get("from", "00:00"), "from")
+                end = parse_clock(entry.get("to", "00:00"), "to")
+                yield Window(self.text(path, "name", entry), days, holidays, start, end,
+                             self.amount(path, entry, "multiplier"))  # fmt: skip
 
-# Where each PricePlan field comes from in the document: (section, key).
-_FIELD_PLACES = {
-    "name": ("", "name"),
-    "currency": ("", "currency"),
-    "hourly_rates": ("time", "hourly"),
-    "traffic_in_per_gb": ("traffic", "in_per_gb"),
-    "traffic_out_per_gb": ("traffic", "out_per_gb"),
-    "increment": ("time", "increment"),
-    "minimum": ("time", "minimum"),
-}
+    def classes(self) -> Iterator[HardwareClass]:
+        for index, entry in enumerate(self.entries("classes")):
+            path: Path = ("classes", index)
+            with self.at(path):
+                yield HardwareClass(
+                    name=self.text(path, "name", entry),
+                    cpu_model=str(entry.get("cpu_model", "")),
+                    min_cores=self.count(path, entry, "min_cores"),
+                    min_memory_gb=self.amount(path, entry, "min_memory_gb") or Decimal(0),
+                    gpu_model=str(entry.get("gpu_model", "")),
+                    min_gpus=self.count(path, entry, "min_gpus"),
+                )
 
+    def coupons(self) -> dict[str, Coupon]:
+        found = {}
+        for code, entry in self.table(("coupons",)).items():
+            path: Path = ("coupons", code)
+            if not isinstance(entry, dict):
+                self.fail(path, f"[coupons.{code}] is a table with percent or amount")
+            self.check_keys(path, entry, "coupons")
+            percent, amount = self.amount(path, entry, "percent"), self.amount(path, entry, "amount")
+            if (percent is None) == (amount is None):
+                self.fail(path, f"coupon {code}: give either percent or amount")
+            if percent is not None and percent > 100:
+                self.fail((*path, "percent"), "percent: at most 100")
+            found[code] = Coupon(code, percent or Decimal(0), amount or Decimal(0),
+                                 self.moment(path, "valid_from", entry.get("valid_from")),
+                                 self.moment(path, "valid_until", entry.get("valid_until")))  # fmt: skip
+        return found
 
-def _table(data: dict[str, Any], section: str) -> dict[str, Any]:
-    table = data.get(section, {}) if section else data
-    return table if isinstance(table, dict) else {}
+    def tax(self) -> Tax | None:
+        table = self.table(("tax",))
+        if not table:
+            return None
+        self.check_keys(("tax",), table, "tax")
+        return Tax(self.text(("tax",), "name", table), self.amount(("tax",), table, "percent") or Decimal(0))
 
+    # values
 
-def _text(data: dict[str, Any], key: str, fail: Any) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise fail("", key, f"{key} is required, as text")
-    return value
+    def table(self, path: Path) -> dict[str, Any]:
+        value: Any = self.data
+        for key in path:
+            value = value.get(key, {}) if isinstance(value, dict) else {}
+        if not isinstance(value, dict):
+            self.fail(path, f"{'.'.join(map(str, path))} must be a table")
+        return value
 
+    def entries(self, name: str) -> list[dict[str, Any]]:
+        value = self.data.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            self.fail((name,), f"{name} must be written as [[{name}]] tables")
+        for index, entry in enumerate(value):
+            self.check_keys((name, index), entry, name)
+        return value
 
-def _price(table: dict[str, Any], key: str, section: str, fail: Any, default: str | None = None) -> str:
-    value = table.get(key, default)
-    if isinstance(value, bool | float):
-        raise fail(section, key, f'{key}: write prices as text, e.g. "1.20", so that no float rounds them')
-    if isinstance(value, int):
-        return str(value)
-    if not isinstance(value, str):
-        raise fail(section, key, f'{key}: a price is required, e.g. "1.20"')
-    return value
+    def check_keys(self, path: Path, table: dict[str, Any], kind: str) -> None:
+        for key in table:
+            if key not in _KEYS[kind]:
+                where = f" in [{kind}]" if kind else ""
+                self.fail(
+                    (*path, key),
+                    f"unknown key {key!r}{where}; expected one of {', '.join(sorted(_KEYS[kind]))}",
+                )
 
+    def text(self, path: Path, key: str, table: dict[str, Any] | None = None) -> str:
+        value = (self.data if table is None else table).get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail((*path, key), f"{key} is required, as text")
+        return value
 
-def _duration(table: dict[str, Any], key: str, fail: Any, default: int) -> int:
-    value = table.get(key)
-    if value is None:
-        return default
-    try:
-        return parse_duration_us(str(value))
-    except ValueError as exc:
-        raise fail("time", key, f"{key}: {exc}") from None
+    def amount(self, path: Path, table: dict[str, Any], key: str) -> Decimal | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool | float):
+            self.fail(
+                (*path, key), f'{key}: write amounts as text, e.g. "1.20", so that no float rounds them'
+            )
+        try:
+            return parse_price(str(value) if isinstance(value, int) else value, key)
+        except InvalidPlan as exc:
+            self.fail((*path, key), str(exc))
+
+    def amounts(self, path: Path) -> dict[str, Decimal]:
+        table = self.table(path)
+        return {key: self.amount(path, table, key) or Decimal(0) for key in table}
+
+    def count(self, path: Path, table: dict[str, Any], key: str) -> int:
+        value = table.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            self.fail((*path, key), f"{key}: a whole number >= 0")
+        return value
+
+    def duration(self, path: Path, table: dict[str, Any], key: str, default: int) -> int:
+        value = table.get(key)
+        if value is None:
+            return default
+        try:
+            return parse_duration_us(str(value))
+        except ValueError as exc:
+            self.fail(path if key in self.table(path) else ("time", key), f"{key}: {exc}")
+
+    def moment(self, path: Path, key: str, value: Any) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime.combine(value, time(0), tzinfo=UTC)
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                self.fail((*path, key), f"{key}: {value!r} is not a time such as 2026-03-01T00:00:00+01:00")
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            self.fail((*path, key), f"{key}: give a time with its offset, e.g. 2026-03-01T00:00:00Z")
+        return value.astimezone(UTC)
+
+    def dates(self, path: Path, values: Any) -> Iterator[date]:
+        if not isinstance(values, list):
+            self.fail(path, "holidays is a list of dates, e.g. [2026-12-25, 2026-12-26]")
+        for value in values:
+            if isinstance(value, date) and not isinstance(value, datetime):
+                yield value
+                continue
+            try:
+                yield date.fromisoformat(str(value))
+            except ValueError:
+                self.fail(path, f"holidays: {value!r} is not a date such as 2026-12-25")
 
 
 class _Locator:
-    """Finds the line of `key` inside `[section]` (tomllib reports no positions for valid documents)."""
+    """Finds the line of a key (tomllib reports no positions for valid documents). A path is
+    (table, key), (array-of-tables name, index, key) or (table, subtable, key)."""
+
+    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
 
     def __init__(self, text: str) -> None:
         self._lines = text.splitlines()
 
-    def __call__(self, section: str, key: str) -> int | None:
-        current = ""
-        fallback = None
-        pattern = re.compile(r"^\s*[\"']?" + re.escape(key) + r"[\"']?\s*=")
+    def _sections(self) -> Iterator[tuple[str, int, list[tuple[int, str]]]]:
+        """(header name with array index, header line number, [(line number, text)]) per section."""
+        name, header_line, body = "", 0, []
+        seen: dict[str, int] = {}
         for number, line in enumerate(self._lines, start=1):
-            header = _HEADER.match(line)
-            if header:
-                current = header.group(1).replace('"', "").replace("'", "").strip()
-                if current == f"{section}.{key}".strip(".") and fallback is None:
-                    fallback = number  # a key that is a whole table, e.g. [time.hourly]
-                continue
-            if pattern.match(line) and (current == section or current.startswith(f"{section}.")):
-                return number
-        return fallback
+            match = self._HEADER.match(line)
+            if match:
+                yield name, header_line, body
+                table = match.group(2).replace('"', "").replace("'", "").strip()
+                if match.group(1) == "[[":
+                    seen[table] = seen.get(table, -1) + 1
+                    table = f"{table}.{seen[table]}"
+                name, header_line, body = table, number, []
+            else:
+                body.append((number, line))
+        yield name, header_line, body
+
+    def __call__(self, path: Path) -> int | None:
+        parts = [str(p) for p in path]
+        for split in range(len(parts), -1, -1):
+            section, keys = ".".join(parts[:split]), parts[split:]
+            for name, header_line, body in self._sections():
+                if name != section:
+                    continue
+                if not keys:
+                    return header_line or None
+                pattern = re.compile(r"^\s*[\"']?" + re.escape(keys[0]) + r"[\"']?\s*=")
+                for number, line in body:
+                    if pattern.match(line):
+                        return number
+        return None
+
+
+def simple_document(
+    name: str,
+    currency: str,
+    hourly_rates: Mapping[str, str],
+    traffic_in_per_gb: str = "",
+    traffic_out_per_gb: str = "",
+    increment: str = "",
+    minimum: str = "",
+) -> str:
+    """The plan document for a plain price list: an hourly rate per machine class, traffic per GB,
+    optional increment and minimum time (durations such as "1m")."""
+    lines = [f"name = {_quote(name)}", f"currency = {_quote(currency)}", "", "[session]"]
+    lines += [
+        f"{key} = {_quote(value)}" for key, value in (("increment", increment), ("minimum", minimum)) if value
+    ]
+    lines += ["", "[time.hourly]"] + [f"{_quote(k)} = {_quote(v)}" for k, v in hourly_rates.items()]
+    traffic = [(k, v) for k, v in (("in_per_gb", traffic_in_per_gb), ("out_per_gb", traffic_out_per_gb)) if v]
+    if traffic:
+        lines += ["", "[traffic]"] + [f"{key} = {_quote(value)}" for key, value in traffic]
+    return "\n".join(lines) + "\n"
+
+
+def _quote(text: str) -> str:
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,59 +1,56 @@
-"""Rating: turn measured usage into charges under a price plan, at full precision."""
+"""Rating: a session's usage, priced under the versions of its plan, exactly and with its derivation.
+
+How a session is rated, in order:
+1. Its span is cut into segments where the plan version changes (a change mid-session splits it at that
+   instant), where a time window starts or ends (in the plan's time zone), and at local midnight when the
+   plan has a daily cap. The caller measures usage per segment.
+2. Billing increment and minimum time: the session's covered time is rounded up to whole increments and
+   to at least the minimum; the extra time is charged at the price in force where the session's covered
+   time ends.
+3. Each piece of usage is priced by the most specific matching rule of the version in force. A rule prices
+   the session's cumulative quantity (free allowance first, then its unit price or tiers), so a piece costs
+   amount(quantity after) - amount(quantity before) and the pieces add up to the whole. The service level
+   multiplier, and the window multiplier for window-less rules, scale each piece.
+4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): daily and
+   session caps, minimum charge, member discount, coupon, tax.
+
+Amounts are exact fractions inside; a charge is rounded once, when it becomes an invoice line.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
+from billing.adjustments import session_adjustments
+from billing.calendar import local_date, local_midnights
+from billing.charges import Charge, Piece
 from billing.errors import NotRated
-from billing.money import EXACT
-from billing.plan import PricePlan
+from billing.meters import METER_NAMES, Usage, display_quantity, to_units
+from billing.money import to_decimal
+from billing.plan import PricePlan, PriceRule, RentalTerms, check_versions
 
-SECONDS_PER_HOUR = 3600
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Usage of one machine inside one billing window.
-
-    covered_us: microseconds of the window covered by the machine's reports (silence is not billed).
-    net_rx_bytes / net_tx_bytes: bytes received / sent, from samples that start inside the window.
-    """
-
-    covered_us: int = 0
-    net_rx_bytes: int = 0
-    net_tx_bytes: int = 0
-
-    def __post_init__(self) -> None:
-        for name in ("covered_us", "net_rx_bytes", "net_tx_bytes"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.covered_us + other.covered_us,
-            self.net_rx_bytes + other.net_rx_bytes,
-            self.net_tx_bytes + other.net_tx_bytes,
-        )
+MICROS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
-class Charge:
-    """One priced meter, with what it was derived from.
+class Segment:
+    """[start, end) of a session under one plan version (index into the sorted versions) and one window
+    ("" = none); `day` is the local date when the plan caps charges per day."""
 
-    quantity is in `unit` ("s" or "GB"); rate is the plan's price per `rate_unit` ("h" or "GB");
-    amount = quantity x rate (converted between units) at full precision, in `currency`, unrounded.
-    """
+    start: datetime
+    end: datetime
+    version: int
+    window: str = ""
+    day: date | None = None
 
-    meter: str
-    description: str
-    quantity: Decimal
-    unit: str
-    rate: Decimal
-    rate_unit: str
-    amount: Decimal
-    currency: str
+    @property
+    def span_us(self) -> int:
+        return (self.end - self.start) // timedelta(microseconds=1)
 
 
 def billed_time_us(covered_us: int, increment_us: int = 1, minimum_us: int = 0) -> int:
@@ -64,58 +61,248 @@ def billed_time_us(covered_us: int, increment_us: int = 1, minimum_us: int = 0) 
     return max(rounded, minimum_us)
 
 
-def _rule(plan: PricePlan) -> str:
-    parts = []
-    if plan.increment_us > 1:
-        parts.append(f"billed per {Decimal(plan.increment_us).scaleb(-6).normalize():f} s")
-    if plan.minimum_us:
-        parts.append(f"minimum {Decimal(plan.minimum_us).scaleb(-6).normalize():f} s")
-    return "; " + ", ".join(parts) if parts else ""
+def version_at(versions: Sequence[PricePlan], moment: datetime) -> int:
+    """Index of the version in force at `moment` (versions sorted by effective_from)."""
+    index = None
+    for i, version in enumerate(versions):
+        if version.effective_from <= moment:
+            index = i
+    if index is None:
+        first = versions[0]
+        raise NotRated(f"plan {first.name!r} is not in force before {first.effective_from.isoformat()}")
+    return index
 
 
-def rate_usage(usage: Usage, plan: PricePlan, machine_class: str) -> list[Charge]:
-    """Price `usage` of a machine of `machine_class` under `plan`.
+def segments(versions: Sequence[PricePlan], start: datetime, end: datetime) -> list[Segment]:
+    """[start, end) cut where prices may change: version changes, window edges, local midnights (daily
+    caps). Adjacent pieces under the same version, window and day are merged."""
+    if end <= start:
+        return []
+    version_at(versions, start)
+    found: list[Segment] = []
+    for index, version in enumerate(versions):
+        until = versions[index + 1].effective_from if index + 1 < len(versions) else end
+        lower, upper = max(start, version.effective_from), min(end, until)
+        if lower < upper:
+            found.extend(_version_segments(index, version, lower, upper))
+    return found
 
-    Always returns the time charge, then the traffic charges whose price is not zero. Raises NotRated
-    when the plan has no rate for the machine class.
-    """
-    hourly = plan.hourly_rate(machine_class)
-    if hourly is None:
-        raise NotRated(f"plan {plan.name!r} has no hourly rate for machine class {machine_class!r}")
-    billed_us = billed_time_us(usage.covered_us, plan.increment_us, plan.minimum_us)
-    seconds = Decimal(billed_us).scaleb(-6)
-    description = f"rental time, {machine_class}"
-    if billed_us != usage.covered_us:
-        description += f" ({Decimal(usage.covered_us).scaleb(-6).normalize():f} s covered{_rule(plan)})"
-    charges = [
-        Charge(
-            meter="time",
-            description=description,
-            quantity=seconds,
-            unit="s",
-            rate=hourly,
-            rate_unit="h",
-            amount=EXACT.divide(EXACT.multiply(seconds, hourly), Decimal(SECONDS_PER_HOUR)),
-            currency=plan.currency,
-        )
-    ]
-    for meter, description, byte_count, price in (
-        ("traffic_in", "network traffic received", usage.net_rx_bytes, plan.traffic_in_per_gb),
-        ("traffic_out", "network traffic sent", usage.net_tx_bytes, plan.traffic_out_per_gb),
-    ):
-        if price == 0:
-            continue
-        gigabytes = Decimal(byte_count).scaleb(-9)
-        charges.append(
-            Charge(
-                meter=meter,
-                description=description,
-                quantity=gigabytes,
-                unit="GB",
-                rate=price,
-                rate_unit="GB",
-                amount=EXACT.multiply(gigabytes, price),
-                currency=plan.currency,
+
+def _version_segments(index: int, version: PricePlan, start: datetime, end: datetime) -> list[Segment]:
+    tz = version.tzinfo
+    first, last = local_date(start, tz) - timedelta(days=1), local_date(end, tz)
+    occurrences = [(w.name, w.intervals(tz, first, last, version.holidays)) for w in version.windows]
+    cuts = {start, end}
+    for _, intervals in occurrences:
+        cuts.update(p for interval in intervals for p in interval if start < p < end)
+    daily = version.daily_cap is not None
+    if daily:
+        cuts.update(local_midnights(start, end, tz))
+    points = sorted(cuts)
+    found: list[Segment] = []
+    for a, b in itertools.pairwise(points):
+        window = next((name for name, spans in occurrences if any(x <= a < y for x, y in spans)), "")
+        day = local_date(a, tz) if daily else None
+        if found and found[-1].window == window and found[-1].day == day:
+            found[-1] = replace(found[-1], end=b)
+        else:
+            found.append(Segment(a, b, index, window, day))
+    return found
+
+
+def rate(
+    versions: Iterable[PricePlan],
+    terms: RentalTerms,
+    start: datetime,
+    end: datetime,
+    usage_of: Callable[[datetime, datetime], Usage],
+) -> list[Charge]:
+    """Charges of a rental from `start` to `end`, asking `usage_of(a, b)` for the usage of each segment."""
+    ordered = check_versions(list(versions))
+    parts = [(segment, usage_of(segment.start, segment.end)) for segment in segments(ordered, start, end)]
+    return rate_segments(ordered, terms, start, parts)
+
+
+def rate_segments(
+    versions: Sequence[PricePlan], terms: RentalTerms, start: datetime, parts: Sequence[tuple[Segment, Usage]]
+) -> list[Charge]:
+    """Usage charges then session-wide adjustments, for segments in time order with their usage."""
+    first = versions[version_at(versions, start)]
+    first.check_terms(terms, start)
+    covered = sum(usage.covered_us for _, usage in parts)
+    top_up = billed_time_us(covered, first.increment_us, first.minimum_us) - covered
+    last_covered = max((i for i, (_, usage) in enumerate(parts) if usage.covered_us), default=-1)
+    lines: dict[str, _Line] = {}
+    for position, (segment, usage) in enumerate(parts):
+        for meter, key, base in _quantities(usage, segment, terms):
+            _price(lines, versions, segment, terms, meter, key, base, "")
+        if position == last_covered and top_up:
+            note = _top_up_note(covered, first)
+            _price(lines, versions, segment, terms, "time", "", top_up, note)
+    charges = [line.charge(first.currency) for line in lines.values()]
+    return charges + session_adjustments(first, terms, start, charges)
+
+
+def _quantities(usage: Usage, segment: Segment, terms: RentalTerms) -> list[tuple[str, str, int | Fraction]]:
+    found: list[tuple[str, str, int | Fraction]] = [q for q in usage.quantities() if q[2]]
+    for name, quantity in sorted(terms.resources.items()):
+        held = Fraction(quantity) * segment.span_us
+        if held:
+            found.append(("resource", name, held))
+    return found
+
+
+def _price(
+    lines: dict[str, _Line],
+    versions: Sequence[PricePlan],
+    segment: Segment,
+    terms: RentalTerms,
+    meter: str,
+    key: str,
+    base: int | Fraction,
+    note: str,
+) -> None:
+    version = versions[segment.version]
+    rule_index = _pick(version, meter, key, segment.window, terms.machine_class)
+    if rule_index is None:
+        if meter == "time":
+            raise NotRated(
+                f"plan {version.name!r} has no rental-time price for class {terms.machine_class!r}"
+                + (f" in window {segment.window!r}" if segment.window else "")
             )
+        return  # a meter the plan does not price is free
+    rule = version.rules[rule_index]
+    multiplier = Fraction(version.service_levels.get(terms.service_level, Decimal(1)))
+    window = next((w for w in version.windows if w.name == segment.window), None)
+    scaled_by_window = not rule.window and window is not None and window.multiplier is not None
+    if scaled_by_window:
+        multiplier *= Fraction(window.multiplier)  # type: ignore[union-attr, arg-type]
+    line_key = _line_key(
+        versions, segment.version, rule_index, key, segment.window if scaled_by_window else ""
+    )
+    line = lines.get(line_key)
+    if line is None:
+        line = lines[line_key] = _Line(line_key, version, rule, terms, key, multiplier,
+                                       segment.window if scaled_by_window else "")  # fmt: skip
+    line.add(segment, base, note)
+
+
+def _pick(version: PricePlan, meter: str, key: str, window: str, machine_class: str) -> int | None:
+    best: tuple[tuple[bool, bool, bool], int] | None = None
+    for index, rule in enumerate(version.rules):
+        if rule.matches(meter, key, window, machine_class) and (best is None or rule.specificity() > best[0]):
+            best = (rule.specificity(), index)
+    return None if best is None else best[1]
+
+
+def _line_key(versions: Sequence[PricePlan], version: int, rule_index: int, key: str, window: str) -> str:
+    rules = versions[version].rules
+    rule = rules[rule_index]
+    first_of_meter = next(i for i, r in enumerate(rules) if r.meter == rule.meter)
+    name = rule.meter if rule_index == first_of_meter else f"{rule.meter}#{rule_index + 1}"
+    if version:
+        name += f"@v{version + 1}"
+    if rule.meter in ("gpu", "resource") and key:
+        name += f":{key}"
+    return name + (f"~{window}" if window else "")
+
+
+def _top_up_note(covered: int, version: PricePlan) -> str:
+    parts = []
+    if version.increment_us > 1:
+        parts.append(f"billed per {_seconds(version.increment_us)} s")
+    if version.minimum_us:
+        parts.append(f"minimum {_seconds(version.minimum_us)} s")
+    return f"{_seconds(covered)} s covered, " + ", ".join(parts)
+
+
+def _seconds(micros: int | Fraction) -> str:
+    return format(to_decimal(Fraction(micros) / MICROS).normalize(), "f")
+
+
+class _Line:
+    """Accumulates one charge: cumulative quantity through its rule's pricing, piece by piece."""
+
+    def __init__(
+        self,
+        key: str,
+        version: PricePlan,
+        rule: PriceRule,
+        terms: RentalTerms,
+        item: str,
+        multiplier: Fraction,
+        window: str,
+    ) -> None:
+        self.key, self.version, self.rule, self.item = key, version, rule, item
+        self.terms, self.multiplier, self.window = terms, multiplier, window
+        self.base: Fraction = Fraction(0)
+        self.amount = Fraction(0)
+        self.notes: list[str] = []
+        self.pieces: list[Piece] = []
+        self.days: dict[date | None, Fraction] = {}
+
+    def add(self, segment: Segment, base: int | Fraction, note: str) -> None:
+        rule = self.rule
+        before = to_units(self.base, rule.meter, rule.per)
+        self.base += base
+        after = to_units(self.base, rule.meter, rule.per)
+        free = Fraction(rule.free)
+        amount = (rule.pricing.amount(max(after - free, Fraction(0))) -
+                  rule.pricing.amount(max(before - free, Fraction(0)))) * self.multiplier  # fmt: skip
+        self.amount += amount
+        self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
+        quantity, _ = display_quantity(base, rule.meter, rule.per, rule.unit)
+        self.pieces.append(
+            Piece(segment.start, segment.end, segment.window, quantity, to_decimal(amount), note)
         )
-    return charges
+        if note:
+            self.notes.append(note)
+
+    def charge(self, currency: str) -> Charge:
+        rule = self.rule
+        quantity, unit = display_quantity(self.base, rule.meter, rule.per, rule.unit)
+        if rule.pricing.mode == "standard":
+            rate = to_decimal(Fraction(rule.pricing.price) * self.multiplier)
+        else:
+            units = to_units(self.base, rule.meter, rule.per)
+            rate = to_decimal(self.amount / units).quantize(Decimal("1e-6")) if units else Decimal(0)
+        return Charge(
+            meter=self.key,
+            description=self._description(currency),
+            quantity=quantity,
+            unit=unit,
+            rate=rate.normalize(),
+            rate_unit=rule.unit_label,
+            amount=to_decimal(self.amount),
+            currency=currency,
+            pieces=tuple(self.pieces),
+            day_amounts=tuple(self.days.items()),
+        )
+
+    def _description(self, currency: str) -> str:
+        rule, terms = self.rule, self.terms
+        what = METER_NAMES[rule.meter] if rule.meter != "resource" else f"{self.item} held"
+        details = []
+        if rule.meter == "time":
+            details.append(terms.machine_class)
+        if rule.meter == "gpu" and self.item:
+            details.append(self.item)
+        if rule.window or self.window:
+            details.append(f"in {rule.window or self.window}")
+        text = what + (", " + ", ".join(details) if details else "")
+        if rule.pricing.mode != "standard" or rule.free:
+            text += f" [{rule.describe(currency)}]"
+        scale = []
+        if self.window:
+            window = next(w for w in self.version.windows if w.name == self.window)
+            scale.append(f"{self.window} x{format(window.multiplier.normalize(), 'f')}")  # type: ignore[union-attr]
+        if terms.service_level and self.version.service_levels.get(terms.service_level, 1) != 1:
+            level = self.version.service_levels[terms.service_level]
+            scale.append(f"{terms.service_level} service x{format(level.normalize(), 'f')}")
+        if scale:
+            text += " (" + ", ".join(scale) + ")"
+        if self.version.effective_from.year > 1970:
+            text += f", prices from {self.version.effective_from.date().isoformat()}"
+        if self.notes:
+            text += " (" + "; ".join(dict.fromkeys(self.notes)) + ")"
+        return text

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 import billing
 from collector.db.models import Invoice, InvoiceLine, RentalSession, Report
-from collector.plans import to_domain
+from collector.plans import versions_of
 from collector.rating import cumulative_usage
 from collector.rentals import get_session
-from collector.usage import UsageSummary
+from collector.timeutil import to_us
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,8 @@ class ReportRange:
 @dataclass(frozen=True)
 class Explanation:
     rental: RentalSession
-    plan: billing.PricePlan
-    usage: UsageSummary
+    plans: list[billing.PricePlan]  # the plan versions in force during the session
+    usage: billing.Usage
     charges: list[billing.Charge]
     reports: list[ReportRange]
     invoiced: list[tuple[Invoice, InvoiceLine]]
@@ -39,12 +39,15 @@ class Explanation:
 def explain_session(db: Session, session_id: str, now: datetime) -> Explanation:
     rental = get_session(db, session_id)
     usage, charges = cumulative_usage(db, rental, now)
+    end = now if rental.ended_at is None else min(now, rental.ended_at)
+    versions = versions_of(rental.plan)
+    in_force = {s.version for s in billing.segments(versions, rental.started_at, max(end, rental.started_at))}
     return Explanation(
         rental=rental,
-        plan=to_domain(rental.plan),
+        plans=[versions[i] for i in sorted(in_force)] or [versions[billing.version_at(versions, end)]],
         usage=usage,
         charges=charges,
-        reports=_report_ranges(db, rental.agent_id, usage.start_us, usage.end_us),
+        reports=_report_ranges(db, rental.agent_id, to_us(rental.started_at), to_us(end)),
         invoiced=[
             (invoice, line)
             for invoice, line in db.execute(
@@ -74,17 +77,25 @@ def _report_ranges(db: Session, agent_id: str, start_us: int, end_us: int) -> li
     return ranges
 
 
-def plan_rules(plan: billing.PricePlan, machine_class: str) -> str:
-    """The plan's rules for one machine class, as one line of text."""
-    rules = [f"{machine_class}: {plan.hourly_rate(machine_class)} {plan.currency}/h"]
+def plan_rules(plan: billing.PricePlan) -> list[str]:
+    """A plan version's rules, one line of text each."""
+    currency = plan.currency
+    rules = [f"version in force from {plan.effective_from.isoformat()} (times in {plan.timezone})"]
+    rules += [f"window {w.describe()}" + (f" x{billing.plain(w.multiplier)}" if w.multiplier else "")
+              for w in plan.windows]  # fmt: skip
+    rules += [rule.describe(currency) for rule in plan.rules]
     if plan.increment_us > 1:
-        rules.append(f"billed per {_seconds(plan.increment_us)} s")
+        rules.append(f"rental time billed per {_seconds(plan.increment_us)} s, rounded up")
     if plan.minimum_us:
-        rules.append(f"minimum {_seconds(plan.minimum_us)} s per session")
-    for label, price in (("traffic in", plan.traffic_in_per_gb), ("traffic out", plan.traffic_out_per_gb)):
-        if price:
-            rules.append(f"{label}: {price} {plan.currency}/GB")
-    return "; ".join(rules)
+        rules.append(f"at least {_seconds(plan.minimum_us)} s per session")
+    money = [("minimum charge", plan.minimum_charge or None), ("session cap", plan.session_cap),
+             ("daily cap", plan.daily_cap)]  # fmt: skip
+    rules += [f"{label} {billing.Money.of(value, currency)}" for label, value in money if value is not None]
+    rules += [f"service level {name}: x{billing.plain(m)}" for name, m in plan.service_levels.items()]
+    rules += [f"member tier {name}: {billing.plain(p)} % off" for name, p in plan.member_discounts.items()]
+    if plan.tax:
+        rules.append(f"tax {plan.tax.name} {billing.plain(plan.tax.percent)} %")
+    return rules
 
 
 def _seconds(micros: int) -> str:

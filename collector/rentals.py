@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import billing
 from collector.db.models import Machine, RentalSession, Renter
 from collector.errors import FailedPrecondition, InvalidArgument, NotFound
-from collector.plans import get_plan, to_domain
+from collector.plans import get_plan, versions_of
+from collector.rating import machine_profile
 
 logger = logging.getLogger(__name__)
 
@@ -24,20 +27,37 @@ def get_machine(db: Session, agent_id: str) -> Machine:
 
 
 def start_session(
-    db: Session, *, agent_id: str, renter_id: str, plan_name: str, now: datetime
+    db: Session,
+    *,
+    agent_id: str,
+    renter_id: str,
+    plan_name: str,
+    now: datetime,
+    terms: billing.RentalTerms | None = None,
 ) -> RentalSession:
-    """Open a session; the renter account is created on its first rental."""
+    """Open a session; the renter account is created on its first rental.
+
+    The machine's class is the one `terms` names, else the plan's hardware class matched from the
+    machine's facts, else the class the machine was enrolled with. The terms must be billable under the
+    plan version in force now (a price for the class, a known service level, a valid coupon).
+    """
     renter_id = renter_id.strip()
     if not renter_id or len(renter_id) > 100:
         raise InvalidArgument("renter must be 1 to 100 characters")
+    terms = terms or billing.RentalTerms(machine_class="")
     machine = db.get(Machine, agent_id, with_for_update=True)
     if machine is None:
         raise NotFound("machine", agent_id)
     plan = get_plan(db, plan_name)
-    if to_domain(plan).hourly_rate(machine.machine_class) is None:
-        raise FailedPrecondition(
-            f"plan {plan_name!r} has no hourly rate for machine class {machine.machine_class!r}"
-        )
+    versions = versions_of(plan)
+    try:
+        current = versions[billing.version_at(versions, now)]
+        matched = current.class_for(machine_profile(machine.facts or {}))
+        machine_class = terms.machine_class or matched or machine.machine_class
+        terms = replace(terms, machine_class=machine_class)
+        current.check_terms(terms, now)
+    except billing.BillingError as exc:
+        raise FailedPrecondition(str(exc)) from None
     if open_session_of(db, agent_id) is not None:
         raise FailedPrecondition(f"machine {agent_id} is already rented")
     if db.get(Renter, renter_id) is None:
@@ -48,7 +68,11 @@ def start_session(
         agent_id=agent_id,
         renter_id=renter_id,
         plan_id=plan.id,
-        machine_class=machine.machine_class,
+        machine_class=terms.machine_class,
+        service_level=terms.service_level,
+        member_tier=terms.member_tier,
+        coupon=terms.coupon,
+        resources={name: billing.plain(quantity) for name, quantity in terms.resources.items()},
         started_at=now,
         cost_minor=0,
         covered_us=0,
@@ -56,8 +80,9 @@ def start_session(
     db.add(rental)
     db.flush()
     logger.info(
-        "session %s started: machine %s, renter %s, plan %s", rental.id, agent_id, renter_id, plan_name
-    )
+        "session %s started: machine %s (class %s), renter %s, plan %s",
+        rental.id, agent_id, terms.machine_class, renter_id, plan_name,
+    )  # fmt: skip
     return get_session(db, rental.id)
 
 

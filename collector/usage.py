@@ -25,6 +25,7 @@ class GpuUsage:
     average_utilization_percent: float  # weighted by sample duration
     energy_mj: int
     peak_memory_used_bytes: int
+    attached_us: int = 0  # time covered by this GPU's samples
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +41,24 @@ class UsageSummary:
     disk_write_bytes: int = 0
     peak_memory_used_bytes: int = 0
     sample_count: int = 0
+    memory_kb_ms: int = 0  # used memory integrated over time, in KB x ms
     gpus: tuple[GpuUsage, ...] = ()
 
-    def billable(self) -> billing.Usage:
-        return billing.Usage(self.covered_us, self.net_rx_bytes, self.net_tx_bytes)
+    def billable(self, gpu_models: dict[str, str] | None = None) -> billing.Usage:
+        """The usage as the billing engine meters it; `gpu_models` maps GPU uuid to model name."""
+        gpu_us: dict[str, int] = {}
+        for gpu in self.gpus:
+            model = (gpu_models or {}).get(gpu.uuid) or "GPU"
+            gpu_us[model] = gpu_us.get(model, 0) + gpu.attached_us
+        return billing.Usage(
+            covered_us=self.covered_us,
+            net_rx_bytes=self.net_rx_bytes,
+            net_tx_bytes=self.net_tx_bytes,
+            cpu_busy_us=self.cpu_busy_us,
+            memory_byte_us=self.memory_kb_ms * 1_000_000,
+            energy_mj=sum(gpu.energy_mj for gpu in self.gpus),
+            gpu_us=gpu_us,
+        )
 
 
 def usage_summary(db: Session, agent_id: str, start_us: int, end_us: int) -> UsageSummary:
@@ -66,6 +81,8 @@ def usage_summary(db: Session, agent_id: str, start_us: int, end_us: int) -> Usa
         counted(Sample.disk_write_bytes),
         func.coalesce(func.max(Sample.memory_used_bytes), 0),
         func.coalesce(func.sum(case((starts_inside, 1), else_=0)), 0),
+        # KB x ms keeps the product inside 64 bits even for hour-long compacted samples of large machines.
+        counted((Sample.memory_used_bytes / 1000) * ((Sample.end_us - Sample.start_us) / 1000)),
     ).where(
         Sample.agent_id == agent_id,
         Sample.start_us >= start_us - MAX_SAMPLE_US,
@@ -99,6 +116,8 @@ def _gpu_usage(db: Session, agent_id: str, start_us: int, end_us: int) -> tuple[
         .order_by(GpuSample.gpu_index)
     )
     return tuple(
-        GpuUsage(index, uuid, float(busy) / float(total) if total else 0.0, int(energy), int(peak))
+        GpuUsage(
+            index, uuid, float(busy) / float(total) if total else 0.0, int(energy), int(peak), int(total or 0)
+        )
         for index, uuid, busy, total, energy, peak in db.execute(query)
     )

@@ -10,10 +10,12 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 import billing
+import billing.plan
 from collector.db import models
 from collector.errors import InvalidArgument
 from collector.explain import Explanation, plan_rules
 from collector.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
+from collector.plans import parse_document
 from collector.usage import UsageSummary
 from protos.rentmeter.v1 import (
     agent_pb2,
@@ -155,31 +157,47 @@ def machine_to_proto(machine: models.Machine, online: bool) -> machines_pb2.Mach
     )
 
 
-def plan_from_proto(plan: plans_pb2.PricePlan) -> billing.PricePlan:
-    try:
-        return billing.PricePlan.from_text(
-            plan.name,
-            plan.currency,
-            dict(plan.hourly_rates),
-            plan.traffic_in_per_gb,
-            plan.traffic_out_per_gb,
-            increment_us=plan.increment.ToMicroseconds() if plan.HasField("increment") else 1,
-            minimum_us=plan.minimum.ToMicroseconds() if plan.HasField("minimum") else 0,
-        )
-    except billing.BillingError as exc:
-        raise InvalidArgument(f"invalid price plan: {exc}") from None
-
-
 def plan_to_proto(row: models.PricePlan) -> plans_pb2.PricePlan:
     return plans_pb2.PricePlan(
         name=row.name,
         currency=row.currency,
-        hourly_rates=row.hourly_rates,
-        traffic_in_per_gb=row.traffic_in_per_gb,
-        traffic_out_per_gb=row.traffic_out_per_gb,
         created_at=timestamp(row.created_at),
-        increment=duration_us(row.increment_us) if row.increment_us > 1 else None,
-        minimum=duration_us(row.minimum_us) if row.minimum_us else None,
+        versions=[
+            plans_pb2.PlanVersion(
+                number=version.number,
+                effective_from=timestamp(version.effective_from),
+                document=version.document,
+                rules=plan_rules(parse_document(version.document)),
+                created_at=timestamp(version.created_at),
+            )
+            for version in row.versions
+        ],
+    )
+
+
+def terms_from_proto(terms: plans_pb2.RentalTerms, machine_class: str = "") -> billing.RentalTerms:
+    resources = {}
+    for name, quantity in terms.resources.items():
+        try:
+            resources[name] = billing.plan.parse_price(quantity, f"resource {name}")
+        except billing.BillingError as exc:
+            raise InvalidArgument(str(exc)) from None
+    return billing.RentalTerms(
+        machine_class=machine_class or terms.machine_class,
+        service_level=terms.service_level,
+        member_tier=terms.member_tier,
+        coupon=terms.coupon,
+        resources=resources,
+    )
+
+
+def terms_to_proto(rental: models.RentalSession) -> plans_pb2.RentalTerms:
+    return plans_pb2.RentalTerms(
+        machine_class=rental.machine_class,
+        service_level=rental.service_level,
+        member_tier=rental.member_tier,
+        coupon=rental.coupon,
+        resources=rental.resources or {},
     )
 
 
@@ -196,6 +214,7 @@ def session_to_proto(rental: models.RentalSession) -> sessions_pb2.RentalSession
         cost=money(rental.cost_minor, rental.plan.currency),
         covered_us=rental.covered_us,
         rated_at=timestamp(rental.rated_at),
+        terms=terms_to_proto(rental),
     )
 
 
@@ -228,13 +247,13 @@ def quote_to_proto(
 
 
 def explanation_to_proto(x: Explanation) -> sessions_pb2.SessionExplanation:
-    currency = x.plan.currency
+    currency = x.rental.plan.currency
     lines = billing.build_lines(x.rental.id, x.charges)
     return sessions_pb2.SessionExplanation(
         session=session_to_proto(x.rental),
-        plan=x.plan.name,
+        plan=x.rental.plan.name,
         machine_class=x.rental.machine_class,
-        rules=plan_rules(x.plan, x.rental.machine_class),
+        rules="\n".join(rule for plan in x.plans for rule in plan_rules(plan)),
         covered_us=x.usage.covered_us,
         net_rx_bytes=x.usage.net_rx_bytes,
         net_tx_bytes=x.usage.net_tx_bytes,
@@ -248,6 +267,17 @@ def explanation_to_proto(x: Explanation) -> sessions_pb2.SessionExplanation:
                 rate_unit=c.rate_unit,
                 exact_amount=billing.plain(c.amount),
                 amount=money(line.amount.minor, currency),
+                pieces=[
+                    sessions_pb2.ChargePiece(
+                        start=timestamp(p.start),
+                        end=timestamp(p.end),
+                        window=p.window,
+                        quantity=billing.plain(p.quantity),
+                        exact_amount=billing.plain(p.amount),
+                        note=p.note,
+                    )
+                    for p in c.pieces
+                ],
             )
             for c, line in zip(x.charges, lines, strict=True)
         ],

@@ -90,68 +90,89 @@ def plan_create(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import plans_pb2
     from rentmeter import render
 
-    plan = _plan_from_file(args) if args.file else _plan_from_flags(args)
-    render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan), timeout=30)])
+    document = _document_from_file(args) if args.file else _document_from_flags(args)
+    render.plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=document), timeout=30)])
 
 
-def _plan_from_flags(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from collector.config import SettingsError, parse_duration
+@with_client
+def plan_add_version(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import plans_pb2
+    from rentmeter import render
+
+    document = _read_document(args.file, args.name)
+    request = plans_pb2.AddPlanVersionRequest(name=args.name, document=document)
+    render.plans([client.plans.AddPlanVersion(request, timeout=30)])
+
+
+def _document_from_flags(args: argparse.Namespace) -> str:
+    from billing.durations import parse_duration_us
+    from billing.plan_file import PlanFileError, parse_plan, simple_document
 
     if not (args.name and args.currency and args.hourly):
         raise UsageError("plan create needs NAME, --currency and --hourly CLASS=PRICE (or --file)")
-    rates = {}
-    for item in args.hourly:
-        machine_class, sep, price = item.partition("=")
-        if not sep or not machine_class or not price:
-            raise UsageError(f"--hourly takes CLASS=PRICE, e.g. standard=1.20, not {item!r}")
-        rates[machine_class] = price
-    plan = plans_pb2.PricePlan(
-        name=args.name,
-        currency=args.currency,
-        hourly_rates=rates,
-        traffic_in_per_gb=args.traffic_in or "0",
-        traffic_out_per_gb=args.traffic_out or "0",
-    )
+    rates = dict(_pairs(args.hourly, "--hourly", "CLASS=PRICE, e.g. standard=1.20"))
     for flag in ("increment", "minimum"):
         if getattr(args, flag):
             try:
-                getattr(plan, flag).FromTimedelta(parse_duration(getattr(args, flag), flag))
-            except SettingsError as exc:
-                raise UsageError(str(exc)) from None
-    return plan
+                parse_duration_us(getattr(args, flag))
+            except ValueError as exc:
+                raise UsageError(f"--{flag}: {exc}") from None
+    document = simple_document(
+        args.name, args.currency, rates, args.traffic_in or "", args.traffic_out or "",
+        increment=args.increment or "", minimum=args.minimum or "",
+    )  # fmt: skip
+    try:
+        parse_plan(document, "flags")
+    except PlanFileError as exc:
+        raise UsageError(str(exc).removeprefix("flags:")) from None
+    return document
 
 
-def _plan_from_file(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-    from pathlib import Path
-
-    from billing.plan_file import PlanFileError, parse_plan
-    from protos.rentmeter.v1 import plans_pb2
-
+def _document_from_file(args: argparse.Namespace) -> str:
     flags = (args.currency, args.hourly, args.traffic_in, args.traffic_out, args.increment, args.minimum)
     if any(flags):
         raise UsageError("give the plan either as --file or as flags, not both")
+    return _read_document(args.file, args.name)
+
+
+def _read_document(path: str, name: str | None) -> str:
+    """The plan document in `path`, checked here first so that errors name the file's lines."""
+    from pathlib import Path
+
+    from billing.plan_file import PlanFileError, parse_plan
+
     try:
-        parsed = parse_plan(Path(args.file).read_text(), args.file)
+        document = Path(path).read_text()
+        parsed = parse_plan(document, path)
     except OSError as exc:
-        raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
     except PlanFileError as exc:
         raise UsageError(str(exc)) from None
-    if args.name and args.name != parsed.name:
-        raise UsageError(f"{args.file} describes plan {parsed.name!r}, not {args.name!r}")
-    plan = plans_pb2.PricePlan(
-        name=parsed.name,
-        currency=parsed.currency,
-        hourly_rates={cls: str(rate) for cls, rate in parsed.hourly_rates.items()},
-        traffic_in_per_gb=str(parsed.traffic_in_per_gb),
-        traffic_out_per_gb=str(parsed.traffic_out_per_gb),
+    if name and name != parsed.name:
+        raise UsageError(f"{path} describes plan {parsed.name!r}, not {name!r}")
+    return document
+
+
+def _pairs(items: list[str], flag: str, example: str) -> list[tuple[str, str]]:
+    pairs = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise UsageError(f"{flag} takes {example}, not {item!r}")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def _terms(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import plans_pb2
+
+    return plans_pb2.RentalTerms(
+        machine_class=getattr(args, "machine_class", "") or "",
+        service_level=args.service_level or "",
+        member_tier=args.member_tier or "",
+        coupon=args.coupon or "",
+        resources=dict(_pairs(args.resource, "--resource", "NAME=QUANTITY, e.g. storage=500")),
     )
-    if parsed.increment_us > 1:
-        plan.increment.FromTimedelta(timedelta(microseconds=parsed.increment_us))
-    if parsed.minimum_us:
-        plan.minimum.FromTimedelta(timedelta(microseconds=parsed.minimum_us))
-    return plan
 
 
 @with_client
@@ -175,7 +196,9 @@ def session_start(client, args) -> None:  # type: ignore[no-untyped-def]
     from protos.rentmeter.v1 import sessions_pb2
     from rentmeter import render
 
-    request = sessions_pb2.StartSessionRequest(agent_id=args.machine, renter=args.renter, plan=args.plan)
+    request = sessions_pb2.StartSessionRequest(
+        agent_id=args.machine, renter=args.renter, plan=args.plan, terms=_terms(args)
+    )
     render.sessions([client.sessions.StartSession(request, timeout=30)])
 
 
@@ -248,11 +271,17 @@ def quote(client, args) -> None:  # type: ignore[no-untyped-def]
         rx, tx = (int(Decimal(str(gb)) * 10**9) for gb in (args.traffic_in, args.traffic_out))
     except (SettingsError, InvalidOperation) as exc:
         raise UsageError(str(exc)) from None
-    if rx < 0 or tx < 0:
-        raise UsageError("expected traffic cannot be negative")
+    if rx < 0 or tx < 0 or args.busy_cores < 0 or args.memory_gb < 0:
+        raise UsageError("expected usage cannot be negative")
+    gpus = {}
+    for model, count in _pairs(args.gpu, "--gpu", "MODEL=COUNT, e.g. A100=2"):
+        if not count.isdigit():
+            raise UsageError(f"--gpu {model}: the count must be a whole number, not {count!r}")
+        gpus[model] = int(count)
     request = plans_pb2.QuoteRequest(
         plan=args.plan, machine_class=args.machine_class, duration=duration, expected_rx_bytes=rx,
-        expected_tx_bytes=tx,
+        expected_tx_bytes=tx, terms=_terms(args), expected_busy_cores=args.busy_cores,
+        expected_memory_bytes=int(Decimal(str(args.memory_gb)) * 10**9), gpus=gpus,
     )  # fmt: skip
     if args.start:
         request.start.CopyFrom(_timestamp(args.start))

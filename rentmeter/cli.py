@@ -65,6 +65,16 @@ def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
     return EXIT_REFUSED
 
 
+def _terms_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--service-level", default="", help="a service level the plan offers")
+    parser.add_argument("--member-tier", default="", help="the renter's member tier")
+    parser.add_argument("--coupon", default="", help="a coupon code of the plan")
+    parser.add_argument(
+        "--resource", action="append", default=[], metavar="NAME=QUANTITY",
+        help="an extra resource held for the whole rental, e.g. storage=500 (GB)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rentmeter", description="Metering and billing for rented computers."
@@ -191,7 +201,13 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     )
     create.add_argument("--minimum", help="bill a session at least this long, e.g. 15m, 1h (default none)")
     create.set_defaults(handler=admin_commands.plan_create)
-    show = plan.add_parser("show", parents=[_remote()], help="show one plan")
+    version = plan.add_parser(
+        "add-version", parents=[_remote()], help="add a version of a plan, in force from its effective_from"
+    )
+    version.add_argument("name")
+    version.add_argument("--file", required=True, help="the new version's TOML plan document")
+    version.set_defaults(handler=admin_commands.plan_add_version)
+    show = plan.add_parser("show", parents=[_remote()], help="show one plan, its versions and rules")
     show.add_argument("name")
     show.set_defaults(handler=admin_commands.plan_show)
     plan.add_parser("list", parents=[_remote()], help="list plans").set_defaults(
@@ -205,6 +221,10 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     start.add_argument("--machine", required=True, help="agent id")
     start.add_argument("--renter", required=True)
     start.add_argument("--plan", required=True)
+    start.add_argument(
+        "--class", dest="machine_class", default="", help="machine class (default: matched from the machine)"
+    )
+    _terms_arguments(start)
     start.set_defaults(handler=admin_commands.session_start)
     for name, handler in (("stop", admin_commands.session_stop), ("show", admin_commands.session_show)):
         sub = session.add_parser(name, parents=[_remote()], help=f"{name} a session")
@@ -236,6 +256,12 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     quote.add_argument("--start", type=_parse_time, help="ISO 8601 start (default now)")
     quote.add_argument("--traffic-in", type=float, default=0.0, metavar="GB", help="expected GB received")
     quote.add_argument("--traffic-out", type=float, default=0.0, metavar="GB", help="expected GB sent")
+    quote.add_argument("--busy-cores", type=int, default=0, help="expected busy CPU cores, all along")
+    quote.add_argument("--memory-gb", type=float, default=0.0, help="expected used memory, GB")
+    quote.add_argument(
+        "--gpu", action="append", default=[], metavar="MODEL=COUNT", help="GPUs attached, e.g. A100=2"
+    )
+    _terms_arguments(quote)
     quote.set_defaults(handler=admin_commands.quote)
 
     invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)

@@ -58,17 +58,18 @@ def machine(m: machines_pb2.Machine) -> None:
 
 
 def plans(items: list[plans_pb2.PricePlan]) -> None:
-    table = Table(
-        "plan", "currency", "hourly rates", "increment", "minimum", "traffic in / GB", "traffic out / GB"
-    )
     for p in items:
-        rates = ", ".join(f"{k}={v}" for k, v in sorted(p.hourly_rates.items()))
-        increment = f"{p.increment.ToTimedelta().total_seconds():g} s" if p.HasField("increment") else "-"
-        minimum = f"{p.minimum.ToTimedelta().total_seconds():g} s" if p.HasField("minimum") else "-"
-        table.add_row(
-            p.name, p.currency, rates, increment, minimum, p.traffic_in_per_gb, p.traffic_out_per_gb
-        )
-    console.print(table)
+        table = Table("version", "in force from", "rules", title=f"plan {p.name} ({p.currency})")
+        for v in p.versions:
+            table.add_row(str(v.number), when(v.effective_from), "\n".join(v.rules))
+        console.print(table)
+
+
+def rate_text(rate: str, currency: str, rate_unit: str) -> str:
+    """A line's rate as shown: "1.2 EUR/h", "19 %", or nothing for fixed amounts (caps, minimums)."""
+    if rate_unit == "%":
+        return f"{rate} %"
+    return f"{rate} {currency}/{rate_unit}" if rate_unit else ""
 
 
 def sessions(items: list[sessions_pb2.RentalSession]) -> None:
@@ -126,14 +127,20 @@ def explanation(x: sessions_pb2.SessionExplanation) -> None:
     console.print(
         f"session {s.session_id}: renter {s.renter}, machine {s.agent_id} (class {x.machine_class})\n"
         f"  from {when(s.started_at)} to {when(s.ended_at, s.HasField('ended_at'))}\n"
-        f"  plan {x.plan}: {x.rules}\n"
+        f"  plan {x.plan}:\n    " + x.rules.replace("\n", "\n    ") + "\n"
         f"  covered by the machine's reports: {seconds(x.covered_us)}; "
         f"network in {megabytes(x.net_rx_bytes)}, out {megabytes(x.net_tx_bytes)}"
     )
     table = Table("meter", "quantity", "rate", "exact amount", "rounded", title="charges")
     for c in x.charges:
-        table.add_row(c.description, f"{c.quantity} {c.unit}", f"{c.rate} {x.total.currency}/{c.rate_unit}",
-                      c.exact_amount, c.amount.display)  # fmt: skip
+        rate = rate_text(c.rate, x.total.currency, c.rate_unit)
+        table.add_row(c.description, f"{c.quantity} {c.unit}", rate, c.exact_amount, c.amount.display)
+        if len(c.pieces) > 1 or any(piece.note for piece in c.pieces):
+            for piece in c.pieces:
+                window = f" [{piece.window}]" if piece.window else ""
+                note = f" ({piece.note})" if piece.note else ""
+                table.add_row(f"  {when(piece.start)} to {when(piece.end)}{window}{note}",
+                              f"{piece.quantity} {c.unit}", "", piece.exact_amount, "")  # fmt: skip
     table.add_section()
     table.add_row("total", "", "", "", x.total.display)
     console.print(table)
@@ -155,7 +162,7 @@ def quote(q: plans_pb2.PriceQuote) -> None:
         table.add_column(column, justify="left" if column == "item" else "right")
     for line in q.lines:
         currency = line.amount.currency
-        rate = f"{line.rate} {currency}/{line.rate_unit}"
+        rate = rate_text(line.rate, currency, line.rate_unit)
         table.add_row(line.description, f"{line.quantity} {line.unit}", rate, line.amount.display)
     table.add_section()
     table.add_row("total", "", "", q.total.display)
@@ -174,7 +181,7 @@ def invoice(i: invoices_pb2.Invoice) -> None:
             line.session_id,
             line.description,
             f"{line.quantity} {line.unit}",
-            f"{line.rate} {i.currency}/{line.rate_unit}",
+            rate_text(line.rate, i.currency, line.rate_unit),
             line.amount.display,
         )
     table.add_section()

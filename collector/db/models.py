@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
     UniqueConstraint,
 )
@@ -153,18 +154,29 @@ class GpuSample(Base):
 
 
 class PricePlan(Base):
+    """A named price list; what it charges is in its versions."""
+
     __tablename__ = "price_plans"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
-    # machine class -> decimal text
-    hourly_rates: Mapped[dict[str, Any]]
-    traffic_in_per_gb: Mapped[str] = mapped_column(String(40))
-    traffic_out_per_gb: Mapped[str] = mapped_column(String(40))
-    # Billing increment and minimum of a session's time, in microseconds.
-    increment_us: Mapped[int] = mapped_column(BigInteger, default=1, server_default="1")
-    minimum_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime]
+
+    versions: Mapped[list[PlanVersion]] = relationship(order_by="PlanVersion.number", lazy="selectin")
+
+
+class PlanVersion(Base):
+    """One version of a plan: its document (TOML, as given) in force from `effective_from`."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "number"), UniqueConstraint("plan_id", "effective_from"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("price_plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    effective_from: Mapped[datetime]
+    document: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
 
 
@@ -188,6 +200,12 @@ class RentalSession(Base):
     plan_id: Mapped[int] = mapped_column(ForeignKey("price_plans.id"))
     # The machine's class when the session started: what the plan rates it by.
     machine_class: Mapped[str] = mapped_column(String(64))
+    # The rest of the rental's terms (billing.RentalTerms).
+    service_level: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    # resource name -> decimal text
+    resources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     # Live estimate, refreshed by the rating job.
@@ -225,8 +243,8 @@ class InvoiceLine(Base):
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"))
-    meter: Mapped[str] = mapped_column(String(40))
-    description: Mapped[str] = mapped_column(String(200))
+    meter: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
     quantity: Mapped[str] = mapped_column(String(60))
     unit: Mapped[str] = mapped_column(String(10))
     rate: Mapped[str] = mapped_column(String(40))

@@ -18,7 +18,7 @@ from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
 from collector.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.explain import explain_session
 from collector.invoicing import close_invoices, get_invoice, list_invoices
-from collector.plans import create_plan, get_plan, list_plans, to_domain
+from collector.plans import add_version, create_plan, get_plan, list_plans, versions_of
 from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
 from collector.services.base import Servicer, maps_errors
 from collector.timeutil import to_us
@@ -94,11 +94,32 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
         )
 
 
+# Plan documents are small; this bounds what one request can make the collector parse.
+MAX_PLAN_DOCUMENT = 256 * 1024
+
+
+def _document(text: str) -> str:
+    if not text.strip():
+        raise InvalidArgument("document is required: a price plan in TOML (see README, Price plan files)")
+    if len(text.encode()) > MAX_PLAN_DOCUMENT:
+        raise InvalidArgument(f"document is larger than {MAX_PLAN_DOCUMENT // 1024} KiB")
+    return text
+
+
 class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
     @maps_errors
     async def CreatePlan(self, request: plans_pb2.CreatePlanRequest, context: Ctx) -> plans_pb2.PricePlan:
-        plan = wire.plan_from_proto(request.plan)
-        return await self.db.run(lambda db: wire.plan_to_proto(create_plan(db, plan, self.now())))
+        document = _document(request.document)
+        return await self.db.run(lambda db: wire.plan_to_proto(create_plan(db, document, self.now())))
+
+    @maps_errors
+    async def AddPlanVersion(
+        self, request: plans_pb2.AddPlanVersionRequest, context: Ctx
+    ) -> plans_pb2.PricePlan:
+        document = _document(request.document)
+        return await self.db.run(
+            lambda db: wire.plan_to_proto(add_version(db, request.name, document, self.now()))
+        )
 
     @maps_errors
     async def ListPlans(
@@ -115,20 +136,23 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
         duration = request.duration.ToTimedelta()
         if not timedelta(0) < duration <= MAX_QUOTE:
             raise InvalidArgument(f"duration must be positive and at most {MAX_QUOTE.days} days")
-        if not request.machine_class:
+        terms = wire.terms_from_proto(request.terms, request.machine_class)
+        if not terms.machine_class:
             raise InvalidArgument("machine_class is required")
-        usage = billing.Usage(
-            duration // timedelta(microseconds=1), request.expected_rx_bytes, request.expected_tx_bytes
-        )
 
         def run(db: Session) -> plans_pb2.PriceQuote:
             plan = get_plan(db, request.plan)
             try:
-                charges = billing.rate_usage(usage, to_domain(plan), request.machine_class)
+                charges = billing.quote(
+                    versions_of(plan), terms, start, start + duration,
+                    rx_bytes=request.expected_rx_bytes, tx_bytes=request.expected_tx_bytes,
+                    busy_cores=request.expected_busy_cores, memory_bytes=request.expected_memory_bytes,
+                    gpus=dict(request.gpus),
+                )  # fmt: skip
             except billing.BillingError as exc:
                 raise FailedPrecondition(str(exc)) from None
             lines = billing.build_lines("", charges)
-            return wire.quote_to_proto(plan, request.machine_class, start, start + duration, lines)
+            return wire.quote_to_proto(plan, terms.machine_class, start, start + duration, lines)
 
         return await self.db.run(run)
 
@@ -155,6 +179,7 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
                 renter_id=request.renter,
                 plan_name=request.plan,
                 now=self.now(),
+                terms=wire.terms_from_proto(request.terms),
             )
             return wire.session_to_proto(rental), wire.session_control(
                 rental, agent_pb2.Control.SESSION_STARTED

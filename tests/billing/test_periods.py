@@ -5,13 +5,14 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing import Invoiced, Money, PricePlan, Usage, period_lines, rate_usage
+from billing import Invoiced, Money, Usage, period_lines
+from tests.billing.plans import rate_once, simple_plan
 
-PLAN = PricePlan.from_text("p", "EUR", {"c": "1.37"}, "0.113", "0.07")
+PLAN = simple_plan({"c": "1.37"}, "0.113", "0.07")
 
 
 def cumulative(usage: Usage):  # type: ignore[no-untyped-def]
-    return rate_usage(usage, PLAN, "c")
+    return rate_once(usage, PLAN, "c")
 
 
 @given(

@@ -39,6 +39,11 @@ class PlanServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_plans__pb2.CreatePlanRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_plans__pb2.PricePlan.FromString,
                 _registered_method=True)
+        self.AddPlanVersion = channel.unary_unary(
+                '/rentmeter.v1.PlanService/AddPlanVersion',
+                request_serializer=rentmeter_dot_v1_dot_plans__pb2.AddPlanVersionRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_plans__pb2.PricePlan.FromString,
+                _registered_method=True)
         self.ListPlans = channel.unary_unary(
                 '/rentmeter.v1.PlanService/ListPlans',
                 request_serializer=rentmeter_dot_v1_dot_plans__pb2.ListPlansRequest.SerializeToString,
@@ -60,7 +65,17 @@ class PlanServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def CreatePlan(self, request, context):
-        """Errors: INVALID_ARGUMENT (bad currency or price), ALREADY_EXISTS.
+        """Creates a plan from its first version, a plan document (TOML; see README "Price plan files").
+        Errors: INVALID_ARGUMENT (the document's line and problem), ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddPlanVersion(self, request, context):
+        """Adds a version that takes effect at the document's effective_from, later than every earlier version.
+        A session running across that instant is split there. Errors: NOT_FOUND, INVALID_ARGUMENT,
+        FAILED_PRECONDITION (not later than the latest version, or inside a period already invoiced).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -81,7 +96,8 @@ class PlanServiceServicer:
 
     def Quote(self, request, context):
         """Prices a planned rental with the same engine that bills it. Errors: NOT_FOUND (plan),
-        FAILED_PRECONDITION (machine class without a rate), INVALID_ARGUMENT.
+        FAILED_PRECONDITION (no price for the machine class, unknown service level or coupon),
+        INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -93,6 +109,11 @@ def add_PlanServiceServicer_to_server(servicer, server):
             'CreatePlan': grpc.unary_unary_rpc_method_handler(
                     servicer.CreatePlan,
                     request_deserializer=rentmeter_dot_v1_dot_plans__pb2.CreatePlanRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_plans__pb2.PricePlan.SerializeToString,
+            ),
+            'AddPlanVersion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddPlanVersion,
+                    request_deserializer=rentmeter_dot_v1_dot_plans__pb2.AddPlanVersionRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_plans__pb2.PricePlan.SerializeToString,
             ),
             'ListPlans': grpc.unary_unary_rpc_method_handler(
@@ -137,6 +158,33 @@ class PlanService:
             target,
             '/rentmeter.v1.PlanService/CreatePlan',
             rentmeter_dot_v1_dot_plans__pb2.CreatePlanRequest.SerializeToString,
+            rentmeter_dot_v1_dot_plans__pb2.PricePlan.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddPlanVersion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PlanService/AddPlanVersion',
+            rentmeter_dot_v1_dot_plans__pb2.AddPlanVersionRequest.SerializeToString,
             rentmeter_dot_v1_dot_plans__pb2.PricePlan.FromString,
             options,
             channel_credentials,

@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from protos.rentmeter.v1 import common_pb2 as _common_pb2
+from protos.rentmeter.v1 import plans_pb2 as _plans_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -11,8 +12,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class ChargePiece(_message.Message):
+    __slots__ = ("start", "end", "window", "quantity", "exact_amount", "note")
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    QUANTITY_FIELD_NUMBER: _ClassVar[int]
+    EXACT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    window: str
+    quantity: str
+    exact_amount: str
+    note: str
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., window: _Optional[str] = ..., quantity: _Optional[str] = ..., exact_amount: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
 class ChargeTrace(_message.Message):
-    __slots__ = ("meter", "description", "quantity", "unit", "rate", "rate_unit", "exact_amount", "amount")
+    __slots__ = ("meter", "description", "quantity", "unit", "rate", "rate_unit", "exact_amount", "amount", "pieces")
     METER_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
     QUANTITY_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +38,7 @@ class ChargeTrace(_message.Message):
     RATE_UNIT_FIELD_NUMBER: _ClassVar[int]
     EXACT_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PIECES_FIELD_NUMBER: _ClassVar[int]
     meter: str
     description: str
     quantity: str
@@ -29,7 +47,8 @@ class ChargeTrace(_message.Message):
     rate_unit: str
     exact_amount: str
     amount: _common_pb2.Money
-    def __init__(self, meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., exact_amount: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    pieces: _containers.RepeatedCompositeFieldContainer[ChargePiece]
+    def __init__(self, meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., exact_amount: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., pieces: _Optional[_Iterable[_Union[ChargePiece, _Mapping]]] = ...) -> None: ...
 
 class ReportRange(_message.Message):
     __slots__ = ("first_sequence", "last_sequence", "start", "end")
@@ -86,7 +105,7 @@ class SessionExplanation(_message.Message):
     def __init__(self, session: _Optional[_Union[RentalSession, _Mapping]] = ..., plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., rules: _Optional[str] = ..., covered_us: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ..., charges: _Optional[_Iterable[_Union[ChargeTrace, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reports: _Optional[_Iterable[_Union[ReportRange, _Mapping]]] = ..., invoiced: _Optional[_Iterable[_Union[InvoicedLine, _Mapping]]] = ...) -> None: ...
 
 class RentalSession(_message.Message):
-    __slots__ = ("session_id", "agent_id", "renter", "plan", "state", "started_at", "ended_at", "cost", "covered_us", "rated_at")
+    __slots__ = ("session_id", "agent_id", "renter", "plan", "state", "started_at", "ended_at", "cost", "covered_us", "rated_at", "terms")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[RentalSession.State]
@@ -105,6 +124,7 @@ class RentalSession(_message.Message):
     COST_FIELD_NUMBER: _ClassVar[int]
     COVERED_US_FIELD_NUMBER: _ClassVar[int]
     RATED_AT_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     agent_id: str
     renter: str
@@ -115,17 +135,20 @@ class RentalSession(_message.Message):
     cost: _common_pb2.Money
     covered_us: int
     rated_at: _timestamp_pb2.Timestamp
-    def __init__(self, session_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., renter: _Optional[str] = ..., plan: _Optional[str] = ..., state: _Optional[_Union[RentalSession.State, str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., covered_us: _Optional[int] = ..., rated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    terms: _plans_pb2.RentalTerms
+    def __init__(self, session_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., renter: _Optional[str] = ..., plan: _Optional[str] = ..., state: _Optional[_Union[RentalSession.State, str]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ended_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., covered_us: _Optional[int] = ..., rated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terms: _Optional[_Union[_plans_pb2.RentalTerms, _Mapping]] = ...) -> None: ...
 
 class StartSessionRequest(_message.Message):
-    __slots__ = ("agent_id", "renter", "plan")
+    __slots__ = ("agent_id", "renter", "plan", "terms")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     RENTER_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
+    TERMS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     renter: str
     plan: str
-    def __init__(self, agent_id: _Optional[str] = ..., renter: _Optional[str] = ..., plan: _Optional[str] = ...) -> None: ...
+    terms: _plans_pb2.RentalTerms
+    def __init__(self, agent_id: _Optional[str] = ..., renter: _Optional[str] = ..., plan: _Optional[str] = ..., terms: _Optional[_Union[_plans_pb2.RentalTerms, _Mapping]] = ...) -> None: ...
 
 class StopSessionRequest(_message.Message):
     __slots__ = ("session_id",)
