@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+
 from billing import Charge, Money, PricePlan, RentalTerms, Usage, parse_plan, rate, simple_document
 
 T0 = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday

@@ -115,9 +115,10 @@ def test_a_dst_night_is_split_at_real_instants() -> None:
 
 def test_increment_and_minimum_are_charged_where_the_session_ends() -> None:
     document = PEAK + '[session]\nincrement = "15m"\nminimum = "1h"\n'
-    # 19:50-20:20 Monday: 10 min peak (0.50) + 20 min off-peak (0.50); minimum 1 h adds 30 min off-peak (0.75).
+    # 19:50-20:20 Monday: 10 min peak (0.50) + 20 min off-peak (0.50);
+    # the minimum of 1 h adds 30 min off-peak (0.75).
     assert quoted(document, local(2026, 1, 5, 19, 50), 0.5) == "1.75 EUR"
-    # 19:00-20:40: 1 h peak (3.00) + 40 min off-peak rounded to 45 min (1.125) -> 4.13 after rounding each line.
+    # 19:00-20:40: 1 h peak (3.00) + 40 min off-peak rounded up to 45 min (1.125): 4.13 after rounding.
     assert quoted(document, local(2026, 1, 5, 19, 0), 1 + 40 / 60) == "4.13 EUR"
 
 
@@ -380,8 +381,9 @@ price = "0.10"          # per GB-month (730 h)
 """
     )
     hour = 3600 * 10**6
+    gpus = {"NVIDIA A100": 2 * hour, "Tesla T4": hour}
     usage = Usage(covered_us=hour, cpu_busy_us=4 * hour, memory_byte_us=16 * 10**9 * hour,
-                  energy_mj=2 * 3_600_000_000, gpu_us={"NVIDIA A100": 2 * hour, "Tesla T4": hour})  # fmt: skip
+                  energy_mj=2 * 3_600_000_000, gpu_us=gpus)  # fmt: skip
     start = local(2026, 1, 5, 9)
     terms = RentalTerms("c", resources={"storage": Decimal(730)})
     charges = rate([parse_plan(document)], terms, start, start + timedelta(hours=1), lambda a, b: usage)
