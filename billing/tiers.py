@@ -77,9 +77,9 @@ class Pricing:
 
     def describe(self, currency: str, unit: str) -> str:
         if self.mode == "standard":
-            return f"{_plain(self.price)} {currency}/{unit}"
+            return f"{self.price:f} {currency}/{unit}"
         if self.mode == "package":
-            return f"{_plain(self.price)} {currency} per {_plain(self.package_size)} {unit}"
+            return f"{self.price:f} {currency} per {_plain(self.package_size)} {unit}"
         parts = []
         lower = Decimal(0)
         for tier in self.tiers:
@@ -87,7 +87,7 @@ class Pricing:
                 f"{_plain(lower)}-{_plain(tier.up_to)}" if tier.up_to is not None else f"over {_plain(lower)}"
             )
             flat = f" + {_plain(tier.flat)} {currency}" if tier.flat else ""
-            parts.append(f"{span} {unit}: {_plain(tier.price)} {currency}/{unit}{flat}")
+            parts.append(f"{span} {unit}: {tier.price:f} {currency}/{unit}{flat}")
             lower = tier.up_to or lower
         return f"{self.mode} tiers (" + "; ".join(parts) + ")"
 

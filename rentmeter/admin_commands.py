@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -124,7 +125,7 @@ def _document_from_flags(args: argparse.Namespace) -> str:
     try:
         parse_plan(document, "flags")
     except PlanFileError as exc:
-        raise UsageError(str(exc).removeprefix("flags:")) from None
+        raise UsageError(re.sub(r"^flags:(\d+:)? ", "", str(exc))) from None
     return document
 
 

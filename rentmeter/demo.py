@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import billing
 from agent.config import AgentSettings
 from collector.config import CollectorSettings
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
@@ -18,13 +19,8 @@ from rentmeter import render
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent, running_collector
 
-DEMO_PLAN = plans_pb2.PricePlan(
-    name="demo",
-    currency="EUR",
-    hourly_rates={"standard": "36.00"},
-    traffic_in_per_gb="0.05",
-    traffic_out_per_gb="0.09",
-)
+DEMO_PLAN_NAME = "demo"
+DEMO_PLAN = billing.simple_document(DEMO_PLAN_NAME, "EUR", {"standard": "36.00"}, "0.05", "0.09")
 RENTER = "demo-renter"
 
 
@@ -55,10 +51,9 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
             render.machine(
                 client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30)
             )
-            _ensure_plan(client)
-            render.plans([DEMO_PLAN])
+            render.plans([_ensure_plan(client)])
             rental = client.sessions.StartSession(
-                sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=RENTER, plan=DEMO_PLAN.name),
+                sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=RENTER, plan=DEMO_PLAN_NAME),
                 timeout=30,
             )
             render.console.print(f"session {rental.session_id} started for {RENTER}; Ctrl-C stops it")
@@ -77,10 +72,11 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
     return 0
 
 
-def _ensure_plan(client: AdminClient) -> None:
-    existing = {p.name for p in client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans}
-    if DEMO_PLAN.name not in existing:
-        client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=DEMO_PLAN), timeout=30)
+def _ensure_plan(client: AdminClient) -> plans_pb2.PricePlan:
+    existing = {p.name: p for p in client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans}
+    if DEMO_PLAN_NAME in existing:
+        return existing[DEMO_PLAN_NAME]
+    return client.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=DEMO_PLAN), timeout=30)
 
 
 def _watch(client: AdminClient, session_id: str, duration: float | None) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+import billing
 from agent.identity import Identity
 from agent.sampler import SampleData
 from agent.wire import build_report, sample_to_proto, sign_report
 from collector.ingest import IncomingReport
 from collector.wire import report_from_proto
-from protos.rentmeter.v1 import agent_pb2
+from protos.rentmeter.v1 import agent_pb2, plans_pb2
 
 SECOND = 1_000_000
 
@@ -41,3 +42,20 @@ def incoming(identity: Identity, sequence: int, samples: list[SampleData]) -> In
 
 def new_identity(agent_id: str = "") -> Identity:
     return Identity(agent_id, "standard", Ed25519PrivateKey.generate())
+
+
+def plan_request(
+    name: str,
+    hourly: dict[str, str],
+    *,
+    currency: str = "EUR",
+    traffic_in: str = "",
+    traffic_out: str = "",
+    increment: str = "",
+    minimum: str = "",
+) -> plans_pb2.CreatePlanRequest:
+    """CreatePlan for a plain price list (hourly rate per class, traffic per GB)."""
+    document = billing.simple_document(
+        name, currency, hourly, traffic_in, traffic_out, increment=increment, minimum=minimum
+    )
+    return plans_pb2.CreatePlanRequest(document=document)

@@ -23,7 +23,7 @@ from protos.rentmeter.v1 import (
     usage_pb2,
 )
 from rentmeter.client import AdminClient
-from tests.collector.helpers import new_identity, sample, signed
+from tests.collector.helpers import new_identity, plan_request, sample, signed
 
 
 @pytest.fixture
@@ -104,8 +104,7 @@ def test_duplicates_are_acknowledged_and_counted_once(channel: grpc.Channel, adm
 
 
 def _open_rental(admin: AdminClient, identity: Identity) -> str:
-    plan = plans_pb2.PricePlan(name="p", currency="EUR", hourly_rates={"standard": "3600"})
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    admin.plans.CreatePlan(plan_request("p", {"standard": "3600"}))
     request = sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter="r", plan="p")
     return admin.sessions.StartSession(request).session_id
 
@@ -179,20 +178,12 @@ def test_implausible_report_is_rejected_in_its_ack(channel: grpc.Channel, admin:
     ("call", "code", "words"),
     [
         (
-            lambda a: a.plans.CreatePlan(
-                plans_pb2.CreatePlanRequest(
-                    plan=plans_pb2.PricePlan(name="x", currency="EURO", hourly_rates={"standard": "1"})
-                )
-            ),
+            lambda a: a.plans.CreatePlan(plan_request("x", {"standard": "1"}, currency="EURO")),
             "INVALID_ARGUMENT",
             "currency",
         ),
         (
-            lambda a: a.plans.CreatePlan(
-                plans_pb2.CreatePlanRequest(
-                    plan=plans_pb2.PricePlan(name="x", currency="EUR", hourly_rates={"standard": "-1"})
-                )
-            ),
+            lambda a: a.plans.CreatePlan(plan_request("x", {"standard": "-1"})),
             "INVALID_ARGUMENT",
             "non-negative",
         ),
@@ -229,10 +220,10 @@ def test_admin_errors_have_clear_statuses(admin: AdminClient, call, code: str, w
 
 
 def test_plan_name_is_unique_and_class_must_be_priced(channel: grpc.Channel, admin: AdminClient) -> None:
-    plan = plans_pb2.PricePlan(name="gpu-only", currency="EUR", hourly_rates={"gpu": "5"})
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    plan = plan_request("gpu-only", {"gpu": "5"})
+    admin.plans.CreatePlan(plan)
     with pytest.raises(grpc.RpcError) as exists:
-        admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+        admin.plans.CreatePlan(plan)
     assert exists.value.code() is grpc.StatusCode.ALREADY_EXISTS
     identity = enroll(channel, admin)
     with pytest.raises(grpc.RpcError) as unpriced:
@@ -243,10 +234,7 @@ def test_plan_name_is_unique_and_class_must_be_priced(channel: grpc.Channel, adm
 
 
 def test_quote_prices_a_planned_rental_with_the_billing_engine(admin: AdminClient) -> None:
-    plan = plans_pb2.PricePlan(
-        name="q", currency="EUR", hourly_rates={"gpu": "2.75"}, traffic_out_per_gb="0.09"
-    )
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    admin.plans.CreatePlan(plan_request("q", {"gpu": "2.75"}, traffic_out="0.09"))
     request = plans_pb2.QuoteRequest(
         plan="q", machine_class="gpu", duration=Duration(seconds=90 * 60), expected_tx_bytes=5 * 10**9
     )
@@ -270,9 +258,7 @@ def test_explain_traces_a_sessions_charge_to_its_reports_and_invoices(
     channel: grpc.Channel, admin: AdminClient
 ) -> None:
     identity = enroll(channel, admin)
-    plan = plans_pb2.PricePlan(name="x", currency="EUR", hourly_rates={"standard": "36"},
-                               increment=Duration(seconds=60))  # fmt: skip
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    admin.plans.CreatePlan(plan_request("x", {"standard": "36"}, increment="60s"))
     rental = admin.sessions.StartSession(
         sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter="r", plan="x")
     )
@@ -289,7 +275,11 @@ def test_explain_traces_a_sessions_charge_to_its_reports_and_invoices(
         invoices_pb2.CloseInvoicesRequest(renter="r", invoice_now=True)
     ).invoices
     x = admin.sessions.ExplainSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
-    assert x.rules == "standard: 36 EUR/h; billed per 60 s" and x.covered_us == 2000
+    assert x.rules.splitlines()[1:] == [
+        "rental time (standard): 36 EUR/h",
+        "rental time billed per 60 s, rounded up",
+    ]
+    assert x.covered_us == 2000
     (charge,) = x.charges
     assert (charge.quantity, charge.exact_amount, charge.amount.minor_units) == ("60", "0.6", 60)
     assert "0.002 s covered" in charge.description

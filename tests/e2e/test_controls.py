@@ -12,9 +12,10 @@ import pytest
 
 from agent.config import AgentSettings
 from collector.server import Collector
-from protos.rentmeter.v1 import agent_pb2, machines_pb2, plans_pb2, sessions_pb2
+from protos.rentmeter.v1 import agent_pb2, machines_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
+from tests.collector.helpers import plan_request
 from tests.e2e.harness import wait_for
 
 
@@ -42,8 +43,7 @@ def test_session_and_lock_controls_run_the_hosts_actions(
         collector=f"127.0.0.1:{collector.port}", state_dir=tmp_path / "agent", interval=0.1, report_every=0.2,
         token=token, actions={"session-started": action, "session-stopped": action, "lock-now": action},
     )  # fmt: skip
-    plan = plans_pb2.PricePlan(name="p", currency="EUR", hourly_rates={"standard": "1"})
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    admin.plans.CreatePlan(plan_request("p", {"standard": "1"}))
     with running_agent(settings) as agent:
         agent_id = agent.identity.agent_id
         wait_for(lambda: agent.sender.acknowledged > 0)  # the stream is open

@@ -19,9 +19,10 @@ from agent.config import AgentSettings
 from agent.runner import Agent, open_channel
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Spool
-from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
+from protos.rentmeter.v1 import invoices_pb2, machines_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
+from tests.collector.helpers import plan_request
 from tests.e2e.harness import (
     PRICES,
     ROOT,
@@ -53,9 +54,9 @@ def collector_process(tmp_path: Path) -> Iterator[CollectorProcess]:
 @pytest.fixture
 def admin_of(collector_process: CollectorProcess) -> Iterator[AdminClient]:
     client = AdminClient.connect(f"127.0.0.1:{collector_process.port}")
-    plan = plans_pb2.PricePlan(name="f", currency="EUR", hourly_rates={"standard": str(PRICES["hour"])},
-                               traffic_in_per_gb="1", traffic_out_per_gb="2")  # fmt: skip
-    client.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    client.plans.CreatePlan(
+        plan_request("f", {"standard": str(PRICES["hour"])}, traffic_in="1", traffic_out="2")
+    )
     yield client
     client.close()
 
@@ -160,9 +161,7 @@ def test_whole_spool_resent_twice(
 
 
 def test_counter_reset_in_the_middle_of_a_session(admin, collector, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    plan = plans_pb2.PricePlan(name="f", currency="EUR", hourly_rates={"standard": "36"},
-                               traffic_in_per_gb="1", traffic_out_per_gb="2")  # fmt: skip
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    admin.plans.CreatePlan(plan_request("f", {"standard": "36"}, traffic_in="1", traffic_out="2"))
     ps = TrafficPsutil()
     sampler = RecordingSampler(ps)
     with running_agent(agent_settings(admin, collector.port, tmp_path / "a"), sampler=sampler) as agent:
@@ -179,9 +178,7 @@ def test_counter_reset_in_the_middle_of_a_session(admin, collector, tmp_path: Pa
 
 @pytest.mark.parametrize("step_s", [3600, -3600])
 def test_wall_clock_step_of_an_hour(admin, collector, tmp_path: Path, step_s: int) -> None:  # type: ignore[no-untyped-def]
-    plan = plans_pb2.PricePlan(name="f", currency="EUR", hourly_rates={"standard": "36"},
-                               traffic_in_per_gb="1", traffic_out_per_gb="2")  # fmt: skip
-    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(plan=plan))
+    admin.plans.CreatePlan(plan_request("f", {"standard": "36"}, traffic_in="1", traffic_out="2"))
     offset = [0]
     sampler = RecordingSampler(TrafficPsutil(), wall_ns=lambda: time.time_ns() + offset[0])
     with running_agent(agent_settings(admin, collector.port, tmp_path / "a"), sampler=sampler) as agent:
