@@ -10,10 +10,10 @@ import billing
 from agent.identity import Identity, public_key_bytes
 from collector.database import Database
 from collector.enrollment import create_token, enroll
-from collector.errors import FailedPrecondition
+from collector.errors import FailedPrecondition, InvalidArgument
 from collector.ingest import store_reports
 from collector.invoicing import close_invoices, list_invoices, next_boundary
-from collector.plans import create_plan
+from collector.plans import add_version, create_plan
 from collector.rating import rate_sessions
 from collector.rentals import get_session, start_session, stop_session
 from collector.timeutil import to_us
@@ -155,3 +155,78 @@ def test_a_minimum_is_charged_once_per_session_across_periods(database: Database
     # First period: 20 min covered, billed as the 30-minute minimum (18.00); second: the rest of the
     # session (25:05 -> 26 min in whole minutes, still under the minimum) adds nothing, so no invoice.
     assert [i.total_minor for i in invoices] == [1800]
+
+
+def _night_plan(name: str, effective_from: str = "", day: str = "36.00") -> str:
+    """Day price `day`/h, night (22:00-06:00 UTC) 18.00/h."""
+    head = f'name = "{name}"\ncurrency = "EUR"\n' + (
+        f"effective_from = {effective_from}\n" if effective_from else ""
+    )
+    return (
+        head
+        + f"""
+[[windows]]
+name = "night"
+from = "22:00"
+to = "06:00"
+
+[[prices]]
+meter = "time"
+price = "{day}"
+
+[[prices]]
+meter = "time"
+window = "night"
+price = "18.00"
+"""
+    )
+
+
+def test_a_plan_version_and_a_window_split_a_stored_session(database: Database, machine: Identity) -> None:
+    """Measured usage is priced per segment: day rate until 10:30 (v1: 36.00/h = 1 ct/s), then v2's day rate
+    72.00/h; the session is invoiced in hourly periods and the invoices add up to the whole rating."""
+    database.call(create_plan, _night_plan("v"), START - HOUR)
+    database.call(add_version, "v", _night_plan("v", "2026-11-25T10:30:00Z", day="72.00"), START - HOUR)
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="r5", plan_name="v", now=START)
+    report_every_second(database, machine, START, 60 * 60)  # 09:40 to 10:40
+    database.call(stop_session, rental.id, START + HOUR)
+    database.call(rate_sessions, START + HOUR)
+    # 50 min at 1 ct/s (30.00) + 10 min at 2 ct/s (12.00)
+    assert database.call(get_session, rental.id).cost_minor == 4200
+    invoices = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    assert [i.total_minor for i in invoices] == [1200, 3000]  # 09:40-10:00, 10:00-11:00
+    assert [(line.meter, line.quantity, line.amount_minor) for line in invoices[1].lines] == [
+        ("time", "1800", 1800),
+        ("time@v2", "600", 1200),
+    ]
+
+
+def test_plan_versions_are_checked(database: Database, machine: Identity) -> None:
+    database.call(create_plan, _night_plan("w"), START - HOUR)
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="r6", plan_name="w", now=START)
+    report_every_second(database, machine, START, 60)
+    database.call(stop_session, rental.id, START + timedelta(minutes=1))
+    database.call(close_invoices, START + 4 * HOUR, period=HOUR, grace=timedelta(0))  # invoiced to 10:00
+    with pytest.raises(FailedPrecondition, match="invoiced until 2026-11-25T10:00:00"):
+        database.call(add_version, "w", _night_plan("w", "2026-11-25T09:50:00Z"), START)
+    database.call(add_version, "w", _night_plan("w", "2026-11-25T12:00:00Z"), START)
+    with pytest.raises(FailedPrecondition, match="later than the latest version"):
+        database.call(add_version, "w", _night_plan("w", "2026-11-25T11:00:00Z"), START)
+    with pytest.raises(InvalidArgument, match="keep its name and currency"):
+        database.call(add_version, "w", _night_plan("w", "2026-12-01").replace("EUR", "USD"), START)
+
+
+def test_sessions_take_their_class_from_the_plan_and_their_terms_are_checked(
+    database: Database, machine: Identity
+) -> None:
+    document = _night_plan("t") + '[[classes]]\nname = "any"\n[service_levels]\npremium = "2"\n'
+    database.call(create_plan, document, START - HOUR)
+    with pytest.raises(FailedPrecondition, match="service level 'gold' is not offered"):
+        database.call(start_session, agent_id=machine.agent_id, renter_id="r7", plan_name="t", now=START,
+                      terms=billing.RentalTerms("", service_level="gold"))  # fmt: skip
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="r7", plan_name="t", now=START,
+                           terms=billing.RentalTerms("", service_level="premium"))  # fmt: skip
+    assert (rental.machine_class, rental.service_level) == ("any", "premium")
+    report_every_second(database, machine, START, 100)
+    database.call(rate_sessions, START + timedelta(seconds=100))
+    assert database.call(get_session, rental.id).cost_minor == 200  # 100 s x 1 ct x 2

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
@@ -286,3 +288,115 @@ def test_explain_traces_a_sessions_charge_to_its_reports_and_invoices(
     assert [(r.first_sequence, r.last_sequence) for r in x.reports] == [(1, 2)]
     assert [(i.invoice_id, i.amount.minor_units) for i in x.invoiced] == [(invoice.invoice_id, 60)]
     assert x.total.minor_units == invoice.total.minor_units == 60
+
+
+CAFE = """\
+name = "cafe"
+currency = "EUR"
+timezone = "Europe/Berlin"
+
+[[windows]]
+name = "night"
+from = "22:00"
+to = "06:00"
+
+[[prices]]
+meter = "time"
+price = "2.00"
+
+[[prices]]
+meter = "time"
+window = "night"
+price = "1.00"
+
+[session]
+daily_cap = "10.00"
+
+[service_levels]
+premium = "1.5"
+
+[tax]
+name = "VAT"
+percent = "19"
+"""
+
+
+def test_plan_documents_versions_and_quotes_over_grpc(admin: AdminClient) -> None:
+    created = admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=CAFE))
+    assert [v.number for v in created.versions] == [
+        1
+    ] and "window night (every day, 22:00-06:00)" in created.versions[0].rules
+    # The autumn DST night in Berlin: 22:00 to 06:00 local is 9 real hours; from 20:00 local on 24 Oct.
+    start = Timestamp(seconds=int(datetime(2026, 10, 24, 18, 0, tzinfo=UTC).timestamp()))
+    request = plans_pb2.QuoteRequest(
+        plan="cafe", machine_class="c", start=start, duration=Duration(seconds=12 * 3600)
+    )
+    quote = admin.plans.Quote(request)
+    # 24 Oct: 2 h day (4.00) + 2 h night (2.00) = 6.00; 25 Oct: 7 h night + 1 h day = 9.00; VAT 19 % of 15.00.
+    assert [(line.meter, line.amount.minor_units) for line in quote.lines] == [
+        ("time", 600),
+        ("time#2", 900),
+        ("tax", 285),
+    ]
+    assert quote.total.display == "17.85 EUR"
+    premium = admin.plans.Quote(
+        plans_pb2.QuoteRequest(
+            plan="cafe",
+            machine_class="c",
+            start=start,
+            duration=Duration(seconds=12 * 3600),
+            terms=plans_pb2.RentalTerms(service_level="premium"),
+        )
+    )
+    # x1.5: 9.00 + 13.50 = 22.50, capped per local day: 24 Oct 9.00, 25 Oct 10.00 -> 19.00 + VAT 3.61.
+    assert premium.total.display == "22.61 EUR"
+    later = CAFE.replace('price = "2.00"', 'price = "3.00"').replace(
+        'currency = "EUR"', 'currency = "EUR"\neffective_from = 2026-10-25T04:00:00Z'
+    )
+    version = admin.plans.AddPlanVersion(plans_pb2.AddPlanVersionRequest(name="cafe", document=later))
+    assert [v.number for v in version.versions] == [1, 2]
+    # The last day hour (05:00-06:00 UTC) now costs 3.00: 25 Oct = 7.00 + 3.00 = 10.00 (at the cap).
+    assert admin.plans.Quote(request).total.display == "19.04 EUR"  # 16.00 + VAT 3.04
+
+
+@pytest.mark.parametrize(
+    ("document", "code", "words"),
+    [
+        (
+            CAFE.replace('price = "1.00"', "price = 1.0"),
+            "INVALID_ARGUMENT",
+            ":17: price: write amounts as text",
+        ),
+        (
+            CAFE.replace('to = "06:00"', 'to = "6 am"'),
+            "INVALID_ARGUMENT",
+            ":8: to: '6 am' is not a local time",
+        ),
+        ("", "INVALID_ARGUMENT", "document is required"),
+    ],
+)
+def test_bad_plan_documents_are_refused_with_their_line(
+    admin: AdminClient, document: str, code: str, words: str
+) -> None:
+    with pytest.raises(grpc.RpcError) as error:
+        admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=document))
+    assert error.value.code().name == code and words in error.value.details()
+
+
+def test_bad_versions_and_quote_terms_are_refused(admin: AdminClient) -> None:
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=CAFE))
+    with pytest.raises(grpc.RpcError) as error:
+        admin.plans.AddPlanVersion(plans_pb2.AddPlanVersionRequest(name="cafe", document=CAFE))
+    assert error.value.code() is grpc.StatusCode.FAILED_PRECONDITION and "later than" in error.value.details()
+    with pytest.raises(grpc.RpcError) as error:
+        admin.plans.Quote(
+            plans_pb2.QuoteRequest(
+                plan="cafe",
+                machine_class="c",
+                duration=Duration(seconds=60),
+                terms=plans_pb2.RentalTerms(coupon="FREE"),
+            )
+        )
+    assert (
+        error.value.code() is grpc.StatusCode.FAILED_PRECONDITION and "coupon 'FREE'" in error.value.details()
+    )
