@@ -144,3 +144,33 @@ def test_plan_from_a_file(collector: Collector, tmp_path: Path) -> None:
 def test_explain_command_for_an_unknown_session(collector: Collector) -> None:
     result = rentmeter("explain", "s-nope", collector=f"127.0.0.1:{collector.port}")
     assert result.returncode == 1 and "session 's-nope' not found" in result.stderr
+
+
+def test_plan_versions_terms_and_quotes_from_the_command_line(collector: Collector, tmp_path: Path) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    first = tmp_path / "gpu.toml"
+    first.write_text(
+        'name = "gpu"\ncurrency = "EUR"\n[[prices]]\nmeter = "time"\nprice = "1.00"\n'
+        '[[prices]]\nmeter = "gpu"\ngpu_model = "A100"\nprice = "2.00"\n'
+        '[[prices]]\nmeter = "resource"\nresource = "storage"\nunit = "GB"\nprice = "0.73"\n'
+        '[service_levels]\npremium = "2"\n[coupons.HALF]\npercent = "50"\n'
+    )
+    assert rentmeter("plan", "create", "--file", str(first), collector=target).returncode == 0
+    # 1 h: time 1.00 + 2 A100 x 2.00 + 100 GB-month x 0.73 x 1/730 = 5.10; premium x2 = 10.20; HALF -5.10.
+    quote = rentmeter("quote", "--plan", "gpu", "--duration", "1h", "--start", "2026-01-05T10:00:00Z",
+                      "--gpu", "A100=2", "--resource", "storage=100", "--service-level", "premium",
+                      "--coupon", "HALF", collector=target)  # fmt: skip
+    assert quote.returncode == 0
+    assert any("total" in line and "5.10 EUR" in line for line in quote.stdout.splitlines()), quote.stdout
+    second = tmp_path / "gpu-2027.toml"
+    second.write_text(
+        first.read_text().replace('currency = "EUR"', 'currency = "EUR"\neffective_from = 2027-01-01')
+    )
+    added = rentmeter("plan", "add-version", "gpu", "--file", str(second), collector=target)
+    assert added.returncode == 0 and "2027-01-01" in added.stdout
+    again = rentmeter("plan", "add-version", "gpu", "--file", str(second), collector=target)
+    assert again.returncode == 1 and "later than the latest version" in again.stderr
+    unknown = rentmeter("quote", "--plan", "gpu", "--duration", "1h", "--coupon", "NOPE", collector=target)
+    assert unknown.returncode == 1 and "coupon 'NOPE'" in unknown.stderr
+    bad = rentmeter("quote", "--plan", "gpu", "--duration", "1h", "--gpu", "A100=two", collector=target)
+    assert bad.returncode == 2 and "whole number" in bad.stderr
