@@ -53,8 +53,11 @@ def close_invoices(
     until = until or now
     cutoff = until if invoice_now else until - grace
     created: list[Invoice] = []
-    for renter in db.scalars(query):
-        created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now))
+    # Renters share nothing, so their invoices are written together at commit rather than flushed one by
+    # one before each query; _close_renter flushes itself between periods of one renter.
+    with db.no_autoflush:
+        for renter in db.scalars(query):
+            created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now))
     return created
 
 
@@ -116,6 +119,8 @@ def _close_renter(
             if invoice_now and not upcoming:
                 end = cutoff
         else:
+            if created:
+                db.flush()  # the lines of earlier periods are what invoiced_so_far() reads
             created.extend(_invoice_period(db, renter, in_period, late, start, end, now))
             late = []
         renter.invoiced_until = end
@@ -135,11 +140,11 @@ def _invoice_period(
     usage that arrived after earlier invoices were final. None when there is nothing to bill."""
     lines_by_currency: dict[str, list[billing.InvoiceLine]] = defaultdict(list)
     for rental in sorted({*sessions, *late}, key=lambda s: (s.started_at, s.id)):
-        _, before = cumulative_usage(db, rental, start)
+        earlier = rental.started_at < start  # else nothing of it was rated or invoiced before
+        _, before = cumulative_usage(db, rental, start) if earlier else (None, [])
         _, through = cumulative_usage(db, rental, end)
-        lines = billing.period_lines(
-            rental.id, before, through, invoiced_so_far(db, rental.id), in_period=rental in sessions
-        )
+        invoiced = invoiced_so_far(db, rental.id) if earlier else {}
+        lines = billing.period_lines(rental.id, before, through, invoiced, in_period=rental in sessions)
         lines_by_currency[rental.plan.currency].extend(lines)
     invoices = []
     for currency, lines in lines_by_currency.items():
@@ -166,7 +171,6 @@ def _invoice_period(
             end.isoformat(),
             total,
         )
-    db.flush()
     return invoices
 
 

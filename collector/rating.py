@@ -59,7 +59,8 @@ def cumulative_usage(
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
-        usage = usage_summary(db, rental.agent_id, to_us(start), to_us(stop)).billable(models)
+        summary = usage_summary(db, rental.agent_id, to_us(start), to_us(stop), with_gpus=bool(models))
+        usage = summary.billable(models)
         total = total + usage
         return usage
 

@@ -9,8 +9,9 @@ repeats a byte.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 import billing
@@ -61,10 +62,31 @@ class UsageSummary:
         )
 
 
-def usage_summary(db: Session, agent_id: str, start_us: int, end_us: int) -> UsageSummary:
-    """Aggregate the samples of `agent_id` over [start_us, end_us)."""
+def usage_summary(
+    db: Session, agent_id: str, start_us: int, end_us: int, *, with_gpus: bool = True
+) -> UsageSummary:
+    """Aggregate the samples of `agent_id` over [start_us, end_us); `with_gpus=False` skips the GPU
+    query (for machines that reported no GPU)."""
     if end_us <= start_us:
         return UsageSummary(agent_id, start_us, end_us)
+    params = {
+        "agent_id": agent_id,
+        "start_us": start_us,
+        "end_us": end_us,
+        "lookback_us": start_us - MAX_SAMPLE_US,
+    }
+    row = db.execute(_SAMPLES_QUERY, params).one()
+    gpus = []
+    for index, uuid, busy, total, energy, peak in db.execute(_GPU_QUERY, params) if with_gpus else ():
+        average = float(busy) / float(total) if total else 0.0
+        gpus.append(GpuUsage(index, uuid, average, int(energy), int(peak), int(total or 0)))
+    return UsageSummary(agent_id, start_us, end_us, *(int(value) for value in row), gpus=tuple(gpus))
+
+
+def _samples_query() -> Select[Any]:
+    """Totals over [:start_us, :end_us): covered time by overlap, counters of samples starting inside.
+    Built once: the rating jobs run it per session segment."""
+    start_us, end_us = bindparam("start_us"), bindparam("end_us")
     starts_inside = Sample.start_us >= start_us
 
     def counted(column):  # type: ignore[no-untyped-def]
@@ -72,7 +94,7 @@ def usage_summary(db: Session, agent_id: str, start_us: int, end_us: int) -> Usa
 
     overlap_end = case((Sample.end_us < end_us, Sample.end_us), else_=end_us)
     overlap_start = case((Sample.start_us > start_us, Sample.start_us), else_=start_us)
-    query = select(
+    return select(
         func.coalesce(func.sum(case((overlap_end > overlap_start, overlap_end - overlap_start), else_=0)), 0),
         counted(Sample.cpu_busy_us),
         counted(Sample.net_rx_bytes),
@@ -84,25 +106,17 @@ def usage_summary(db: Session, agent_id: str, start_us: int, end_us: int) -> Usa
         # KB x ms keeps the product inside 64 bits even for hour-long compacted samples of large machines.
         counted((Sample.memory_used_bytes / 1000) * ((Sample.end_us - Sample.start_us) / 1000)),
     ).where(
-        Sample.agent_id == agent_id,
-        Sample.start_us >= start_us - MAX_SAMPLE_US,
+        Sample.agent_id == bindparam("agent_id"),
+        Sample.start_us >= bindparam("lookback_us"),
         Sample.start_us < end_us,
         Sample.end_us >= start_us,
     )
-    row = db.execute(query).one()
-    return UsageSummary(
-        agent_id,
-        start_us,
-        end_us,
-        *(int(value) for value in row),
-        gpus=_gpu_usage(db, agent_id, start_us, end_us),
-    )
 
 
-def _gpu_usage(db: Session, agent_id: str, start_us: int, end_us: int) -> tuple[GpuUsage, ...]:
-    """Per GPU, over the samples that start inside [start_us, end_us)."""
+def _gpu_query() -> Select[Any]:
+    """Per GPU, over the samples that start inside [:start_us, :end_us)."""
     duration = GpuSample.end_us - GpuSample.start_us
-    query = (
+    return (
         select(
             GpuSample.gpu_index,
             GpuSample.uuid,
@@ -111,13 +125,15 @@ def _gpu_usage(db: Session, agent_id: str, start_us: int, end_us: int) -> tuple[
             func.sum(GpuSample.energy_mj),
             func.max(GpuSample.memory_used_bytes),
         )
-        .where(GpuSample.agent_id == agent_id, GpuSample.start_us >= start_us, GpuSample.start_us < end_us)
+        .where(
+            GpuSample.agent_id == bindparam("agent_id"),
+            GpuSample.start_us >= bindparam("start_us"),
+            GpuSample.start_us < bindparam("end_us"),
+        )
         .group_by(GpuSample.gpu_index, GpuSample.uuid)
         .order_by(GpuSample.gpu_index)
     )
-    return tuple(
-        GpuUsage(
-            index, uuid, float(busy) / float(total) if total else 0.0, int(energy), int(peak), int(total or 0)
-        )
-        for index, uuid, busy, total, energy, peak in db.execute(query)
-    )
+
+
+_SAMPLES_QUERY = _samples_query()
+_GPU_QUERY = _gpu_query()

@@ -163,7 +163,8 @@ class PricePlan(Base):
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime]
 
-    versions: Mapped[list[PlanVersion]] = relationship(order_by="PlanVersion.number", lazy="selectin")
+    # Loaded on first use, then kept with the plan for the rest of the transaction.
+    versions: Mapped[list[PlanVersion]] = relationship(order_by="PlanVersion.number", lazy="select")
 
 
 class PlanVersion(Base):
