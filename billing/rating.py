@@ -237,18 +237,18 @@ class _Line:
         self.terms, self.multiplier, self.window = terms, multiplier, window
         self.base: Fraction = Fraction(0)
         self.amount = Fraction(0)
+        self._free = Fraction(rule.free)
+        self._priced = Fraction(0)  # the rule's price of the cumulative quantity so far, unscaled
         self.notes: list[str] = []
         self.pieces: list[Piece] = []
         self.days: dict[date | None, Fraction] = {}
 
     def add(self, segment: Segment, base: int | Fraction, note: str) -> None:
         rule = self.rule
-        before = to_units(self.base, rule.meter, rule.per)
         self.base += base
-        after = to_units(self.base, rule.meter, rule.per)
-        free = Fraction(rule.free)
-        amount = (rule.pricing.amount(max(after - free, Fraction(0))) -
-                  rule.pricing.amount(max(before - free, Fraction(0)))) * self.multiplier  # fmt: skip
+        priced = rule.pricing.amount(max(to_units(self.base, rule.meter, rule.per) - self._free, Fraction(0)))
+        amount = (priced - self._priced) * self.multiplier
+        self._priced = priced
         self.amount += amount
         self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
         quantity, _ = display_quantity(base, rule.meter, rule.per, rule.unit)
