@@ -89,28 +89,74 @@ def populate(database: Database, accounts: int, samples: int, month: datetime) -
         plan_id = db.execute(
             insert(PricePlan).values(name="simple", currency="EUR", created_at=month).returning(PricePlan.id)
         ).scalar_one()
-        db.execute(insert(PlanVersion).values(plan_id=plan_id, number=1, effective_from=billing.plan.BEGINNING,
-                                              document=SIMPLE, created_at=month))  # fmt: skip
+        db.execute(
+            insert(PlanVersion).values(
+                plan_id=plan_id,
+                number=1,
+                effective_from=billing.plan.BEGINNING,
+                document=SIMPLE,
+                created_at=month,
+            )
+        )
         for first in range(0, accounts, 10_000):
             chunk = range(first, min(first + 10_000, accounts))
-            db.execute(insert(Machine), [
-                {"agent_id": f"m-{i}", "public_key": bytes(32), "machine_class": "standard", "label": "",
-                 "facts": {}, "enrolled_at": month, "last_sequence": 0} for i in chunk])  # fmt: skip
-            db.execute(insert(Renter), [{"id": f"r-{i}", "created_at": month, "invoiced_until": month}
-                                        for i in chunk])  # fmt: skip
+            db.execute(
+                insert(Machine),
+                [
+                    {
+                        "agent_id": f"m-{i}",
+                        "public_key": bytes(32),
+                        "machine_class": "standard",
+                        "label": "",
+                        "facts": {},
+                        "enrolled_at": month,
+                        "last_sequence": 0,
+                    }
+                    for i in chunk
+                ],
+            )
+            db.execute(
+                insert(Renter),
+                [{"id": f"r-{i}", "created_at": month, "invoiced_until": month} for i in chunk],
+            )
             sessions, rows = [], []
             for i in chunk:
                 start = month + timedelta(minutes=i % 10_000)
-                sessions.append({"id": f"s-{i}", "agent_id": f"m-{i}", "renter_id": f"r-{i}", "plan_id": plan_id,
-                                 "machine_class": "standard", "started_at": start,
-                                 "ended_at": start + timedelta(hours=samples), "cost_minor": 0, "covered_us": 0,
-                                 "service_level": "", "member_tier": "", "coupon": "", "resources": {}})  # fmt: skip
+                sessions.append(
+                    {
+                        "id": f"s-{i}",
+                        "agent_id": f"m-{i}",
+                        "renter_id": f"r-{i}",
+                        "plan_id": plan_id,
+                        "machine_class": "standard",
+                        "started_at": start,
+                        "ended_at": start + timedelta(hours=samples),
+                        "cost_minor": 0,
+                        "covered_us": 0,
+                        "service_level": "",
+                        "member_tier": "",
+                        "coupon": "",
+                        "resources": {},
+                    }
+                )
                 base = to_us(start)
-                rows += [{"agent_id": f"m-{i}", "report_sequence": 1, "start_us": base + k * HOUR_US,
-                          "end_us": base + (k + 1) * HOUR_US, "cpu_busy_us": HOUR_US, "cpu_utilization": 0.5,
-                          "memory_used_bytes": 2 * 10**9, "memory_total_bytes": 8 * 10**9, "disk_read_bytes": 0,
-                          "disk_write_bytes": 0, "net_rx_bytes": 10**8, "net_tx_bytes": 10**7}
-                         for k in range(samples)]  # fmt: skip
+                rows += [
+                    {
+                        "agent_id": f"m-{i}",
+                        "report_sequence": 1,
+                        "start_us": base + k * HOUR_US,
+                        "end_us": base + (k + 1) * HOUR_US,
+                        "cpu_busy_us": HOUR_US,
+                        "cpu_utilization": 0.5,
+                        "memory_used_bytes": 2 * 10**9,
+                        "memory_total_bytes": 8 * 10**9,
+                        "disk_read_bytes": 0,
+                        "disk_write_bytes": 0,
+                        "net_rx_bytes": 10**8,
+                        "net_tx_bytes": 10**7,
+                    }
+                    for k in range(samples)
+                ]
             db.execute(insert(RentalSession), sessions)
             db.execute(insert(Sample), rows)
 
@@ -133,27 +179,35 @@ def main() -> None:
         month = EPOCH + ((datetime(2026, 11, 1, tzinfo=UTC) - EPOCH) // PERIOD) * PERIOD
         began = time.perf_counter()
         populate(database, args.accounts, args.samples, month)
-        print(f"db      {database.engine.dialect.name}: {args.accounts:,} accounts, "
-              f"{args.accounts * args.samples:,} samples written in {time.perf_counter() - began:.1f} s")  # fmt: skip
+        print(
+            f"db      {database.engine.dialect.name}: {args.accounts:,} accounts, "
+            f"{args.accounts * args.samples:,} samples written in {time.perf_counter() - began:.1f} s"
+        )
 
         began = time.perf_counter()
         with database.engine.connect() as db:
             groups = db.execute(
-                select(Sample.agent_id, func.sum(Sample.end_us - Sample.start_us), func.sum(Sample.net_rx_bytes))
-                .group_by(Sample.agent_id)
-            ).all()  # fmt: skip
+                select(
+                    Sample.agent_id, func.sum(Sample.end_us - Sample.start_us), func.sum(Sample.net_rx_bytes)
+                ).group_by(Sample.agent_id)
+            ).all()
         baseline = time.perf_counter() - began
 
         began = time.perf_counter()
-        invoices = database.call(close_invoices, month + PERIOD + timedelta(hours=1), period=PERIOD,
-                                 grace=timedelta(hours=1))  # fmt: skip
+        invoices = database.call(
+            close_invoices, month + PERIOD + timedelta(hours=1), period=PERIOD, grace=timedelta(hours=1)
+        )
         elapsed = time.perf_counter() - began
         assert len(invoices) == args.accounts == len(groups), (len(invoices), len(groups))
         lines = sum(len(i.lines) for i in invoices)
-        print(f"invoice month-end: {len(invoices):,} invoices ({lines:,} lines) in {elapsed:.1f} s = "
-              f"{len(invoices) / elapsed:,.0f} accounts/s")  # fmt: skip
-        print(f"baseline one GROUP BY over all samples: {baseline:.2f} s; invoicing / baseline = "
-              f"{elapsed / baseline:.0f}x")  # fmt: skip
+        print(
+            f"invoice month-end: {len(invoices):,} invoices ({lines:,} lines) in {elapsed:.1f} s = "
+            f"{len(invoices) / elapsed:,.0f} accounts/s"
+        )
+        print(
+            f"baseline one GROUP BY over all samples: {baseline:.2f} s; invoicing / baseline = "
+            f"{elapsed / baseline:.0f}x"
+        )
         database.close()
 
 

@@ -252,14 +252,6 @@ class PricePlan:
             if quantity < 0:
                 raise InvalidPlan(f"resource {name!r}: quantity cannot be negative")
 
-    def hourly_rate(self, machine_class: str) -> Decimal | None:
-        """The standard hourly price of rental time for a class, when the plan has a simple one."""
-        for rule in self.rules:
-            simple = rule.meter == "time" and rule.pricing.mode == "standard" and not rule.window
-            if simple and rule.per == "hour" and rule.machine_class in ("", machine_class):
-                return rule.pricing.price
-        return None
-
 
 def check_versions(versions: list[PricePlan]) -> list[PricePlan]:
     """Versions of one plan sorted by effective_from; InvalidPlan when they do not belong together."""

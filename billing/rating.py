@@ -302,7 +302,8 @@ class _Line:
         if scale:
             text += " (" + ", ".join(scale) + ")"
         if self.version.effective_from.year > 1970:
-            text += f", prices from {self.version.effective_from.date().isoformat()}"
+            since = self.version.effective_from.astimezone(self.version.tzinfo)
+            text += f", prices from {since.date().isoformat()}"
         if self.notes:
             text += " (" + "; ".join(dict.fromkeys(self.notes)) + ")"
         return text

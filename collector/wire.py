@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from google.protobuf import json_format
-from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 import billing
@@ -46,10 +45,6 @@ def timestamp_us(micros: int | None) -> Timestamp | None:
     if micros is None:
         return None
     return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
-
-
-def duration_us(micros: int) -> Duration:
-    return Duration(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
 
 
 def us(ts: Timestamp) -> int:
