@@ -6,8 +6,9 @@
    session) and under a café plan with a night window, a daily cap and tax (a 30-day session in
    Europe/Berlin: 61 segments); prints sessions and charges (invoice lines) per second.
 2. Month-end invoicing: N accounts, each a renter with one machine and one session of the month with
-   `--samples` stored hour-long samples, are written with SQLAlchemy Core, then one close_invoices() run
-   invoices the 30-day period for all of them. Prints the invoicing time and accounts per second, and as
+   `--samples` stored hour-long samples, are written with SQLAlchemy Core, then the collector's invoicing
+   job (close_all_invoices: 1000 renters per transaction) invoices the 30-day period for all of them.
+   Prints the invoicing time and accounts per second, and as
    the baseline measured in the same run, one SQL aggregate of every account's samples (GROUP BY agent):
    the floor any invoicing must read. Default database: an SQLite file in a temporary directory.
 """
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 import tempfile
 import time
@@ -27,9 +29,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import billing  # noqa: E402
+from collector.config import CollectorSettings  # noqa: E402
 from collector.database import Database  # noqa: E402
-from collector.db.models import Machine, PlanVersion, PricePlan, RentalSession, Renter, Sample  # noqa: E402
-from collector.invoicing import close_invoices  # noqa: E402
+from collector.db.models import (  # noqa: E402
+    InvoiceLine,
+    Machine,
+    PlanVersion,
+    PricePlan,
+    RentalSession,
+    Renter,
+    Sample,
+)
+from collector.jobs import close_all_invoices  # noqa: E402
 from collector.timeutil import EPOCH, to_us  # noqa: E402
 
 PERIOD = timedelta(days=30)
@@ -194,15 +205,15 @@ def main() -> None:
         baseline = time.perf_counter() - began
 
         began = time.perf_counter()
-        invoices = database.call(
-            close_invoices, month + PERIOD + timedelta(hours=1), period=PERIOD, grace=timedelta(hours=1)
-        )
+        settings = CollectorSettings(db_url=url, invoice_period=PERIOD, invoice_grace=timedelta(hours=1))
+        made = asyncio.run(close_all_invoices(database, settings, month + PERIOD + timedelta(hours=1)))
         elapsed = time.perf_counter() - began
-        assert len(invoices) == args.accounts == len(groups), (len(invoices), len(groups))
-        lines = sum(len(i.lines) for i in invoices)
+        with database.engine.connect() as db:
+            lines = db.scalar(select(func.count()).select_from(InvoiceLine))
+        assert made == args.accounts == len(groups), (made, len(groups))
         print(
-            f"invoice month-end: {len(invoices):,} invoices ({lines:,} lines) in {elapsed:.1f} s = "
-            f"{len(invoices) / elapsed:,.0f} accounts/s"
+            f"invoice month-end: {made:,} invoices ({lines:,} lines) in {elapsed:.1f} s = "
+            f"{made / elapsed:,.0f} accounts/s"
         )
         print(
             f"baseline one GROUP BY over all samples: {baseline:.2f} s; invoicing / baseline = "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -42,14 +43,17 @@ def close_invoices(
     period: timedelta,
     grace: timedelta,
     renter_id: str = "",
+    renter_ids: Sequence[str] = (),
     invoice_now: bool = False,
     until: datetime | None = None,
 ) -> list[Invoice]:
-    """Invoice every finished period of every renter (or only `renter_id`) up to `until` (default: now);
-    return the new invoices, issued at `now`."""
+    """Invoice every finished period of every renter (or only `renter_id`, or `renter_ids`) up to `until`
+    (default: now); return the new invoices, issued at `now`."""
     query = select(Renter).order_by(Renter.id).with_for_update()
     if renter_id:
         query = query.where(Renter.id == renter_id)
+    if renter_ids:
+        query = query.where(Renter.id.in_(renter_ids))
     until = until or now
     cutoff = until if invoice_now else until - grace
     created: list[Invoice] = []
@@ -59,6 +63,13 @@ def close_invoices(
         for renter in db.scalars(query):
             created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now))
     return created
+
+
+def renters_due(db: Session, now: datetime, grace: timedelta, period: timedelta) -> list[str]:
+    """Ids of the renters with a period that ended at least `grace` ago and is not yet invoiced."""
+    last_boundary = next_boundary(now - grace, period) - period
+    query = select(Renter.id).where(Renter.invoiced_until < last_boundary).order_by(Renter.id)
+    return list(db.scalars(query))
 
 
 def _sessions_with_late_usage(db: Session, renter: Renter) -> list[RentalSession]:

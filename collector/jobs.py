@@ -11,12 +11,37 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collector.config import CollectorSettings
 from collector.database import Database
-from collector.invoicing import close_invoices
+from collector.invoicing import close_invoices, renters_due
 from collector.rating import rate_sessions
 
 logger = logging.getLogger(__name__)
 
 MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
+
+
+# Renters invoiced per transaction by the scheduled job: bounds memory and lock time at month end, and
+# each committed batch is done for good if the collector stops half-way.
+INVOICE_BATCH = 1000
+
+
+async def close_all_invoices(database: Database, settings: CollectorSettings, now: datetime) -> int:
+    """Close every due period of every renter, INVOICE_BATCH renters per transaction; return how many
+    invoices were made."""
+    renters = await database.run(renters_due, now, settings.invoice_grace, settings.invoice_period)
+    made = 0
+    for first in range(0, len(renters), INVOICE_BATCH):
+        batch = renters[first : first + INVOICE_BATCH]
+        invoices = await database.run(
+            close_invoices,
+            now,
+            period=settings.invoice_period,
+            grace=settings.invoice_grace,
+            renter_ids=batch,
+        )
+        made += len(invoices)
+    if made:
+        logger.info("closed %d invoices", made)
+    return made
 
 
 def build_scheduler(
@@ -28,11 +53,7 @@ def build_scheduler(
         await database.run(rate_sessions, now())
 
     async def invoice() -> None:
-        invoices = await database.run(
-            close_invoices, now(), period=settings.invoice_period, grace=settings.invoice_grace
-        )
-        if invoices:
-            logger.info("closed %d invoices", len(invoices))
+        await close_all_invoices(database, settings, now())
 
     scheduler = AsyncIOScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}

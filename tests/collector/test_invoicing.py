@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 import billing
 from agent.identity import Identity, public_key_bytes
+from collector import jobs
+from collector.config import CollectorSettings
 from collector.database import Database
 from collector.enrollment import create_token, enroll
 from collector.errors import FailedPrecondition, InvalidArgument
 from collector.ingest import store_reports
-from collector.invoicing import close_invoices, list_invoices, next_boundary
+from collector.invoicing import close_invoices, list_invoices, next_boundary, renters_due
 from collector.plans import add_version, create_plan
 from collector.rating import rate_sessions
 from collector.rentals import get_session, start_session, stop_session
@@ -230,3 +233,21 @@ def test_sessions_take_their_class_from_the_plan_and_their_terms_are_checked(
     report_every_second(database, machine, START, 100)
     database.call(rate_sessions, START + timedelta(seconds=100))
     assert database.call(get_session, rental.id).cost_minor == 200  # 100 s x 1 ct x 2
+
+
+def test_the_scheduled_job_invoices_renters_in_batches_and_only_once(
+    database: Database, machine: Identity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jobs, "INVOICE_BATCH", 2)
+    settings = CollectorSettings(db_url=database.url, invoice_period=HOUR, invoice_grace=timedelta(minutes=5))
+    for offset, renter in enumerate(("a", "b", "c")):
+        begin = START + timedelta(seconds=offset)
+        rental = database.call(
+            start_session, agent_id=machine.agent_id, renter_id=renter, plan_name="p", now=begin
+        )
+        database.call(stop_session, rental.id, begin + timedelta(seconds=1))
+    report_every_second(database, machine, START, 3)
+    later = START + 2 * HOUR
+    assert asyncio.run(jobs.close_all_invoices(database, settings, later)) == 3  # in two transactions
+    assert asyncio.run(jobs.close_all_invoices(database, settings, later)) == 0
+    assert database.call(renters_due, later, settings.invoice_grace, HOUR) == []
