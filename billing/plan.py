@@ -230,14 +230,18 @@ class PricePlan:
         return next((c.name for c in self.classes if c.matches(machine)), None)
 
     def prices_class(self, machine_class: str) -> bool:
-        """Whether some rental-time price applies to machines of `machine_class`."""
-        return any(r.meter == "time" and r.machine_class in ("", machine_class) for r in self.rules)
+        """Whether rental time of `machine_class` has a price at every moment: one without a window (window
+        prices only override it)."""
+        return any(
+            r.meter == "time" and not r.window and r.machine_class in ("", machine_class) for r in self.rules
+        )
 
     def check_terms(self, terms: RentalTerms, start: datetime) -> None:
         """Raise BillingError when a rental's terms cannot be billed under this plan."""
         if not self.prices_class(terms.machine_class):
             raise InvalidPlan(
-                f"plan {self.name!r} has no rental-time price for class {terms.machine_class!r}"
+                f"plan {self.name!r} has no rental-time price for class {terms.machine_class!r} "
+                "(one without a window, that window prices override)"
             )
         if terms.service_level and terms.service_level not in self.service_levels:
             known = ", ".join(self.service_levels) or "none"

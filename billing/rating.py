@@ -203,7 +203,7 @@ def _line_key(versions: Sequence[PricePlan], version: int, rule_index: int, key:
     if version:
         name += f"@v{version + 1}"
     if rule.meter in ("gpu", "resource") and key:
-        name += f":{key}"
+        name += f":{key[:40]}"
     return name + (f"~{window}" if window else "")
 
 

@@ -420,3 +420,9 @@ def test_a_plan_without_a_price_in_force_cannot_rate() -> None:
     late = parse_plan("effective_from = 2026-02-01T00:00:00Z\n" + CAPS)
     with pytest.raises(BillingError, match="not in force before"):
         quote([late], RentalTerms("c"), local(2026, 1, 5), local(2026, 1, 6))
+
+
+def test_rental_time_needs_a_price_outside_every_window() -> None:
+    night_only = parse_plan(NIGHT.replace('[[prices]]\nmeter = "time"\nprice = "2.00"\n', ""))
+    with pytest.raises(BillingError, match="no rental-time price for class 'c' \\(one without a window"):
+        quote([night_only], RentalTerms("c"), local(2026, 1, 5, 23), local(2026, 1, 6, 1))
