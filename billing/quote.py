@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from billing.charges import Charge
 from billing.meters import Usage
@@ -46,18 +47,8 @@ def uniform_usage(
 
 
 def quote(
-    versions: Iterable[PricePlan],
-    terms: RentalTerms,
-    start: datetime,
-    end: datetime,
-    *,
-    rx_bytes: int = 0,
-    tx_bytes: int = 0,
-    busy_cores: int = 0,
-    memory_bytes: int = 0,
-    gpus: Mapping[str, int] | None = None,
+    versions: Iterable[PricePlan], terms: RentalTerms, start: datetime, end: datetime, **expected: Any
 ) -> list[Charge]:
-    """The charges of renting from `start` to `end` with the expected usage (see uniform_usage)."""
-    usage_of = uniform_usage(start, end, rx_bytes=rx_bytes, tx_bytes=tx_bytes, busy_cores=busy_cores,
-                             memory_bytes=memory_bytes, gpus=gpus)  # fmt: skip
-    return rate(versions, terms, start, end, usage_of)
+    """The charges of renting from `start` to `end` with the expected usage, given as uniform_usage's
+    keyword arguments (rx_bytes, tx_bytes, busy_cores, memory_bytes, gpus)."""
+    return rate(versions, terms, start, end, uniform_usage(start, end, **expected))
