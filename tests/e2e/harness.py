@@ -111,3 +111,13 @@ class CollectorProcess:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(20)
+
+
+def rentmeter(*args: str, collector: str) -> subprocess.CompletedProcess[str]:
+    """Run the rentmeter CLI against `collector` (HOST:PORT)."""
+    return subprocess.run(
+        [sys.executable, "-m", "rentmeter", "--collector", collector, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

@@ -9,16 +9,7 @@ from pathlib import Path
 import pytest
 
 from collector.server import Collector
-from tests.e2e.harness import free_port
-
-
-def rentmeter(*args: str, collector: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "rentmeter", "--collector", collector, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from tests.e2e.harness import free_port, rentmeter
 
 
 def test_admin_commands(collector: Collector) -> None:

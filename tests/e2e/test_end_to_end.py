@@ -20,7 +20,7 @@ from protos.rentmeter.v1 import agent_pb2, invoices_pb2, machines_pb2, sessions_
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
 from tests.collector.helpers import plan_request
-from tests.e2e.harness import wait_for
+from tests.e2e.harness import rentmeter, wait_for
 
 RATES = {"hour": Fraction("123.45"), "in": Fraction("7.50"), "out": Fraction("9.10")}
 
@@ -90,6 +90,11 @@ def test_a_rental_is_billed_exactly_for_covered_seconds_and_bytes(
     assert invoice.total.minor_units == sum(expected.values())
     time_line = next(line for line in invoice.lines if line.meter == "time")
     assert 2.5 <= float(time_line.quantity) <= 3.6  # the covered seconds of a ~3 s rental
+    explained = rentmeter("explain", rental.session_id, collector=target)
+    assert explained.returncode == 0, explained.stderr
+    assert (
+        "rental time (standard): 123.45 EUR/h" in explained.stdout and invoice.invoice_id in explained.stdout
+    )
     assert agent.sender.rejected == 0
 
 
