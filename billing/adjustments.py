@@ -71,7 +71,7 @@ def session_adjustments(
         remaining -= off
     if plan.tax is not None and plan.tax.percent:
         tax = _percent_of(remaining, plan.tax.percent, currency)
-        lines.append(_fixed("tax", f"{plan.tax.name} {_plain(plan.tax.percent)} %", currency, tax,
+        lines.append(_fixed(f"tax:{plan.tax.name}", f"{plan.tax.name} {_plain(plan.tax.percent)} %", currency, tax,
                             base=remaining, percent=plan.tax.percent))  # fmt: skip
     return [line for line in lines if line.amount]
 

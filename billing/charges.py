@@ -23,7 +23,7 @@ class Piece:
 @dataclass(frozen=True, slots=True)
 class Charge:
     """One invoice line before rounding. `meter` is the line's key: the meter, plus the rule and version
-    when the plan has more than one price for it ("time", "time#3", "time#1@v2", "discount", "tax").
+    when the plan has more than one price for it ("time", "time#3", "time#1@v2", "discount", "tax:VAT").
 
     quantity is in `unit`; rate is the price per `rate_unit`; amount is at full precision in `currency`.
     """

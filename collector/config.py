@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,12 @@ class CollectorSettings:
     invoice_period: timedelta = timedelta(days=1)
     invoice_grace: timedelta = timedelta(minutes=5)
     online_window: timedelta = timedelta(seconds=30)
+    # Prepaid renters: balances (in the wallet's currency) that send a low-balance alert, how long a
+    # session may run on an exhausted balance before it is stopped, and how much of the expected cost is
+    # held when a session starts.
+    low_balance_alerts: str = "5,1"
+    balance_grace: timedelta = timedelta(seconds=60)
+    hold_for: timedelta = timedelta(minutes=15)
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -47,7 +54,8 @@ class CollectorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
         """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
-        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW, RENTMETER_TLS_CERT,
+        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW,
+        RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_TLS_CERT,
         RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
         accept 30s, 15m, 1h, 1d."""
         values: dict[str, Any] = {}
@@ -66,7 +74,21 @@ class CollectorSettings:
             raise SettingsError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
         if not settings.db_url:
             settings = replace(settings, db_url=default_db_url())
+        settings.alert_levels()
         return settings
+
+    def alert_levels(self) -> tuple[Decimal, ...]:
+        """The low-balance alert levels, highest first."""
+        try:
+            levels = sorted((Decimal(part) for part in self.low_balance_alerts.split(",") if part.strip()),
+                            reverse=True)  # fmt: skip
+        except InvalidOperation:
+            raise SettingsError(
+                f"low_balance_alerts: {self.low_balance_alerts!r} is not a list of amounts such as 5,1"
+            ) from None
+        if any(not level.is_finite() or level <= 0 for level in levels):
+            raise SettingsError("low_balance_alerts: amounts must be positive")
+        return tuple(levels)
 
     def ensure_db_dir(self) -> None:
         """Create the folder of an SQLite database file if needed."""

@@ -20,9 +20,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import billing
+from billing import ledger
 from collector.db.models import Invoice, InvoiceLine, RentalSession, Renter, Report
 from collector.rating import cumulative_usage
 from collector.timeutil import EPOCH, to_us
+from collector.wallets import post
 
 logger = logging.getLogger(__name__)
 
@@ -173,6 +175,7 @@ def _invoice_period(
         )
         db.add(invoice)
         invoices.append(invoice)
+        _charge(db, renter, invoice, lines, now)
         total = billing.Money(invoice.total_minor, currency)
         logger.info(
             "invoice %s for renter %s, %s to %s: %s",
@@ -183,6 +186,24 @@ def _invoice_period(
             total,
         )
     return invoices
+
+
+def _charge(
+    db: Session, renter: Renter, invoice: Invoice, lines: list[billing.InvoiceLine], now: datetime
+) -> None:
+    """Post the invoice to the ledger: its total from the renter's wallet (prepaid) or as owed."""
+    currency = invoice.currency
+    taxes: dict[str, billing.Money] = {}
+    for line in lines:
+        if line.meter.startswith("tax:"):
+            name = line.meter.removeprefix("tax:")
+            taxes[name] = taxes.get(name, billing.Money.zero(currency)) + line.amount
+    net = invoice.total_minor - sum(t.minor for t in taxes.values())
+    if invoice.total_minor or net:
+        transaction = ledger.invoice_charge(
+            renter.id, invoice.id, billing.Money(net, currency), taxes, prepaid=renter.prepaid
+        )
+        post(db, transaction, f"invoice:{invoice.id}", now)
 
 
 def invoiced_so_far(db: Session, session_id: str) -> dict[str, billing.Invoiced]:

@@ -8,11 +8,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.orm import Session
 
+from collector import wire
+from collector.balances import LOW_BALANCE, STOPPED, enforce_balances
 from collector.config import CollectorSettings
+from collector.controls import ControlHub
 from collector.database import Database
 from collector.invoicing import close_invoices, renters_due
 from collector.rating import rate_sessions
+from protos.rentmeter.v1.agent_pb2 import Control
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +49,23 @@ async def close_all_invoices(database: Database, settings: CollectorSettings, no
     return made
 
 
+def rate_and_enforce(db: Session, now: datetime, settings: CollectorSettings) -> list[tuple[str, Control]]:
+    """Rate every session, then apply prepaid balances; return the controls to send, by agent."""
+    rate_sessions(db, now)
+    events = enforce_balances(db, now, settings.alert_levels(), settings.balance_grace)
+    kinds = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
+    return [(e.rental.agent_id, wire.session_control(e.rental, kinds[e.kind], e.message)) for e in events]
+
+
 def build_scheduler(
-    database: Database, settings: CollectorSettings, now: Callable[[], datetime]
+    database: Database, settings: CollectorSettings, now: Callable[[], datetime], hub: ControlHub
 ) -> AsyncIOScheduler:
-    """An asyncio scheduler rating sessions every rating_interval and closing due invoices."""
+    """An asyncio scheduler rating sessions (and enforcing prepaid balances) every rating_interval and
+    closing due invoices."""
 
     async def rate() -> None:
-        await database.run(rate_sessions, now())
+        for agent_id, control in await database.run(rate_and_enforce, now(), settings):
+            hub.publish(agent_id, control)
 
     async def invoice() -> None:
         await close_all_invoices(database, settings, now())

@@ -81,14 +81,18 @@ def rate_sessions(db: Session, now: datetime) -> int:
     )
     rentals = list(db.scalars(query))
     for rental in rentals:
-        try:
-            usage, charges = cumulative_usage(db, rental, now)
-        except billing.BillingError as exc:
-            logger.error("session %s cannot be rated: %s", rental.id, exc)
-            continue
-        rental.cost_minor = billing.invoice_total(
-            billing.build_lines(rental.id, charges), rental.plan.currency
-        ).minor
-        rental.covered_us = usage.covered_us
-        rental.rated_at = now
+        rate_session(db, rental, now)
     return len(rentals)
+
+
+def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
+    """Refresh one session's live cost and covered time (a session that cannot be rated is logged)."""
+    try:
+        usage, charges = cumulative_usage(db, rental, now)
+    except billing.BillingError as exc:
+        logger.error("session %s cannot be rated: %s", rental.id, exc)
+        return
+    lines = billing.build_lines(rental.id, charges)
+    rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
+    rental.covered_us = usage.covered_us
+    rental.rated_at = now

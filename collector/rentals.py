@@ -5,18 +5,22 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import billing
+from collector.balances import hold_for_session, release_hold
 from collector.db.models import Machine, RentalSession, Renter
 from collector.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.plans import get_plan, versions_of
 from collector.rating import machine_profile
 
 logger = logging.getLogger(__name__)
+
+# A prepaid renter's session starts with this much of its expected cost held in the wallet.
+DEFAULT_HOLD = timedelta(minutes=15)
 
 
 def get_machine(db: Session, agent_id: str) -> Machine:
@@ -34,6 +38,7 @@ def start_session(
     plan_name: str,
     now: datetime,
     terms: billing.RentalTerms | None = None,
+    hold_for: timedelta = DEFAULT_HOLD,
 ) -> RentalSession:
     """Open a session; the renter account is created on its first rental.
 
@@ -60,8 +65,10 @@ def start_session(
         raise FailedPrecondition(str(exc)) from None
     if open_session_of(db, agent_id) is not None:
         raise FailedPrecondition(f"machine {agent_id} is already rented")
-    if db.get(Renter, renter_id) is None:
-        db.add(Renter(id=renter_id, created_at=now, invoiced_until=now))
+    renter = db.get(Renter, renter_id)
+    if renter is None:
+        renter = Renter(id=renter_id, created_at=now, invoiced_until=now)
+        db.add(renter)
         db.flush()
     rental = RentalSession(
         id="s-" + secrets.token_hex(8),
@@ -79,6 +86,8 @@ def start_session(
     )
     db.add(rental)
     db.flush()
+    if renter.prepaid:
+        hold_for_session(db, get_session(db, rental.id), hold_for, now)
     logger.info(
         "session %s started: machine %s (class %s), renter %s, plan %s",
         rental.id, agent_id, terms.machine_class, renter_id, plan_name,
@@ -91,6 +100,7 @@ def stop_session(db: Session, session_id: str, now: datetime) -> RentalSession:
     if rental.ended_at is not None:
         raise FailedPrecondition(f"session {session_id} was already stopped at {rental.ended_at.isoformat()}")
     rental.ended_at = now
+    release_hold(db, rental, now)
     logger.info("session %s stopped", session_id)
     return rental
 

@@ -19,6 +19,7 @@ from collector.database import Database
 from collector.jobs import build_scheduler
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
+from collector.services.wallets import WalletService
 from collector.timeutil import SteadyClock
 from collector.writer import ReportWriter
 from protos.rentmeter.v1 import (
@@ -34,6 +35,8 @@ from protos.rentmeter.v1 import (
     sessions_pb2_grpc,
     usage_pb2,
     usage_pb2_grpc,
+    wallets_pb2,
+    wallets_pb2_grpc,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ SERVICE_NAMES = [
         (sessions_pb2, "SessionService"),
         (usage_pb2, "UsageService"),
         (invoices_pb2, "InvoiceService"),
+        (wallets_pb2, "WalletService"),
     )
 ]
 
@@ -77,7 +81,7 @@ class Collector:
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ]
         )
-        self.scheduler = build_scheduler(self.database, settings, now)
+        self.scheduler = build_scheduler(self.database, settings, now, self.controls)
         self.port = 0
 
     def _add_services(self) -> None:
@@ -86,9 +90,10 @@ class Collector:
         agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentService(db, self.writer, hub, now), server)
         machines_pb2_grpc.add_MachineServiceServicer_to_server(MachineService(db, now, settings, hub), server)
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
-        sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now, hub), server)
+        sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now, hub, settings), server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
+        wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             [

@@ -14,8 +14,10 @@ from collector.db import models
 from collector.errors import InvalidArgument
 from collector.explain import Explanation, plan_rules
 from collector.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
+from collector.live import LiveCost
 from collector.plans import parse_document
 from collector.usage import UsageSummary
+from collector.wallets import LedgerCheck, WalletState
 from protos.rentmeter.v1 import (
     agent_pb2,
     common_pb2,
@@ -24,6 +26,7 @@ from protos.rentmeter.v1 import (
     plans_pb2,
     sessions_pb2,
     usage_pb2,
+    wallets_pb2,
 )
 
 _ACK_STATUS = {
@@ -348,4 +351,58 @@ def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
             )
             for line in invoice.lines
         ],
+    )
+
+
+def live_cost_to_proto(live: LiveCost) -> sessions_pb2.LiveCost:
+    rental, currency = live.rental, live.rental.plan.currency
+    state = sessions_pb2.RentalSession.OPEN if rental.ended_at is None else sessions_pb2.RentalSession.STOPPED
+    message = sessions_pb2.LiveCost(
+        session_id=rental.id,
+        state=state,
+        cost=money(live.estimated_minor, currency),
+        rated_cost=money(rental.cost_minor, currency),
+        rate_per_hour=money(live.rate_per_hour_minor, currency),
+        prepaid=live.prepaid,
+        covered_us=rental.covered_us,
+        at=timestamp(live.at),
+    )
+    if live.prepaid:
+        message.balance.CopyFrom(money(live.spendable_minor, currency))
+    if live.time_left is not None:
+        message.time_left.FromTimedelta(live.time_left)
+    return message
+
+
+def wallet_to_proto(
+    renter: models.Renter, state: WalletState, spendable: int, entries: list[tuple[Any, Any]]
+) -> wallets_pb2.Wallet:
+    return wallets_pb2.Wallet(
+        renter=renter.id,
+        prepaid=renter.prepaid,
+        balance=money(state.balance_minor, state.currency),
+        held=money(state.held_minor, state.currency),
+        spendable=money(spendable, state.currency),
+        entries=[
+            wallets_pb2.LedgerEntry(
+                transaction_id=transaction.id,
+                kind=transaction.kind,
+                reference=transaction.reference,
+                account=entry.account,
+                amount=money(entry.amount_minor, entry.currency),
+                at=timestamp(transaction.created_at),
+            )
+            for transaction, entry in entries
+        ],
+    )
+
+
+def ledger_check_to_proto(check: LedgerCheck) -> wallets_pb2.LedgerCheck:
+    return wallets_pb2.LedgerCheck(
+        balanced=check.balanced,
+        transactions=check.transactions,
+        entries=check.entries,
+        debits=[money(minor, currency) for currency, minor in sorted(check.debits_minor.items())],
+        credits=[money(minor, currency) for currency, minor in sorted(check.credits_minor.items())],
+        unbalanced_transactions=check.unbalanced,
     )

@@ -12,6 +12,7 @@ from protos.rentmeter.v1 import (
     plans_pb2_grpc,
     sessions_pb2_grpc,
     usage_pb2_grpc,
+    wallets_pb2_grpc,
 )
 
 
@@ -23,6 +24,7 @@ class AdminClient:
     sessions: sessions_pb2_grpc.SessionServiceStub
     usage: usage_pb2_grpc.UsageServiceStub
     invoices: invoices_pb2_grpc.InvoiceServiceStub
+    wallets: wallets_pb2_grpc.WalletServiceStub
 
     @classmethod
     def connect(cls, target: str) -> AdminClient:
@@ -34,6 +36,7 @@ class AdminClient:
             sessions_pb2_grpc.SessionServiceStub(channel),
             usage_pb2_grpc.UsageServiceStub(channel),
             invoices_pb2_grpc.InvoiceServiceStub(channel),
+            wallets_pb2_grpc.WalletServiceStub(channel),
         )
 
     def close(self) -> None:

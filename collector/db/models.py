@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -189,6 +190,8 @@ class Renter(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime]
     invoiced_until: Mapped[datetime]
+    # Prepaid renters pay from their wallet and their sessions stop when it runs out.
+    prepaid: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class RentalSession(Base):
@@ -207,6 +210,11 @@ class RentalSession(Base):
     coupon: Mapped[str] = mapped_column(String(30), default="", server_default="")
     # resource name -> decimal text
     resources: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Prepaid renters: the wallet amount held while the session runs, the lowest balance alert already
+    # sent (minor units), and when the balance ran out.
+    hold_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    alerted_below_minor: Mapped[int | None] = mapped_column(BigInteger)
+    exhausted_at: Mapped[datetime | None]
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     # Live estimate, refreshed by the rating job.
@@ -250,4 +258,31 @@ class InvoiceLine(Base):
     unit: Mapped[str] = mapped_column(String(10))
     rate: Mapped[str] = mapped_column(String(40))
     rate_unit: Mapped[str] = mapped_column(String(10))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class LedgerTransaction(Base):
+    """A balanced, immutable set of ledger entries (billing.ledger.Transaction)."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    # Makes a retried request (a top-up sent twice, a charge posted again) a no-op.
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime]
+
+    entries: Mapped[list[LedgerEntry]] = relationship(lazy="selectin", order_by="LedgerEntry.id")
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_entries_account", "account", "currency"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    account: Mapped[str] = mapped_column(String(120))
+    currency: Mapped[str] = mapped_column(String(3))
+    # Debit > 0, credit < 0.
     amount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import grpc
@@ -15,9 +17,10 @@ from collector.controls import ControlHub
 from collector.database import Database
 from collector.db.models import Machine
 from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
-from collector.errors import FailedPrecondition, InvalidArgument, NotFound
+from collector.errors import CollectorError, FailedPrecondition, InvalidArgument, NotFound
 from collector.explain import explain_session
 from collector.invoicing import close_invoices, get_invoice, list_invoices
+from collector.live import live_cost
 from collector.plans import add_version, create_plan, get_plan, list_plans, versions_of
 from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
 from collector.services.base import Servicer, maps_errors
@@ -39,6 +42,8 @@ from protos.rentmeter.v1 import (
 
 Ctx = grpc.aio.ServicerContext
 MAX_QUOTE = timedelta(days=366)
+# How often a watched session is re-rated: within a second of each report that arrives.
+WATCH_INTERVAL_S = 1.0
 
 
 class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
@@ -164,9 +169,10 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
 class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     """Sessions; starting and stopping one tells the machine's agent (SESSION_STARTED / SESSION_STOPPED)."""
 
-    def __init__(self, database: Database, now, hub: ControlHub) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, database: Database, now, hub: ControlHub, settings: CollectorSettings) -> None:  # type: ignore[no-untyped-def]
         super().__init__(database, now)
         self._hub = hub
+        self._settings = settings
 
     @maps_errors
     async def StartSession(
@@ -180,6 +186,7 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
                 plan_name=request.plan,
                 now=self.now(),
                 terms=wire.terms_from_proto(request.terms),
+                hold_for=self._settings.hold_for,
             )
             return wire.session_to_proto(rental), wire.session_control(
                 rental, agent_pb2.Control.SESSION_STARTED
@@ -211,6 +218,23 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
         return await self.db.run(
             lambda db: wire.explanation_to_proto(explain_session(db, request.session_id, now))
         )
+
+    async def WatchSession(
+        self, request: sessions_pb2.GetSessionRequest, context: Ctx
+    ) -> AsyncIterator[sessions_pb2.LiveCost]:
+        """The live cost at once, then every second while the session runs; a last message when it stops."""
+        while True:
+            try:
+                live = await self.db.run(
+                    lambda db: wire.live_cost_to_proto(live_cost(db, request.session_id, self.now()))
+                )
+            except CollectorError as exc:
+                await context.abort(exc.code, str(exc))
+                return
+            yield live
+            if live.state != sessions_pb2.RentalSession.OPEN:
+                return
+            await asyncio.sleep(WATCH_INTERVAL_S)
 
     @maps_errors
     async def GetSession(

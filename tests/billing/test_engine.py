@@ -256,7 +256,7 @@ def test_service_level_discounts_coupon_and_tax() -> None:
         ("time", Decimal(20)),
         ("discount", Decimal("-2.00")),
         ("coupon", Decimal("-5.00")),
-        ("tax", Decimal("2.47")),
+        ("tax:VAT", Decimal("2.47")),
     ]
 
 

@@ -39,12 +39,15 @@ def machine(database: Database) -> Identity:
 
 
 def report_every_second(
-    database: Database, machine: Identity, first: datetime, seconds: int, rx: int = 0
+    database: Database, machine: Identity, first: datetime, seconds: int, rx: int = 0, sequence: int = 1
 ) -> None:
-    """One-second samples over [first, first + seconds), ten per report, `rx` bytes each."""
+    """One-second samples over [first, first + seconds), ten per report numbered from `sequence`, `rx`
+    bytes each."""
     base = to_us(first) / SECOND
     samples = [sample(base + i, base + i + 1, rx=rx) for i in range(seconds)]
-    reports = [incoming(machine, n + 1, samples[i : i + 10]) for n, i in enumerate(range(0, seconds, 10))]
+    reports = [
+        incoming(machine, sequence + n, samples[i : i + 10]) for n, i in enumerate(range(0, seconds, 10))
+    ]
     database.call(store_reports, reports, first + timedelta(seconds=seconds))
 
 

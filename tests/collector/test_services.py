@@ -336,7 +336,7 @@ def test_plan_documents_versions_and_quotes_over_grpc(admin: AdminClient) -> Non
     assert [(line.meter, line.amount.minor_units) for line in quote.lines] == [
         ("time", 600),
         ("time#2", 900),
-        ("tax", 285),
+        ("tax:VAT", 285),
     ]
     assert quote.total.display == "17.85 EUR"
     premium = admin.plans.Quote(

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from protos.rentmeter.v1 import common_pb2 as _common_pb2
 from protos.rentmeter.v1 import plans_pb2 as _plans_pb2
@@ -11,6 +12,30 @@ from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class LiveCost(_message.Message):
+    __slots__ = ("session_id", "state", "cost", "rated_cost", "rate_per_hour", "prepaid", "balance", "time_left", "covered_us", "at")
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    RATED_COST_FIELD_NUMBER: _ClassVar[int]
+    RATE_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_LEFT_FIELD_NUMBER: _ClassVar[int]
+    COVERED_US_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    session_id: str
+    state: RentalSession.State
+    cost: _common_pb2.Money
+    rated_cost: _common_pb2.Money
+    rate_per_hour: _common_pb2.Money
+    prepaid: bool
+    balance: _common_pb2.Money
+    time_left: _duration_pb2.Duration
+    covered_us: int
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[RentalSession.State, str]] = ..., cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., rated_cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., rate_per_hour: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., prepaid: _Optional[bool] = ..., balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., time_left: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., covered_us: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ChargePiece(_message.Message):
     __slots__ = ("start", "end", "window", "quantity", "exact_amount", "note")

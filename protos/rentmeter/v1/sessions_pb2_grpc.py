@@ -59,6 +59,11 @@ class SessionServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_sessions__pb2.SessionExplanation.FromString,
                 _registered_method=True)
+        self.WatchSession = channel.unary_stream(
+                '/rentmeter.v1.SessionService/WatchSession',
+                request_serializer=rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_sessions__pb2.LiveCost.FromString,
+                _registered_method=True)
 
 
 class SessionServiceServicer:
@@ -99,6 +104,14 @@ class SessionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchSession(self, request, context):
+        """The session's cost as it happens: a LiveCost at once, then one within about a second of every new
+        report, until the session is stopped (a last message) or the client leaves. Errors: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SessionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -126,6 +139,11 @@ def add_SessionServiceServicer_to_server(servicer, server):
                     servicer.ExplainSession,
                     request_deserializer=rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_sessions__pb2.SessionExplanation.SerializeToString,
+            ),
+            'WatchSession': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchSession,
+                    request_deserializer=rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_sessions__pb2.LiveCost.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -263,6 +281,33 @@ class SessionService:
             '/rentmeter.v1.SessionService/ExplainSession',
             rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.SerializeToString,
             rentmeter_dot_v1_dot_sessions__pb2.SessionExplanation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchSession(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/rentmeter.v1.SessionService/WatchSession',
+            rentmeter_dot_v1_dot_sessions__pb2.GetSessionRequest.SerializeToString,
+            rentmeter_dot_v1_dot_sessions__pb2.LiveCost.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,114 @@
+"""Prepaid wallets on the ledger, against a real database: holds, alerts, the stop at zero, invoices
+charged to the wallet, and the ledger check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+import billing
+from agent.identity import Identity, public_key_bytes
+from collector.balances import spendable_minor
+from collector.config import CollectorSettings
+from collector.database import Database
+from collector.enrollment import create_token, enroll
+from collector.errors import FailedPrecondition
+from collector.invoicing import close_invoices
+from collector.jobs import rate_and_enforce
+from collector.live import live_cost
+from collector.plans import create_plan
+from collector.rentals import get_session, start_session, stop_session
+from collector.wallets import check_ledger, top_up, wallet_state
+from tests.collector.helpers import new_identity
+from tests.collector.test_invoicing import report_every_second
+
+HOUR = timedelta(hours=1)
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+SETTINGS = CollectorSettings(low_balance_alerts="0.30,0.10", balance_grace=timedelta(seconds=10))
+PLAN = billing.simple_document("p", "EUR", {"standard": "36.00"})  # 1 cent a second
+
+
+@pytest.fixture
+def machine(database: Database) -> Identity:
+    owner = new_identity()
+    token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
+    row = database.call(
+        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
+    )
+    database.call(create_plan, PLAN, START - HOUR)
+    return Identity(row.agent_id, "standard", owner.key)
+
+
+def euros(text: str) -> billing.Money:
+    return billing.Money.of(Decimal(text), "EUR")
+
+
+def test_a_small_balance_alerts_then_stops_the_session(database: Database, machine: Identity) -> None:
+    database.call(top_up, "ann", euros("0.50"), "pay-1", START - HOUR)
+    rental = database.call(
+        start_session, agent_id=machine.agent_id, renter_id="ann", plan_name="p", now=START
+    )
+    assert rental.hold_minor == 50  # 15 minutes would cost 9.00: all that is available is held
+    report_every_second(database, machine, START, 15)
+    assert database.call(rate_and_enforce, START + timedelta(seconds=15), SETTINGS) == []  # 0.35 left
+    report_every_second(database, machine, START + timedelta(seconds=15), 10, sequence=3)
+    (first,) = database.call(rate_and_enforce, START + timedelta(seconds=25), SETTINGS)  # below 0.30
+    assert first[0] == machine.agent_id and first[1].kind == first[1].LOW_BALANCE
+    assert first[1].message == "balance low: 0.25 EUR left"
+    report_every_second(database, machine, START + timedelta(seconds=25), 20, sequence=4)
+    (alert,) = database.call(rate_and_enforce, START + timedelta(seconds=45), SETTINGS)  # below 0.10
+    assert alert[1].message == "balance low: 0.05 EUR left"
+    assert database.call(rate_and_enforce, START + timedelta(seconds=46), SETTINGS) == []  # alerted once
+    report_every_second(database, machine, START + timedelta(seconds=45), 10, sequence=6)
+    (exhausted,) = database.call(rate_and_enforce, START + timedelta(seconds=55), SETTINGS)
+    assert "exhausted" in exhausted[1].message and exhausted[1].kind == exhausted[1].LOW_BALANCE
+    assert database.call(rate_and_enforce, START + timedelta(seconds=60), SETTINGS) == []  # within grace
+    (stop,) = database.call(rate_and_enforce, START + timedelta(seconds=65), SETTINGS)
+    assert stop[1].kind == stop[1].SESSION_STOPPED and stop[1].message == "balance exhausted"
+    stopped = database.call(get_session, rental.id)
+    assert stopped.ended_at == START + timedelta(seconds=65) and stopped.hold_minor == 0
+    # The invoice takes the 55 covered seconds from the wallet: 0.50 - 0.55 = -0.05 (the grace is owed).
+    (invoice,) = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    assert invoice.total_minor == 55
+    state = database.call(wallet_state, "ann", "EUR")
+    assert (state.balance_minor, state.held_minor) == (-5, 0)
+    assert database.call(spendable_minor, "ann", "EUR") == -5
+    check = database.call(check_ledger)
+    assert check.balanced and check.debits_minor == check.credits_minor == {"EUR": 50 + 50 + 50 + 55}
+
+
+def test_a_spent_wallet_cannot_start_and_a_top_up_is_idempotent(
+    database: Database, machine: Identity
+) -> None:
+    database.call(top_up, "bob", euros("0.02"), "pay-7", START)
+    database.call(top_up, "bob", euros("0.02"), "pay-7", START)  # the same payment, retried
+    assert database.call(wallet_state, "bob", "EUR").balance_minor == 2
+    first = database.call(start_session, agent_id=machine.agent_id, renter_id="bob", plan_name="p", now=START)
+    report_every_second(database, machine, START, 5)
+    database.call(stop_session, first.id, START + timedelta(seconds=5))
+    database.call(rate_and_enforce, START + timedelta(seconds=6), SETTINGS)
+    assert database.call(spendable_minor, "bob", "EUR") == 2 - 5
+    with pytest.raises(FailedPrecondition, match=r"has -0\.03 EUR available: top it up"):
+        database.call(
+            start_session, agent_id=machine.agent_id, renter_id="bob", plan_name="p", now=START + HOUR
+        )
+    database.call(top_up, "bob", euros("1.00"), "pay-8", START + HOUR)
+    second = database.call(
+        start_session, agent_id=machine.agent_id, renter_id="bob", plan_name="p", now=START + HOUR
+    )
+    assert second.hold_minor == 97
+
+
+def test_live_cost_never_below_the_bill_and_time_left(database: Database, machine: Identity) -> None:
+    database.call(top_up, "dan", euros("10.00"), "pay-9", START)
+    rental = database.call(
+        start_session, agent_id=machine.agent_id, renter_id="dan", plan_name="p", now=START
+    )
+    report_every_second(database, machine, START, 60)
+    live = database.call(live_cost, rental.id, START + timedelta(seconds=90))
+    # 60 s reported (0.60) + 30 s not yet reported at 36.00/h (0.30): what the bill will be if covered.
+    assert (live.rental.cost_minor, live.estimated_minor, live.rate_per_hour_minor) == (60, 90, 3600)
+    assert live.prepaid and live.spendable_minor == 1000 - 90
+    assert live.time_left == timedelta(seconds=910)  # 9.10 at 1 ct/s
