@@ -71,8 +71,9 @@ def session_adjustments(
         remaining -= off
     if plan.tax is not None and plan.tax.percent:
         tax = _percent_of(remaining, plan.tax.percent, currency)
-        lines.append(_fixed(f"tax:{plan.tax.name}", f"{plan.tax.name} {_plain(plan.tax.percent)} %", currency, tax,
-                            base=remaining, percent=plan.tax.percent))  # fmt: skip
+        text = f"{plan.tax.name} {_plain(plan.tax.percent)} %"
+        percent = plan.tax.percent
+        lines.append(_fixed(f"tax:{plan.tax.name}", text, currency, tax, base=remaining, percent=percent))
     return [line for line in lines if line.amount]
 
 

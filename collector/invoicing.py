@@ -155,7 +155,11 @@ def _invoice_period(
     for rental in sorted({*sessions, *late}, key=lambda s: (s.started_at, s.id)):
         earlier = rental.started_at < start  # else nothing of it was rated or invoiced before
         _, before = cumulative_usage(db, rental, start) if earlier else (None, [])
-        _, through = cumulative_usage(db, rental, end)
+        usage, through = cumulative_usage(db, rental, end)
+        if rental.ended_at is not None and rental.ended_at <= end:  # its final cost, for the live view too
+            final = billing.build_lines(rental.id, through)
+            rental.cost_minor = billing.invoice_total(final, rental.plan.currency).minor
+            rental.covered_us = usage.covered_us
         invoiced = invoiced_so_far(db, rental.id) if earlier else {}
         lines = billing.period_lines(rental.id, before, through, invoiced, in_period=rental in sessions)
         lines_by_currency[rental.plan.currency].extend(lines)

@@ -324,3 +324,44 @@ def invoice_close(client, args) -> None:  # type: ignore[no-untyped-def]
         print("no billing period was due")
     for invoice in invoices:
         render.invoice(invoice)
+
+
+@with_client
+def wallet_topup(client, args) -> None:  # type: ignore[no-untyped-def]
+    import secrets
+
+    from protos.rentmeter.v1 import wallets_pb2
+    from rentmeter import render
+
+    request = wallets_pb2.TopUpRequest(
+        renter=args.renter, amount=args.amount, currency=args.currency,
+        idempotency_key=args.key or f"cli-{secrets.token_hex(12)}",
+    )  # fmt: skip
+    render.wallet(client.wallets.TopUp(request, timeout=30))
+
+
+@with_client
+def wallet_show(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import wallets_pb2
+    from rentmeter import render
+
+    request = wallets_pb2.GetWalletRequest(renter=args.renter, currency=args.currency)
+    render.wallet(client.wallets.GetWallet(request, timeout=30))
+
+
+@with_client
+def ledger_check(client, args) -> int:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import wallets_pb2
+    from rentmeter import render
+
+    check = client.wallets.CheckLedger(wallets_pb2.CheckLedgerRequest(), timeout=60)
+    render.ledger_check(check)
+    return 0 if check.balanced else 1
+
+
+@with_client
+def watch(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter import render
+
+    render.watch(client.sessions.WatchSession(sessions_pb2.GetSessionRequest(session_id=args.session_id)))

@@ -276,6 +276,31 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
     close.set_defaults(handler=admin_commands.invoice_close)
 
+    wallet = commands.add_parser("wallet", help="prepaid wallets").add_subparsers(
+        dest="action", required=True
+    )
+    topup = wallet.add_parser(
+        "topup", parents=[_remote()], help="credit a renter's wallet (makes it prepaid)"
+    )
+    topup.add_argument("renter")
+    topup.add_argument("amount", help="e.g. 20.00")
+    topup.add_argument("--currency", default="EUR")
+    topup.add_argument("--key", default="", help="idempotency key (default: a new random one)")
+    topup.set_defaults(handler=admin_commands.wallet_topup)
+    show = wallet.add_parser("show", parents=[_remote()], help="balance, holds and ledger entries")
+    show.add_argument("renter")
+    show.add_argument("--currency", default="")
+    show.set_defaults(handler=admin_commands.wallet_show)
+    ledger = commands.add_parser("ledger", help="the double-entry ledger").add_subparsers(
+        dest="action", required=True
+    )
+    ledger.add_parser("check", parents=[_remote()], help="prove that debits equal credits").set_defaults(
+        handler=admin_commands.ledger_check
+    )
+    watch = commands.add_parser("watch", parents=[_remote()], help="a session's cost, live")
+    watch.add_argument("session_id")
+    watch.set_defaults(handler=admin_commands.watch)
+
 
 def _parse_time(text: str) -> datetime:
     try:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import UTC
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 from rich.table import Table
 
-from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2, usage_pb2
+from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2
 
 # Wide enough for an invoice when the output is a pipe or a log (a terminal uses its own width).
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -187,3 +188,46 @@ def invoice(i: invoices_pb2.Invoice) -> None:
     table.add_section()
     table.add_row("", "total", "", "", i.total.display)
     console.print(table)
+
+
+def wallet(w: wallets_pb2.Wallet) -> None:
+    kind = "prepaid" if w.prepaid else "invoiced (not prepaid)"
+    console.print(
+        f"wallet of {w.renter}, {kind}: balance {w.balance.display}, held {w.held.display}, "
+        f"spendable {w.spendable.display}"
+    )
+    table = Table("at", "transaction", "kind", "reference", "account", "amount", title="ledger entries")
+    for e in w.entries:
+        table.add_row(when(e.at), str(e.transaction_id), e.kind, e.reference, e.account, e.amount.display)
+    console.print(table)
+
+
+def ledger_check(c: wallets_pb2.LedgerCheck) -> None:
+    sums = ", ".join(
+        f"debits {d.display} = credits {k.display}" for d, k in zip(c.debits, c.credits, strict=False)
+    )
+    verdict = "balanced" if c.balanced else f"NOT balanced: transactions {list(c.unbalanced_transactions)}"
+    console.print(f"ledger {verdict}: {c.transactions} transactions, {c.entries} entries; {sums or 'empty'}")
+
+
+def live_cost_panel(live: sessions_pb2.LiveCost) -> Table:
+    state = sessions_pb2.RentalSession.State.Name(live.state).lower()
+    table = Table(title=f"session {live.session_id} ({state})", show_header=False)
+    table.add_row("cost so far", live.cost.display)
+    table.add_row("covered by reports", f"{seconds(live.covered_us)} = {live.rated_cost.display}")
+    table.add_row("current rate", f"{live.rate_per_hour.display} per hour")
+    if live.prepaid:
+        table.add_row("balance left", live.balance.display)
+        left = live.time_left.ToTimedelta() if live.HasField("time_left") else None
+        table.add_row("time left at this rate", str(left).split(".")[0] if left is not None else "-")
+    table.add_row("updated", when(live.at))
+    return table
+
+
+def watch(updates: Iterable[sessions_pb2.LiveCost]) -> None:
+    """A live view that redraws on every update until the session stops (Ctrl-C leaves)."""
+    from rich.live import Live
+
+    with Live(console=console, auto_refresh=False) as view:
+        for live in updates:
+            view.update(live_cost_panel(live), refresh=True)
