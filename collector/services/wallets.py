@@ -43,9 +43,8 @@ class WalletService(Servicer, wallets_pb2_grpc.WalletServiceServicer):
         except billing.BillingError as exc:
             raise InvalidArgument(str(exc)) from None
         if amount.to_decimal() != value or amount.minor <= 0:
-            raise InvalidArgument(
-                f"amount: {request.amount!r} is not a positive amount of whole {currency} minor units"
-            )
+            places = billing.money.exponent(currency)
+            raise InvalidArgument(f"amount: {request.amount!r} must be positive, at most {places} decimals")
 
         def run(db: Session) -> wallets_pb2.Wallet:
             top_up(db, request.renter, amount, request.idempotency_key, self.now())

@@ -23,6 +23,7 @@ from protos.rentmeter.v1 import (
     plans_pb2,
     sessions_pb2,
     usage_pb2,
+    wallets_pb2,
 )
 from rentmeter.client import AdminClient
 from tests.collector.helpers import new_identity, plan_request, sample, signed
@@ -400,3 +401,40 @@ def test_bad_versions_and_quote_terms_are_refused(admin: AdminClient) -> None:
     assert (
         error.value.code() is grpc.StatusCode.FAILED_PRECONDITION and "coupon 'FREE'" in error.value.details()
     )
+
+
+@pytest.mark.parametrize(
+    ("request_fields", "words"),
+    [
+        ({"renter": "r", "amount": "5", "currency": "EUR"}, "idempotency_key is required"),
+        ({"renter": "r", "amount": "-5", "currency": "EUR", "idempotency_key": "k"}, "non-negative"),
+        ({"renter": "r", "amount": "0.001", "currency": "EUR", "idempotency_key": "k"}, "at most 2 decimals"),
+        ({"renter": "r", "amount": "5", "currency": "EURO", "idempotency_key": "k"}, "unknown currency"),
+        ({"renter": "", "amount": "5", "currency": "EUR", "idempotency_key": "k"}, "renter must be"),
+    ],
+)
+def test_top_ups_are_validated(admin: AdminClient, request_fields: dict, words: str) -> None:
+    with pytest.raises(grpc.RpcError) as error:
+        admin.wallets.TopUp(wallets_pb2.TopUpRequest(**request_fields))
+    assert error.value.code() is grpc.StatusCode.INVALID_ARGUMENT and words in error.value.details()
+
+
+def test_wallets_over_grpc(admin: AdminClient) -> None:
+    with pytest.raises(grpc.RpcError) as missing:
+        admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="nobody"))
+    assert missing.value.code() is grpc.StatusCode.NOT_FOUND
+    request = wallets_pb2.TopUpRequest(renter="amy", amount="12.50", currency="eur", idempotency_key="p-1")
+    admin.wallets.TopUp(request)
+    wallet = admin.wallets.TopUp(request)  # retried: credited once
+    assert (wallet.prepaid, wallet.balance.display, wallet.spendable.display) == (
+        True,
+        "12.50 EUR",
+        "12.50 EUR",
+    )
+    assert [(e.kind, e.account, e.amount.minor_units) for e in wallet.entries] == [
+        ("top-up", "wallet:amy", -1250)
+    ]
+    check = admin.wallets.CheckLedger(wallets_pb2.CheckLedgerRequest())
+    assert check.balanced and [m.display for m in check.debits] == ["12.50 EUR"] == [
+        m.display for m in check.credits
+    ]

@@ -165,3 +165,19 @@ def test_plan_versions_terms_and_quotes_from_the_command_line(collector: Collect
     assert unknown.returncode == 1 and "coupon 'NOPE'" in unknown.stderr
     bad = rentmeter("quote", "--plan", "gpu", "--duration", "1h", "--gpu", "A100=two", collector=target)
     assert bad.returncode == 2 and "whole number" in bad.stderr
+
+
+def test_wallet_ledger_and_watch_commands(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    topped = rentmeter("wallet", "topup", "zoe", "7.25", "--key", "pay-1", collector=target)
+    assert topped.returncode == 0 and "balance 7.25 EUR" in topped.stdout and "prepaid" in topped.stdout
+    again = rentmeter("wallet", "topup", "zoe", "7.25", "--key", "pay-1", collector=target)
+    assert "balance 7.25 EUR" in again.stdout  # the same payment once
+    shown = rentmeter("wallet", "show", "zoe", collector=target)
+    assert shown.returncode == 0 and "wallet:zoe" in shown.stdout and "top-up" in shown.stdout
+    check = rentmeter("ledger", "check", collector=target)
+    assert check.returncode == 0 and "ledger balanced" in check.stdout and "debits 7.25 EUR" in check.stdout
+    bad = rentmeter("wallet", "topup", "zoe", "seven", collector=target)
+    assert bad.returncode == 1 and "not a decimal number" in bad.stderr
+    missing = rentmeter("watch", "s-nope", collector=target)
+    assert missing.returncode == 1 and "session 's-nope' not found" in missing.stderr
