@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
@@ -47,6 +48,8 @@ class CollectorSettings:
     low_balance_alerts: str = "5,1"
     balance_grace: timedelta = timedelta(seconds=60)
     hold_for: timedelta = timedelta(minutes=15)
+    # Invoice numbers are PREFIX-000001, PREFIX-000002, ... without gaps.
+    invoice_prefix: str = "RM"
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -55,7 +58,8 @@ class CollectorSettings:
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
         """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
         RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW,
-        RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_TLS_CERT,
+        RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
+        RENTMETER_TLS_CERT,
         RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
         accept 30s, 15m, 1h, 1d."""
         values: dict[str, Any] = {}
@@ -75,6 +79,8 @@ class CollectorSettings:
         if not settings.db_url:
             settings = replace(settings, db_url=default_db_url())
         settings.alert_levels()
+        if not re.fullmatch(r"[A-Za-z0-9]{1,20}", settings.invoice_prefix):
+            raise SettingsError("invoice_prefix: 1 to 20 letters or digits, e.g. RM")
         return settings
 
     def alert_levels(self) -> tuple[Decimal, ...]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
-from collector.db.models import Invoice, InvoiceLine, RentalSession, Renter, Report
+from collector.db.models import Invoice, InvoiceCounter, InvoiceLine, RentalSession, Renter, Report
 from collector.rating import cumulative_usage
 from collector.timeutil import EPOCH, to_us
 from collector.wallets import post
@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 # Late usage is looked for in sessions that ended at most this long before the renter's invoiced-until mark.
 LATE_USAGE_HORIZON = timedelta(days=90)
+DEFAULT_PREFIX = "RM"
 
 
 def next_boundary(moment: datetime, period: timedelta) -> datetime:
@@ -48,9 +49,10 @@ def close_invoices(
     renter_ids: Sequence[str] = (),
     invoice_now: bool = False,
     until: datetime | None = None,
+    prefix: str = DEFAULT_PREFIX,
 ) -> list[Invoice]:
     """Invoice every finished period of every renter (or only `renter_id`, or `renter_ids`) up to `until`
-    (default: now); return the new invoices, issued at `now`."""
+    (default: now); return the new invoices, issued at `now` and numbered `prefix`-NNNNNN."""
     query = select(Renter).order_by(Renter.id).with_for_update()
     if renter_id:
         query = query.where(Renter.id == renter_id)
@@ -63,7 +65,7 @@ def close_invoices(
     # one before each query; _close_renter flushes itself between periods of one renter.
     with db.no_autoflush:
         for renter in db.scalars(query):
-            created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now))
+            created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now, prefix))
     return created
 
 
@@ -103,7 +105,13 @@ def _sessions_with_late_usage(db: Session, renter: Renter) -> list[RentalSession
 
 
 def _close_renter(
-    db: Session, renter: Renter, cutoff: datetime, period: timedelta, invoice_now: bool, now: datetime
+    db: Session,
+    renter: Renter,
+    cutoff: datetime,
+    period: timedelta,
+    invoice_now: bool,
+    now: datetime,
+    prefix: str,
 ) -> list[Invoice]:
     sessions = list(
         db.scalars(
@@ -134,7 +142,7 @@ def _close_renter(
         else:
             if created:
                 db.flush()  # the lines of earlier periods are what invoiced_so_far() reads
-            created.extend(_invoice_period(db, renter, in_period, late, start, end, now))
+            created.extend(_invoice_period(db, renter, in_period, late, start, end, now, prefix))
             late = []
         renter.invoiced_until = end
     return created
@@ -148,6 +156,7 @@ def _invoice_period(
     start: datetime,
     end: datetime,
     now: datetime,
+    prefix: str,
 ) -> list[Invoice]:
     """One invoice per currency for [start, end): the sessions' usage in the period, plus adjustments for
     usage that arrived after earlier invoices were final. None when there is nothing to bill."""
@@ -169,6 +178,7 @@ def _invoice_period(
             continue
         invoice = Invoice(
             id="inv-" + secrets.token_hex(8),
+            number=next_number(db, prefix),
             renter_id=renter.id,
             currency=currency,
             period_start=start,
@@ -208,6 +218,17 @@ def _charge(
             renter.id, invoice.id, billing.Money(net, currency), taxes, prepaid=renter.prepaid
         )
         post(db, transaction, f"invoice:{invoice.id}", now)
+
+
+def next_number(db: Session, prefix: str) -> str:
+    """The issuer's next invoice number. The counter row is locked until the transaction ends, and rolls
+    back with it, so numbers have no gaps."""
+    counter = db.get(InvoiceCounter, prefix, with_for_update=True)
+    if counter is None:
+        counter = InvoiceCounter(prefix=prefix, last_number=0)
+        db.add(counter)
+    counter.last_number += 1
+    return f"{prefix}-{counter.last_number:06d}"
 
 
 def invoiced_so_far(db: Session, session_id: str) -> dict[str, billing.Invoiced]:

@@ -42,6 +42,7 @@ async def close_all_invoices(database: Database, settings: CollectorSettings, no
             period=settings.invoice_period,
             grace=settings.invoice_grace,
             renter_ids=batch,
+            prefix=settings.invoice_prefix,
         )
         made += len(invoices)
     if made:

@@ -11,6 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 import billing
 import billing.plan
 from collector.db import models
+from collector.documents import invoice_tax_minor
 from collector.errors import InvalidArgument
 from collector.explain import Explanation, plan_rules
 from collector.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
@@ -330,8 +331,12 @@ def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
 
 
 def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
+    tax = invoice_tax_minor(invoice)
     return invoices_pb2.Invoice(
         invoice_id=invoice.id,
+        number=invoice.number,
+        net=money(invoice.total_minor - tax, invoice.currency),
+        tax=money(tax, invoice.currency),
         renter=invoice.renter_id,
         currency=invoice.currency,
         period_start=timestamp(invoice.period_start),

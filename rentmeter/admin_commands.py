@@ -365,3 +365,19 @@ def watch(client, args) -> None:  # type: ignore[no-untyped-def]
     from rentmeter import render
 
     render.watch(client.sessions.WatchSession(sessions_pb2.GetSessionRequest(session_id=args.session_id)))
+
+
+@with_client
+def invoice_export(client, args) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.RenderInvoiceRequest(invoice_id=args.invoice_id, format=args.format)
+    document = client.invoices.RenderInvoice(request, timeout=60)
+    target = Path(args.output or document.filename)
+    try:
+        target.write_bytes(document.content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"{target} ({len(document.content)} bytes, {document.content_type})")

@@ -110,9 +110,10 @@ def usage(u: usage_pb2.UsageSummary) -> None:
 
 
 def invoices(items: list[invoices_pb2.Invoice]) -> None:
-    table = Table("invoice", "renter", "period start", "period end", "lines", "total")
+    table = Table("number", "invoice", "renter", "period start", "period end", "lines", "total")
     for i in items:
         table.add_row(
+            i.number,
             i.invoice_id,
             i.renter,
             when(i.period_start),
@@ -172,7 +173,7 @@ def quote(q: plans_pb2.PriceQuote) -> None:
 
 def invoice(i: invoices_pb2.Invoice) -> None:
     table = Table(
-        title=f"Invoice {i.invoice_id} - renter {i.renter}",
+        title=f"Invoice {i.number} ({i.invoice_id}) - renter {i.renter}",
         caption=(f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}"),
     )
     for column in ("session", "item", "quantity", "rate", "amount"):
@@ -186,6 +187,8 @@ def invoice(i: invoices_pb2.Invoice) -> None:
             line.amount.display,
         )
     table.add_section()
+    table.add_row("", "net", "", "", i.net.display)
+    table.add_row("", "tax", "", "", i.tax.display)
     table.add_row("", "total", "", "", i.total.display)
     console.print(table)
 

@@ -233,6 +233,8 @@ class Invoice(Base):
     __table_args__ = (UniqueConstraint("renter_id", "currency", "period_start"),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    # The issuer's invoice number, e.g. "RM-000042": consecutive, without gaps.
+    number: Mapped[str] = mapped_column(String(40), unique=True)
     renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     period_start: Mapped[datetime]
@@ -243,6 +245,16 @@ class Invoice(Base):
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.position", lazy="selectin", cascade="all, delete-orphan"
     )
+
+
+class InvoiceCounter(Base):
+    """The last invoice number of an issuer (a number prefix). Incremented in the transaction that writes
+    the invoice, so a rolled-back invoice leaves no gap."""
+
+    __tablename__ = "invoice_counters"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_number: Mapped[int] = mapped_column(BigInteger)
 
 
 class InvoiceLine(Base):

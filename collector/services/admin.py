@@ -16,6 +16,7 @@ from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.database import Database
 from collector.db.models import Machine
+from collector.documents import render_invoice
 from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
 from collector.errors import CollectorError, FailedPrecondition, InvalidArgument, NotFound
 from collector.explain import explain_session
@@ -289,6 +290,21 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
         self._settings = settings
 
     @maps_errors
+    async def RenderInvoice(
+        self, request: invoices_pb2.RenderInvoiceRequest, context: Ctx
+    ) -> invoices_pb2.InvoiceDocument:
+        def run(db: Session) -> invoices_pb2.InvoiceDocument:
+            invoice = get_invoice(db, request.invoice_id)
+            if invoice is None:
+                raise NotFound("invoice", request.invoice_id)
+            document = render_invoice(invoice, request.format.lower() or "pdf")
+            return invoices_pb2.InvoiceDocument(
+                filename=document.filename, content_type=document.content_type, content=document.content
+            )
+
+        return await self.db.run(run)
+
+    @maps_errors
     async def ListInvoices(
         self, request: invoices_pb2.ListInvoicesRequest, context: Ctx
     ) -> invoices_pb2.ListInvoicesResponse:
@@ -326,6 +342,7 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
                 renter_id=request.renter,
                 invoice_now=request.invoice_now,
                 until=until,
+                prefix=self._settings.invoice_prefix,
             )
             return invoices_pb2.CloseInvoicesResponse(invoices=[wire.invoice_to_proto(i) for i in invoices])
 

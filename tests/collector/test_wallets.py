@@ -3,19 +3,22 @@ charged to the wallet, and the ledger check."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
 import billing
 from agent.identity import Identity, public_key_bytes
 from collector.balances import spendable_minor
 from collector.config import CollectorSettings
 from collector.database import Database
+from collector.documents import render_invoice
 from collector.enrollment import create_token, enroll
-from collector.errors import FailedPrecondition
-from collector.invoicing import close_invoices
+from collector.errors import FailedPrecondition, InvalidArgument
+from collector.invoicing import close_invoices, get_invoice
 from collector.jobs import rate_and_enforce
 from collector.live import live_cost
 from collector.plans import create_plan
@@ -112,3 +115,36 @@ def test_live_cost_never_below_the_bill_and_time_left(database: Database, machin
     assert (live.rental.cost_minor, live.estimated_minor, live.rate_per_hour_minor) == (60, 90, 3600)
     assert live.prepaid and live.spendable_minor == 1000 - 90
     assert live.time_left == timedelta(seconds=910)  # 9.10 at 1 ct/s
+
+
+def test_invoice_numbers_have_no_gaps_and_documents_show_every_line(
+    database: Database, machine: Identity
+) -> None:
+    for offset, renter in enumerate(("r1", "r2")):
+        begin = START + timedelta(seconds=offset * 10)
+        rental = database.call(
+            start_session, agent_id=machine.agent_id, renter_id=renter, plan_name="p", now=begin
+        )
+        report_every_second(database, machine, begin, 10, sequence=offset + 1)
+        database.call(stop_session, rental.id, begin + timedelta(seconds=10))
+
+    def fails_after_numbering(db):  # type: ignore[no-untyped-def]
+        close_invoices(db, START + 2 * HOUR, period=HOUR, grace=timedelta(0), renter_id="r1")
+        raise RuntimeError("the transaction is rolled back")
+
+    with pytest.raises(RuntimeError):
+        database.call(fails_after_numbering)
+    invoices = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    assert [i.number for i in invoices] == ["RM-000001", "RM-000002"]  # the rolled-back number is reused
+    invoice = database.call(lambda db: get_invoice(db, invoices[0].id))
+    pdf = render_invoice(invoice, "pdf")
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert pdf.filename == "RM-000001.pdf" and pdf.content.startswith(b"%PDF")
+    for line in invoice.lines:
+        assert line.description in text and str(billing.Money(line.amount_minor, "EUR")) in text
+    assert "total: 0.10 EUR" in text
+    assert b"<td>0.10 EUR</td>" in render_invoice(invoice, "html").content
+    csv_rows = render_invoice(invoice, "csv").content.decode().splitlines()
+    assert "invoice,RM-000001" in csv_rows and any(row.endswith(",0.10 EUR") for row in csv_rows)
+    with pytest.raises(InvalidArgument, match="format must be one of pdf, html, csv"):
+        render_invoice(invoice, "docx")

@@ -92,7 +92,7 @@ def test_demo_runs_a_rental_and_prints_its_invoice(tmp_path: Path) -> None:
         timeout=110,
     )
     assert result.returncode == 0, result.stderr
-    assert "covered" in result.stdout and "Invoice inv-" in result.stdout
+    assert "covered" in result.stdout and "Invoice RM-000001 (inv-" in result.stdout
     assert "rental time" in result.stdout and "total" in result.stdout
     assert (tmp_path / "collector.db").exists()
 

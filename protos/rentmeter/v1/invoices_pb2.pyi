@@ -10,6 +10,24 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RenderInvoiceRequest(_message.Message):
+    __slots__ = ("invoice_id", "format")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    format: str
+    def __init__(self, invoice_id: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class InvoiceDocument(_message.Message):
+    __slots__ = ("filename", "content_type", "content")
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    filename: str
+    content_type: str
+    content: bytes
+    def __init__(self, filename: _Optional[str] = ..., content_type: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
+
 class InvoiceLine(_message.Message):
     __slots__ = ("session_id", "meter", "description", "quantity", "unit", "rate", "rate_unit", "amount")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -31,7 +49,7 @@ class InvoiceLine(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Invoice(_message.Message):
-    __slots__ = ("invoice_id", "renter", "currency", "period_start", "period_end", "issued_at", "lines", "total")
+    __slots__ = ("invoice_id", "renter", "currency", "period_start", "period_end", "issued_at", "lines", "total", "number", "net", "tax")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     RENTER_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +58,9 @@ class Invoice(_message.Message):
     ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     LINES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    NET_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
     invoice_id: str
     renter: str
     currency: str
@@ -48,7 +69,10 @@ class Invoice(_message.Message):
     issued_at: _timestamp_pb2.Timestamp
     lines: _containers.RepeatedCompositeFieldContainer[InvoiceLine]
     total: _common_pb2.Money
-    def __init__(self, invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., currency: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    number: str
+    net: _common_pb2.Money
+    tax: _common_pb2.Money
+    def __init__(self, invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., currency: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., number: _Optional[str] = ..., net: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class ListInvoicesRequest(_message.Message):
     __slots__ = ("renter",)

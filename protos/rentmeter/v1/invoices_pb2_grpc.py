@@ -49,6 +49,11 @@ class InvoiceServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_invoices__pb2.CloseInvoicesRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.CloseInvoicesResponse.FromString,
                 _registered_method=True)
+        self.RenderInvoice = channel.unary_unary(
+                '/rentmeter.v1.InvoiceService/RenderInvoice',
+                request_serializer=rentmeter_dot_v1_dot_invoices__pb2.RenderInvoiceRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.InvoiceDocument.FromString,
+                _registered_method=True)
 
 
 class InvoiceServiceServicer:
@@ -75,6 +80,13 @@ class InvoiceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenderInvoice(self, request, context):
+        """The invoice as a document: PDF, HTML or CSV. Errors: NOT_FOUND, INVALID_ARGUMENT (format).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InvoiceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -92,6 +104,11 @@ def add_InvoiceServiceServicer_to_server(servicer, server):
                     servicer.CloseInvoices,
                     request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.CloseInvoicesRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_invoices__pb2.CloseInvoicesResponse.SerializeToString,
+            ),
+            'RenderInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenderInvoice,
+                    request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.RenderInvoiceRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_invoices__pb2.InvoiceDocument.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -175,6 +192,33 @@ class InvoiceService:
             '/rentmeter.v1.InvoiceService/CloseInvoices',
             rentmeter_dot_v1_dot_invoices__pb2.CloseInvoicesRequest.SerializeToString,
             rentmeter_dot_v1_dot_invoices__pb2.CloseInvoicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenderInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.InvoiceService/RenderInvoice',
+            rentmeter_dot_v1_dot_invoices__pb2.RenderInvoiceRequest.SerializeToString,
+            rentmeter_dot_v1_dot_invoices__pb2.InvoiceDocument.FromString,
             options,
             channel_credentials,
             insecure,
