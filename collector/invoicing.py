@@ -1,7 +1,9 @@
 """Closing invoices: each renter's time is cut into back-to-back billing periods, each invoiced once.
 
-A renter's `invoiced_until` marks where its next period starts. Periods end on boundaries aligned to the
-Unix epoch in UTC (a one-day period ends at UTC midnight). The scheduled job closes periods that ended at
+A renter's `invoiced_until` marks where its next period starts. Periods end on the boundaries of the
+renter's billing cycle (hourly, daily, weekly or monthly from its anchor, billing/cycles.py), or, for a
+renter without one, of the collector's period aligned to the Unix epoch in UTC (a one-day period ends at
+UTC midnight). The scheduled job closes periods that ended at
 least `grace` ago, leaving late reports time to arrive; "invoice now" closes the current period early.
 Everything for one renter happens in one transaction that also advances `invoiced_until`, so running the
 job twice never makes a second invoice for a period.
@@ -13,6 +15,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -21,6 +24,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
+from billing.cycles import Cycle
 from collector.db.models import Invoice, InvoiceCounter, InvoiceLine, RentalSession, Renter, Report
 from collector.rating import cumulative_usage
 from collector.timeutil import EPOCH, to_us
@@ -37,6 +41,29 @@ def next_boundary(moment: datetime, period: timedelta) -> datetime:
     """The first period boundary strictly after `moment`."""
     elapsed = (moment - EPOCH) // period
     return EPOCH + (elapsed + 1) * period
+
+
+@dataclass(frozen=True)
+class Periods:
+    """A renter's period boundaries: its billing cycle, else `period` aligned to the epoch."""
+
+    cycle: Cycle | None
+    period: timedelta
+
+    @classmethod
+    def of(cls, renter: Renter, period: timedelta) -> Periods:
+        anchor = renter.cycle_anchor or renter.created_at
+        return cls(Cycle(renter.billing_cycle, anchor) if renter.billing_cycle else None, period)
+
+    def after(self, moment: datetime) -> datetime:
+        return self.cycle.after(moment) if self.cycle else next_boundary(moment, self.period)
+
+    def at_or_before(self, moment: datetime) -> datetime:
+        return (
+            self.cycle.at_or_before(moment)
+            if self.cycle
+            else next_boundary(moment, self.period) - self.period
+        )
 
 
 def close_invoices(
@@ -69,11 +96,10 @@ def close_invoices(
     return created
 
 
-def renters_due(db: Session, now: datetime, grace: timedelta, period: timedelta) -> list[str]:
-    """Ids of the renters with a period that ended at least `grace` ago and is not yet invoiced."""
-    last_boundary = next_boundary(now - grace, period) - period
-    query = select(Renter.id).where(Renter.invoiced_until < last_boundary).order_by(Renter.id)
-    return list(db.scalars(query))
+def renters_due(db: Session, now: datetime, grace: timedelta) -> list[str]:
+    """Ids of the renters whose next period ended at least `grace` ago (or not yet known)."""
+    due = or_(Renter.next_invoice_at.is_(None), Renter.next_invoice_at <= now - grace)
+    return list(db.scalars(select(Renter.id).where(due).order_by(Renter.id)))
 
 
 def _sessions_with_late_usage(db: Session, renter: Renter) -> list[RentalSession]:
@@ -123,10 +149,11 @@ def _close_renter(
         )
     )
     late = _sessions_with_late_usage(db, renter)
+    periods = Periods.of(renter, period)
     created = []
     while True:
         start = renter.invoiced_until
-        end = next_boundary(start, period)
+        end = periods.after(start)
         if end > cutoff:
             if not invoice_now or cutoff <= start:
                 break
@@ -136,7 +163,7 @@ def _close_renter(
             # Skip empty periods in one step, up to the boundary before the next session starts.
             upcoming = [s.started_at for s in sessions if s.started_at >= end]
             target = min(upcoming) if upcoming else cutoff
-            end = max(end, next_boundary(target, period) - period)
+            end = max(end, periods.at_or_before(target))
             if invoice_now and not upcoming:
                 end = cutoff
         else:
@@ -145,6 +172,7 @@ def _close_renter(
             created.extend(_invoice_period(db, renter, in_period, late, start, end, now, prefix))
             late = []
         renter.invoiced_until = end
+    renter.next_invoice_at = periods.after(renter.invoiced_until)
     return created
 
 

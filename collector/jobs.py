@@ -32,7 +32,7 @@ INVOICE_BATCH = 1000
 async def close_all_invoices(database: Database, settings: CollectorSettings, now: datetime) -> int:
     """Close every due period of every renter, INVOICE_BATCH renters per transaction; return how many
     invoices were made."""
-    renters = await database.run(renters_due, now, settings.invoice_grace, settings.invoice_period)
+    renters = await database.run(renters_due, now, settings.invoice_grace)
     made = 0
     for first in range(0, len(renters), INVOICE_BATCH):
         batch = renters[first : first + INVOICE_BATCH]

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 import billing
 from collector.balances import hold_for_session, release_hold
-from collector.db.models import Machine, RentalSession, Renter
-from collector.errors import FailedPrecondition, InvalidArgument, NotFound
+from collector.db.models import Machine, RentalSession
+from collector.errors import FailedPrecondition, NotFound
 from collector.plans import get_plan, versions_of
 from collector.rating import machine_profile
+from collector.renters import get_or_create_renter
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +47,6 @@ def start_session(
     machine's facts, else the class the machine was enrolled with. The terms must be billable under the
     plan version in force now (a price for the class, a known service level, a valid coupon).
     """
-    renter_id = renter_id.strip()
-    if not renter_id or len(renter_id) > 100:
-        raise InvalidArgument("renter must be 1 to 100 characters")
     terms = terms or billing.RentalTerms(machine_class="")
     machine = db.get(Machine, agent_id, with_for_update=True)
     if machine is None:
@@ -65,15 +63,11 @@ def start_session(
         raise FailedPrecondition(str(exc)) from None
     if open_session_of(db, agent_id) is not None:
         raise FailedPrecondition(f"machine {agent_id} is already rented")
-    renter = db.get(Renter, renter_id)
-    if renter is None:
-        renter = Renter(id=renter_id, created_at=now, invoiced_until=now)
-        db.add(renter)
-        db.flush()
+    renter = get_or_create_renter(db, renter_id, now)
     rental = RentalSession(
         id="s-" + secrets.token_hex(8),
         agent_id=agent_id,
-        renter_id=renter_id,
+        renter_id=renter.id,
         plan_id=plan.id,
         machine_class=terms.machine_class,
         service_level=terms.service_level,

@@ -19,6 +19,7 @@ from collector.database import Database
 from collector.jobs import build_scheduler
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
+from collector.services.renters import RenterService
 from collector.services.wallets import WalletService
 from collector.timeutil import SteadyClock
 from collector.writer import ReportWriter
@@ -31,6 +32,8 @@ from protos.rentmeter.v1 import (
     machines_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    renters_pb2,
+    renters_pb2_grpc,
     sessions_pb2,
     sessions_pb2_grpc,
     usage_pb2,
@@ -52,6 +55,7 @@ SERVICE_NAMES = [
         (usage_pb2, "UsageService"),
         (invoices_pb2, "InvoiceService"),
         (wallets_pb2, "WalletService"),
+        (renters_pb2, "RenterService"),
     )
 ]
 
@@ -94,6 +98,7 @@ class Collector:
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
         wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
+        renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             [

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
-from collector.db.models import LedgerEntry, LedgerTransaction, Renter
+from collector.db.models import LedgerEntry, LedgerTransaction
 from collector.errors import InvalidArgument
+from collector.renters import get_or_create_renter
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +80,10 @@ def top_up(
     db: Session, renter_id: str, amount: billing.Money, idempotency_key: str, now: datetime
 ) -> WalletState:
     """Credit a renter's wallet (creating the renter on first use) and make the renter prepaid."""
-    renter_id = renter_id.strip()
-    if not renter_id or len(renter_id) > 100:
-        raise InvalidArgument("renter must be 1 to 100 characters")
     if amount.minor <= 0:
         raise InvalidArgument(f"a top-up must be positive, not {amount}")
-    renter = db.get(Renter, renter_id, with_for_update=True)
-    if renter is None:
-        renter = Renter(id=renter_id, created_at=now, invoiced_until=now)
-        db.add(renter)
+    renter = get_or_create_renter(db, renter_id, now)
+    renter_id = renter.id
     renter.prepaid = True
     post(db, ledger.top_up(renter_id, amount, idempotency_key), f"top-up:{idempotency_key}", now)
     return wallet_state(db, renter_id, amount.currency)

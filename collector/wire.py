@@ -25,6 +25,7 @@ from protos.rentmeter.v1 import (
     invoices_pb2,
     machines_pb2,
     plans_pb2,
+    renters_pb2,
     sessions_pb2,
     usage_pb2,
     wallets_pb2,
@@ -410,4 +411,17 @@ def ledger_check_to_proto(check: LedgerCheck) -> wallets_pb2.LedgerCheck:
         debits=[money(minor, currency) for currency, minor in sorted(check.debits_minor.items())],
         credits=[money(minor, currency) for currency, minor in sorted(check.credits_minor.items())],
         unbalanced_transactions=check.unbalanced,
+    )
+
+
+def renter_to_proto(renter: models.Renter) -> renters_pb2.Renter:
+    return renters_pb2.Renter(
+        renter=renter.id,
+        prepaid=renter.prepaid,
+        billing_cycle=renter.billing_cycle,
+        cycle_anchor=timestamp(renter.cycle_anchor or renter.created_at),
+        invoiced_until=timestamp(renter.invoiced_until),
+        next_invoice_at=timestamp(renter.next_invoice_at),
+        email=renter.email,
+        created_at=timestamp(renter.created_at),
     )

@@ -381,3 +381,26 @@ def invoice_export(client, args) -> None:  # type: ignore[no-untyped-def]
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from None
     print(f"{target} ({len(document.content)} bytes, {document.content_type})")
+
+
+@with_client
+def renter_show(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import renters_pb2
+    from rentmeter import render
+
+    render.renter(client.renters.GetRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=30))
+
+
+@with_client
+def renter_set(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import renters_pb2
+    from rentmeter import render
+
+    request = renters_pb2.UpdateRenterRequest(renter=args.renter)
+    if args.cycle is not None:
+        request.billing_cycle = "" if args.cycle == "default" else args.cycle
+    if args.anchor is not None:
+        request.cycle_anchor.CopyFrom(_timestamp(args.anchor))
+    if args.email is not None:
+        request.email = args.email
+    render.renter(client.renters.UpdateRenter(request, timeout=30))

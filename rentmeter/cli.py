@@ -302,6 +302,18 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     ledger.add_parser("check", parents=[_remote()], help="prove that debits equal credits").set_defaults(
         handler=admin_commands.ledger_check
     )
+    renter = commands.add_parser("renter", help="renter accounts").add_subparsers(
+        dest="action", required=True
+    )
+    show = renter.add_parser("show", parents=[_remote()], help="a renter's account")
+    show.add_argument("renter")
+    show.set_defaults(handler=admin_commands.renter_show)
+    update = renter.add_parser("set", parents=[_remote()], help="set a renter's billing cycle or e-mail")
+    update.add_argument("renter")
+    update.add_argument("--cycle", choices=["hourly", "daily", "weekly", "monthly", "default"])
+    update.add_argument("--anchor", type=_parse_time, help="ISO 8601 instant the cycle counts from")
+    update.add_argument("--email", help="where invoices and alerts go ('' to remove)")
+    update.set_defaults(handler=admin_commands.renter_set)
     watch = commands.add_parser("watch", parents=[_remote()], help="a session's cost, live")
     watch.add_argument("session_id")
     watch.set_defaults(handler=admin_commands.watch)

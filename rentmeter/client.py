@@ -10,6 +10,7 @@ from protos.rentmeter.v1 import (
     invoices_pb2_grpc,
     machines_pb2_grpc,
     plans_pb2_grpc,
+    renters_pb2_grpc,
     sessions_pb2_grpc,
     usage_pb2_grpc,
     wallets_pb2_grpc,
@@ -25,6 +26,7 @@ class AdminClient:
     usage: usage_pb2_grpc.UsageServiceStub
     invoices: invoices_pb2_grpc.InvoiceServiceStub
     wallets: wallets_pb2_grpc.WalletServiceStub
+    renters: renters_pb2_grpc.RenterServiceStub
 
     @classmethod
     def connect(cls, target: str) -> AdminClient:
@@ -37,6 +39,7 @@ class AdminClient:
             usage_pb2_grpc.UsageServiceStub(channel),
             invoices_pb2_grpc.InvoiceServiceStub(channel),
             wallets_pb2_grpc.WalletServiceStub(channel),
+            renters_pb2_grpc.RenterServiceStub(channel),
         )
 
     def close(self) -> None:

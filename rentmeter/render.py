@@ -10,7 +10,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 from rich.table import Table
 
-from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2
+from protos.rentmeter.v1 import (
+    invoices_pb2,
+    machines_pb2,
+    plans_pb2,
+    renters_pb2,
+    sessions_pb2,
+    usage_pb2,
+    wallets_pb2,
+)
 
 # Wide enough for an invoice when the output is a pipe or a log (a terminal uses its own width).
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
@@ -234,3 +242,12 @@ def watch(updates: Iterable[sessions_pb2.LiveCost]) -> None:
     with Live(console=console, auto_refresh=False) as view:
         for live in updates:
             view.update(live_cost_panel(live), refresh=True)
+
+
+def renter(r: renters_pb2.Renter) -> None:
+    cycle = f"{r.billing_cycle} from {when(r.cycle_anchor)}" if r.billing_cycle else "the collector's period"
+    console.print(
+        f"renter {r.renter} ({'prepaid' if r.prepaid else 'invoiced'}): billing cycle {cycle}; "
+        f"invoiced until {when(r.invoiced_until)}, next invoice {when(r.next_invoice_at)}; "
+        f"e-mail {r.email or '-'}"
+    )

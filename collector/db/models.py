@@ -192,6 +192,13 @@ class Renter(Base):
     invoiced_until: Mapped[datetime]
     # Prepaid renters pay from their wallet and their sessions stop when it runs out.
     prepaid: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Billing cycle ("" = the collector's invoice period, else hourly, daily, weekly or monthly from
+    # cycle_anchor, default created_at), and when the next period ends (None: not yet worked out).
+    billing_cycle: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    cycle_anchor: Mapped[datetime | None]
+    next_invoice_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Where invoices and alerts are sent (optional).
+    email: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class RentalSession(Base):

@@ -12,6 +12,7 @@ from agent.identity import Identity, public_key_bytes
 from collector import jobs
 from collector.config import CollectorSettings
 from collector.database import Database
+from collector.db.models import Renter
 from collector.enrollment import create_token, enroll
 from collector.errors import FailedPrecondition, InvalidArgument
 from collector.ingest import store_reports
@@ -19,6 +20,7 @@ from collector.invoicing import close_invoices, list_invoices, next_boundary, re
 from collector.plans import add_version, create_plan
 from collector.rating import rate_sessions
 from collector.rentals import get_session, start_session, stop_session
+from collector.renters import update_renter
 from collector.timeutil import to_us
 from tests.collector.helpers import SECOND, incoming, new_identity, sample
 
@@ -253,4 +255,26 @@ def test_the_scheduled_job_invoices_renters_in_batches_and_only_once(
     later = START + 2 * HOUR
     assert asyncio.run(jobs.close_all_invoices(database, settings, later)) == 3  # in two transactions
     assert asyncio.run(jobs.close_all_invoices(database, settings, later)) == 0
-    assert database.call(renters_due, later, settings.invoice_grace, HOUR) == []
+    assert database.call(renters_due, later, settings.invoice_grace) == []
+
+
+def test_a_monthly_cycle_anchored_to_the_account(database: Database, machine: Identity) -> None:
+    """A renter billed monthly from the 15th at 09:40: one invoice for 15 Nov - 15 Dec, once."""
+    anchor = datetime(2026, 11, 15, 9, 40, tzinfo=UTC)
+    database.call(update_renter, "m1", anchor, billing_cycle="monthly", cycle_anchor=anchor)
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="m1", plan_name="p", now=START)
+    report_every_second(database, machine, START, 60)
+    database.call(stop_session, rental.id, START + timedelta(minutes=1))
+    settings = CollectorSettings(db_url=database.url, invoice_period=HOUR, invoice_grace=timedelta(minutes=5))
+    assert asyncio.run(jobs.close_all_invoices(database, settings, START + 2 * HOUR)) == 0  # month not over
+    december = datetime(2026, 12, 15, 9, 50, tzinfo=UTC)
+    assert asyncio.run(jobs.close_all_invoices(database, settings, december)) == 1
+    assert asyncio.run(jobs.close_all_invoices(database, settings, december)) == 0
+    (invoice,) = database.call(list_invoices, "m1")
+    assert (invoice.period_start, invoice.period_end) == (anchor, datetime(2026, 12, 15, 9, 40, tzinfo=UTC))
+    assert invoice.total_minor == 60 + 0  # 60 s at 1 ct/s
+    assert database.call(lambda db: db.get(Renter, "m1").next_invoice_at) == datetime(
+        2027, 1, 15, 9, 40, tzinfo=UTC
+    )
+    with pytest.raises(InvalidArgument, match="billing_cycle must be one of"):
+        database.call(update_renter, "m1", december, billing_cycle="yearly")

@@ -181,3 +181,14 @@ def test_wallet_ledger_and_watch_commands(collector: Collector) -> None:
     assert bad.returncode == 1 and "not a decimal number" in bad.stderr
     missing = rentmeter("watch", "s-nope", collector=target)
     assert missing.returncode == 1 and "session 's-nope' not found" in missing.stderr
+
+
+def test_renter_commands(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    updated = rentmeter("renter", "set", "ivy", "--cycle", "monthly", "--anchor", "2026-01-15T00:00:00Z",
+                        "--email", "ivy@example.org", collector=target)  # fmt: skip
+    assert updated.returncode == 0 and "billing cycle monthly from 2026-01-15T00:00:00Z" in updated.stdout
+    assert "ivy@example.org" in rentmeter("renter", "show", "ivy", collector=target).stdout
+    bad = rentmeter("renter", "set", "ivy", "--email", "not-an-address", collector=target)
+    assert bad.returncode == 1 and "is not an e-mail address" in bad.stderr
+    assert rentmeter("renter", "show", "nobody", collector=target).returncode == 1

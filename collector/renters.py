@@ -1,0 +1,65 @@
+"""Renter accounts: created on first use; billing cycle and e-mail address set by the provider."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from billing.cycles import CYCLES
+from collector.db.models import Renter
+from collector.errors import InvalidArgument, NotFound
+
+logger = logging.getLogger(__name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def get_renter(db: Session, renter_id: str) -> Renter:
+    renter = db.get(Renter, renter_id)
+    if renter is None:
+        raise NotFound("renter", renter_id)
+    return renter
+
+
+def get_or_create_renter(db: Session, renter_id: str, now: datetime) -> Renter:
+    """The renter, created (invoiced from `now`) on its first use; locked for this transaction."""
+    renter_id = renter_id.strip()
+    if not renter_id or len(renter_id) > 100:
+        raise InvalidArgument("renter must be 1 to 100 characters")
+    renter = db.get(Renter, renter_id, with_for_update=True)
+    if renter is None:
+        renter = Renter(id=renter_id, created_at=now, invoiced_until=now)
+        db.add(renter)
+        db.flush()
+    return renter
+
+
+def update_renter(
+    db: Session,
+    renter_id: str,
+    now: datetime,
+    *,
+    billing_cycle: str | None = None,
+    cycle_anchor: datetime | None = None,
+    email: str | None = None,
+) -> Renter:
+    """Set a renter's billing cycle (from its next period on) and e-mail address."""
+    renter = get_or_create_renter(db, renter_id, now)
+    if billing_cycle is not None:
+        if billing_cycle not in ("", *CYCLES):
+            allowed = ", ".join(CYCLES)
+            raise InvalidArgument(f"billing_cycle must be one of {allowed} (or empty), not {billing_cycle!r}")
+        renter.billing_cycle = billing_cycle
+        renter.next_invoice_at = None  # worked out again by the next invoicing run
+    if cycle_anchor is not None:
+        renter.cycle_anchor = cycle_anchor
+        renter.next_invoice_at = None
+    if email is not None:
+        if email and not _EMAIL.match(email):
+            raise InvalidArgument(f"email: {email!r} is not an e-mail address")
+        renter.email = email
+    logger.info("renter %s: billing cycle %s", renter.id, renter.billing_cycle or "default")
+    return renter

@@ -1,0 +1,31 @@
+"""RenterService: a renter's account, billing cycle and e-mail address."""
+
+from __future__ import annotations
+
+import grpc
+
+from collector import wire
+from collector.renters import get_renter, update_renter
+from collector.services.base import Servicer, maps_errors
+from protos.rentmeter.v1 import renters_pb2, renters_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext
+
+
+class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
+    @maps_errors
+    async def GetRenter(self, request: renters_pb2.GetRenterRequest, context: Ctx) -> renters_pb2.Renter:
+        return await self.db.run(lambda db: wire.renter_to_proto(get_renter(db, request.renter)))
+
+    @maps_errors
+    async def UpdateRenter(
+        self, request: renters_pb2.UpdateRenterRequest, context: Ctx
+    ) -> renters_pb2.Renter:
+        changes = {
+            "billing_cycle": request.billing_cycle if request.HasField("billing_cycle") else None,
+            "cycle_anchor": wire.moment(request.cycle_anchor) if request.HasField("cycle_anchor") else None,
+            "email": request.email.strip() if request.HasField("email") else None,
+        }
+        return await self.db.run(
+            lambda db: wire.renter_to_proto(update_renter(db, request.renter, self.now(), **changes))
+        )

@@ -1,0 +1,47 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Renter(_message.Message):
+    __slots__ = ("renter", "prepaid", "billing_cycle", "cycle_anchor", "invoiced_until", "next_invoice_at", "email", "created_at")
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    PREPAID_FIELD_NUMBER: _ClassVar[int]
+    BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_ANCHOR_FIELD_NUMBER: _ClassVar[int]
+    INVOICED_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    NEXT_INVOICE_AT_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    prepaid: bool
+    billing_cycle: str
+    cycle_anchor: _timestamp_pb2.Timestamp
+    invoiced_until: _timestamp_pb2.Timestamp
+    next_invoice_at: _timestamp_pb2.Timestamp
+    email: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, renter: _Optional[str] = ..., prepaid: _Optional[bool] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoiced_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_invoice_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetRenterRequest(_message.Message):
+    __slots__ = ("renter",)
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    def __init__(self, renter: _Optional[str] = ...) -> None: ...
+
+class UpdateRenterRequest(_message.Message):
+    __slots__ = ("renter", "billing_cycle", "cycle_anchor", "email")
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_ANCHOR_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    billing_cycle: str
+    cycle_anchor: _timestamp_pb2.Timestamp
+    email: str
+    def __init__(self, renter: _Optional[str] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ...) -> None: ...
