@@ -22,6 +22,7 @@ import billing
 from billing import ledger
 from collector.db.models import InvoiceLine, RentalSession, Renter
 from collector.errors import FailedPrecondition
+from collector.notifications import enqueue_email, enqueue_webhook
 from collector.plans import versions_of
 from collector.rating import rental_terms
 from collector.timeutil import to_us
@@ -155,4 +156,18 @@ def enforce_balances(
                 "session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown
             )
             events.append(BalanceEvent(STOPPED, rental, "balance exhausted"))
+    for event in events:
+        _announce(db, event, now)
     return events
+
+
+def _announce(db: Session, event: BalanceEvent, now: datetime) -> None:
+    rental = event.rental
+    name = "session.stopped" if event.kind == STOPPED else "balance.low"
+    body = {"session_id": rental.id, "renter": rental.renter_id, "agent_id": rental.agent_id,
+            "message": event.message}  # fmt: skip
+    enqueue_webhook(db, name, body, now)
+    renter = db.get(Renter, rental.renter_id)
+    if renter is not None and renter.email:
+        subject = "Your session was stopped" if event.kind == STOPPED else "Your balance is low"
+        enqueue_email(db, name, renter.email, subject, f"Session {rental.id}: {event.message}.", now)

@@ -13,6 +13,7 @@ from typing import Any
 import platformdirs
 
 from billing import durations
+from collector.notifications import Channels
 
 
 class SettingsError(ValueError):
@@ -50,6 +51,12 @@ class CollectorSettings:
     hold_for: timedelta = timedelta(minutes=15)
     # Invoice numbers are PREFIX-000001, PREFIX-000002, ... without gaps.
     invoice_prefix: str = "RM"
+    # Notifications: signed webhooks to the provider, e-mail to renters (unset: not sent).
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_from: str = "rentmeter@localhost"
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -59,7 +66,8 @@ class CollectorSettings:
         """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
         RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW,
         RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
-        RENTMETER_TLS_CERT,
+        RENTMETER_WEBHOOK_URL, RENTMETER_WEBHOOK_SECRET, RENTMETER_SMTP_HOST, RENTMETER_SMTP_PORT,
+        RENTMETER_SMTP_FROM, RENTMETER_TLS_CERT,
         RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
         accept 30s, 15m, 1h, 1d."""
         values: dict[str, Any] = {}
@@ -71,6 +79,10 @@ class CollectorSettings:
         for field in fields(cls):
             if field.type == "timedelta" and isinstance(values.get(field.name), str):
                 values[field.name] = parse_duration(values[field.name], field.name)
+            if field.type == "int" and isinstance(values.get(field.name), str):
+                if not values[field.name].isdigit():
+                    raise SettingsError(f"{field.name}: {values[field.name]!r} is not a whole number")
+                values[field.name] = int(values[field.name])
         settings = cls(**values)
         if bool(settings.tls_cert) != bool(settings.tls_key):
             raise SettingsError("tls_cert and tls_key go together")
@@ -79,9 +91,15 @@ class CollectorSettings:
         if not settings.db_url:
             settings = replace(settings, db_url=default_db_url())
         settings.alert_levels()
+        secret = settings.webhook_secret
+        if settings.webhook_url and (len(secret) < 16 or "change" in secret.lower()):
+            raise SettingsError("webhook_secret: webhook_url needs a random secret of at least 16 characters")
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", settings.invoice_prefix):
             raise SettingsError("invoice_prefix: 1 to 20 letters or digits, e.g. RM")
         return settings
+
+    def channels(self) -> Channels:
+        return Channels(self.webhook_url, self.webhook_secret, self.smtp_host, self.smtp_port, self.smtp_from)
 
     def alert_levels(self) -> tuple[Decimal, ...]:
         """The low-balance alert levels, highest first."""

@@ -26,6 +26,7 @@ import billing
 from billing import ledger
 from billing.cycles import Cycle
 from collector.db.models import Invoice, InvoiceCounter, InvoiceLine, RentalSession, Renter, Report
+from collector.notifications import enqueue_email, enqueue_webhook
 from collector.rating import cumulative_usage
 from collector.timeutil import EPOCH, to_us
 from collector.wallets import post
@@ -218,6 +219,7 @@ def _invoice_period(
         db.add(invoice)
         invoices.append(invoice)
         _charge(db, renter, invoice, lines, now)
+        _announce(db, renter, invoice, now)
         total = billing.Money(invoice.total_minor, currency)
         logger.info(
             "invoice %s for renter %s, %s to %s: %s",
@@ -246,6 +248,21 @@ def _charge(
             renter.id, invoice.id, billing.Money(net, currency), taxes, prepaid=renter.prepaid
         )
         post(db, transaction, f"invoice:{invoice.id}", now)
+
+
+def _announce(db: Session, renter: Renter, invoice: Invoice, now: datetime) -> None:
+    """The provider's webhook, and the renter's e-mail with the PDF when the renter has an address."""
+    total = billing.Money(invoice.total_minor, invoice.currency)
+    enqueue_webhook(db, "invoice.issued", {
+        "invoice_id": invoice.id, "number": invoice.number, "renter": renter.id, "currency": invoice.currency,
+        "total_minor": invoice.total_minor, "period_start": invoice.period_start.isoformat(),
+        "period_end": invoice.period_end.isoformat(), "prepaid": renter.prepaid,
+    }, now)  # fmt: skip
+    if renter.email:
+        text = (f"Invoice {invoice.number} for {invoice.period_start:%Y-%m-%d %H:%M} to "
+                f"{invoice.period_end:%Y-%m-%d %H:%M} UTC: {total}. The invoice is attached.")  # fmt: skip
+        enqueue_email(db, "invoice.issued", renter.email, f"Invoice {invoice.number}: {total}", text, now,
+                      invoice_id=invoice.id)  # fmt: skip
 
 
 def next_number(db: Session, prefix: str) -> str:

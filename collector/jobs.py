@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -10,18 +11,20 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.orm import Session
 
-from collector import wire
+from collector import notifications, wire
 from collector.balances import LOW_BALANCE, STOPPED, enforce_balances
 from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.database import Database
 from collector.invoicing import close_invoices, renters_due
+from collector.notifications import Channels
 from collector.rating import rate_sessions
 from protos.rentmeter.v1.agent_pb2 import Control
 
 logger = logging.getLogger(__name__)
 
 MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
+NOTIFY_INTERVAL_S = 5
 
 
 # Renters invoiced per transaction by the scheduled job: bounds memory and lock time at month end, and
@@ -50,6 +53,20 @@ async def close_all_invoices(database: Database, settings: CollectorSettings, no
     return made
 
 
+async def deliver_notifications(database: Database, channels: Channels, now: datetime) -> int:
+    """Send the due notifications (outside any transaction) and record what happened; return how many
+    were attempted."""
+    items = await database.run(notifications.due, now)
+    if not items:
+        return 0
+    loop = asyncio.get_running_loop()
+    outcomes = await loop.run_in_executor(
+        None, lambda: [(i.id, notifications.send(i, channels, now)) for i in items]
+    )
+    await database.run(notifications.record, outcomes, now)
+    return len(items)
+
+
 def rate_and_enforce(db: Session, now: datetime, settings: CollectorSettings) -> list[tuple[str, Control]]:
     """Rate every session, then apply prepaid balances; return the controls to send, by agent."""
     rate_sessions(db, now)
@@ -71,10 +88,14 @@ def build_scheduler(
     async def invoice() -> None:
         await close_all_invoices(database, settings, now())
 
+    async def notify() -> None:
+        await deliver_notifications(database, settings.channels(), now())
+
     scheduler = AsyncIOScheduler(
         timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
     )
     scheduler.add_job(rate, "interval", seconds=settings.rating_interval.total_seconds(), id="rate-sessions")
     check = min(settings.invoice_period, MAX_INVOICE_CHECK_INTERVAL)
     scheduler.add_job(invoice, "interval", seconds=check.total_seconds(), id="close-invoices")
+    scheduler.add_job(notify, "interval", seconds=NOTIFY_INTERVAL_S, id="deliver-notifications")
     return scheduler

@@ -305,3 +305,23 @@ class LedgerEntry(Base):
     currency: Mapped[str] = mapped_column(String(3))
     # Debit > 0, credit < 0.
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+
+
+class Notification(Base):
+    """An outbox entry: a webhook or e-mail written in the transaction of the event it tells about, then
+    delivered (and retried) by a job, so none is lost and none holds a transaction open."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_pending", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))  # "webhook" or "email"
+    event: Mapped[str] = mapped_column(String(40))  # e.g. "invoice.issued", "balance.low"
+    # webhook: the JSON body; email: to, subject, text and optionally an invoice id to attach
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # gave up after MAX_ATTEMPTS
+    last_error: Mapped[str] = mapped_column(Text, default="")
