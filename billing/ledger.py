@@ -96,6 +96,11 @@ def refund(renter: str, amount: Money, reference: str = "") -> Transaction:
     return _pair("refund", reference, wallet(renter), CASH, amount)
 
 
+def payment(renter: str, amount: Money, invoice: str) -> Transaction:
+    """An invoice the renter owed, paid (card, bank transfer)."""
+    return _pair("payment", invoice, CASH, receivable(renter), amount)
+
+
 def place_hold(renter: str, amount: Money, session: str) -> Transaction:
     return _pair("hold", session, wallet(renter), hold(renter), amount)
 

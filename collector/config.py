@@ -14,6 +14,7 @@ import platformdirs
 
 from billing import durations
 from collector.notifications import Channels
+from collector.payments.providers import PaymentProvider
 
 
 class SettingsError(ValueError):
@@ -57,6 +58,9 @@ class CollectorSettings:
     smtp_host: str = ""
     smtp_port: int = 25
     smtp_from: str = "rentmeter@localhost"
+    # Card payments of invoices through Stripe (extra rentmeter[stripe]); api base only for a stand-in.
+    stripe_api_key: str = ""
+    stripe_api_base: str = ""
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -67,7 +71,7 @@ class CollectorSettings:
         RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW,
         RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
         RENTMETER_WEBHOOK_URL, RENTMETER_WEBHOOK_SECRET, RENTMETER_SMTP_HOST, RENTMETER_SMTP_PORT,
-        RENTMETER_SMTP_FROM, RENTMETER_TLS_CERT,
+        RENTMETER_SMTP_FROM, RENTMETER_STRIPE_API_KEY, RENTMETER_STRIPE_API_BASE, RENTMETER_TLS_CERT,
         RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
         accept 30s, 15m, 1h, 1d."""
         values: dict[str, Any] = {}
@@ -100,6 +104,14 @@ class CollectorSettings:
 
     def channels(self) -> Channels:
         return Channels(self.webhook_url, self.webhook_secret, self.smtp_host, self.smtp_port, self.smtp_from)
+
+    def payment_providers(self) -> dict[str, PaymentProvider]:
+        """The configured providers by payment method name."""
+        if not self.stripe_api_key:
+            return {}
+        from collector.payments.providers import StripeProvider
+
+        return {"stripe": StripeProvider(self.stripe_api_key, self.stripe_api_base)}
 
     def alert_levels(self) -> tuple[Decimal, ...]:
         """The low-balance alert levels, highest first."""

@@ -248,6 +248,8 @@ def _charge(
             renter.id, invoice.id, billing.Money(net, currency), taxes, prepaid=renter.prepaid
         )
         post(db, transaction, f"invoice:{invoice.id}", now)
+    if renter.prepaid:
+        invoice.paid_at = now  # taken from the wallet
 
 
 def _announce(db: Session, renter: Renter, invoice: Invoice, now: datetime) -> None:

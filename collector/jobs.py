@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,6 +18,8 @@ from collector.controls import ControlHub
 from collector.database import Database
 from collector.invoicing import close_invoices, renters_due
 from collector.notifications import Channels
+from collector.payments import collection
+from collector.payments.providers import PaymentProvider
 from collector.rating import rate_sessions
 from protos.rentmeter.v1.agent_pb2 import Control
 
@@ -25,6 +27,7 @@ logger = logging.getLogger(__name__)
 
 MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
 NOTIFY_INTERVAL_S = 5
+COLLECT_INTERVAL_S = 60
 
 
 # Renters invoiced per transaction by the scheduled job: bounds memory and lock time at month end, and
@@ -67,6 +70,19 @@ async def deliver_notifications(database: Database, channels: Channels, now: dat
     return len(items)
 
 
+async def collect_payments(
+    database: Database, providers: Mapping[str, PaymentProvider], now: datetime
+) -> int:
+    """Charge the invoices due for collection (outside any transaction) and record the outcomes."""
+    requests = await database.run(collection.due, now)
+    if not requests:
+        return 0
+    loop = asyncio.get_running_loop()
+    outcomes = await loop.run_in_executor(None, collection.collect, requests, providers)
+    await database.run(collection.record, outcomes, now)
+    return len(outcomes)
+
+
 def rate_and_enforce(db: Session, now: datetime, settings: CollectorSettings) -> list[tuple[str, Control]]:
     """Rate every session, then apply prepaid balances; return the controls to send, by agent."""
     rate_sessions(db, now)
@@ -88,6 +104,11 @@ def build_scheduler(
     async def invoice() -> None:
         await close_all_invoices(database, settings, now())
 
+    providers = settings.payment_providers()
+
+    async def collect() -> None:
+        await collect_payments(database, providers, now())
+
     async def notify() -> None:
         await deliver_notifications(database, settings.channels(), now())
 
@@ -98,4 +119,5 @@ def build_scheduler(
     check = min(settings.invoice_period, MAX_INVOICE_CHECK_INTERVAL)
     scheduler.add_job(invoice, "interval", seconds=check.total_seconds(), id="close-invoices")
     scheduler.add_job(notify, "interval", seconds=NOTIFY_INTERVAL_S, id="deliver-notifications")
+    scheduler.add_job(collect, "interval", seconds=COLLECT_INTERVAL_S, id="collect-payments")
     return scheduler

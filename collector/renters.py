@@ -14,6 +14,7 @@ from collector.errors import InvalidArgument, NotFound
 
 logger = logging.getLogger(__name__)
 
+PAYMENT_METHODS = ("", "stripe")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -45,8 +46,11 @@ def update_renter(
     billing_cycle: str | None = None,
     cycle_anchor: datetime | None = None,
     email: str | None = None,
+    payment_method: str | None = None,
+    payment_customer: str | None = None,
+    payment_source: str | None = None,
 ) -> Renter:
-    """Set a renter's billing cycle (from its next period on) and e-mail address."""
+    """Set a renter's billing cycle (from its next period on), e-mail address and payment method."""
     renter = get_or_create_renter(db, renter_id, now)
     if billing_cycle is not None:
         if billing_cycle not in ("", *CYCLES):
@@ -61,5 +65,20 @@ def update_renter(
         if email and not _EMAIL.match(email):
             raise InvalidArgument(f"email: {email!r} is not an e-mail address")
         renter.email = email
+    if payment_method is not None:
+        if payment_method not in PAYMENT_METHODS:
+            raise InvalidArgument(
+                f"payment_method must be '' (bank transfer) or stripe, not {payment_method!r}"
+            )
+        renter.payment_method = payment_method
+    for field, value in (("payment_customer", payment_customer), ("payment_source", payment_source)):
+        if value is not None:
+            if len(value) > 100:
+                raise InvalidArgument(f"{field}: at most 100 characters")
+            setattr(renter, field, value)
+    if renter.payment_method and not (renter.payment_customer and renter.payment_source):
+        raise InvalidArgument(
+            f"payment_method {renter.payment_method}: give payment_customer and payment_source"
+        )
     logger.info("renter %s: billing cycle %s", renter.id, renter.billing_cycle or "default")
     return renter

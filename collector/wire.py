@@ -338,6 +338,9 @@ def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
         number=invoice.number,
         net=money(invoice.total_minor - tax, invoice.currency),
         tax=money(tax, invoice.currency),
+        paid_at=timestamp(invoice.paid_at),
+        collection_attempts=invoice.collection_attempts,
+        next_collection_at=timestamp(invoice.next_collection_at),
         renter=invoice.renter_id,
         currency=invoice.currency,
         period_start=timestamp(invoice.period_start),
@@ -424,4 +427,6 @@ def renter_to_proto(renter: models.Renter) -> renters_pb2.Renter:
         next_invoice_at=timestamp(renter.next_invoice_at),
         email=renter.email,
         created_at=timestamp(renter.created_at),
+        payment_method=renter.payment_method,
+        payment_customer=renter.payment_customer,
     )

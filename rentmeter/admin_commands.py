@@ -403,4 +403,19 @@ def renter_set(client, args) -> None:  # type: ignore[no-untyped-def]
         request.cycle_anchor.CopyFrom(_timestamp(args.anchor))
     if args.email is not None:
         request.email = args.email
+    if args.payment_method is not None:
+        request.payment_method = "" if args.payment_method == "transfer" else args.payment_method
+    if args.customer is not None:
+        request.payment_customer = args.customer
+    if args.source is not None:
+        request.payment_source = args.source
     render.renter(client.renters.UpdateRenter(request, timeout=30))
+
+
+@with_client
+def invoice_pay(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import invoices_pb2
+    from rentmeter import render
+
+    request = invoices_pb2.PayInvoiceRequest(invoice_id=args.invoice_id, reference=args.reference)
+    render.invoice(client.invoices.PayInvoice(request, timeout=30))

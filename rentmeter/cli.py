@@ -276,6 +276,12 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     export.add_argument("--format", choices=["pdf", "html", "csv"], default="pdf")
     export.add_argument("-o", "--output", help="file to write (default: NUMBER.FORMAT here)")
     export.set_defaults(handler=admin_commands.invoice_export)
+    pay = invoice.add_parser(
+        "pay", parents=[_remote()], help="record a payment received (e.g. bank transfer)"
+    )
+    pay.add_argument("invoice_id")
+    pay.add_argument("--reference", required=True, help="the transfer's reference")
+    pay.set_defaults(handler=admin_commands.invoice_pay)
     close = invoice.add_parser("close", parents=[_remote()], help="close finished billing periods now")
     close.add_argument("--renter", default="")
     close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
@@ -313,6 +319,9 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     update.add_argument("--cycle", choices=["hourly", "daily", "weekly", "monthly", "default"])
     update.add_argument("--anchor", type=_parse_time, help="ISO 8601 instant the cycle counts from")
     update.add_argument("--email", help="where invoices and alerts go ('' to remove)")
+    update.add_argument("--payment-method", choices=["stripe", "transfer"], help="how invoices are paid")
+    update.add_argument("--customer", help="the payment provider's customer id (e.g. cus_...)")
+    update.add_argument("--source", help="the payment provider's payment method id (e.g. pm_...)")
     update.set_defaults(handler=admin_commands.renter_set)
     watch = commands.add_parser("watch", parents=[_remote()], help="a session's cost, live")
     watch.add_argument("session_id")

@@ -182,7 +182,10 @@ def quote(q: plans_pb2.PriceQuote) -> None:
 def invoice(i: invoices_pb2.Invoice) -> None:
     table = Table(
         title=f"Invoice {i.number} ({i.invoice_id}) - renter {i.renter}",
-        caption=(f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}"),
+        caption=(
+            f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}, "
+            + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
+        ),
     )
     for column in ("session", "item", "quantity", "rate", "amount"):
         table.add_column(column, justify="right" if column in ("quantity", "rate", "amount") else "left")
@@ -249,5 +252,5 @@ def renter(r: renters_pb2.Renter) -> None:
     console.print(
         f"renter {r.renter} ({'prepaid' if r.prepaid else 'invoiced'}): billing cycle {cycle}; "
         f"invoiced until {when(r.invoiced_until)}, next invoice {when(r.next_invoice_at)}; "
-        f"e-mail {r.email or '-'}"
+        f"e-mail {r.email or '-'}; pays by {r.payment_method or 'bank transfer'}"
     )

@@ -199,6 +199,11 @@ class Renter(Base):
     next_invoice_at: Mapped[datetime | None] = mapped_column(index=True)
     # Where invoices and alerts are sent (optional).
     email: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # How invoices are paid when not from a wallet: "" (manual: bank transfer, marked paid) or "stripe"
+    # with the provider's customer and payment method ids.
+    payment_method: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    payment_customer: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    payment_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class RentalSession(Base):
@@ -248,6 +253,10 @@ class Invoice(Base):
     period_end: Mapped[datetime]
     issued_at: Mapped[datetime]
     total_minor: Mapped[int] = mapped_column(BigInteger)
+    # Invoices not paid from a wallet: when paid, and the collection (dunning) state.
+    paid_at: Mapped[datetime | None]
+    collection_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_collection_at: Mapped[datetime | None]
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.position", lazy="selectin", cascade="all, delete-orphan"
@@ -325,3 +334,20 @@ class Notification(Base):
     delivered_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]  # gave up after MAX_ATTEMPTS
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Payment(Base):
+    """One attempt to take payment for an invoice, and its outcome."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    succeeded: Mapped[bool]
+    reference: Mapped[str] = mapped_column(String(200), default="")
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]

@@ -22,6 +22,7 @@ from collector.errors import CollectorError, FailedPrecondition, InvalidArgument
 from collector.explain import explain_session
 from collector.invoicing import close_invoices, get_invoice, list_invoices
 from collector.live import live_cost
+from collector.payments.collection import mark_paid
 from collector.plans import add_version, create_plan, get_plan, list_plans, versions_of
 from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
 from collector.services.base import Servicer, maps_errors
@@ -288,6 +289,12 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
     def __init__(self, database: Database, now, settings: CollectorSettings) -> None:  # type: ignore[no-untyped-def]
         super().__init__(database, now)
         self._settings = settings
+
+    @maps_errors
+    async def PayInvoice(self, request: invoices_pb2.PayInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
+        return await self.db.run(
+            lambda db: wire.invoice_to_proto(mark_paid(db, request.invoice_id, request.reference, self.now()))
+        )
 
     @maps_errors
     async def RenderInvoice(

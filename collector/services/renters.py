@@ -25,6 +25,10 @@ class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
             "billing_cycle": request.billing_cycle if request.HasField("billing_cycle") else None,
             "cycle_anchor": wire.moment(request.cycle_anchor) if request.HasField("cycle_anchor") else None,
             "email": request.email.strip() if request.HasField("email") else None,
+            **{
+                field: getattr(request, field).strip() if request.HasField(field) else None
+                for field in ("payment_method", "payment_customer", "payment_source")
+            },
         }
         return await self.db.run(
             lambda db: wire.renter_to_proto(update_renter(db, request.renter, self.now(), **changes))

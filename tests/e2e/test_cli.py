@@ -192,3 +192,14 @@ def test_renter_commands(collector: Collector) -> None:
     bad = rentmeter("renter", "set", "ivy", "--email", "not-an-address", collector=target)
     assert bad.returncode == 1 and "is not an e-mail address" in bad.stderr
     assert rentmeter("renter", "show", "nobody", collector=target).returncode == 1
+
+
+def test_invoice_pay_command(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    missing = rentmeter("invoice", "pay", "inv-nope", "--reference", "SEPA-1", collector=target)
+    assert missing.returncode == 1 and "invoice 'inv-nope' not found" in missing.stderr
+    card = rentmeter("renter", "set", "uma", "--payment-method", "stripe", collector=target)
+    assert card.returncode == 1 and "give payment_customer and payment_source" in card.stderr
+    card = rentmeter("renter", "set", "uma", "--payment-method", "stripe", "--customer", "cus_1", "--source",
+                     "pm_1", collector=target)  # fmt: skip
+    assert card.returncode == 0 and "pays by stripe" in card.stdout

@@ -54,6 +54,11 @@ class InvoiceServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_invoices__pb2.RenderInvoiceRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.InvoiceDocument.FromString,
                 _registered_method=True)
+        self.PayInvoice = channel.unary_unary(
+                '/rentmeter.v1.InvoiceService/PayInvoice',
+                request_serializer=rentmeter_dot_v1_dot_invoices__pb2.PayInvoiceRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.Invoice.FromString,
+                _registered_method=True)
 
 
 class InvoiceServiceServicer:
@@ -87,6 +92,14 @@ class InvoiceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PayInvoice(self, request, context):
+        """Records a payment received outside rentmeter (a bank transfer) with its reference.
+        Errors: NOT_FOUND, INVALID_ARGUMENT (reference), FAILED_PRECONDITION (already paid, or prepaid).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InvoiceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -109,6 +122,11 @@ def add_InvoiceServiceServicer_to_server(servicer, server):
                     servicer.RenderInvoice,
                     request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.RenderInvoiceRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_invoices__pb2.InvoiceDocument.SerializeToString,
+            ),
+            'PayInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.PayInvoice,
+                    request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.PayInvoiceRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_invoices__pb2.Invoice.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -219,6 +237,33 @@ class InvoiceService:
             '/rentmeter.v1.InvoiceService/RenderInvoice',
             rentmeter_dot_v1_dot_invoices__pb2.RenderInvoiceRequest.SerializeToString,
             rentmeter_dot_v1_dot_invoices__pb2.InvoiceDocument.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PayInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.InvoiceService/PayInvoice',
+            rentmeter_dot_v1_dot_invoices__pb2.PayInvoiceRequest.SerializeToString,
+            rentmeter_dot_v1_dot_invoices__pb2.Invoice.FromString,
             options,
             channel_credentials,
             insecure,

@@ -9,7 +9,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Renter(_message.Message):
-    __slots__ = ("renter", "prepaid", "billing_cycle", "cycle_anchor", "invoiced_until", "next_invoice_at", "email", "created_at")
+    __slots__ = ("renter", "prepaid", "billing_cycle", "cycle_anchor", "invoiced_until", "next_invoice_at", "email", "created_at", "payment_method", "payment_customer")
     RENTER_FIELD_NUMBER: _ClassVar[int]
     PREPAID_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,8 @@ class Renter(_message.Message):
     NEXT_INVOICE_AT_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     renter: str
     prepaid: bool
     billing_cycle: str
@@ -26,7 +28,9 @@ class Renter(_message.Message):
     next_invoice_at: _timestamp_pb2.Timestamp
     email: str
     created_at: _timestamp_pb2.Timestamp
-    def __init__(self, renter: _Optional[str] = ..., prepaid: _Optional[bool] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoiced_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_invoice_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    payment_method: str
+    payment_customer: str
+    def __init__(self, renter: _Optional[str] = ..., prepaid: _Optional[bool] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoiced_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_invoice_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ...) -> None: ...
 
 class GetRenterRequest(_message.Message):
     __slots__ = ("renter",)
@@ -35,13 +39,19 @@ class GetRenterRequest(_message.Message):
     def __init__(self, renter: _Optional[str] = ...) -> None: ...
 
 class UpdateRenterRequest(_message.Message):
-    __slots__ = ("renter", "billing_cycle", "cycle_anchor", "email")
+    __slots__ = ("renter", "billing_cycle", "cycle_anchor", "email", "payment_method", "payment_customer", "payment_source")
     RENTER_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
     CYCLE_ANCHOR_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    PAYMENT_SOURCE_FIELD_NUMBER: _ClassVar[int]
     renter: str
     billing_cycle: str
     cycle_anchor: _timestamp_pb2.Timestamp
     email: str
-    def __init__(self, renter: _Optional[str] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ...) -> None: ...
+    payment_method: str
+    payment_customer: str
+    payment_source: str
+    def __init__(self, renter: _Optional[str] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ..., payment_source: _Optional[str] = ...) -> None: ...

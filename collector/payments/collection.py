@@ -1,0 +1,173 @@
+"""Collecting invoices that are not paid from a wallet.
+
+Renters with a card on file (payment_method "stripe") are charged when their invoice is issued, and after a
+failure again per DUNNING (1, 3 and 7 days after the invoice); after the last failure the invoice is
+overdue (a `payment.failed` notification each time). Renters paying by bank transfer are marked paid by
+the provider with the transfer's reference. A successful payment posts cash against the renter's
+receivable on the ledger.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import billing
+from billing import ledger
+from collector.db.models import Invoice, Payment, Renter
+from collector.errors import FailedPrecondition, InvalidArgument, NotFound
+from collector.notifications import enqueue_webhook
+from collector.payments.providers import ChargeRequest, ChargeResult
+from collector.wallets import post
+
+logger = logging.getLogger(__name__)
+
+# When the n-th attempt is made, after the invoice was issued.
+DUNNING = (timedelta(0), timedelta(days=1), timedelta(days=3), timedelta(days=7))
+
+
+def mark_paid(
+    db: Session, invoice_id: str, reference: str, now: datetime, provider: str = "manual"
+) -> Invoice:
+    """Record a payment received outside rentmeter (e.g. a bank transfer with `reference`)."""
+    reference = reference.strip()
+    if not reference or len(reference) > 200:
+        raise InvalidArgument("reference is required (1 to 200 characters), e.g. the bank transfer's")
+    invoice = db.get(Invoice, invoice_id, with_for_update=True)
+    if invoice is None:
+        raise NotFound("invoice", invoice_id)
+    renter = db.get(Renter, invoice.renter_id)
+    if renter is not None and renter.prepaid:
+        raise FailedPrecondition(f"invoice {invoice.number} was paid from the wallet of {invoice.renter_id}")
+    if invoice.paid_at is not None:
+        raise FailedPrecondition(
+            f"invoice {invoice.number} was already paid at {invoice.paid_at.isoformat()}"
+        )
+    _paid(db, invoice, provider, reference, f"{provider}:{invoice.id}", now)
+    return invoice
+
+
+def due(db: Session, now: datetime) -> list[tuple[str, ChargeRequest]]:
+    """(provider, request) for each unpaid invoice of a renter with a payment method, its attempt due."""
+    query = (
+        select(Invoice, Renter)
+        .join(Renter, Renter.id == Invoice.renter_id)
+        .where(
+            Invoice.paid_at.is_(None),
+            Invoice.total_minor > 0,
+            Invoice.collection_attempts < len(DUNNING),
+            Renter.prepaid.is_(False),
+            Renter.payment_method != "",
+        )
+        .order_by(Invoice.issued_at)
+    )
+    found = []
+    for invoice, renter in db.execute(query):
+        if (invoice.next_collection_at or invoice.issued_at) > now:
+            continue
+        found.append(
+            (
+                renter.payment_method,
+                ChargeRequest(
+                    invoice_id=invoice.id,
+                    description=f"Invoice {invoice.number}",
+                    amount=billing.Money(invoice.total_minor, invoice.currency),
+                    customer=renter.payment_customer,
+                    source=renter.payment_source,
+                    idempotency_key=f"invoice-{invoice.id}-attempt-{invoice.collection_attempts + 1}",
+                ),
+            )
+        )
+    return found
+
+
+def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]], now: datetime) -> None:
+    """Store each attempt; a success pays the invoice, a failure schedules the next attempt."""
+    for provider, request, result in outcomes:
+        invoice = db.get(Invoice, request.invoice_id, with_for_update=True)
+        if invoice is None or invoice.paid_at is not None:
+            continue
+        invoice.collection_attempts += 1
+        if result.succeeded:
+            _paid(db, invoice, provider, result.reference, request.idempotency_key, now)
+            continue
+        db.add(
+            Payment(
+                invoice_id=invoice.id,
+                provider=provider,
+                amount_minor=invoice.total_minor,
+                currency=invoice.currency,
+                succeeded=False,
+                reference=result.reference,
+                idempotency_key=request.idempotency_key,
+                error=result.error,
+                created_at=now,
+            )
+        )
+        attempts = invoice.collection_attempts
+        invoice.next_collection_at = (
+            invoice.issued_at + DUNNING[attempts] if attempts < len(DUNNING) else None
+        )
+        logger.warning("invoice %s: payment attempt %d failed: %s", invoice.number, attempts, result.error)
+        enqueue_webhook(
+            db,
+            "payment.failed",
+            {
+                "invoice_id": invoice.id,
+                "number": invoice.number,
+                "renter": invoice.renter_id,
+                "attempt": attempts,
+                "error": result.error,
+                "overdue": attempts >= len(DUNNING),
+                "next_attempt_at": invoice.next_collection_at.isoformat()
+                if invoice.next_collection_at
+                else None,
+            },
+            now,
+        )
+
+
+def collect(
+    requests: list[tuple[str, ChargeRequest]], providers: Mapping[str, object]
+) -> list[tuple[str, ChargeRequest, ChargeResult]]:
+    """Charge each request through its provider (outside any transaction)."""
+    outcomes = []
+    for name, request in requests:
+        provider = providers.get(name)
+        if provider is None:
+            result = ChargeResult(False, "", f"payment provider {name!r} is not configured")
+        else:
+            result = provider.charge(request)  # type: ignore[attr-defined]
+        outcomes.append((name, request, result))
+    return outcomes
+
+
+def _paid(db: Session, invoice: Invoice, provider: str, reference: str, key: str, now: datetime) -> None:
+    amount = billing.Money(invoice.total_minor, invoice.currency)
+    db.add(
+        Payment(
+            invoice_id=invoice.id,
+            provider=provider,
+            amount_minor=amount.minor,
+            currency=amount.currency,
+            succeeded=True,
+            reference=reference,
+            idempotency_key=key,
+            created_at=now,
+        )
+    )
+    if amount.minor > 0:
+        post(db, ledger.payment(invoice.renter_id, amount, invoice.id), f"payment:{invoice.id}", now)
+    invoice.paid_at = now
+    invoice.next_collection_at = None
+    logger.info("invoice %s paid: %s via %s (%s)", invoice.number, amount, provider, reference)
+    enqueue_webhook(
+        db,
+        "invoice.paid",
+        {"invoice_id": invoice.id, "number": invoice.number, "provider": provider, "reference": reference},
+        now,
+    )

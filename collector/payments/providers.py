@@ -1,0 +1,74 @@
+"""Payment providers. Each takes a charge request with an idempotency key (a retry never charges twice)
+and says whether the money was taken. Prepaid wallets are charged by the ledger when an invoice is issued;
+these are for renters who pay invoices: a card on file through Stripe, or manual payment (bank transfer,
+marked paid by the provider with its reference)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import billing
+
+
+@dataclass(frozen=True)
+class ChargeRequest:
+    invoice_id: str
+    description: str
+    amount: billing.Money
+    customer: str  # the provider's customer id
+    source: str  # the provider's payment method id
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    succeeded: bool
+    reference: str = ""  # the provider's id for the payment
+    error: str = ""
+
+
+class PaymentProvider(Protocol):
+    name: str
+
+    def charge(self, request: ChargeRequest) -> ChargeResult: ...
+
+
+class StripeProvider:
+    """Off-session PaymentIntents on the official SDK (extra `rentmeter[stripe]`). `api_base` points the SDK
+    at another address (a local stand-in in tests)."""
+
+    name = "stripe"
+
+    def __init__(self, api_key: str, api_base: str = "") -> None:
+        import stripe
+
+        options = {"base_addresses": {"api": api_base}} if api_base else {}
+        self._stripe = stripe
+        # Retries are the collection job's: each attempt is a new request with the same idempotency key.
+        self._client = stripe.StripeClient(api_key, max_network_retries=0, **options)  # type: ignore[arg-type]
+
+    def charge(self, request: ChargeRequest) -> ChargeResult:
+        stripe = self._stripe
+        params = {
+            "amount": request.amount.minor,
+            "currency": request.amount.currency.lower(),
+            "customer": request.customer,
+            "payment_method": request.source,
+            "confirm": True,
+            "off_session": True,
+            "description": request.description,
+            "metadata": {"invoice_id": request.invoice_id},
+        }
+        try:
+            intent = self._client.v1.payment_intents.create(
+                params,  # type: ignore[arg-type]
+                options={"idempotency_key": request.idempotency_key},
+            )
+        except stripe.CardError as exc:
+            return ChargeResult(False, "", f"declined: {exc.user_message or exc}")
+        except stripe.StripeError as exc:
+            return ChargeResult(False, "", f"{type(exc).__name__}: {exc.user_message or exc}")
+        if intent.status == "succeeded":
+            return ChargeResult(True, intent.id)
+        return ChargeResult(False, intent.id, f"payment {intent.id} is {intent.status}")

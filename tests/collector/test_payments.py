@@ -1,0 +1,166 @@
+"""Paying invoices: by bank transfer (marked paid), and by card through Stripe's SDK against a local
+stand-in for Stripe's API, with dunning after a decline."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import urllib.parse
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+import billing
+from agent.identity import Identity, public_key_bytes
+from collector import jobs
+from collector.database import Database
+from collector.db.models import Invoice, Payment
+from collector.enrollment import create_token, enroll
+from collector.errors import FailedPrecondition, InvalidArgument
+from collector.invoicing import close_invoices
+from collector.payments.collection import DUNNING, mark_paid
+from collector.payments.providers import StripeProvider
+from collector.plans import create_plan
+from collector.rentals import start_session, stop_session
+from collector.renters import update_renter
+from collector.wallets import account_balance, check_ledger
+from tests.collector.helpers import new_identity
+from tests.collector.test_invoicing import report_every_second
+
+HOUR = timedelta(hours=1)
+START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+class StripeStandIn(ThreadingHTTPServer):
+    """Answers POST /v1/payment_intents like Stripe: declines the first `declines` requests (402
+    card_declined), then succeeds; the same Idempotency-Key gets the same answer."""
+
+    def __init__(self, declines: int = 0) -> None:
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.answers: dict[str, tuple[int, dict]] = {}
+        self.declines = declines
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(handler) -> None:
+                form = dict(
+                    urllib.parse.parse_qsl(
+                        handler.rfile.read(int(handler.headers["Content-Length"])).decode()
+                    )
+                )
+                key = handler.headers["Idempotency-Key"]
+                self.requests.append((key, form))
+                if key not in self.answers:
+                    if len(self.answers) < self.declines:
+                        error = {
+                            "type": "card_error",
+                            "code": "card_declined",
+                            "message": "Your card was declined.",
+                        }
+                        self.answers[key] = (402, {"error": error})
+                    else:
+                        intent = {
+                            "id": f"pi_{len(self.answers) + 1}",
+                            "object": "payment_intent",
+                            "status": "succeeded",
+                            "amount": int(form["amount"]),
+                            "currency": form["currency"],
+                        }
+                        self.answers[key] = (200, intent)
+                status, body = self.answers[key]
+                payload = json.dumps(body).encode()
+                handler.send_response(status)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("Content-Length", str(len(payload)))
+                handler.end_headers()
+                handler.wfile.write(payload)
+
+            def log_message(handler, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def invoice_for(database: Database, renter: str, seconds: int = 30) -> Invoice:
+    owner = new_identity()
+    token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
+    row = database.call(
+        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
+    )
+    machine = Identity(row.agent_id, "standard", owner.key)
+    database.call(create_plan, billing.simple_document("p", "EUR", {"standard": "36.00"}), START - HOUR)
+    rental = database.call(
+        start_session, agent_id=machine.agent_id, renter_id=renter, plan_name="p", now=START
+    )
+    report_every_second(database, machine, START, seconds)
+    database.call(stop_session, rental.id, START + timedelta(seconds=seconds))
+    (invoice,) = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    return invoice
+
+
+def test_a_bank_transfer_is_marked_paid_once(database: Database) -> None:
+    invoice = invoice_for(database, "ola")
+    assert database.call(account_balance, "receivable:ola", "EUR") == 30  # owed
+    with pytest.raises(InvalidArgument, match="reference is required"):
+        database.call(mark_paid, invoice.id, " ", START + 3 * HOUR)
+    paid = database.call(mark_paid, invoice.id, "SEPA-2026-11-0042", START + 3 * HOUR)
+    assert paid.paid_at == START + 3 * HOUR
+    with pytest.raises(FailedPrecondition, match="already paid"):
+        database.call(mark_paid, invoice.id, "SEPA-again", START + 4 * HOUR)
+    assert database.call(account_balance, "receivable:ola", "EUR") == 0
+    assert database.call(account_balance, "cash", "EUR") == 30 and database.call(check_ledger).balanced
+
+
+def test_a_card_is_charged_through_stripe_and_dunned_after_a_decline(database: Database) -> None:
+    stand_in = StripeStandIn(declines=1)
+    providers = {"stripe": StripeProvider("sk_test_standin", stand_in.url)}
+    database.call(update_renter, "pia", START - HOUR, payment_method="stripe", payment_customer="cus_1",
+                  payment_source="pm_card_1")  # fmt: skip
+    invoice = invoice_for(database, "pia")
+    issued = invoice.issued_at
+
+    def collect(now: datetime) -> int:
+        return asyncio.run(jobs.collect_payments(database, providers, now))
+
+    assert collect(issued) == 1  # declined
+    state = database.call(lambda db: db.get(Invoice, invoice.id))
+    assert (state.paid_at, state.collection_attempts, state.next_collection_at) == (
+        None,
+        1,
+        issued + DUNNING[1],
+    )
+    assert collect(issued + timedelta(hours=23)) == 0  # not yet due
+    assert collect(issued + DUNNING[1]) == 1
+    state = database.call(lambda db: db.get(Invoice, invoice.id))
+    assert state.paid_at == issued + DUNNING[1] and collect(issued + DUNNING[3]) == 0
+    (declined_key, form), (paid_key, _) = stand_in.requests
+    assert (form["amount"], form["currency"], form["customer"], form["payment_method"]) == (
+        "30",
+        "eur",
+        "cus_1",
+        "pm_card_1",
+    )
+    assert declined_key != paid_key and form["metadata[invoice_id]"] == invoice.id
+    payments = database.call(
+        lambda db: [(p.succeeded, p.reference, p.error) for p in db.query(Payment).order_by(Payment.id)]
+    )
+    assert payments == [(False, "", "declined: Your card was declined."), (True, "pi_2", "")]
+    assert (
+        database.call(account_balance, "receivable:pia", "EUR") == 0 and database.call(check_ledger).balanced
+    )
+
+
+def test_a_prepaid_invoice_is_paid_from_the_wallet(database: Database) -> None:
+    from collector.wallets import top_up
+
+    database.call(top_up, "quin", billing.Money(500, "EUR"), "pay-1", START - HOUR)
+    invoice = invoice_for(database, "quin")
+    assert invoice.paid_at == invoice.issued_at
+    with pytest.raises(FailedPrecondition, match="paid from the wallet"):
+        database.call(mark_paid, invoice.id, "SEPA-1", START + 3 * HOUR)
