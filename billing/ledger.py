@@ -110,7 +110,7 @@ def release_hold(renter: str, amount: Money, session: str) -> Transaction:
 
 
 def invoice_charge(
-    renter: str, invoice: str, net: Money, taxes: dict[str, Money], *, prepaid: bool
+    renter: str, invoice: str, net: Money, taxes: dict[str, Money], *, prepaid: bool, kind: str = "charge"
 ) -> Transaction:
     """An invoice's total taken from the renter's wallet (prepaid) or owed (receivable); net to revenue,
     each tax to its account. A negative net (a credit) runs the other way."""
@@ -120,4 +120,4 @@ def invoice_charge(
     postings += [
         Posting(tax_account(name), Money(-t.minor, t.currency)) for name, t in taxes.items() if t.minor
     ]
-    return Transaction("charge", invoice, tuple(p for p in postings if p.amount.minor))
+    return Transaction(kind, invoice, tuple(p for p in postings if p.amount.minor))

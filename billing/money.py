@@ -59,6 +59,12 @@ def to_decimal(value: Fraction) -> Decimal:
     return EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
 
 
+def round_half_up(value: Fraction) -> int:
+    """An exact fraction of minor units rounded to whole ones, half away from zero (the project's rule)."""
+    magnitude = int(abs(value) + Fraction(1, 2))
+    return magnitude if value >= 0 else -magnitude
+
+
 def exponent(currency: str) -> int:
     """Minor-unit exponent of an ISO 4217 currency (2 for EUR, 0 for JPY)."""
     try:

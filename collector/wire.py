@@ -430,3 +430,16 @@ def renter_to_proto(renter: models.Renter) -> renters_pb2.Renter:
         payment_method=renter.payment_method,
         payment_customer=renter.payment_customer,
     )
+
+
+def credit_note_to_proto(note: models.CreditNote) -> invoices_pb2.CreditNote:
+    return invoices_pb2.CreditNote(
+        credit_note_id=note.id,
+        number=note.number,
+        invoice_id=note.invoice_id,
+        renter=note.renter_id,
+        amount=money(note.amount_minor, note.currency),
+        tax=money(note.tax_minor, note.currency),
+        reason=note.reason,
+        issued_at=timestamp(note.issued_at),
+    )

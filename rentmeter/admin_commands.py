@@ -419,3 +419,14 @@ def invoice_pay(client, args) -> None:  # type: ignore[no-untyped-def]
 
     request = invoices_pb2.PayInvoiceRequest(invoice_id=args.invoice_id, reference=args.reference)
     render.invoice(client.invoices.PayInvoice(request, timeout=30))
+
+
+@with_client
+def invoice_credit(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.CreditInvoiceRequest(
+        invoice_id=args.invoice_id, amount=args.amount, reason=args.reason
+    )
+    note = client.invoices.CreditInvoice(request, timeout=30)
+    print(f"credit note {note.number} for {note.invoice_id}: {note.amount.display} (tax {note.tax.display})")

@@ -351,3 +351,20 @@ class Payment(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime]
+
+
+class CreditNote(Base):
+    """A correction of a final invoice: money given back, numbered in its own gapless series (CN-...)."""
+
+    __tablename__ = "credit_notes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    # What is credited (positive), split like the invoice into net and tax.
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    tax_minor: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]

@@ -14,6 +14,7 @@ import billing
 from collector import wire
 from collector.config import CollectorSettings
 from collector.controls import ControlHub
+from collector.credit_notes import credit_invoice
 from collector.database import Database
 from collector.db.models import Machine
 from collector.documents import render_invoice
@@ -295,6 +296,27 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
         return await self.db.run(
             lambda db: wire.invoice_to_proto(mark_paid(db, request.invoice_id, request.reference, self.now()))
         )
+
+    @maps_errors
+    async def CreditInvoice(
+        self, request: invoices_pb2.CreditInvoiceRequest, context: Ctx
+    ) -> invoices_pb2.CreditNote:
+        def run(db: Session) -> invoices_pb2.CreditNote:
+            amount = None
+            if request.amount.strip():
+                invoice = get_invoice(db, request.invoice_id)
+                if invoice is None:
+                    raise NotFound("invoice", request.invoice_id)
+                try:
+                    amount = billing.Money.of(
+                        billing.plan.parse_price(request.amount, "amount"), invoice.currency
+                    )
+                except billing.BillingError as exc:
+                    raise InvalidArgument(str(exc)) from None
+            note = credit_invoice(db, request.invoice_id, amount, request.reason, self.now())
+            return wire.credit_note_to_proto(note)
+
+        return await self.db.run(run)
 
     @maps_errors
     async def RenderInvoice(

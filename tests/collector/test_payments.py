@@ -87,14 +87,17 @@ class StripeStandIn(ThreadingHTTPServer):
         return f"http://127.0.0.1:{self.server_address[1]}"
 
 
-def invoice_for(database: Database, renter: str, seconds: int = 30) -> Invoice:
+PLAIN = billing.simple_document("p", "EUR", {"standard": "36.00"})  # 1 cent a second
+
+
+def invoice_for(database: Database, renter: str, seconds: int = 30, document: str = PLAIN) -> Invoice:
     owner = new_identity()
     token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
     row = database.call(
         enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
     )
     machine = Identity(row.agent_id, "standard", owner.key)
-    database.call(create_plan, billing.simple_document("p", "EUR", {"standard": "36.00"}), START - HOUR)
+    database.call(create_plan, document, START - HOUR)
     rental = database.call(
         start_session, agent_id=machine.agent_id, renter_id=renter, plan_name="p", now=START
     )
@@ -164,3 +167,27 @@ def test_a_prepaid_invoice_is_paid_from_the_wallet(database: Database) -> None:
     assert invoice.paid_at == invoice.issued_at
     with pytest.raises(FailedPrecondition, match="paid from the wallet"):
         database.call(mark_paid, invoice.id, "SEPA-1", START + 3 * HOUR)
+
+
+def test_credit_notes_correct_an_invoice_without_changing_it(database: Database) -> None:
+    from collector.credit_notes import credit_invoice
+    from collector.wallets import top_up, wallet_state
+
+    database.call(top_up, "rex", billing.Money(500, "EUR"), "pay-1", START - HOUR)
+    taxed = PLAIN + '[tax]\nname = "VAT"\npercent = "19"\n'
+    invoice = invoice_for(database, "rex", document=taxed)  # 0.30 + VAT 0.057 -> 0.06 = 0.36
+    assert invoice.total_minor == 36
+    later = START + 3 * HOUR
+    first = database.call(credit_invoice, invoice.id, billing.Money(18, "EUR"), "machine froze", later)
+    assert (first.number, first.amount_minor, first.tax_minor) == ("CN-000001", 18, 3)  # half of the tax
+    rest = database.call(credit_invoice, invoice.id, None, "goodwill", later)
+    assert (rest.number, rest.amount_minor, rest.tax_minor) == ("CN-000002", 18, 3)
+    assert database.call(account_balance, "tax:VAT", "EUR") == 0
+    assert database.call(account_balance, "revenue", "EUR") == 0
+    with pytest.raises(FailedPrecondition, match=r"0\.00 EUR left to credit"):
+        database.call(credit_invoice, invoice.id, billing.Money(1, "EUR"), "again", later)
+    with pytest.raises(InvalidArgument, match="reason is required"):
+        database.call(credit_invoice, invoice.id, None, "", later)
+    assert database.call(wallet_state, "rex", "EUR").balance_minor == 500  # charged 0.36, credited 0.36
+    assert database.call(lambda db: db.get(Invoice, invoice.id).total_minor) == 36  # the invoice is unchanged
+    assert database.call(check_ledger).balanced

@@ -203,3 +203,10 @@ def test_invoice_pay_command(collector: Collector) -> None:
     card = rentmeter("renter", "set", "uma", "--payment-method", "stripe", "--customer", "cus_1", "--source",
                      "pm_1", collector=target)  # fmt: skip
     assert card.returncode == 0 and "pays by stripe" in card.stdout
+
+
+def test_invoice_credit_command_refuses_unknown_invoices(collector: Collector) -> None:
+    result = rentmeter(
+        "invoice", "credit", "inv-nope", "--reason", "x", collector=f"127.0.0.1:{collector.port}"
+    )
+    assert result.returncode == 1 and "invoice 'inv-nope' not found" in result.stderr

@@ -10,6 +10,36 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CreditInvoiceRequest(_message.Message):
+    __slots__ = ("invoice_id", "amount", "reason")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    amount: str
+    reason: str
+    def __init__(self, invoice_id: _Optional[str] = ..., amount: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class CreditNote(_message.Message):
+    __slots__ = ("credit_note_id", "number", "invoice_id", "renter", "amount", "tax", "reason", "issued_at")
+    CREDIT_NOTE_ID_FIELD_NUMBER: _ClassVar[int]
+    NUMBER_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    TAX_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
+    credit_note_id: str
+    number: str
+    invoice_id: str
+    renter: str
+    amount: _common_pb2.Money
+    tax: _common_pb2.Money
+    reason: str
+    issued_at: _timestamp_pb2.Timestamp
+    def __init__(self, credit_note_id: _Optional[str] = ..., number: _Optional[str] = ..., invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reason: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class PayInvoiceRequest(_message.Message):
     __slots__ = ("invoice_id", "reference")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]

@@ -59,6 +59,11 @@ class InvoiceServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_invoices__pb2.PayInvoiceRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.Invoice.FromString,
                 _registered_method=True)
+        self.CreditInvoice = channel.unary_unary(
+                '/rentmeter.v1.InvoiceService/CreditInvoice',
+                request_serializer=rentmeter_dot_v1_dot_invoices__pb2.CreditInvoiceRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.CreditNote.FromString,
+                _registered_method=True)
 
 
 class InvoiceServiceServicer:
@@ -100,6 +105,15 @@ class InvoiceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreditInvoice(self, request, context):
+        """Corrects a final invoice with a credit note (numbered CN-000001, ...): `amount` (decimal text; empty:
+        all that earlier credit notes left) back to the renter's wallet or off what is owed.
+        Errors: NOT_FOUND, INVALID_ARGUMENT, FAILED_PRECONDITION (more than is left to credit).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InvoiceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +141,11 @@ def add_InvoiceServiceServicer_to_server(servicer, server):
                     servicer.PayInvoice,
                     request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.PayInvoiceRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_invoices__pb2.Invoice.SerializeToString,
+            ),
+            'CreditInvoice': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreditInvoice,
+                    request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.CreditInvoiceRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_invoices__pb2.CreditNote.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -264,6 +283,33 @@ class InvoiceService:
             '/rentmeter.v1.InvoiceService/PayInvoice',
             rentmeter_dot_v1_dot_invoices__pb2.PayInvoiceRequest.SerializeToString,
             rentmeter_dot_v1_dot_invoices__pb2.Invoice.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreditInvoice(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.InvoiceService/CreditInvoice',
+            rentmeter_dot_v1_dot_invoices__pb2.CreditInvoiceRequest.SerializeToString,
+            rentmeter_dot_v1_dot_invoices__pb2.CreditNote.FromString,
             options,
             channel_credentials,
             insecure,
