@@ -25,6 +25,7 @@ from collector.errors import FailedPrecondition
 from collector.notifications import enqueue_email, enqueue_webhook
 from collector.plans import versions_of
 from collector.rating import rental_terms
+from collector.renters import session_ended
 from collector.timeutil import to_us
 from collector.wallets import post, wallet_state
 
@@ -152,6 +153,7 @@ def enforce_balances(
         elif now - rental.exhausted_at >= grace:
             rental.ended_at = now
             release_hold(db, rental, now)
+            session_ended(db, rental.renter_id, now)
             logger.info(
                 "session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown
             )

@@ -16,7 +16,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
@@ -28,6 +28,7 @@ from billing.cycles import Cycle
 from collector.db.models import Invoice, InvoiceCounter, InvoiceLine, RentalSession, Renter, Report
 from collector.notifications import enqueue_email, enqueue_webhook
 from collector.rating import cumulative_usage
+from collector.renters import PER_SESSION
 from collector.timeutil import EPOCH, to_us
 from collector.wallets import post
 
@@ -44,27 +45,38 @@ def next_boundary(moment: datetime, period: timedelta) -> datetime:
     return EPOCH + (elapsed + 1) * period
 
 
+NEVER = datetime.max.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class Periods:
-    """A renter's period boundaries: its billing cycle, else `period` aligned to the epoch."""
+    """A renter's period boundaries: its billing cycle; for pay-as-you-go (PER_SESSION) the ends of its
+    sessions; else `period` aligned to the epoch."""
 
     cycle: Cycle | None
     period: timedelta
+    session_ends: tuple[datetime, ...] = ()
+    per_session: bool = False
 
     @classmethod
-    def of(cls, renter: Renter, period: timedelta) -> Periods:
+    def of(cls, renter: Renter, period: timedelta, sessions: list[RentalSession]) -> Periods:
+        if renter.billing_cycle == PER_SESSION:
+            ends = sorted(s.ended_at for s in sessions if s.ended_at is not None)
+            return cls(None, period, tuple(ends), per_session=True)
         anchor = renter.cycle_anchor or renter.created_at
         return cls(Cycle(renter.billing_cycle, anchor) if renter.billing_cycle else None, period)
 
     def after(self, moment: datetime) -> datetime:
+        if self.per_session:
+            return next((end for end in self.session_ends if end > moment), NEVER)
         return self.cycle.after(moment) if self.cycle else next_boundary(moment, self.period)
 
     def at_or_before(self, moment: datetime) -> datetime:
-        return (
-            self.cycle.at_or_before(moment)
-            if self.cycle
-            else next_boundary(moment, self.period) - self.period
-        )
+        if self.per_session:
+            return max((end for end in self.session_ends if end <= moment), default=moment)
+        if self.cycle:
+            return self.cycle.at_or_before(moment)
+        return next_boundary(moment, self.period) - self.period
 
 
 def close_invoices(
@@ -150,7 +162,7 @@ def _close_renter(
         )
     )
     late = _sessions_with_late_usage(db, renter)
-    periods = Periods.of(renter, period)
+    periods = Periods.of(renter, period, sessions)
     created = []
     while True:
         start = renter.invoiced_until
@@ -173,7 +185,8 @@ def _close_renter(
             created.extend(_invoice_period(db, renter, in_period, late, start, end, now, prefix))
             late = []
         renter.invoiced_until = end
-    renter.next_invoice_at = periods.after(renter.invoiced_until)
+    upcoming = periods.after(renter.invoiced_until)
+    renter.next_invoice_at = None if upcoming == NEVER else upcoming
     return created
 
 

@@ -16,7 +16,7 @@ from collector.db.models import Machine, RentalSession
 from collector.errors import FailedPrecondition, NotFound
 from collector.plans import get_plan, versions_of
 from collector.rating import machine_profile
-from collector.renters import get_or_create_renter
+from collector.renters import get_or_create_renter, session_ended
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ def stop_session(db: Session, session_id: str, now: datetime) -> RentalSession:
         raise FailedPrecondition(f"session {session_id} was already stopped at {rental.ended_at.isoformat()}")
     rental.ended_at = now
     release_hold(db, rental, now)
+    session_ended(db, rental.renter_id, now)
     logger.info("session %s stopped", session_id)
     return rental
 

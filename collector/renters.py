@@ -15,6 +15,8 @@ from collector.errors import InvalidArgument, NotFound
 logger = logging.getLogger(__name__)
 
 PAYMENT_METHODS = ("", "stripe")
+# Pay as you go: invoiced for each session when it ends.
+PER_SESSION = "session"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -53,8 +55,8 @@ def update_renter(
     """Set a renter's billing cycle (from its next period on), e-mail address and payment method."""
     renter = get_or_create_renter(db, renter_id, now)
     if billing_cycle is not None:
-        if billing_cycle not in ("", *CYCLES):
-            allowed = ", ".join(CYCLES)
+        if billing_cycle not in ("", *CYCLES, PER_SESSION):
+            allowed = ", ".join((*CYCLES, PER_SESSION))
             raise InvalidArgument(f"billing_cycle must be one of {allowed} (or empty), not {billing_cycle!r}")
         renter.billing_cycle = billing_cycle
         renter.next_invoice_at = None  # worked out again by the next invoicing run
@@ -82,3 +84,10 @@ def update_renter(
         )
     logger.info("renter %s: billing cycle %s", renter.id, renter.billing_cycle or "default")
     return renter
+
+
+def session_ended(db: Session, renter_id: str, now: datetime) -> None:
+    """A pay-as-you-go renter is invoiced for a session once it has ended (and the grace has passed)."""
+    renter = db.get(Renter, renter_id)
+    if renter is not None and renter.billing_cycle == PER_SESSION:
+        renter.next_invoice_at = now

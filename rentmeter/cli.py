@@ -321,7 +321,10 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     show.set_defaults(handler=admin_commands.renter_show)
     update = renter.add_parser("set", parents=[_remote()], help="set a renter's billing cycle or e-mail")
     update.add_argument("renter")
-    update.add_argument("--cycle", choices=["hourly", "daily", "weekly", "monthly", "default"])
+    update.add_argument(
+        "--cycle", choices=["hourly", "daily", "weekly", "monthly", "session", "default"],
+        help="billing cycle; session = pay as you go, invoiced when each session ends",
+    )  # fmt: skip
     update.add_argument("--anchor", type=_parse_time, help="ISO 8601 instant the cycle counts from")
     update.add_argument("--email", help="where invoices and alerts go ('' to remove)")
     update.add_argument("--payment-method", choices=["stripe", "transfer"], help="how invoices are paid")

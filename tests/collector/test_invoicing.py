@@ -278,3 +278,20 @@ def test_a_monthly_cycle_anchored_to_the_account(database: Database, machine: Id
     )
     with pytest.raises(InvalidArgument, match="billing_cycle must be one of"):
         database.call(update_renter, "m1", december, billing_cycle="yearly")
+
+
+def test_pay_as_you_go_invoices_each_session_when_it_ends(database: Database, machine: Identity) -> None:
+    database.call(update_renter, "pg", START - HOUR, billing_cycle="session")
+    settings = CollectorSettings(
+        db_url=database.url, invoice_period=timedelta(days=1), invoice_grace=timedelta(minutes=5)
+    )
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="pg", plan_name="p", now=START)
+    report_every_second(database, machine, START, 30)
+    assert asyncio.run(jobs.close_all_invoices(database, settings, START + HOUR)) == 0  # still running
+    end = START + timedelta(seconds=30)
+    database.call(stop_session, rental.id, end)
+    assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=1))) == 0  # grace
+    assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=6))) == 1
+    assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=7))) == 0
+    (invoice,) = database.call(list_invoices, "pg")
+    assert (invoice.period_end, invoice.total_minor) == (end, 30)
