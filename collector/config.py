@@ -61,6 +61,9 @@ class CollectorSettings:
     # Card payments of invoices through Stripe (extra rentmeter[stripe]); api base only for a stand-in.
     stripe_api_key: str = ""
     stripe_api_base: str = ""
+    # Payment gateway webhooks (HTTP): where to listen (empty: off) and the signing secret (whsec_...).
+    payments_webhook_listen: str = ""
+    stripe_webhook_secret: str = ""
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -71,7 +74,8 @@ class CollectorSettings:
         RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW,
         RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
         RENTMETER_WEBHOOK_URL, RENTMETER_WEBHOOK_SECRET, RENTMETER_SMTP_HOST, RENTMETER_SMTP_PORT,
-        RENTMETER_SMTP_FROM, RENTMETER_STRIPE_API_KEY, RENTMETER_STRIPE_API_BASE, RENTMETER_TLS_CERT,
+        RENTMETER_SMTP_FROM, RENTMETER_STRIPE_API_KEY, RENTMETER_STRIPE_API_BASE,
+        RENTMETER_PAYMENTS_WEBHOOK_LISTEN, RENTMETER_STRIPE_WEBHOOK_SECRET, RENTMETER_TLS_CERT,
         RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
         accept 30s, 15m, 1h, 1d."""
         values: dict[str, Any] = {}
@@ -98,6 +102,8 @@ class CollectorSettings:
         secret = settings.webhook_secret
         if settings.webhook_url and (len(secret) < 16 or "change" in secret.lower()):
             raise SettingsError("webhook_secret: webhook_url needs a random secret of at least 16 characters")
+        if settings.payments_webhook_listen and not settings.stripe_webhook_secret:
+            raise SettingsError("payments_webhook_listen needs stripe_webhook_secret to verify the events")
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", settings.invoice_prefix):
             raise SettingsError("invoice_prefix: 1 to 20 letters or digits, e.g. RM")
         return settings

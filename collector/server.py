@@ -17,6 +17,7 @@ from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.database import Database
 from collector.jobs import build_scheduler
+from collector.payments.webhooks import WebhookServer
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
 from collector.services.renters import RenterService
@@ -87,6 +88,7 @@ class Collector:
         )
         self.scheduler = build_scheduler(self.database, settings, now, self.controls)
         self.port = 0
+        self.webhooks: WebhookServer | None = None
 
     def _add_services(self) -> None:
         db, now, settings, server = self.database, self._now, self.settings, self.server
@@ -117,6 +119,14 @@ class Collector:
             raise OSError(f"cannot listen on {self.settings.listen}")
         self.writer.start()
         await self.server.start()
+        if self.settings.payments_webhook_listen:
+            self.webhooks = WebhookServer(
+                self.database,
+                self.settings.stripe_webhook_secret,
+                self.settings.payments_webhook_listen,
+                self._now,
+            )
+            self.webhooks.start()
         if self._run_jobs:
             self.scheduler.start()
         for name in ["", *SERVICE_NAMES]:
@@ -151,6 +161,8 @@ class Collector:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.server.stop(grace)
+        if self.webhooks is not None:
+            self.webhooks.stop()
         await self.writer.stop()
         self.database.close()
         logger.info("collector stopped")

@@ -4,9 +4,14 @@ stand-in for Stripe's API, with dunning after a decline."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import threading
+import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +27,7 @@ from collector.errors import FailedPrecondition, InvalidArgument
 from collector.invoicing import close_invoices
 from collector.payments.collection import DUNNING, mark_paid
 from collector.payments.providers import StripeProvider
+from collector.payments.webhooks import WebhookServer
 from collector.plans import create_plan
 from collector.rentals import start_session, stop_session
 from collector.renters import update_renter
@@ -191,3 +197,43 @@ def test_credit_notes_correct_an_invoice_without_changing_it(database: Database)
     assert database.call(wallet_state, "rex", "EUR").balance_minor == 500  # charged 0.36, credited 0.36
     assert database.call(lambda db: db.get(Invoice, invoice.id).total_minor) == 36  # the invoice is unchanged
     assert database.call(check_ledger).balanced
+
+
+def _stripe_signature(secret: str, payload: bytes, at: int) -> str:
+    digest = hmac.new(secret.encode(), f"{at}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={at},v1={digest}"
+
+
+def test_gateway_webhooks_are_verified_before_they_pay_an_invoice(database: Database) -> None:
+    invoice = invoice_for(database, "sam")
+    secret = "whsec_test_0123456789abcdef"
+    server = WebhookServer(database, secret, "127.0.0.1:0", lambda: START + 3 * HOUR)
+    server.start()
+    try:
+        event = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
+                 "data": {"object": {"id": "pi_9", "object": "payment_intent", "status": "succeeded",
+                                     "metadata": {"invoice_id": invoice.id}}}}  # fmt: skip
+        payload = json.dumps(event).encode()
+
+        def post(body: bytes, signature: str) -> int:
+            url = f"http://127.0.0.1:{server.port}/webhooks/stripe"
+            headers = {"Stripe-Signature": signature}
+            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        now = int(time.time())
+        assert post(payload, _stripe_signature("whsec_forged_000000000000", payload, now)) == 400
+        assert post(payload.replace(b"pi_9", b"pi_X"), _stripe_signature(secret, payload, now)) == 400
+        assert post(payload, _stripe_signature(secret, payload, now - 3600)) == 400  # replayed from long ago
+        assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) is None
+        assert post(payload, _stripe_signature(secret, payload, now)) == 200
+        assert post(payload, _stripe_signature(secret, payload, now)) == 200  # delivered twice: paid once
+    finally:
+        server.stop()
+    assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) == START + 3 * HOUR
+    payments = database.call(lambda db: [(p.provider, p.reference) for p in db.query(Payment)])
+    assert payments == [("stripe", "pi_9")] and database.call(check_ledger).balanced
