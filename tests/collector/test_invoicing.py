@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -295,3 +296,32 @@ def test_pay_as_you_go_invoices_each_session_when_it_ends(database: Database, ma
     assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=7))) == 0
     (invoice,) = database.call(list_invoices, "pg")
     assert (invoice.period_end, invoice.total_minor) == (end, 30)
+
+
+def test_two_collectors_closing_at_once_make_one_invoice(database: Database, machine: Identity) -> None:
+    """Two collectors on one database run the invoicing job at the same moment: the renter's row lock and
+    the unique period make one of them find nothing left to do."""
+    rental = database.call(
+        start_session, agent_id=machine.agent_id, renter_id="two", plan_name="p", now=START
+    )
+    report_every_second(database, machine, START, 20)
+    database.call(stop_session, rental.id, START + timedelta(seconds=20))
+    settings = CollectorSettings(db_url=database.url, invoice_period=HOUR, invoice_grace=timedelta(0))
+    others = [Database(database.url, migrate=False) for _ in range(2)]
+    made: list[int] = []
+    errors: list[Exception] = []
+
+    def run(db: Database) -> None:
+        try:
+            made.append(asyncio.run(jobs.close_all_invoices(db, settings, START + 2 * HOUR)))
+        except Exception as exc:  # a lost race may also end in a unique-constraint error: nothing written
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(db,)) for db in others]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for db in others:
+        db.close()
+    assert sum(made) == 1 and len(database.call(list_invoices, "two")) == 1, (made, errors)
