@@ -59,3 +59,16 @@ def plan_request(
         name, currency, hourly, traffic_in, traffic_out, increment=increment, minimum=minimum
     )
     return plans_pb2.CreatePlanRequest(document=document)
+
+
+def enrolled_machine(database, at) -> Identity:  # type: ignore[no-untyped-def]
+    """A machine of class "standard" enrolled at `at` with a fresh key, stored in `database`."""
+    from datetime import timedelta
+
+    from agent.identity import public_key_bytes
+    from collector.enrollment import create_token, enroll
+
+    owner = new_identity()
+    token, _ = database.call(create_token, machine_class="standard", ttl=timedelta(hours=1), label="", now=at)
+    row = database.call(enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=at)
+    return Identity(row.agent_id, "standard", owner.key)

@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import billing
-from agent.identity import Identity, public_key_bytes
+from agent.identity import Identity
 from collector import jobs
 from collector.config import CollectorSettings
 from collector.database import Database
 from collector.db.models import Renter
-from collector.enrollment import create_token, enroll
 from collector.errors import FailedPrecondition, InvalidArgument
 from collector.ingest import store_reports
 from collector.invoicing import close_invoices, list_invoices, next_boundary, renters_due
@@ -23,7 +22,7 @@ from collector.rating import rate_sessions
 from collector.rentals import get_session, start_session, stop_session
 from collector.renters import update_renter
 from collector.timeutil import to_us
-from tests.collector.helpers import SECOND, incoming, new_identity, sample
+from tests.collector.helpers import SECOND, enrolled_machine, incoming, sample
 
 HOUR = timedelta(hours=1)
 START = datetime(2026, 11, 25, 9, 40, tzinfo=UTC)  # 20 minutes before an hour boundary
@@ -32,13 +31,9 @@ PLAN = billing.simple_document("p", "EUR", {"standard": "36.00"}, "1.00", "2.00"
 
 @pytest.fixture
 def machine(database: Database) -> Identity:
-    owner = new_identity()
-    token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
-    row = database.call(
-        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
-    )
+    machine = enrolled_machine(database, START - HOUR)
     database.call(create_plan, PLAN, START - HOUR)
-    return Identity(row.agent_id, "standard", owner.key)
+    return machine
 
 
 def report_every_second(

@@ -18,17 +18,15 @@ from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
 import billing
-from agent.identity import Identity, public_key_bytes
 from collector import jobs
 from collector.database import Database
 from collector.db.models import Notification
-from collector.enrollment import create_token, enroll
 from collector.invoicing import close_invoices
 from collector.notifications import Channels, sign, verify_signature
 from collector.plans import create_plan
 from collector.rentals import start_session, stop_session
 from collector.renters import update_renter
-from tests.collector.helpers import new_identity
+from tests.collector.helpers import enrolled_machine
 from tests.collector.test_invoicing import report_every_second
 from tests.e2e.harness import free_port
 
@@ -84,12 +82,7 @@ def smtp() -> Iterator[tuple[Mailbox, int]]:
 @pytest.fixture
 def invoiced(database: Database) -> str:
     """A renter with an e-mail address, one 30-second session, and its closed invoice."""
-    owner = new_identity()
-    token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
-    row = database.call(
-        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
-    )
-    machine = Identity(row.agent_id, "standard", owner.key)
+    machine = enrolled_machine(database, START - HOUR)
     database.call(create_plan, billing.simple_document("p", "EUR", {"standard": "36.00"}), START - HOUR)
     database.call(update_renter, "eve", START - HOUR, email="eve@example.org")
     rental = database.call(

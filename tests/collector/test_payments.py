@@ -18,11 +18,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import billing
-from agent.identity import Identity, public_key_bytes
 from collector import jobs
 from collector.database import Database
 from collector.db.models import Invoice, Payment
-from collector.enrollment import create_token, enroll
 from collector.errors import FailedPrecondition, InvalidArgument
 from collector.invoicing import close_invoices
 from collector.payments.collection import DUNNING, mark_paid
@@ -32,7 +30,7 @@ from collector.plans import create_plan
 from collector.rentals import start_session, stop_session
 from collector.renters import update_renter
 from collector.wallets import account_balance, check_ledger
-from tests.collector.helpers import new_identity
+from tests.collector.helpers import enrolled_machine
 from tests.collector.test_invoicing import report_every_second
 
 HOUR = timedelta(hours=1)
@@ -97,12 +95,7 @@ PLAIN = billing.simple_document("p", "EUR", {"standard": "36.00"})  # 1 cent a s
 
 
 def invoice_for(database: Database, renter: str, seconds: int = 30, document: str = PLAIN) -> Invoice:
-    owner = new_identity()
-    token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
-    row = database.call(
-        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
-    )
-    machine = Identity(row.agent_id, "standard", owner.key)
+    machine = enrolled_machine(database, START - HOUR)
     database.call(create_plan, document, START - HOUR)
     rental = database.call(
         start_session, agent_id=machine.agent_id, renter_id=renter, plan_name="p", now=START

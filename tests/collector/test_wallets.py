@@ -11,12 +11,11 @@ import pytest
 from pypdf import PdfReader
 
 import billing
-from agent.identity import Identity, public_key_bytes
+from agent.identity import Identity
 from collector.balances import spendable_minor
 from collector.config import CollectorSettings
 from collector.database import Database
 from collector.documents import render_invoice
-from collector.enrollment import create_token, enroll
 from collector.errors import FailedPrecondition, InvalidArgument
 from collector.invoicing import close_invoices, get_invoice
 from collector.jobs import rate_and_enforce
@@ -24,7 +23,7 @@ from collector.live import live_cost
 from collector.plans import create_plan
 from collector.rentals import get_session, start_session, stop_session
 from collector.wallets import check_ledger, top_up, wallet_state
-from tests.collector.helpers import new_identity
+from tests.collector.helpers import enrolled_machine
 from tests.collector.test_invoicing import report_every_second
 
 HOUR = timedelta(hours=1)
@@ -35,13 +34,9 @@ PLAN = billing.simple_document("p", "EUR", {"standard": "36.00"})  # 1 cent a se
 
 @pytest.fixture
 def machine(database: Database) -> Identity:
-    owner = new_identity()
-    token, _ = database.call(create_token, machine_class="standard", ttl=HOUR, label="", now=START - HOUR)
-    row = database.call(
-        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=START - HOUR
-    )
+    machine = enrolled_machine(database, START - HOUR)
     database.call(create_plan, PLAN, START - HOUR)
-    return Identity(row.agent_id, "standard", owner.key)
+    return machine
 
 
 def euros(text: str) -> billing.Money:
