@@ -51,6 +51,8 @@ def start_session(
     machine = db.get(Machine, agent_id, with_for_update=True)
     if machine is None:
         raise NotFound("machine", agent_id)
+    if machine.revoked_at is not None:
+        raise FailedPrecondition(f"machine {agent_id} was revoked")
     plan = get_plan(db, plan_name)
     versions = versions_of(plan)
     try:
@@ -123,3 +125,22 @@ def list_sessions(
     if open_only:
         query = query.where(RentalSession.ended_at.is_(None))
     return list(db.scalars(query))
+
+
+def revoke_machine(
+    db: Session, agent_id: str, reason: str, now: datetime
+) -> tuple[Machine, RentalSession | None]:
+    """Mark a machine revoked and end its open session now; return both (the session may be None)."""
+    machine = db.get(Machine, agent_id, with_for_update=True)
+    if machine is None:
+        raise NotFound("machine", agent_id)
+    if machine.revoked_at is not None:
+        raise FailedPrecondition(
+            f"machine {agent_id} was already revoked at {machine.revoked_at.isoformat()}"
+        )
+    machine.revoked_at = now
+    rental = open_session_of(db, agent_id)
+    if rental is not None:
+        stop_session(db, rental.id, now)
+    logger.warning("machine %s revoked: %s", agent_id, reason or "no reason given")
+    return machine, rental

@@ -17,6 +17,7 @@ from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.database import Database
 from collector.jobs import build_scheduler
+from collector.keys import AgentKeys
 from collector.payments.webhooks import WebhookServer
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
@@ -78,6 +79,7 @@ class Collector:
         self.database = Database(settings.db_url)
         self.writer = ReportWriter(self.database, now=now)
         self.controls = ControlHub()
+        self.keys = AgentKeys(self.database)
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server(
             options=[
@@ -93,8 +95,12 @@ class Collector:
     def _add_services(self) -> None:
         db, now, settings, server = self.database, self._now, self.settings, self.server
         hub = self.controls
-        agent_pb2_grpc.add_AgentServiceServicer_to_server(AgentService(db, self.writer, hub, now), server)
-        machines_pb2_grpc.add_MachineServiceServicer_to_server(MachineService(db, now, settings, hub), server)
+        agent_pb2_grpc.add_AgentServiceServicer_to_server(
+            AgentService(db, self.writer, hub, now, self.keys), server
+        )
+        machines_pb2_grpc.add_MachineServiceServicer_to_server(
+            MachineService(db, now, settings, hub, self.keys), server
+        )
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
         sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now, hub, settings), server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)

@@ -154,6 +154,7 @@ def machine_to_proto(machine: models.Machine, online: bool) -> machines_pb2.Mach
         last_report_end=timestamp_us(machine.last_report_end_us),
         last_sequence=machine.last_sequence,
         online=online,
+        revoked_at=timestamp(machine.revoked_at),
     )
 
 

@@ -430,3 +430,12 @@ def invoice_credit(client, args) -> None:  # type: ignore[no-untyped-def]
     )
     note = client.invoices.CreditInvoice(request, timeout=30)
     print(f"credit note {note.number} for {note.invoice_id}: {note.amount.display} (tax {note.tax.display})")
+
+
+@with_client
+def machines_revoke(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import machines_pb2
+    from rentmeter import render
+
+    request = machines_pb2.RevokeMachineRequest(agent_id=args.agent_id, reason=args.reason)
+    render.machine(client.machines.RevokeMachine(request, timeout=30))

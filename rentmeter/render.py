@@ -63,6 +63,7 @@ def machine(m: machines_pb2.Machine) -> None:
         f"  cpu {f.cpu_model}, {f.cpu_cores_logical} threads / {f.cpu_cores_physical} cores, "
         f"memory {f.memory_bytes / 2**30:.1f} GiB, GPUs {gpus}\n"
         f"  enrolled {when(m.enrolled_at)}, last report {when(m.last_seen)}, sequence {m.last_sequence}"
+        + (f"\n  REVOKED {when(m.revoked_at)}: its reports are refused" if m.HasField("revoked_at") else "")
     )
 
 

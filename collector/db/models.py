@@ -88,6 +88,8 @@ class Machine(Base):
     last_sequence: Mapped[int] = mapped_column(BigInteger, default=0)
     # End of the latest stored report; stored samples of one machine never overlap before this.
     last_report_end_us: Mapped[int | None] = mapped_column(BigInteger)
+    # A revoked machine's key is refused.
+    revoked_at: Mapped[datetime | None]
 
 
 class Report(Base):

@@ -22,10 +22,18 @@ from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
 from collector.errors import CollectorError, FailedPrecondition, InvalidArgument, NotFound
 from collector.explain import explain_session
 from collector.invoicing import close_invoices, get_invoice, list_invoices
+from collector.keys import AgentKeys
 from collector.live import live_cost
 from collector.payments.collection import mark_paid
 from collector.plans import add_version, create_plan, get_plan, list_plans, versions_of
-from collector.rentals import get_machine, get_session, list_sessions, start_session, stop_session
+from collector.rentals import (
+    get_machine,
+    get_session,
+    list_sessions,
+    revoke_machine,
+    start_session,
+    stop_session,
+)
 from collector.services.base import Servicer, maps_errors
 from collector.timeutil import to_us
 from collector.usage import usage_summary
@@ -50,10 +58,32 @@ WATCH_INTERVAL_S = 1.0
 
 
 class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
-    def __init__(self, database: Database, now, settings: CollectorSettings, hub: ControlHub) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self, database: Database, now, settings: CollectorSettings, hub: ControlHub, keys: AgentKeys
+    ) -> None:  # type: ignore[no-untyped-def]
         super().__init__(database, now)
         self._online_window = settings.online_window
         self._hub = hub
+        self._keys = keys
+
+    @maps_errors
+    async def RevokeMachine(
+        self, request: machines_pb2.RevokeMachineRequest, context: Ctx
+    ) -> machines_pb2.Machine:
+        now = self.now()
+
+        def run(db: Session) -> tuple[machines_pb2.Machine, agent_pb2.Control | None]:
+            machine, stopped = revoke_machine(db, request.agent_id, request.reason, now)
+            control = None
+            if stopped is not None:
+                control = wire.session_control(stopped, agent_pb2.Control.SESSION_STOPPED, "machine revoked")
+            return self._to_proto(machine), control
+
+        machine, control = await self.db.run(run)
+        self._keys.revoke(request.agent_id)
+        if control is not None:
+            self._hub.publish(request.agent_id, control)
+        return machine
 
     @maps_errors
     async def SendControl(

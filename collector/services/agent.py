@@ -10,7 +10,6 @@ from datetime import datetime
 
 import grpc
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.message import DecodeError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -18,10 +17,10 @@ from sqlalchemy.orm import Session
 from collector import wire
 from collector.controls import ControlHub, Outbox
 from collector.database import Database
-from collector.db.models import Machine
 from collector.enrollment import enroll
 from collector.errors import CollectorError, InvalidArgument, Unauthenticated
 from collector.ingest import Ack
+from collector.keys import AgentKeys
 from collector.rentals import open_session_of
 from collector.services.base import Servicer, maps_errors
 from collector.writer import ReportWriter
@@ -36,12 +35,17 @@ MAX_IN_FLIGHT = 256
 
 class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     def __init__(
-        self, database: Database, writer: ReportWriter, hub: ControlHub, now: Callable[[], datetime]
+        self,
+        database: Database,
+        writer: ReportWriter,
+        hub: ControlHub,
+        now: Callable[[], datetime],
+        keys: AgentKeys,
     ) -> None:
         super().__init__(database, now)
         self._writer = writer
         self._hub = hub
-        self._keys: dict[str, Ed25519PublicKey] = {}
+        self._keys = keys
 
     @maps_errors
     async def Enroll(
@@ -113,7 +117,11 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
 
     async def _verify(self, envelope: agent_pb2.SignedReport) -> agent_pb2.UsageReport:
         """Check the signature over the exact payload bytes, then parse them."""
-        key = self._keys.get(envelope.agent_id) or await self._load_key(envelope.agent_id)
+        try:
+            key = await self._keys.key_of(envelope.agent_id)
+        except Unauthenticated:
+            logger.warning("report from agent %r refused: unknown or revoked", envelope.agent_id)
+            raise
         try:
             key.verify(envelope.signature, report_signing_bytes(envelope.payload))
         except InvalidSignature:
@@ -127,15 +135,6 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         if report.agent_id != envelope.agent_id:
             raise InvalidArgument(f"report of agent {report.agent_id!r} sent as agent {envelope.agent_id!r}")
         return report
-
-    async def _load_key(self, agent_id: str) -> Ed25519PublicKey:
-        raw = await self.db.run(_public_key, agent_id) if agent_id else None
-        if raw is None:
-            logger.warning("report from unknown agent %r refused", agent_id)
-            raise Unauthenticated(f"agent {agent_id!r} is not enrolled")
-        key = Ed25519PublicKey.from_public_bytes(raw)
-        self._keys[agent_id] = key
-        return key
 
 
 @dataclass
@@ -163,8 +162,3 @@ async def _forward_acks(pending: asyncio.Queue[asyncio.Future[Ack] | None], outb
 def _open_rental(db: Session, agent_id: str) -> agent_pb2.Control | None:
     rental = open_session_of(db, agent_id)
     return wire.session_control(rental, agent_pb2.Control.SESSION_STARTED) if rental else None
-
-
-def _public_key(db: Session, agent_id: str) -> bytes | None:
-    machine = db.get(Machine, agent_id)
-    return machine.public_key if machine else None

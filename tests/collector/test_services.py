@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -438,3 +439,34 @@ def test_wallets_over_grpc(admin: AdminClient) -> None:
     assert check.balanced and [m.display for m in check.debits] == ["12.50 EUR"] == [
         m.display for m in check.credits
     ]
+
+
+def test_a_revoked_machine_is_refused_at_once_even_on_an_open_stream(
+    channel: grpc.Channel, admin: AdminClient
+) -> None:
+    identity = enroll(channel, admin)
+    t = now_s() - 30
+    revoked = threading.Event()
+
+    def reports() -> Iterator[agent_pb2.SignedReport]:
+        yield signed(identity, 1, [sample(t, t + 1)])
+        revoked.wait(10)
+        yield signed(identity, 2, [sample(t + 1, t + 2)])
+
+    responses = agent_pb2_grpc.AgentServiceStub(channel).StreamReports(reports(), timeout=20)
+    first = next(responses)
+    assert [a.status for a in first.acks] == [agent_pb2.ReportAck.ACCEPTED]
+    machine = admin.machines.RevokeMachine(machines_pb2.RevokeMachineRequest(agent_id=identity.agent_id))
+    assert machine.HasField("revoked_at")
+    revoked.set()
+    with pytest.raises(grpc.RpcError) as refused:
+        list(responses)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED and "revoked" in refused.value.details()
+    with pytest.raises(grpc.RpcError) as again:
+        stream(channel, [signed(identity, 3, [sample(t + 2, t + 3)])])
+    assert again.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    with pytest.raises(grpc.RpcError) as twice:
+        admin.machines.RevokeMachine(machines_pb2.RevokeMachineRequest(agent_id=identity.agent_id))
+    assert twice.value.code() is grpc.StatusCode.FAILED_PRECONDITION
+    usage = admin.usage.GetUsage(usage_pb2.GetUsageRequest(agent_id=identity.agent_id))
+    assert usage.sample_count == 1  # what was stored before stays

@@ -54,6 +54,11 @@ class MachineServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_machines__pb2.SendControlRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_machines__pb2.SendControlResponse.FromString,
                 _registered_method=True)
+        self.RevokeMachine = channel.unary_unary(
+                '/rentmeter.v1.MachineService/RevokeMachine',
+                request_serializer=rentmeter_dot_v1_dot_machines__pb2.RevokeMachineRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_machines__pb2.Machine.FromString,
+                _registered_method=True)
 
 
 class MachineServiceServicer:
@@ -86,6 +91,14 @@ class MachineServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RevokeMachine(self, request, context):
+        """Revokes a machine: its key is refused from the next report on (open streams included), its open
+        session ends now. Reports already stored stay billed. Errors: NOT_FOUND, FAILED_PRECONDITION (revoked).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MachineServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +121,11 @@ def add_MachineServiceServicer_to_server(servicer, server):
                     servicer.SendControl,
                     request_deserializer=rentmeter_dot_v1_dot_machines__pb2.SendControlRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_machines__pb2.SendControlResponse.SerializeToString,
+            ),
+            'RevokeMachine': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeMachine,
+                    request_deserializer=rentmeter_dot_v1_dot_machines__pb2.RevokeMachineRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_machines__pb2.Machine.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -218,6 +236,33 @@ class MachineService:
             '/rentmeter.v1.MachineService/SendControl',
             rentmeter_dot_v1_dot_machines__pb2.SendControlRequest.SerializeToString,
             rentmeter_dot_v1_dot_machines__pb2.SendControlResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeMachine(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.MachineService/RevokeMachine',
+            rentmeter_dot_v1_dot_machines__pb2.RevokeMachineRequest.SerializeToString,
+            rentmeter_dot_v1_dot_machines__pb2.Machine.FromString,
             options,
             channel_credentials,
             insecure,
