@@ -44,6 +44,8 @@ class CollectorSettings:
     invoice_period: timedelta = timedelta(days=1)
     invoice_grace: timedelta = timedelta(minutes=5)
     online_window: timedelta = timedelta(seconds=30)
+    # Prometheus metrics over HTTP (HOST:PORT; empty: off).
+    metrics_listen: str = ""
     # Prepaid renters: balances (in the wallet's currency) that send a low-balance alert, how long a
     # session may run on an exhausted balance before it is stopped, and how much of the expected cost is
     # held when a session starts.
@@ -71,7 +73,7 @@ class CollectorSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
         """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
-        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW,
+        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW, RENTMETER_METRICS_LISTEN,
         RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
         RENTMETER_WEBHOOK_URL, RENTMETER_WEBHOOK_SECRET, RENTMETER_SMTP_HOST, RENTMETER_SMTP_PORT,
         RENTMETER_SMTP_FROM, RENTMETER_STRIPE_API_KEY, RENTMETER_STRIPE_API_BASE,

@@ -18,6 +18,7 @@ from collector.controls import ControlHub
 from collector.database import Database
 from collector.jobs import build_scheduler
 from collector.keys import AgentKeys
+from collector.metrics import Metrics
 from collector.payments.webhooks import WebhookServer
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
@@ -80,6 +81,8 @@ class Collector:
         self.writer = ReportWriter(self.database, now=now)
         self.controls = ControlHub()
         self.keys = AgentKeys(self.database)
+        self.metrics = Metrics()
+        self.metrics_port = 0
         self.health = health.aio.HealthServicer()
         self.server = grpc.aio.server(
             options=[
@@ -96,7 +99,7 @@ class Collector:
         db, now, settings, server = self.database, self._now, self.settings, self.server
         hub = self.controls
         agent_pb2_grpc.add_AgentServiceServicer_to_server(
-            AgentService(db, self.writer, hub, now, self.keys), server
+            AgentService(db, self.writer, hub, now, self.keys, self.metrics), server
         )
         machines_pb2_grpc.add_MachineServiceServicer_to_server(
             MachineService(db, now, settings, hub, self.keys), server
@@ -125,6 +128,8 @@ class Collector:
             raise OSError(f"cannot listen on {self.settings.listen}")
         self.writer.start()
         await self.server.start()
+        if self.settings.metrics_listen:
+            self.metrics_port = self.metrics.serve(self.settings.metrics_listen)
         if self.settings.payments_webhook_listen:
             self.webhooks = WebhookServer(
                 self.database,
@@ -169,6 +174,7 @@ class Collector:
         await self.server.stop(grace)
         if self.webhooks is not None:
             self.webhooks.stop()
+        self.metrics.stop()
         await self.writer.stop()
         self.database.close()
         logger.info("collector stopped")

@@ -74,6 +74,7 @@ def collector_settings(tmp_path: Path) -> CollectorSettings:
         rating_interval=timedelta(seconds=1),
         invoice_period=timedelta(days=1),
         invoice_grace=timedelta(seconds=2),
+        metrics_listen="127.0.0.1:0",
     )
 
 

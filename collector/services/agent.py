@@ -19,8 +19,9 @@ from collector.controls import ControlHub, Outbox
 from collector.database import Database
 from collector.enrollment import enroll
 from collector.errors import CollectorError, InvalidArgument, Unauthenticated
-from collector.ingest import Ack
+from collector.ingest import Ack, AckStatus
 from collector.keys import AgentKeys
+from collector.metrics import Metrics, rejection_kind
 from collector.rentals import open_session_of
 from collector.services.base import Servicer, maps_errors
 from collector.writer import ReportWriter
@@ -41,11 +42,13 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         hub: ControlHub,
         now: Callable[[], datetime],
         keys: AgentKeys,
+        metrics: Metrics,
     ) -> None:
         super().__init__(database, now)
         self._writer = writer
         self._hub = hub
         self._keys = keys
+        self._metrics = metrics
 
     @maps_errors
     async def Enroll(
@@ -72,13 +75,14 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         pending: asyncio.Queue[asyncio.Future[Ack] | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
         reader = asyncio.create_task(self._read(request_iterator, pending, stream))
-        acker = asyncio.create_task(_forward_acks(pending, outbox))
+        acker = asyncio.create_task(_forward_acks(pending, outbox, self._metrics))
         try:
             while (message := await outbox.get()) is not None:
                 yield message
             await acker  # a storage failure ends the acks first: raise it (the reader is cancelled below)
             await reader  # a refused report ends the reading: raise why
         except CollectorError as exc:
+            self._metrics.refused_streams.labels(_refusal_kind(exc)).inc()
             await context.abort(exc.code, str(exc))
         except SQLAlchemyError:
             await context.abort(
@@ -143,7 +147,35 @@ class _Stream:
     agent_id: str = ""
 
 
-async def _forward_acks(pending: asyncio.Queue[asyncio.Future[Ack] | None], outbox: Outbox) -> None:
+_REFUSALS = (
+    ("was revoked", "revoked"),
+    ("is not enrolled", "unknown_agent"),
+    ("does not verify", "bad_signature"),
+    ("not a UsageReport", "garbage_payload"),
+    ("sent as agent", "agent_mismatch"),
+    ("one agent only", "agent_mismatch"),
+)
+
+
+def _refusal_kind(exc: CollectorError) -> str:
+    """A bounded metrics label for why a stream was ended."""
+    text = str(exc)
+    for marker, kind in _REFUSALS:
+        if marker in text:
+            return kind
+    return "other"
+
+
+def _count(metrics: Metrics, acks: list[Ack]) -> None:
+    for ack in acks:
+        metrics.reports.labels(ack.status.name.lower()).inc()
+        if ack.status is AckStatus.REJECTED:
+            metrics.rejected.labels(rejection_kind(ack.reason)).inc()
+
+
+async def _forward_acks(
+    pending: asyncio.Queue[asyncio.Future[Ack] | None], outbox: Outbox, metrics: Metrics
+) -> None:
     """Send acks in arrival order, as many per message as are ready; end the stream after the last."""
     try:
         while (future := await pending.get()) is not None:
@@ -154,6 +186,7 @@ async def _forward_acks(pending: asyncio.Queue[asyncio.Future[Ack] | None], outb
                     pending.put_nowait(None)
                     break
                 acks.append(await ready)
+            _count(metrics, acks)
             outbox.put_nowait(wire.acks_to_proto(acks))
     finally:
         outbox.put_nowait(None)

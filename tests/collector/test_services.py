@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -470,3 +471,31 @@ def test_a_revoked_machine_is_refused_at_once_even_on_an_open_stream(
     assert twice.value.code() is grpc.StatusCode.FAILED_PRECONDITION
     usage = admin.usage.GetUsage(usage_pb2.GetUsageRequest(agent_id=identity.agent_id))
     assert usage.sample_count == 1  # what was stored before stays
+
+
+def test_every_refusal_is_counted_in_the_metrics(
+    channel: grpc.Channel, admin: AdminClient, collector: Collector
+) -> None:
+    identity, stranger = enroll(channel, admin), new_identity()
+    t = now_s() - 60
+    stream(channel, [signed(identity, 5, [sample(t, t + 1)])])
+    stream(channel, [signed(identity, 5, [sample(t, t + 1)])])  # duplicate
+    stream(channel, [signed(identity, 4, [sample(t + 1, t + 2)])])  # replayed older sequence: rejected
+    forged = signed(Identity(identity.agent_id, "standard", stranger.key), 6, [sample(t + 2, t + 3)])
+    garbage = agent_pb2.SignedReport(agent_id=identity.agent_id, payload=b"\xff" * 40, signature=b"x" * 64)
+    for envelope in (forged, garbage):
+        with pytest.raises(grpc.RpcError):
+            stream(channel, [envelope])
+    scraped = (
+        urllib.request.urlopen(f"http://127.0.0.1:{collector.metrics_port}/metrics", timeout=10)
+        .read()
+        .decode()
+    )
+    for line in (
+        'rentmeter_reports_total{outcome="accepted"} 1.0',
+        'rentmeter_reports_total{outcome="duplicate"} 1.0',
+        'rentmeter_reports_total{outcome="rejected"} 1.0',
+        'rentmeter_reports_rejected_total{reason="replayed_or_reordered"} 1.0',
+        'rentmeter_report_streams_refused_total{reason="bad_signature"} 2.0',
+    ):
+        assert line in scraped, line

@@ -1,0 +1,58 @@
+"""The collector's Prometheus metrics: what happened to every report, and every refusal with its reason.
+
+Each Collector has its own registry (tests run several); `metrics_listen` serves it over HTTP for scraping.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from prometheus_client import CollectorRegistry, Counter, start_http_server
+
+logger = logging.getLogger(__name__)
+
+
+def rejection_kind(reason: str) -> str:
+    """A bounded label for a REJECTED ack's free-text reason."""
+    if reason.startswith("sequence "):
+        return "replayed_or_reordered"
+    if "in the future" in reason:
+        return "clock_skew"
+    if "before the machine enrolled" in reason:
+        return "before_enrollment"
+    if reason == "agent is not enrolled":
+        return "unknown_agent"
+    return "malformed"
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.reports = Counter(
+            "rentmeter_reports", "Reports answered, by outcome (accepted, duplicate, rejected).",
+            ["outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.rejected = Counter(
+            "rentmeter_reports_rejected", "Reports refused with a REJECTED ack, by kind of reason.",
+            ["reason"], registry=self.registry,
+        )  # fmt: skip
+        self.refused_streams = Counter(
+            "rentmeter_report_streams_refused",
+            "Report streams ended by a report refused outright (forged, unknown, revoked, garbage).",
+            ["reason"], registry=self.registry,
+        )  # fmt: skip
+
+    def serve(self, listen: str) -> int:
+        """Serve /metrics on `listen` (HOST:PORT, port 0 = any); return the port."""
+        host, _, port = listen.rpartition(":")
+        server, _thread = start_http_server(int(port), addr=host or "127.0.0.1", registry=self.registry)
+        bound = int(server.server_address[1])
+        logger.info("metrics on http://%s:%d/metrics", host or "127.0.0.1", bound)
+        self._server = server
+        return bound
+
+    def stop(self) -> None:
+        server = getattr(self, "_server", None)
+        if server is not None:
+            server.shutdown()
+            server.server_close()
