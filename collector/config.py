@@ -69,6 +69,8 @@ class CollectorSettings:
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
+    # Serve without TLS on a non-loopback address (behind a TLS-terminating proxy only).
+    allow_plaintext: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
@@ -77,9 +79,9 @@ class CollectorSettings:
         RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
         RENTMETER_WEBHOOK_URL, RENTMETER_WEBHOOK_SECRET, RENTMETER_SMTP_HOST, RENTMETER_SMTP_PORT,
         RENTMETER_SMTP_FROM, RENTMETER_STRIPE_API_KEY, RENTMETER_STRIPE_API_BASE,
-        RENTMETER_PAYMENTS_WEBHOOK_LISTEN, RENTMETER_STRIPE_WEBHOOK_SECRET, RENTMETER_TLS_CERT,
-        RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values ignored). Durations
-        accept 30s, 15m, 1h, 1d."""
+        RENTMETER_PAYMENTS_WEBHOOK_LISTEN, RENTMETER_STRIPE_WEBHOOK_SECRET, RENTMETER_ALLOW_PLAINTEXT,
+        RENTMETER_TLS_CERT, RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values
+        ignored). Durations accept 30s, 15m, 1h, 1d; booleans true/false, 1/0, yes/no."""
         values: dict[str, Any] = {}
         for field in fields(cls):
             raw = env.get(f"RENTMETER_{field.name.upper()}")
@@ -89,6 +91,11 @@ class CollectorSettings:
         for field in fields(cls):
             if field.type == "timedelta" and isinstance(values.get(field.name), str):
                 values[field.name] = parse_duration(values[field.name], field.name)
+            if field.type == "bool" and isinstance(values.get(field.name), str):
+                text = values[field.name].strip().lower()
+                if text not in ("1", "true", "yes", "0", "false", "no"):
+                    raise SettingsError(f"{field.name}: {values[field.name]!r} is not true or false")
+                values[field.name] = text in ("1", "true", "yes")
             if field.type == "int" and isinstance(values.get(field.name), str):
                 if not values[field.name].isdigit():
                     raise SettingsError(f"{field.name}: {values[field.name]!r} is not a whole number")

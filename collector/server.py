@@ -154,7 +154,17 @@ class Collector:
         if not settings.tls_cert:
             host = settings.listen.rsplit(":", 1)[0].strip("[]")
             if host not in ("127.0.0.1", "localhost", "::1"):
-                logger.warning("serving plaintext on %s: set tls_cert and tls_key", settings.listen)
+                if not settings.allow_plaintext:
+                    raise OSError(
+                        f"refusing to serve plaintext on {settings.listen}: set tls_cert and tls_key, or "
+                        "allow_plaintext=1 behind a TLS-terminating proxy"
+                    )
+                logger.warning("serving PLAINTEXT on %s (allow_plaintext): reports and tokens are readable "
+                               "on the network unless a proxy terminates TLS", settings.listen)  # fmt: skip
+            else:
+                logger.warning(
+                    "serving plaintext on loopback %s: use TLS for other machines", settings.listen
+                )
             return self.server.add_insecure_port(settings.listen)
         try:
             key, cert = Path(settings.tls_key).read_bytes(), Path(settings.tls_cert).read_bytes()

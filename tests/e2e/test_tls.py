@@ -16,6 +16,7 @@ from collector.config import CollectorSettings
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc
 from rentmeter.certs import init_certs
 from rentmeter.embedded import running_agent, running_collector
+from tests.e2e.harness import free_port
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,13 @@ def test_mutual_tls_delivers_and_refuses_strangers(
         plain = _agent(collector.port, tmp_path / "d", certs, token)
         with pytest.raises(EnrollmentFailed, match="UNAVAILABLE"):
             enroll(plain, open_channel(plain), timeout=1)
+
+
+def test_plaintext_is_refused_beyond_loopback(tmp_path: Path) -> None:
+    """Without TLS the collector serves loopback only, unless told it sits behind a TLS proxy."""
+    settings = CollectorSettings(listen=f"0.0.0.0:{free_port()}", db_url=f"sqlite:///{tmp_path / 'c.db'}")
+    with pytest.raises(OSError, match="refusing to serve plaintext"), running_collector(settings):
+        pass
+    # (Serving on a non-loopback address is not tried here: tests bind to loopback only.)
+    assert CollectorSettings.from_env({"RENTMETER_ALLOW_PLAINTEXT": "true"}).allow_plaintext
+    assert not CollectorSettings.from_env({"RENTMETER_ALLOW_PLAINTEXT": "0"}).allow_plaintext
