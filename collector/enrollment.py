@@ -27,9 +27,10 @@ def hash_token(token: str) -> str:
 
 
 def create_token(
-    db: Session, *, machine_class: str, ttl: timedelta, label: str, now: datetime
+    db: Session, *, machine_class: str, ttl: timedelta, label: str, now: datetime, host_id: str = ""
 ) -> tuple[str, datetime]:
-    """Create a one-time token for enrolling one machine of `machine_class`; return it and its expiry."""
+    """Create a one-time token for enrolling one machine of `machine_class` for the host account
+    `host_id` ("" = the provider's own); return it and its expiry."""
     machine_class = machine_class.strip()
     if not machine_class or len(machine_class) > 64:
         raise InvalidArgument("machine_class must be 1 to 64 characters")
@@ -44,6 +45,7 @@ def create_token(
             label=label[:200],
             created_at=now,
             expires_at=expires_at,
+            host_id=host_id,
         )
     )
     logger.info("enrollment token created for class %s, expires %s", machine_class, expires_at)
@@ -73,6 +75,7 @@ def enroll(db: Session, *, token: str, public_key: bytes, facts: dict[str, Any],
         facts=facts,
         enrolled_at=now,
         last_sequence=0,
+        host_id=row.host_id,
     )
     row.used_at = now
     row.agent_id = machine.agent_id

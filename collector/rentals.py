@@ -115,9 +115,19 @@ def open_session_of(db: Session, agent_id: str) -> RentalSession | None:
 
 
 def list_sessions(
-    db: Session, *, renter_id: str = "", agent_id: str = "", open_only: bool = False
+    db: Session,
+    *,
+    renter_id: str = "",
+    agent_id: str = "",
+    open_only: bool = False,
+    host_id: str | None = None,
 ) -> list[RentalSession]:
+    """Sessions, oldest first; optionally of one renter, one machine, only open, or on one host's machines."""
     query = select(RentalSession).order_by(RentalSession.started_at)
+    if host_id is not None:
+        query = query.join(Machine, Machine.agent_id == RentalSession.agent_id).where(
+            Machine.host_id == host_id
+        )
     if renter_id:
         query = query.where(RentalSession.renter_id == renter_id)
     if agent_id:

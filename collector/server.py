@@ -13,6 +13,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from collector.auth import AuthInterceptor
 from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.database import Database
@@ -20,6 +21,7 @@ from collector.jobs import build_scheduler
 from collector.keys import AgentKeys
 from collector.metrics import Metrics
 from collector.payments.webhooks import WebhookServer
+from collector.services.access import AccessService
 from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
 from collector.services.agent import AgentService
 from collector.services.renters import RenterService
@@ -27,6 +29,8 @@ from collector.services.wallets import WalletService
 from collector.timeutil import SteadyClock
 from collector.writer import ReportWriter
 from protos.rentmeter.v1 import (
+    access_pb2,
+    access_pb2_grpc,
     agent_pb2,
     agent_pb2_grpc,
     invoices_pb2,
@@ -59,6 +63,7 @@ SERVICE_NAMES = [
         (invoices_pb2, "InvoiceService"),
         (wallets_pb2, "WalletService"),
         (renters_pb2, "RenterService"),
+        (access_pb2, "AccessService"),
     )
 ]
 
@@ -84,12 +89,14 @@ class Collector:
         self.metrics = Metrics()
         self.metrics_port = 0
         self.health = health.aio.HealthServicer()
+        self.auth = AuthInterceptor(self.database)
         self.server = grpc.aio.server(
+            interceptors=[self.auth],
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-            ]
+            ],
         )
         self.scheduler = build_scheduler(self.database, settings, now, self.controls)
         self.port = 0
@@ -110,6 +117,7 @@ class Collector:
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
         wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
         renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now), server)
+        access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             [

@@ -20,6 +20,7 @@ from collector.plans import parse_document
 from collector.usage import UsageSummary
 from collector.wallets import LedgerCheck, WalletState
 from protos.rentmeter.v1 import (
+    access_pb2,
     agent_pb2,
     common_pb2,
     invoices_pb2,
@@ -443,4 +444,15 @@ def credit_note_to_proto(note: models.CreditNote) -> invoices_pb2.CreditNote:
         tax=money(note.tax_minor, note.currency),
         reason=note.reason,
         issued_at=timestamp(note.issued_at),
+    )
+
+
+def api_token_to_proto(row: models.ApiToken) -> access_pb2.ApiToken:
+    return access_pb2.ApiToken(
+        id=row.id,
+        role=row.role,
+        subject=row.subject,
+        label=row.label,
+        created_at=timestamp(row.created_at),
+        revoked_at=timestamp(row.revoked_at),
     )

@@ -24,7 +24,7 @@ def with_client(action: Callable[..., int | None]) -> Callable[[argparse.Namespa
     def handler(args: argparse.Namespace) -> int:
         from rentmeter.client import AdminClient
 
-        client = AdminClient.connect(args.collector)
+        client = AdminClient.connect(args.collector, args.api_token)
         try:
             return int(action(client, args) or 0)
         finally:

@@ -28,6 +28,11 @@ def _remote() -> argparse.ArgumentParser:
     """`--collector` accepted after the subcommand too (`rentmeter agent run --collector HOST:PORT`)."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--collector", default=argparse.SUPPRESS, help=COLLECTOR_HELP)
+    parent.add_argument(
+        "--api-token",
+        default=argparse.SUPPRESS,
+        help="API token (default: $RENTMETER_TOKEN); see `collector token`",
+    )
     return parent
 
 
@@ -37,6 +42,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     agent_run = args.command == "agent"
     if args.collector is None and not agent_run:  # the agent reads RENTMETER_AGENT_COLLECTOR itself
         args.collector = os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR)
+    if args.api_token is None:
+        args.api_token = os.environ.get("RENTMETER_TOKEN", "")
     logging.basicConfig(
         level=logging.DEBUG
         if args.verbose
@@ -81,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--collector", default=None, help=COLLECTOR_HELP)
+    parser.add_argument(
+        "--api-token", default=None, help="API token for the collector (default: $RENTMETER_TOKEN)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _collector_commands(commands)
     _agent_commands(commands)
@@ -119,6 +129,14 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     migrate = collector.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
     migrate.set_defaults(handler=_collector_migrate)
+    token = collector.add_parser(
+        "token", help="create an API token directly in the database (the first admin token; shown once)"
+    )
+    token.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
+    token.add_argument("--role", choices=["admin", "host", "renter"], default="admin")
+    token.add_argument("--subject", default="", help="the host account or renter the token speaks for")
+    token.add_argument("--label", default="", help="a note, e.g. who holds it")
+    token.set_defaults(handler=_collector_token)
 
 
 def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -392,6 +410,23 @@ def _collector_migrate(args: argparse.Namespace) -> int:
     settings.ensure_db_dir()
     upgrade(make_engine(settings.db_url))
     print(f"database schema is up to date ({settings.db_url})")
+    return 0
+
+
+def _collector_token(args: argparse.Namespace) -> int:
+    from collector.auth import create_api_token
+    from collector.database import Database
+    from collector.errors import CollectorError
+
+    settings = _collector_settings(args)
+    settings.ensure_db_dir()
+    database = Database(settings.db_url)
+    try:
+        print(database.call(create_api_token, args.role, args.subject, args.label, datetime.now(UTC)))
+    except CollectorError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        database.close()
     return 0
 
 

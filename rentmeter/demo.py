@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import tempfile
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import billing
 from agent.config import AgentSettings
+from collector.auth import create_api_token
 from collector.config import CollectorSettings
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
 from rentmeter import render
@@ -37,7 +38,8 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
     render.console.print(f"[bold]rentmeter demo[/bold]: data in {workdir}")
     with running_collector(settings) as collector:
         target = f"127.0.0.1:{collector.port}"
-        client = AdminClient.connect(target)
+        admin = collector.database.call(create_api_token, "admin", "", "demo", datetime.now(UTC))
+        client = AdminClient.connect(target, admin)
         render.console.print(f"collector listening on {target} (SQLite {workdir / 'collector.db'})")
         token = client.machines.CreateEnrollmentToken(
             machines_pb2.CreateEnrollmentTokenRequest(machine_class="standard", label="demo machine"),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from collector.auth import create_api_token
 from collector.config import CollectorSettings
 from collector.database import Database
 from collector.server import Collector
@@ -79,14 +80,18 @@ def collector_settings(tmp_path: Path) -> CollectorSettings:
 
 
 @pytest.fixture
-def collector(collector_settings: CollectorSettings) -> Iterator[Collector]:
-    """A real collector serving on a free loopback port, with a real SQLite file."""
+def collector(collector_settings: CollectorSettings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
+    """A real collector serving on a free loopback port, with a real SQLite file; its admin token is
+    `admin_token` and in RENTMETER_TOKEN for the CLI."""
     with running_collector(collector_settings) as running:
+        token = running.database.call(create_api_token, "admin", "", "tests", datetime.now(UTC))
+        running.admin_token = token  # type: ignore[attr-defined]
+        monkeypatch.setenv("RENTMETER_TOKEN", token)
         yield running
 
 
 @pytest.fixture
 def admin(collector: Collector) -> Iterator[AdminClient]:
-    client = AdminClient.connect(f"127.0.0.1:{collector.port}")
+    client = AdminClient.connect(f"127.0.0.1:{collector.port}", collector.admin_token)  # type: ignore[attr-defined]
     yield client
     client.close()

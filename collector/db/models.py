@@ -71,6 +71,8 @@ class EnrollmentToken(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     agent_id: Mapped[str | None] = mapped_column(String(40))
+    # The host account the enrolled machine will belong to ("" = the provider's own).
+    host_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class Machine(Base):
@@ -90,6 +92,8 @@ class Machine(Base):
     last_report_end_us: Mapped[int | None] = mapped_column(BigInteger)
     # A revoked machine's key is refused.
     revoked_at: Mapped[datetime | None]
+    # The host account that owns the machine ("" = the provider's own).
+    host_id: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
 
 
 class Report(Base):
@@ -370,3 +374,18 @@ class CreditNote(Base):
     tax_minor: Mapped[int] = mapped_column(BigInteger)
     reason: Mapped[str] = mapped_column(Text)
     issued_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for the admin API, stored only as its SHA-256 hash, with its role and subject (the
+    host account or renter it speaks for)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(10))  # admin, host, renter
+    subject: Mapped[str] = mapped_column(String(100), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

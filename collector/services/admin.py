@@ -11,12 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import billing
-from collector import wire
+from collector import auth, wire
 from collector.config import CollectorSettings
 from collector.controls import ControlHub
 from collector.credit_notes import credit_invoice
 from collector.database import Database
-from collector.db.models import Machine
+from collector.db.models import Invoice, Machine, RentalSession
 from collector.documents import render_invoice
 from collector.enrollment import DEFAULT_TOKEN_TTL, create_token
 from collector.errors import CollectorError, FailedPrecondition, InvalidArgument, NotFound
@@ -57,6 +57,27 @@ MAX_QUOTE = timedelta(days=366)
 WATCH_INTERVAL_S = 1.0
 
 
+def _own_machine(db: Session, agent_id: str, who: auth.Principal) -> Machine:
+    """The machine, when the caller may see it (its host, or an admin); else NOT_FOUND."""
+    machine = get_machine(db, agent_id)
+    auth.hide_unless(who.may_see_host(machine.host_id), "machine", agent_id)
+    return machine
+
+
+def _own_session(db: Session, session_id: str, who: auth.Principal) -> RentalSession:
+    """The session, when the caller is its renter, its machine's host, or an admin; else NOT_FOUND."""
+    rental = get_session(db, session_id)
+    visible = who.may_see_renter(rental.renter_id) or who.may_see_host(rental.machine.host_id)
+    auth.hide_unless(visible, "session", session_id)
+    return rental
+
+
+def _own_invoice(db: Session, invoice_id: str, who: auth.Principal) -> Invoice:
+    invoice = get_invoice(db, invoice_id)
+    auth.hide_unless(invoice is not None and who.may_see_renter(invoice.renter_id), "invoice", invoice_id)
+    return invoice  # type: ignore[return-value]
+
+
 class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
     def __init__(
         self, database: Database, now, settings: CollectorSettings, hub: ControlHub, keys: AgentKeys
@@ -70,9 +91,10 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
     async def RevokeMachine(
         self, request: machines_pb2.RevokeMachineRequest, context: Ctx
     ) -> machines_pb2.Machine:
-        now = self.now()
+        now, who = self.now(), auth.current()
 
         def run(db: Session) -> tuple[machines_pb2.Machine, agent_pb2.Control | None]:
+            _own_machine(db, request.agent_id, who)
             machine, stopped = revoke_machine(db, request.agent_id, request.reason, now)
             control = None
             if stopped is not None:
@@ -93,7 +115,7 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
             raise InvalidArgument("kind must be LOCK_NOW or LOW_BALANCE; sessions send their own controls")
         if len(request.message) > 500:
             raise InvalidArgument("message must be at most 500 characters")
-        await self.db.run(get_machine, request.agent_id)
+        await self.db.run(_own_machine, request.agent_id, auth.current())
         control = agent_pb2.Control(kind=request.kind, message=request.message, at=wire.timestamp(self.now()))
         return machines_pb2.SendControlResponse(delivered=self._hub.publish(request.agent_id, control))
 
@@ -102,12 +124,14 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
         self, request: machines_pb2.CreateEnrollmentTokenRequest, context: Ctx
     ) -> machines_pb2.CreateEnrollmentTokenResponse:
         ttl = wire.ttl(request.ttl, DEFAULT_TOKEN_TTL)
+        who = auth.current()
         token, expires_at = await self.db.run(
             create_token,
             machine_class=request.machine_class or "standard",
             ttl=ttl,
             label=request.label,
             now=self.now(),
+            host_id=who.subject if who.role == auth.HOST else "",
         )
         return machines_pb2.CreateEnrollmentTokenResponse(token=token, expires_at=wire.timestamp(expires_at))
 
@@ -115,15 +139,21 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
     async def ListMachines(
         self, request: machines_pb2.ListMachinesRequest, context: Ctx
     ) -> machines_pb2.ListMachinesResponse:
+        who = auth.current()
+
         def run(db: Session) -> machines_pb2.ListMachinesResponse:
-            machines = db.scalars(select(Machine).order_by(Machine.enrolled_at))
+            query = select(Machine).order_by(Machine.enrolled_at)
+            if not who.is_admin:
+                query = query.where(Machine.host_id == who.subject)
+            machines = db.scalars(query)
             return machines_pb2.ListMachinesResponse(machines=[self._to_proto(m) for m in machines])
 
         return await self.db.run(run)
 
     @maps_errors
     async def GetMachine(self, request: machines_pb2.GetMachineRequest, context: Ctx) -> machines_pb2.Machine:
-        return await self.db.run(lambda db: self._to_proto(get_machine(db, request.agent_id)))
+        who = auth.current()
+        return await self.db.run(lambda db: self._to_proto(_own_machine(db, request.agent_id, who)))
 
     def _to_proto(self, machine: Machine) -> machines_pb2.Machine:
         seen = machine.last_seen_at
@@ -211,7 +241,10 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     async def StartSession(
         self, request: sessions_pb2.StartSessionRequest, context: Ctx
     ) -> sessions_pb2.RentalSession:
+        who = auth.current()
+
         def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
+            _own_machine(db, request.agent_id, who)
             rental = start_session(
                 db,
                 agent_id=request.agent_id,
@@ -233,7 +266,10 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     async def StopSession(
         self, request: sessions_pb2.StopSessionRequest, context: Ctx
     ) -> sessions_pb2.RentalSession:
+        who = auth.current()
+
         def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
+            _own_session(db, request.session_id, who)
             rental = stop_session(db, request.session_id, self.now())
             return wire.session_to_proto(rental), wire.session_control(
                 rental, agent_pb2.Control.SESSION_STOPPED
@@ -247,15 +283,23 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     async def ExplainSession(
         self, request: sessions_pb2.GetSessionRequest, context: Ctx
     ) -> sessions_pb2.SessionExplanation:
-        now = self.now()
-        return await self.db.run(
-            lambda db: wire.explanation_to_proto(explain_session(db, request.session_id, now))
-        )
+        now, who = self.now(), auth.current()
+
+        def run(db: Session) -> sessions_pb2.SessionExplanation:
+            _own_session(db, request.session_id, who)
+            return wire.explanation_to_proto(explain_session(db, request.session_id, now))
+
+        return await self.db.run(run)
 
     async def WatchSession(
         self, request: sessions_pb2.GetSessionRequest, context: Ctx
     ) -> AsyncIterator[sessions_pb2.LiveCost]:
         """The live cost at once, then every second while the session runs; a last message when it stops."""
+        try:
+            await self.db.run(_own_session, request.session_id, auth.current())
+        except CollectorError as exc:
+            await context.abort(exc.code, str(exc))
+            return
         while True:
             try:
                 live = await self.db.run(
@@ -273,15 +317,20 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     async def GetSession(
         self, request: sessions_pb2.GetSessionRequest, context: Ctx
     ) -> sessions_pb2.RentalSession:
-        return await self.db.run(lambda db: wire.session_to_proto(get_session(db, request.session_id)))
+        who = auth.current()
+        return await self.db.run(lambda db: wire.session_to_proto(_own_session(db, request.session_id, who)))
 
     @maps_errors
     async def ListSessions(
         self, request: sessions_pb2.ListSessionsRequest, context: Ctx
     ) -> sessions_pb2.ListSessionsResponse:
+        who = auth.current()
+        renter = who.subject if who.role == auth.RENTER else request.renter
+        host = who.subject if who.role == auth.HOST else None
+
         def run(db: Session) -> sessions_pb2.ListSessionsResponse:
             rentals = list_sessions(
-                db, renter_id=request.renter, agent_id=request.agent_id, open_only=request.open_only
+                db, renter_id=renter, agent_id=request.agent_id, open_only=request.open_only, host_id=host
             )
             return sessions_pb2.ListSessionsResponse(sessions=[wire.session_to_proto(r) for r in rentals])
 
@@ -291,15 +340,15 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
 class UsageService(Servicer, usage_pb2_grpc.UsageServiceServicer):
     @maps_errors
     async def GetUsage(self, request: usage_pb2.GetUsageRequest, context: Ctx) -> usage_pb2.UsageSummary:
-        now = self.now()
+        now, who = self.now(), auth.current()
 
         def run(db: Session) -> usage_pb2.UsageSummary:
             if request.WhichOneof("scope") == "session_id":
-                rental = get_session(db, request.session_id)
+                rental = _own_session(db, request.session_id, who)
                 agent_id, start, end = rental.agent_id, rental.started_at, rental.ended_at or now
             elif request.WhichOneof("scope") == "agent_id":
                 agent_id, start, end = (
-                    get_machine(db, request.agent_id).agent_id,
+                    _own_machine(db, request.agent_id, who).agent_id,
                     now - timedelta(hours=1),
                     now,
                 )
@@ -352,10 +401,10 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
     async def RenderInvoice(
         self, request: invoices_pb2.RenderInvoiceRequest, context: Ctx
     ) -> invoices_pb2.InvoiceDocument:
+        who = auth.current()
+
         def run(db: Session) -> invoices_pb2.InvoiceDocument:
-            invoice = get_invoice(db, request.invoice_id)
-            if invoice is None:
-                raise NotFound("invoice", request.invoice_id)
+            invoice = _own_invoice(db, request.invoice_id, who)
             document = render_invoice(invoice, request.format.lower() or "pdf")
             return invoices_pb2.InvoiceDocument(
                 filename=document.filename, content_type=document.content_type, content=document.content
@@ -367,19 +416,20 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
     async def ListInvoices(
         self, request: invoices_pb2.ListInvoicesRequest, context: Ctx
     ) -> invoices_pb2.ListInvoicesResponse:
+        who = auth.current()
+        renter = who.subject if who.role == auth.RENTER else request.renter
         return await self.db.run(
             lambda db: invoices_pb2.ListInvoicesResponse(
-                invoices=[wire.invoice_to_proto(i) for i in list_invoices(db, request.renter)]
+                invoices=[wire.invoice_to_proto(i) for i in list_invoices(db, renter)]
             )
         )
 
     @maps_errors
     async def GetInvoice(self, request: invoices_pb2.GetInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
+        who = auth.current()
+
         def run(db: Session) -> invoices_pb2.Invoice:
-            invoice = get_invoice(db, request.invoice_id)
-            if invoice is None:
-                raise NotFound("invoice", request.invoice_id)
-            return wire.invoice_to_proto(invoice)
+            return wire.invoice_to_proto(_own_invoice(db, request.invoice_id, who))
 
         return await self.db.run(run)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from collector import wire
+from collector import auth, wire
 from collector.renters import get_renter, update_renter
 from collector.services.base import Servicer, maps_errors
 from protos.rentmeter.v1 import renters_pb2, renters_pb2_grpc
@@ -15,6 +15,7 @@ Ctx = grpc.aio.ServicerContext
 class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
     @maps_errors
     async def GetRenter(self, request: renters_pb2.GetRenterRequest, context: Ctx) -> renters_pb2.Renter:
+        auth.hide_unless(auth.current().may_see_renter(request.renter), "renter", request.renter)
         return await self.db.run(lambda db: wire.renter_to_proto(get_renter(db, request.renter)))
 
     @maps_errors

@@ -6,7 +6,7 @@ import grpc
 from sqlalchemy.orm import Session
 
 import billing
-from collector import wire
+from collector import auth, wire
 from collector.balances import spendable_minor
 from collector.db.models import Renter
 from collector.errors import InvalidArgument, NotFound
@@ -54,6 +54,7 @@ class WalletService(Servicer, wallets_pb2_grpc.WalletServiceServicer):
 
     @maps_errors
     async def GetWallet(self, request: wallets_pb2.GetWalletRequest, context: Ctx) -> wallets_pb2.Wallet:
+        auth.hide_unless(auth.current().may_see_renter(request.renter), "renter", request.renter)
         return await self.db.run(_wallet, request.renter, request.currency.strip().upper())
 
     @maps_errors

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from agent.config import AgentSettings
 from agent.runner import Agent, open_channel
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Spool
+from collector.auth import create_api_token
+from collector.database import Database
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
@@ -53,7 +56,10 @@ def collector_process(tmp_path: Path) -> Iterator[CollectorProcess]:
 
 @pytest.fixture
 def admin_of(collector_process: CollectorProcess) -> Iterator[AdminClient]:
-    client = AdminClient.connect(f"127.0.0.1:{collector_process.port}")
+    database = Database(collector_process.db_url)
+    token = database.call(create_api_token, "admin", "", "fault tests", datetime.now(UTC))
+    database.close()
+    client = AdminClient.connect(f"127.0.0.1:{collector_process.port}", token)
     client.plans.CreatePlan(
         plan_request("f", {"standard": str(PRICES["hour"])}, traffic_in="1", traffic_out="2")
     )

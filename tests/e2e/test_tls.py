@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -12,7 +13,9 @@ import pytest
 from agent.config import AgentSettings
 from agent.errors import EnrollmentFailed
 from agent.runner import enroll, open_channel
+from collector.auth import create_api_token
 from collector.config import CollectorSettings
+from collector.server import Collector
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc
 from rentmeter.certs import init_certs
 from rentmeter.embedded import running_agent, running_collector
@@ -27,15 +30,19 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def _token(collector_port: int, certs: Path) -> str:
+def _token(collector: Collector, certs: Path) -> str:
+    admin = collector.database.call(create_api_token, "admin", "", "tls test", datetime.now(UTC))
     credentials = grpc.ssl_channel_credentials(
         (certs / "ca.pem").read_bytes(),
         (certs / "seat-1.key").read_bytes(),
         (certs / "seat-1.pem").read_bytes(),
     )
-    with grpc.secure_channel(f"127.0.0.1:{collector_port}", credentials) as channel:
+    with grpc.secure_channel(f"127.0.0.1:{collector.port}", credentials) as channel:
         stub = machines_pb2_grpc.MachineServiceStub(channel)
-        return stub.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(), timeout=10).token
+        bearer = [("authorization", f"Bearer {admin}")]
+        return stub.CreateEnrollmentToken(
+            machines_pb2.CreateEnrollmentTokenRequest(), timeout=10, metadata=bearer
+        ).token
 
 
 def _agent(port: int, state: Path, certs: Path, token: str, **tls: str) -> AgentSettings:
@@ -52,7 +59,7 @@ def test_mutual_tls_delivers_and_refuses_strangers(
         tls_client_ca=str(certs / "ca.pem"),
     )  # fmt: skip
     with running_collector(settings) as collector:
-        token = _token(collector.port, certs)
+        token = _token(collector, certs)
         client_cert = {"tls_cert": str(certs / "seat-1.pem"), "tls_key": str(certs / "seat-1.key")}
         good = _agent(
             collector.port, tmp_path / "a", certs, token, tls_ca=str(certs / "ca.pem"), **client_cert
