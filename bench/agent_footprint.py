@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -27,6 +28,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from collector.auth import create_api_token  # noqa: E402
+from collector.database import Database  # noqa: E402
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc  # noqa: E402
 
 
@@ -70,9 +73,13 @@ def main() -> None:
     try:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=30)
+        database = Database(f"sqlite:///{work / 'c.db'}")
+        admin = database.call(create_api_token, "admin", "", "bench", datetime.now(UTC))
+        database.close()
+        bearer = [("authorization", f"Bearer {admin}")]
         token = (
             machines_pb2_grpc.MachineServiceStub(channel)
-            .CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest())
+            .CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest(), metadata=bearer)
             .token
         )
         agent = subprocess.Popen(

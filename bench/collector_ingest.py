@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -33,10 +34,21 @@ sys.path.insert(0, str(ROOT))
 from agent.identity import Identity, public_key_bytes  # noqa: E402
 from agent.sampler import SampleData  # noqa: E402
 from agent.wire import build_report, sample_to_proto, sign_report  # noqa: E402
+from collector.auth import create_api_token  # noqa: E402
+from collector.database import Database  # noqa: E402
 from collector.db.engine import make_engine, upgrade  # noqa: E402
 from collector.db.models import Sample  # noqa: E402
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, machines_pb2, machines_pb2_grpc  # noqa: E402
 from tests.collector.helpers import new_identity  # noqa: E402
+
+
+def admin_token(db_url: str) -> str:
+    """An admin API token written straight into the collector's database."""
+    database = Database(db_url)
+    try:
+        return database.call(create_api_token, "admin", "", "bench", datetime.now(UTC))
+    finally:
+        database.close()
 
 
 def free_port() -> int:
@@ -58,12 +70,14 @@ def reports_for(identity: Identity, count: int, samples: int, t0: float) -> list
     return out
 
 
-async def enroll_all(channel: grpc.aio.Channel, count: int) -> list[Identity]:
+async def enroll_all(channel: grpc.aio.Channel, count: int, admin: str) -> list[Identity]:
     machines = machines_pb2_grpc.MachineServiceStub(channel)
     agents = agent_pb2_grpc.AgentServiceStub(channel)
+    bearer = [("authorization", f"Bearer {admin}")]
 
     async def one() -> Identity:
-        token = (await machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest())).token
+        request = machines_pb2.CreateEnrollmentTokenRequest()
+        token = (await machines.CreateEnrollmentToken(request, metadata=bearer)).token
         owner = new_identity()
         response = await agents.Enroll(
             agent_pb2.EnrollRequest(token=token, public_key=public_key_bytes(owner.key))
@@ -153,7 +167,7 @@ async def main() -> None:
     try:
         async with grpc.aio.insecure_channel(target) as channel:
             await asyncio.wait_for(channel.channel_ready(), 30)
-            identities = await enroll_all(channel, args.agents)
+            identities = await enroll_all(channel, args.agents, admin_token(db_url))
         t0 = time.time() - args.reports * args.samples - 60
         batches = [reports_for(i, args.reports, args.samples, t0) for i in identities]
         profile = os.environ.get("RENTMETER_BENCH_PYSPY")  # where to write a py-spy profile (raw format)

@@ -1,0 +1,196 @@
+"""Every admin RPC against every role: who may call it, and whose objects each caller can reach.
+
+Callers: the admin; host h1 (owns the machine), host h2; renter r1 (owns the session, invoice and wallet),
+renter r2; no token; a made-up token. For each RPC the table says which roles may call it (others:
+PERMISSION_DENIED) and whether it reaches an owned object (then a caller who does not own it gets
+NOT_FOUND, as if it did not exist). A call that is allowed may still fail for its own reasons (e.g. a
+session already stopped), but never with UNAUTHENTICATED, PERMISSION_DENIED or, for the owner, NOT_FOUND.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
+
+from agent.identity import Identity, public_key_bytes
+from collector.server import Collector
+from protos.rentmeter.v1 import (
+    access_pb2,
+    agent_pb2,
+    agent_pb2_grpc,
+    invoices_pb2,
+    machines_pb2,
+    plans_pb2,
+    renters_pb2,
+    sessions_pb2,
+    usage_pb2,
+    wallets_pb2,
+)
+from rentmeter.client import AdminClient
+from tests.collector.helpers import new_identity, plan_request, sample, signed
+
+A, H1, H2, R1, R2 = "admin", "h1", "h2", "r1", "r2"
+HOSTS, RENTERS, ALL = {A, H1, H2}, {A, R1, R2}, {A, H1, H2, R1, R2}
+
+
+@pytest.fixture
+def world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]:
+    target = f"127.0.0.1:{collector.port}"
+    tokens = {A: collector.admin_token}  # type: ignore[attr-defined]
+    for who, role in ((H1, "host"), (H2, "host"), (R1, "renter"), (R2, "renter")):
+        request = access_pb2.CreateApiTokenRequest(role=role, subject=who, label=f"test {who}")
+        tokens[who] = admin.access.CreateApiToken(request).token
+    clients = {who: AdminClient.connect(target, token) for who, token in tokens.items()}
+    clients["none"] = AdminClient.connect(target)
+    clients["forged"] = AdminClient.connect(target, "rmk_not-a-real-token")
+    enrollment = clients[H1].machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest())
+    channel = grpc.insecure_channel(target)
+    owner = new_identity()
+    agent_id = agent_pb2_grpc.AgentServiceStub(channel).Enroll(
+        agent_pb2.EnrollRequest(token=enrollment.token, public_key=public_key_bytes(owner.key))
+    ).agent_id
+    admin.plans.CreatePlan(plan_request("p", {"standard": "3.60"}))
+    rental = clients[H1].sessions.StartSession(
+        sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=R1, plan="p")
+    )
+    session, begun = rental.session_id, rental.started_at.seconds + rental.started_at.nanos / 1e9
+    identity = Identity(agent_id, "standard", owner.key)
+    report = signed(identity, 1, [sample(begun, begun + 0.2)])
+    list(agent_pb2_grpc.AgentServiceStub(channel).StreamReports(iter([report])))
+    time.sleep(0.3)
+    admin.wallets.TopUp(wallets_pb2.TopUpRequest(renter=R1, amount="5", currency="EUR", idempotency_key="k"))
+    admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter=R2))
+    clients[H1].sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session))
+    close = invoices_pb2.CloseInvoicesRequest(renter=R1, invoice_now=True)
+    (invoice,) = admin.invoices.CloseInvoices(close).invoices
+    yield SimpleNamespace(clients=clients, agent=agent_id, session=session, invoice=invoice.invoice_id)
+    for client in clients.values():
+        client.close()
+    channel.close()
+
+
+# (name, roles allowed, owners (None: not about an owned object), call)
+Call = Callable[[AdminClient, Any], Any]
+M, P, S, U, W, R, X = machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2, renters_pb2, access_pb2
+IV = invoices_pb2
+VERSION = 'name = "p"\ncurrency = "EUR"\neffective_from = 2030-01-01\n[time.hourly]\nstandard = "1"\n'
+TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
+    ("ListMachines", HOSTS, None, lambda c, w: c.machines.ListMachines(M.ListMachinesRequest())),
+    ("GetMachine", HOSTS, {A, H1}, lambda c, w: c.machines.GetMachine(M.GetMachineRequest(agent_id=w.agent))),
+    ("CreateEnrollmentToken", HOSTS, None,
+     lambda c, w: c.machines.CreateEnrollmentToken(M.CreateEnrollmentTokenRequest())),
+    ("SendControl", HOSTS, {A, H1}, lambda c, w: c.machines.SendControl(
+        M.SendControlRequest(agent_id=w.agent, kind=agent_pb2.Control.LOCK_NOW))),
+    ("CreatePlan", {A}, None, lambda c, w: c.plans.CreatePlan(plan_request("q", {"standard": "1"}))),
+    ("AddPlanVersion", {A}, None,
+     lambda c, w: c.plans.AddPlanVersion(P.AddPlanVersionRequest(name="p", document=VERSION))),
+    ("ListPlans", ALL, None, lambda c, w: c.plans.ListPlans(P.ListPlansRequest())),
+    ("GetPlan", ALL, None, lambda c, w: c.plans.GetPlan(P.GetPlanRequest(name="p"))),
+    ("Quote", ALL, None, lambda c, w: c.plans.Quote(
+        P.QuoteRequest(plan="p", machine_class="standard", duration=Duration(seconds=60)))),
+    ("GetSession", ALL, {A, H1, R1},
+     lambda c, w: c.sessions.GetSession(S.GetSessionRequest(session_id=w.session))),
+    ("ListSessions", ALL, None, lambda c, w: c.sessions.ListSessions(S.ListSessionsRequest())),
+    ("ExplainSession", ALL, {A, H1, R1},
+     lambda c, w: c.sessions.ExplainSession(S.GetSessionRequest(session_id=w.session))),
+    ("WatchSession", ALL, {A, H1, R1},
+     lambda c, w: list(c.sessions.WatchSession(S.GetSessionRequest(session_id=w.session)))),
+    ("GetUsage", ALL, {A, H1, R1}, lambda c, w: c.usage.GetUsage(U.GetUsageRequest(session_id=w.session))),
+    ("GetUsage(machine)", ALL, {A, H1}, lambda c, w: c.usage.GetUsage(U.GetUsageRequest(agent_id=w.agent))),
+    ("ListInvoices", RENTERS, None, lambda c, w: c.invoices.ListInvoices(IV.ListInvoicesRequest())),
+    ("GetInvoice", RENTERS, {A, R1},
+     lambda c, w: c.invoices.GetInvoice(IV.GetInvoiceRequest(invoice_id=w.invoice))),
+    ("RenderInvoice", RENTERS, {A, R1},
+     lambda c, w: c.invoices.RenderInvoice(IV.RenderInvoiceRequest(invoice_id=w.invoice, format="csv"))),
+    ("GetWallet", RENTERS, {A, R1}, lambda c, w: c.wallets.GetWallet(W.GetWalletRequest(renter=R1))),
+    ("GetRenter", RENTERS, {A, R1}, lambda c, w: c.renters.GetRenter(R.GetRenterRequest(renter=R1))),
+    ("CheckLedger", {A}, None, lambda c, w: c.wallets.CheckLedger(W.CheckLedgerRequest())),
+    ("ListApiTokens", {A}, None, lambda c, w: c.access.ListApiTokens(X.ListApiTokensRequest())),
+    ("CreateApiToken", {A}, None,
+     lambda c, w: c.access.CreateApiToken(X.CreateApiTokenRequest(role="admin"))),
+    ("UpdateRenter", {A}, None, lambda c, w: c.renters.UpdateRenter(R.UpdateRenterRequest(renter=R2))),
+    ("TopUp", {A}, None, lambda c, w: c.wallets.TopUp(
+        W.TopUpRequest(renter=R2, amount="1", currency="EUR", idempotency_key="t"))),
+    ("CloseInvoices", {A}, None, lambda c, w: c.invoices.CloseInvoices(IV.CloseInvoicesRequest())),
+    ("CreditInvoice", {A}, None, lambda c, w: c.invoices.CreditInvoice(
+        IV.CreditInvoiceRequest(invoice_id=w.invoice, amount="0.01", reason="test"))),
+    ("PayInvoice", {A}, None,
+     lambda c, w: c.invoices.PayInvoice(IV.PayInvoiceRequest(invoice_id=w.invoice, reference="x"))),
+    ("StartSession", HOSTS, {A, H1}, lambda c, w: c.sessions.StartSession(
+        S.StartSessionRequest(agent_id=w.agent, renter=R2, plan="p"))),
+    ("StopSession", HOSTS, {A, H1},
+     lambda c, w: c.sessions.StopSession(S.StopSessionRequest(session_id=w.session))),
+    ("RevokeApiToken", {A}, None, lambda c, w: c.access.RevokeApiToken(X.RevokeApiTokenRequest(id=999))),
+    ("RevokeMachine", HOSTS, {A, H1},
+     lambda c, w: c.machines.RevokeMachine(M.RevokeMachineRequest(agent_id=w.agent))),
+]  # fmt: skip
+
+DENIED = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
+
+
+def _code(call: Call, client: AdminClient, world: SimpleNamespace) -> grpc.StatusCode:
+    try:
+        call(client, world)
+    except grpc.RpcError as exc:
+        return exc.code()
+    return grpc.StatusCode.OK
+
+
+def test_every_rpc_for_every_role(world: SimpleNamespace) -> None:
+    clients, wrong = world.clients, []
+    for name, allowed, owners, call in TABLE:
+        for who in ("none", "forged", H2, R2, R1, H1, A):  # outsiders first: admin's call may change things
+            code = _code(call, clients[who], world)
+            if who in ("none", "forged"):
+                expected = "UNAUTHENTICATED"
+                ok = code is grpc.StatusCode.UNAUTHENTICATED
+            elif who not in allowed:
+                expected, ok = "PERMISSION_DENIED", code is grpc.StatusCode.PERMISSION_DENIED
+            elif owners is not None and who not in owners:
+                expected, ok = "NOT_FOUND", code is grpc.StatusCode.NOT_FOUND
+            else:  # allowed; for an owned object the owner must find it
+                expected = "allowed"
+                ok = code not in DENIED and (owners is None or code is not grpc.StatusCode.NOT_FOUND)
+            if not ok:
+                wrong.append(f"{name} as {who}: {code.name}, expected {expected}")
+    assert wrong == []
+
+
+def test_lists_show_only_the_callers_own(world: SimpleNamespace) -> None:
+    clients = world.clients
+
+    def machines(who: str) -> list[str]:
+        listed = clients[who].machines.ListMachines(machines_pb2.ListMachinesRequest()).machines
+        return [m.agent_id for m in listed]
+
+    def sessions(who: str) -> list[str]:
+        listed = clients[who].sessions.ListSessions(sessions_pb2.ListSessionsRequest()).sessions
+        return [s.session_id for s in listed]
+
+    assert {who: machines(who) for who in (A, H1, H2)} == {A: [world.agent], H1: [world.agent], H2: []}
+    assert {who: sessions(who) for who in (A, H1, H2, R1, R2)} == {
+        A: [world.session], H1: [world.session], H2: [], R1: [world.session], R2: [],
+    }  # fmt: skip
+    asked_for_r1 = clients[R2].invoices.ListInvoices(invoices_pb2.ListInvoicesRequest(renter=R1)).invoices
+    assert list(asked_for_r1) == []  # a renter's filter is its own, whatever it asks
+    own = clients[R1].invoices.ListInvoices(invoices_pb2.ListInvoicesRequest()).invoices
+    assert [i.invoice_id for i in own] == [world.invoice]
+
+
+def test_a_revoked_token_is_refused(world: SimpleNamespace) -> None:
+    clients = world.clients
+    admin = clients[A]
+    ids = {t.subject: t.id for t in admin.access.ListApiTokens(access_pb2.ListApiTokensRequest()).tokens}
+    assert clients[R1].plans.ListPlans(plans_pb2.ListPlansRequest()) is not None
+    admin.access.RevokeApiToken(access_pb2.RevokeApiTokenRequest(id=ids[R1]))
+    with pytest.raises(grpc.RpcError) as refused:
+        clients[R1].plans.ListPlans(plans_pb2.ListPlansRequest())
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    listed = admin.access.ListApiTokens(access_pb2.ListApiTokensRequest()).tokens
+    assert all("rmk_" not in str(t) for t in listed)  # only hashes are kept; tokens are never shown again
