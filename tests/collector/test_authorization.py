@@ -52,9 +52,11 @@ def world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]
     enrollment = clients[H1].machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest())
     channel = grpc.insecure_channel(target)
     owner = new_identity()
-    agent_id = agent_pb2_grpc.AgentServiceStub(channel).Enroll(
-        agent_pb2.EnrollRequest(token=enrollment.token, public_key=public_key_bytes(owner.key))
-    ).agent_id
+    agent_id = (
+        agent_pb2_grpc.AgentServiceStub(channel)
+        .Enroll(agent_pb2.EnrollRequest(token=enrollment.token, public_key=public_key_bytes(owner.key)))
+        .agent_id
+    )
     admin.plans.CreatePlan(plan_request("p", {"standard": "3.60"}))
     rental = clients[H1].sessions.StartSession(
         sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=R1, plan="p")
