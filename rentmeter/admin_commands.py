@@ -439,3 +439,29 @@ def machines_revoke(client, args) -> None:  # type: ignore[no-untyped-def]
 
     request = machines_pb2.RevokeMachineRequest(agent_id=args.agent_id, reason=args.reason)
     render.machine(client.machines.RevokeMachine(request, timeout=30))
+
+
+@with_client
+def access_create(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import access_pb2
+
+    request = access_pb2.CreateApiTokenRequest(role=args.role, subject=args.subject, label=args.label)
+    print(client.access.CreateApiToken(request, timeout=30).token)
+
+
+@with_client
+def access_list(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import access_pb2
+    from rentmeter import render
+
+    render.api_tokens(list(client.access.ListApiTokens(access_pb2.ListApiTokensRequest(), timeout=30).tokens))
+
+
+@with_client
+def access_revoke(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import access_pb2
+    from rentmeter import render
+
+    render.api_tokens(
+        [client.access.RevokeApiToken(access_pb2.RevokeApiTokenRequest(id=args.id), timeout=30)]
+    )

@@ -353,6 +353,20 @@ def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     update.add_argument("--customer", help="the payment provider's customer id (e.g. cus_...)")
     update.add_argument("--source", help="the payment provider's payment method id (e.g. pm_...)")
     update.set_defaults(handler=admin_commands.renter_set)
+    access = commands.add_parser("access", help="API tokens (admin)").add_subparsers(
+        dest="action", required=True
+    )
+    grant = access.add_parser("create", parents=[_remote()], help="a new API token, shown once")
+    grant.add_argument("--role", choices=["admin", "host", "renter"], required=True)
+    grant.add_argument("--subject", default="", help="the host account or renter it speaks for")
+    grant.add_argument("--label", default="")
+    grant.set_defaults(handler=admin_commands.access_create)
+    access.add_parser(
+        "list", parents=[_remote()], help="API tokens (never the tokens themselves)"
+    ).set_defaults(handler=admin_commands.access_list)
+    withdraw = access.add_parser("revoke", parents=[_remote()], help="refuse an API token from now on")
+    withdraw.add_argument("id", type=int)
+    withdraw.set_defaults(handler=admin_commands.access_revoke)
     watch = commands.add_parser("watch", parents=[_remote()], help="a session's cost, live")
     watch.add_argument("session_id")
     watch.set_defaults(handler=admin_commands.watch)

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from protos.rentmeter.v1 import (
+    access_pb2,
     invoices_pb2,
     machines_pb2,
     plans_pb2,
@@ -255,3 +256,10 @@ def renter(r: renters_pb2.Renter) -> None:
         f"invoiced until {when(r.invoiced_until)}, next invoice {when(r.next_invoice_at)}; "
         f"e-mail {r.email or '-'}; pays by {r.payment_method or 'bank transfer'}"
     )
+
+
+def api_tokens(items: list[access_pb2.ApiToken]) -> None:
+    table = Table("id", "role", "subject", "label", "created", "revoked")
+    for t in items:
+        table.add_row(str(t.id), t.role, t.subject or "-", t.label, when(t.created_at), when(t.revoked_at))
+    console.print(table)

@@ -210,3 +210,25 @@ def test_invoice_credit_command_refuses_unknown_invoices(collector: Collector) -
         "invoice", "credit", "inv-nope", "--reason", "x", collector=f"127.0.0.1:{collector.port}"
     )
     assert result.returncode == 1 and "invoice 'inv-nope' not found" in result.stderr
+
+
+def test_access_tokens_from_the_command_line(collector: Collector) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    created = rentmeter("access", "create", "--role", "renter", "--subject", "vic", collector=target)
+    assert created.returncode == 0 and created.stdout.startswith("rmk_")
+    renter_token = created.stdout.strip()
+    listed = rentmeter("access", "list", collector=target)
+    assert "renter" in listed.stdout and "vic" in listed.stdout and renter_token not in listed.stdout
+    as_renter = rentmeter("--api-token", renter_token, "machines", "list", collector=target)
+    assert as_renter.returncode == 1 and "PERMISSION_DENIED" in as_renter.stderr
+    row = next(line for line in listed.stdout.splitlines() if "vic" in line)
+    token_id = next(cell.strip() for cell in row.split("│") if cell.strip().isdigit())
+    assert rentmeter("access", "revoke", token_id, collector=target).returncode == 0
+    refused = rentmeter("--api-token", renter_token, "plan", "list", collector=target)
+    assert refused.returncode == 1 and "UNAUTHENTICATED" in refused.stderr
+
+
+def test_without_a_token_the_cli_is_refused(collector: Collector, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RENTMETER_TOKEN")
+    result = rentmeter("machines", "list", collector=f"127.0.0.1:{collector.port}")
+    assert result.returncode == 1 and "API token is required" in result.stderr
