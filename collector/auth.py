@@ -23,9 +23,11 @@ from datetime import datetime
 from typing import Any
 
 import grpc
+from google.protobuf import json_format
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from collector import audit
 from collector.database import Database
 from collector.db.models import ApiToken
 from collector.errors import InvalidArgument, NotFound
@@ -144,8 +146,14 @@ def _principal(db: Session, token_hash: str) -> Principal | None:
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Authenticates `authorization: Bearer TOKEN` and applies POLICY before the servicer runs."""
 
-    def __init__(self, database: Database, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        database: Database,
+        now: Callable[[], datetime],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = database
+        self._now = now
         self._clock = clock
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
@@ -169,7 +177,16 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return _refusal(
                 handler, grpc.StatusCode.PERMISSION_DENIED, f"a {principal.role} token may not call {name}"
             )
-        return _as(handler, principal)
+        action = name
+        if name.split("/")[-1].startswith(READ_ONLY):
+            return _as(handler, principal)
+
+        async def audit_log(request: Any) -> None:
+            details = _summary(request)
+            actor = principal.role + (f":{principal.subject}" if principal.subject else "")
+            await self._db.run(audit.record, actor, action, details, self._now())
+
+        return _as(handler, principal, audit_log)
 
     async def _lookup(self, token: str) -> Principal | None:
         key = hash_token(token)
@@ -181,6 +198,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         return principal
 
 
+def _summary(request: Any) -> dict[str, Any]:
+    """The request as the audit log keeps it: its fields, long texts (plan documents) shortened."""
+    fields = json_format.MessageToDict(request, preserving_proto_field_name=True)
+    return {k: (v[:200] + "…" if isinstance(v, str) and len(v) > 200 else v) for k, v in fields.items()}
+
+
 def _bearer(metadata: Any) -> str:
     for key, value in metadata or ():
         if key == "authorization" and isinstance(value, str) and value.startswith("Bearer "):
@@ -188,14 +211,21 @@ def _bearer(metadata: Any) -> str:
     return ""
 
 
-def _as(handler: Any, principal: Principal) -> Any:
-    """The handler, run with `principal` as current()."""
+# Calls that change nothing; every other admin call is written to the audit log when it succeeds.
+READ_ONLY = ("Get", "List", "Explain", "Watch", "Quote", "Render", "CheckLedger")
+
+
+def _as(handler: Any, principal: Principal, audit_log: Callable[[Any], Any] | None = None) -> Any:
+    """The handler, run with `principal` as current(); a successful call is passed to `audit_log`."""
     if handler.unary_unary:
         inner = handler.unary_unary
 
         async def unary(request: Any, context: Any) -> Any:
             _current.set(principal)
-            return await inner(request, context)
+            response = await inner(request, context)
+            if audit_log is not None:
+                await audit_log(request)
+            return response
 
         return grpc.unary_unary_rpc_method_handler(
             unary, handler.request_deserializer, handler.response_serializer

@@ -89,7 +89,7 @@ class Collector:
         self.metrics = Metrics()
         self.metrics_port = 0
         self.health = health.aio.HealthServicer()
-        self.auth = AuthInterceptor(self.database)
+        self.auth = AuthInterceptor(self.database, now)
         self.server = grpc.aio.server(
             interceptors=[self.auth],
             options=[

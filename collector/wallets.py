@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
+from collector import audit
 from collector.db.models import LedgerEntry, LedgerTransaction
 from collector.errors import InvalidArgument
 from collector.renters import get_or_create_renter
@@ -39,6 +40,10 @@ def post(
     )
     db.add(row)
     db.flush()
+    audit.record(db, "collector", f"ledger:{transaction.kind}", {
+        "transaction": row.id, "reference": transaction.reference,
+        "postings": [[p.account, p.amount.minor, p.amount.currency] for p in transaction.postings],
+    }, now)  # fmt: skip
     logger.info(
         "ledger %s %s: %s", transaction.kind, transaction.reference or "-",
         ", ".join(f"{p.account} {p.amount}" for p in transaction.postings),

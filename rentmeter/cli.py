@@ -137,6 +137,9 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     token.add_argument("--subject", default="", help="the host account or renter the token speaks for")
     token.add_argument("--label", default="", help="a note, e.g. who holds it")
     token.set_defaults(handler=_collector_token)
+    verify = collector.add_parser("audit-verify", help="check the audit log's hash chain (exit 1 if broken)")
+    verify.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
+    verify.set_defaults(handler=_collector_audit_verify)
 
 
 def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -442,6 +445,22 @@ def _collector_token(args: argparse.Namespace) -> int:
     finally:
         database.close()
     return 0
+
+
+def _collector_audit_verify(args: argparse.Namespace) -> int:
+    from collector.audit import verify
+    from collector.database import Database
+
+    database = Database(_collector_settings(args).db_url, migrate=False)
+    try:
+        result = database.call(verify)
+    finally:
+        database.close()
+    if result.intact:
+        print(f"audit log intact: {result.entries} entries")
+        return 0
+    print(f"audit log BROKEN at entry {result.broken_at}: {result.reason}", file=sys.stderr)
+    return EXIT_REFUSED
 
 
 def _agent_run(args: argparse.Namespace) -> int:

@@ -389,3 +389,27 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log: who did what, chained to the line before by a SHA-256 hash."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(120))  # e.g. "admin", "host:h1", "collector"
+    action: Mapped[str] = mapped_column(String(80))  # e.g. "PlanService/CreatePlan", "ledger:top-up"
+    details: Mapped[str] = mapped_column(Text)  # canonical JSON
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's last hash; locked by every append so that appends are strictly one after another."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))
