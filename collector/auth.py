@@ -24,6 +24,7 @@ from typing import Any
 
 import grpc
 from google.protobuf import json_format
+from google.protobuf.message import DecodeError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -164,7 +165,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
         method = details.method
         handler = await continuation(details)
-        if handler is None or method.startswith(OPEN_PREFIXES):
+        if handler is None:
+            return handler
+        handler = _decoding_safely(handler)
+        if method.startswith(OPEN_PREFIXES):
             return handler
         token = _bearer(details.invocation_metadata)
         principal = await self._lookup(token) if token else None
@@ -196,6 +200,64 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         principal = await self._db.run(_principal, key)
         self._cache[key] = (self._clock(), principal)
         return principal
+
+
+class _Undecodable:
+    """What a request that does not parse as its message type becomes; answered with INVALID_ARGUMENT."""
+
+    def __init__(self, type_name: str) -> None:
+        self.message = f"the request is not a valid {type_name} message"
+
+
+def _decoding_safely(handler: Any) -> Any:
+    """The handler, with requests that fail to parse answered INVALID_ARGUMENT (gRPC's default is UNKNOWN
+    and an error in the log)."""
+    deserialize = handler.request_deserializer
+    if deserialize is None:
+        return handler
+    type_name = getattr(getattr(deserialize, "__self__", None), "__name__", "request")
+
+    def parse(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except DecodeError:
+            return _Undecodable(type_name)
+
+    serialize = handler.response_serializer
+    if handler.unary_unary:
+        unary = handler.unary_unary
+
+        async def checked_unary(request: Any, context: Any) -> Any:
+            if isinstance(request, _Undecodable):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+            return await unary(request, context)
+
+        return grpc.unary_unary_rpc_method_handler(checked_unary, parse, serialize)
+    if handler.unary_stream:
+        streaming = handler.unary_stream
+
+        async def checked_stream(request: Any, context: Any) -> Any:
+            if isinstance(request, _Undecodable):
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+            async for item in streaming(request, context):
+                yield item
+
+        return grpc.unary_stream_rpc_method_handler(checked_stream, parse, serialize)
+    if handler.stream_stream:
+        both = handler.stream_stream
+
+        async def checked_both(requests: Any, context: Any) -> Any:
+            async def parsed() -> Any:
+                async for request in requests:
+                    if isinstance(request, _Undecodable):
+                        await context.abort(grpc.StatusCode.INVALID_ARGUMENT, request.message)
+                    yield request
+
+            async for item in both(parsed(), context):
+                yield item
+
+        return grpc.stream_stream_rpc_method_handler(checked_both, parse, serialize)
+    return handler
 
 
 def _summary(request: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -95,3 +96,10 @@ def admin(collector: Collector) -> Iterator[AdminClient]:
     client = AdminClient.connect(f"127.0.0.1:{collector.port}", collector.admin_token)  # type: ignore[attr-defined]
     yield client
     client.close()
+
+
+@pytest.fixture
+def channel(collector: Collector) -> Iterator[grpc.Channel]:
+    """A plain channel to the collector (agents' calls need no API token)."""
+    with grpc.insecure_channel(f"127.0.0.1:{collector.port}") as ch:
+        yield ch

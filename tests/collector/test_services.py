@@ -31,12 +31,6 @@ from rentmeter.client import AdminClient
 from tests.collector.helpers import new_identity, plan_request, sample, signed
 
 
-@pytest.fixture
-def channel(collector: Collector) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{collector.port}") as ch:
-        yield ch
-
-
 def enroll(channel: grpc.Channel, admin: AdminClient, token: str | None = None) -> Identity:
     if token is None:
         token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
