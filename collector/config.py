@@ -46,6 +46,8 @@ class CollectorSettings:
     online_window: timedelta = timedelta(seconds=30)
     # Prometheus metrics over HTTP (HOST:PORT; empty: off).
     metrics_listen: str = ""
+    # Raw samples and signed reports are deleted this long after they end (once invoiced).
+    raw_retention: timedelta = timedelta(days=180)
     # Prepaid renters: balances (in the wallet's currency) that send a low-balance alert, how long a
     # session may run on an exhausted balance before it is stopped, and how much of the expected cost is
     # held when a session starts.
@@ -74,14 +76,9 @@ class CollectorSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
-        """Settings from RENTMETER_LISTEN, RENTMETER_DB_URL, RENTMETER_RATING_INTERVAL,
-        RENTMETER_INVOICE_PERIOD, RENTMETER_INVOICE_GRACE, RENTMETER_ONLINE_WINDOW, RENTMETER_METRICS_LISTEN,
-        RENTMETER_LOW_BALANCE_ALERTS, RENTMETER_BALANCE_GRACE, RENTMETER_HOLD_FOR, RENTMETER_INVOICE_PREFIX,
-        RENTMETER_WEBHOOK_URL, RENTMETER_WEBHOOK_SECRET, RENTMETER_SMTP_HOST, RENTMETER_SMTP_PORT,
-        RENTMETER_SMTP_FROM, RENTMETER_STRIPE_API_KEY, RENTMETER_STRIPE_API_BASE,
-        RENTMETER_PAYMENTS_WEBHOOK_LISTEN, RENTMETER_STRIPE_WEBHOOK_SECRET, RENTMETER_ALLOW_PLAINTEXT,
-        RENTMETER_TLS_CERT, RENTMETER_TLS_KEY and RENTMETER_TLS_CLIENT_CA, then `overrides` (None values
-        ignored). Durations accept 30s, 15m, 1h, 1d; booleans true/false, 1/0, yes/no."""
+        """Settings from the environment, one variable per field: RENTMETER_ and the field's name in capitals
+        (RENTMETER_LISTEN, RENTMETER_DB_URL, ...; all listed in README, Configuration), then `overrides`
+        (None values ignored). Durations accept 30s, 15m, 1h, 1d; booleans true/false, 1/0, yes/no."""
         values: dict[str, Any] = {}
         for field in fields(cls):
             raw = env.get(f"RENTMETER_{field.name.upper()}")

@@ -21,6 +21,7 @@ from collector.notifications import Channels
 from collector.payments import collection
 from collector.payments.providers import PaymentProvider
 from collector.rating import rate_sessions
+from collector.retention import purge_raw_data
 from protos.rentmeter.v1.agent_pb2 import Control
 
 logger = logging.getLogger(__name__)
@@ -109,6 +110,9 @@ def build_scheduler(
     async def collect() -> None:
         await collect_payments(database, providers, now())
 
+    async def purge() -> None:
+        await database.run(purge_raw_data, now(), settings.raw_retention)
+
     async def notify() -> None:
         await deliver_notifications(database, settings.channels(), now())
 
@@ -120,4 +124,5 @@ def build_scheduler(
     scheduler.add_job(invoice, "interval", seconds=check.total_seconds(), id="close-invoices")
     scheduler.add_job(notify, "interval", seconds=NOTIFY_INTERVAL_S, id="deliver-notifications")
     scheduler.add_job(collect, "interval", seconds=COLLECT_INTERVAL_S, id="collect-payments")
+    scheduler.add_job(purge, "interval", hours=1, id="purge-raw-data")
     return scheduler

@@ -13,7 +13,7 @@ from agent.identity import Identity
 from collector import jobs
 from collector.config import CollectorSettings
 from collector.database import Database
-from collector.db.models import Renter
+from collector.db.models import Invoice, Renter
 from collector.errors import FailedPrecondition, InvalidArgument
 from collector.ingest import store_reports
 from collector.invoicing import close_invoices, list_invoices, next_boundary, renters_due
@@ -21,6 +21,7 @@ from collector.plans import add_version, create_plan
 from collector.rating import rate_sessions
 from collector.rentals import get_session, start_session, stop_session
 from collector.renters import update_renter
+from collector.retention import purge_raw_data
 from collector.timeutil import to_us
 from tests.collector.helpers import SECOND, enrolled_machine, incoming, sample
 
@@ -320,3 +321,19 @@ def test_two_collectors_closing_at_once_make_one_invoice(database: Database, mac
     for db in others:
         db.close()
     assert sum(made) == 1 and len(database.call(list_invoices, "two")) == 1, (made, errors)
+
+
+def test_raw_data_is_deleted_after_retention_once_invoiced(database: Database, machine: Identity) -> None:
+    rental = database.call(
+        start_session, agent_id=machine.agent_id, renter_id="old", plan_name="p", now=START
+    )
+    report_every_second(database, machine, START, 60)
+    database.call(stop_session, rental.id, START + timedelta(minutes=1))
+    later = START + timedelta(days=200)
+    assert database.call(purge_raw_data, later, timedelta(days=180)) == 0  # not invoiced yet: kept
+    (invoice,) = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
+    assert database.call(purge_raw_data, START + 2 * HOUR, timedelta(days=180)) == 0  # too recent
+    assert database.call(purge_raw_data, later, timedelta(days=180)) == 60 + 6  # samples and reports
+    assert database.call(lambda db: db.get(Invoice, invoice.id).total_minor) == 60  # the invoice stays
+    explained = database.call(lambda db: [(i.period_start, i.total_minor) for i in list_invoices(db, "old")])
+    assert explained == [(START, 60)]
