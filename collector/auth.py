@@ -32,6 +32,7 @@ from collector import audit
 from collector.database import Database
 from collector.db.models import ApiToken
 from collector.errors import InvalidArgument, NotFound
+from collector.limits import RateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -152,10 +153,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         database: Database,
         now: Callable[[], datetime],
         clock: Callable[[], float] = time.monotonic,
+        rate_limit: float = 0.0,
     ) -> None:
         self._db = database
         self._now = now
         self._clock = clock
+        self._limiter = RateLimiter(rate_limit, rate_limit * 10, clock)
         self._cache: dict[str, tuple[float, Principal | None]] = {}
 
     def forget(self) -> None:
@@ -175,6 +178,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if principal is None:
             return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
                             "a valid API token is required: authorization: Bearer rmk_...")  # fmt: skip
+        if not self._limiter.allow(token):
+            return _refusal(
+                handler, grpc.StatusCode.RESOURCE_EXHAUSTED, "too many calls with this API token; retry later"
+            )
         name = method.removeprefix("/rentmeter.v1.")
         if principal.role != ADMIN and principal.role not in POLICY.get(name, frozenset()):
             logger.warning("%s %s refused %s", principal.role, principal.subject or "-", name)

@@ -46,6 +46,9 @@ class CollectorSettings:
     online_window: timedelta = timedelta(seconds=30)
     # Prometheus metrics over HTTP (HOST:PORT; empty: off).
     metrics_listen: str = ""
+    # Rate limits (per second, bursts of 10x): admin API calls per token, reports per agent (0: none).
+    api_rate_limit: float = 20.0
+    agent_report_rate_limit: float = 200.0
     # Raw samples and signed reports are deleted this long after they end (once invoiced).
     raw_retention: timedelta = timedelta(days=180)
     # Prepaid renters: balances (in the wallet's currency) that send a low-balance alert, how long a
@@ -93,6 +96,11 @@ class CollectorSettings:
                 if text not in ("1", "true", "yes", "0", "false", "no"):
                     raise SettingsError(f"{field.name}: {values[field.name]!r} is not true or false")
                 values[field.name] = text in ("1", "true", "yes")
+            if field.type == "float" and isinstance(values.get(field.name), str):
+                try:
+                    values[field.name] = float(values[field.name])
+                except ValueError:
+                    raise SettingsError(f"{field.name}: {values[field.name]!r} is not a number") from None
             if field.type == "int" and isinstance(values.get(field.name), str):
                 if not values[field.name].isdigit():
                     raise SettingsError(f"{field.name}: {values[field.name]!r} is not a whole number")

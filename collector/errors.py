@@ -38,3 +38,9 @@ class PermissionDenied(CollectorError):
 
 class Unauthenticated(CollectorError):
     code = grpc.StatusCode.UNAUTHENTICATED
+
+
+class ResourceExhausted(CollectorError):
+    """A caller over its rate limit: retry later."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -89,7 +89,7 @@ class Collector:
         self.metrics = Metrics()
         self.metrics_port = 0
         self.health = health.aio.HealthServicer()
-        self.auth = AuthInterceptor(self.database, now)
+        self.auth = AuthInterceptor(self.database, now, rate_limit=settings.api_rate_limit)
         self.server = grpc.aio.server(
             interceptors=[self.auth],
             options=[
@@ -106,7 +106,10 @@ class Collector:
         db, now, settings, server = self.database, self._now, self.settings, self.server
         hub = self.controls
         agent_pb2_grpc.add_AgentServiceServicer_to_server(
-            AgentService(db, self.writer, hub, now, self.keys, self.metrics), server
+            AgentService(
+                db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit
+            ),
+            server,
         )
         machines_pb2_grpc.add_MachineServiceServicer_to_server(
             MachineService(db, now, settings, hub, self.keys), server

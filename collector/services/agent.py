@@ -18,9 +18,10 @@ from collector import wire
 from collector.controls import ControlHub, Outbox
 from collector.database import Database
 from collector.enrollment import enroll
-from collector.errors import CollectorError, InvalidArgument, Unauthenticated
+from collector.errors import CollectorError, InvalidArgument, ResourceExhausted, Unauthenticated
 from collector.ingest import Ack, AckStatus
 from collector.keys import AgentKeys
+from collector.limits import RateLimiter
 from collector.metrics import Metrics, rejection_kind
 from collector.rentals import open_session_of
 from collector.services.base import Servicer, maps_errors
@@ -43,12 +44,14 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         now: Callable[[], datetime],
         keys: AgentKeys,
         metrics: Metrics,
+        report_rate: float = 0.0,
     ) -> None:
         super().__init__(database, now)
         self._writer = writer
         self._hub = hub
         self._keys = keys
         self._metrics = metrics
+        self._limiter = RateLimiter(report_rate, report_rate * 10)
 
     @maps_errors
     async def Enroll(
@@ -104,6 +107,10 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
             async for envelope in request_iterator:
                 if stream.agent_id and envelope.agent_id != stream.agent_id:
                     raise InvalidArgument("a report stream carries the reports of one agent only")
+                if not self._limiter.allow(envelope.agent_id):
+                    raise ResourceExhausted(
+                        "too many reports from this agent; resend the unacknowledged later"
+                    )
                 report = await self._verify(envelope)
                 if not stream.agent_id:
                     await self._attach(stream, envelope.agent_id)
