@@ -66,6 +66,7 @@ POLICY: dict[str, frozenset[str]] = {
     "InvoiceService/RenderInvoice": _RENTERS,
     "WalletService/GetWallet": _RENTERS,
     "RenterService/GetRenter": _RENTERS,
+    "RenterService/ExportRenter": _RENTERS,
 }
 # Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
 OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")

@@ -119,7 +119,7 @@ class Collector:
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
         wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
-        renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now), server)
+        renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now, self.auth), server)
         access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(

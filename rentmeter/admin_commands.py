@@ -465,3 +465,24 @@ def access_revoke(client, args) -> None:  # type: ignore[no-untyped-def]
     render.api_tokens(
         [client.access.RevokeApiToken(access_pb2.RevokeApiTokenRequest(id=args.id), timeout=30)]
     )
+
+
+@with_client
+def renter_export(client, args) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    from protos.rentmeter.v1 import renters_pb2
+
+    document = client.renters.ExportRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=60).json
+    if args.output:
+        Path(args.output).write_text(document + "\n")
+    else:
+        print(document)
+
+
+@with_client
+def renter_erase(client, args) -> None:  # type: ignore[no-untyped-def]
+    from protos.rentmeter.v1 import renters_pb2
+
+    erased = client.renters.EraseRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=60)
+    print(f"renter {args.renter} erased; login names removed from {erased.reports_cleared} reports")

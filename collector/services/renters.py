@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import grpc
 
 from collector import auth, wire
+from collector.auth import AuthInterceptor
+from collector.database import Database
+from collector.privacy import erase_renter, export_renter
 from collector.renters import get_renter, update_renter
 from collector.services.base import Servicer, maps_errors
 from protos.rentmeter.v1 import renters_pb2, renters_pb2_grpc
@@ -13,6 +18,10 @@ Ctx = grpc.aio.ServicerContext
 
 
 class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
+    def __init__(self, database: Database, now, interceptor: AuthInterceptor) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(database, now)
+        self._interceptor = interceptor
+
     @maps_errors
     async def GetRenter(self, request: renters_pb2.GetRenterRequest, context: Ctx) -> renters_pb2.Renter:
         auth.hide_unless(auth.current().may_see_renter(request.renter), "renter", request.renter)
@@ -34,3 +43,19 @@ class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
         return await self.db.run(
             lambda db: wire.renter_to_proto(update_renter(db, request.renter, self.now(), **changes))
         )
+
+    @maps_errors
+    async def ExportRenter(
+        self, request: renters_pb2.GetRenterRequest, context: Ctx
+    ) -> renters_pb2.RenterExport:
+        auth.hide_unless(auth.current().may_see_renter(request.renter), "renter", request.renter)
+        document = await self.db.run(export_renter, request.renter, self.now())
+        return renters_pb2.RenterExport(json=json.dumps(document, indent=2))
+
+    @maps_errors
+    async def EraseRenter(
+        self, request: renters_pb2.GetRenterRequest, context: Ctx
+    ) -> renters_pb2.EraseRenterResponse:
+        cleared = await self.db.run(erase_renter, request.renter, self.now())
+        self._interceptor.forget()  # its API tokens are gone: refuse them at once
+        return renters_pb2.EraseRenterResponse(reports_cleared=cleared)

@@ -9,6 +9,7 @@ session already stopped), but never with UNAUTHENTICATED, PERMISSION_DENIED or, 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from types import SimpleNamespace
@@ -17,6 +18,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.duration_pb2 import Duration
+from sqlalchemy import text
 
 from agent.identity import Identity, public_key_bytes
 from collector.server import Collector
@@ -112,6 +114,7 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
      lambda c, w: c.invoices.RenderInvoice(IV.RenderInvoiceRequest(invoice_id=w.invoice, format="csv"))),
     ("GetWallet", RENTERS, {A, R1}, lambda c, w: c.wallets.GetWallet(W.GetWalletRequest(renter=R1))),
     ("GetRenter", RENTERS, {A, R1}, lambda c, w: c.renters.GetRenter(R.GetRenterRequest(renter=R1))),
+    ("ExportRenter", RENTERS, {A, R1}, lambda c, w: c.renters.ExportRenter(R.GetRenterRequest(renter=R1))),
     ("CheckLedger", {A}, None, lambda c, w: c.wallets.CheckLedger(W.CheckLedgerRequest())),
     ("ListApiTokens", {A}, None, lambda c, w: c.access.ListApiTokens(X.ListApiTokensRequest())),
     ("CreateApiToken", {A}, None,
@@ -131,6 +134,7 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("RevokeApiToken", {A}, None, lambda c, w: c.access.RevokeApiToken(X.RevokeApiTokenRequest(id=999))),
     ("RevokeMachine", HOSTS, {A, H1},
      lambda c, w: c.machines.RevokeMachine(M.RevokeMachineRequest(agent_id=w.agent))),
+    ("EraseRenter", {A}, None, lambda c, w: c.renters.EraseRenter(R.GetRenterRequest(renter=R2))),
 ]  # fmt: skip
 
 DENIED = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
@@ -196,3 +200,25 @@ def test_a_revoked_token_is_refused(world: SimpleNamespace) -> None:
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
     listed = admin.access.ListApiTokens(access_pb2.ListApiTokensRequest()).tokens
     assert all("rmk_" not in str(t) for t in listed)  # only hashes are kept; tokens are never shown again
+
+
+def test_a_renter_exports_its_data_and_the_admin_erases_it(
+    world: SimpleNamespace, collector: Collector
+) -> None:
+    clients = world.clients
+    admin = clients[A]
+    admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter=R1, email="r1@example.org"))
+    exported = json.loads(clients[R1].renters.ExportRenter(renters_pb2.GetRenterRequest(renter=R1)).json)
+    assert exported["renter"]["email"] == "r1@example.org"
+    assert [s["id"] for s in exported["sessions"]] == [world.session]
+    assert [i["id"] for i in exported["invoices"]] == [world.invoice] and exported["ledger"]
+    erased = admin.renters.EraseRenter(renters_pb2.GetRenterRequest(renter=R1))
+    assert erased.reports_cleared == 1
+    after = json.loads(admin.renters.ExportRenter(renters_pb2.GetRenterRequest(renter=R1)).json)
+    assert after["renter"]["email"] == "" and [i["id"] for i in after["invoices"]] == [world.invoice]
+    with collector.database.engine.connect() as db:
+        payloads = db.execute(text("SELECT length(payload) FROM reports")).scalars().all()
+    assert payloads == [0]
+    with pytest.raises(grpc.RpcError) as gone:  # the renter's API token went with the erasure
+        clients[R1].plans.ListPlans(plans_pb2.ListPlansRequest())
+    assert gone.value.code() is grpc.StatusCode.UNAUTHENTICATED

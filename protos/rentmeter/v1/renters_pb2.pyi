@@ -8,6 +8,18 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RenterExport(_message.Message):
+    __slots__ = ("json",)
+    JSON_FIELD_NUMBER: _ClassVar[int]
+    json: str
+    def __init__(self, json: _Optional[str] = ...) -> None: ...
+
+class EraseRenterResponse(_message.Message):
+    __slots__ = ("reports_cleared",)
+    REPORTS_CLEARED_FIELD_NUMBER: _ClassVar[int]
+    reports_cleared: int
+    def __init__(self, reports_cleared: _Optional[int] = ...) -> None: ...
+
 class Renter(_message.Message):
     __slots__ = ("renter", "prepaid", "billing_cycle", "cycle_anchor", "invoiced_until", "next_invoice_at", "email", "created_at", "payment_method", "payment_customer")
     RENTER_FIELD_NUMBER: _ClassVar[int]

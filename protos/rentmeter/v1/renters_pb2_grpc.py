@@ -44,6 +44,16 @@ class RenterServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_renters__pb2.UpdateRenterRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_renters__pb2.Renter.FromString,
                 _registered_method=True)
+        self.ExportRenter = channel.unary_unary(
+                '/rentmeter.v1.RenterService/ExportRenter',
+                request_serializer=rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_renters__pb2.RenterExport.FromString,
+                _registered_method=True)
+        self.EraseRenter = channel.unary_unary(
+                '/rentmeter.v1.RenterService/EraseRenter',
+                request_serializer=rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_renters__pb2.EraseRenterResponse.FromString,
+                _registered_method=True)
 
 
 class RenterServiceServicer:
@@ -63,6 +73,21 @@ class RenterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ExportRenter(self, request, context):
+        """Everything kept about a renter, as one JSON document. A renter may export its own. Errors: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EraseRenter(self, request, context):
+        """Erases the renter's contact, payment references, API tokens and the OS login names in its sessions'
+        reports; invoices, payments and the ledger stay (the law keeps them). Admin only. Errors: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RenterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -75,6 +100,16 @@ def add_RenterServiceServicer_to_server(servicer, server):
                     servicer.UpdateRenter,
                     request_deserializer=rentmeter_dot_v1_dot_renters__pb2.UpdateRenterRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_renters__pb2.Renter.SerializeToString,
+            ),
+            'ExportRenter': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExportRenter,
+                    request_deserializer=rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_renters__pb2.RenterExport.SerializeToString,
+            ),
+            'EraseRenter': grpc.unary_unary_rpc_method_handler(
+                    servicer.EraseRenter,
+                    request_deserializer=rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_renters__pb2.EraseRenterResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -131,6 +166,60 @@ class RenterService:
             '/rentmeter.v1.RenterService/UpdateRenter',
             rentmeter_dot_v1_dot_renters__pb2.UpdateRenterRequest.SerializeToString,
             rentmeter_dot_v1_dot_renters__pb2.Renter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExportRenter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.RenterService/ExportRenter',
+            rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.SerializeToString,
+            rentmeter_dot_v1_dot_renters__pb2.RenterExport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EraseRenter(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.RenterService/EraseRenter',
+            rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.SerializeToString,
+            rentmeter_dot_v1_dot_renters__pb2.EraseRenterResponse.FromString,
             options,
             channel_credentials,
             insecure,
