@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
 
 import grpc
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent import wire
 from agent.actions import ActionDispatcher, ControlEvent
@@ -16,12 +19,21 @@ from agent.compaction import merge_reports
 from agent.config import AgentSettings
 from agent.errors import AgentError, EnrollmentFailed, NotEnrolled
 from agent.facts import collect_facts
-from agent.identity import Identity, load_identity, load_or_create_key, public_key_bytes, save_identity
+from agent.identity import (
+    KEY_FILE,
+    Identity,
+    load_identity,
+    load_or_create_key,
+    public_key_bytes,
+    save_identity,
+    write_atomic,
+)
 from agent.memory import release_startup_memory
 from agent.sampler import Sampler
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Spool
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
+from protos.signing import rotation_signing_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -210,3 +222,44 @@ class Agent:
         if merged:
             logger.warning("agent %s: spool full, merged %d old reports into coarser ones", agent_id, merged)
         self.sender.notify()
+
+
+NEW_KEY_FILE = "agent.key.new"
+
+
+def rotate_key(settings: AgentSettings, channel: grpc.Channel, timeout: float = ENROLL_TIMEOUT) -> int:
+    """Replace this machine's key (with the agent stopped); return the last sequence the old key signed.
+
+    The new key is written next to the old one first, the collector is asked to switch (signed by the old
+    key), and only then does the new key take the old one's place. Interrupted, it can be run again: the
+    same new key is offered, and the collector answers a repeated rotation as done. Reports still in the
+    spool keep their old signatures: the collector accepts the old key for them.
+    """
+    identity = load_identity(settings.state_dir)
+    spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
+    try:
+        last_old = spool.last_sequence()
+    finally:
+        spool.close()
+    new_path = settings.state_dir / NEW_KEY_FILE
+    if new_path.exists():
+        new_key = serialization.load_pem_private_key(new_path.read_bytes(), password=None)
+        assert isinstance(new_key, Ed25519PrivateKey)
+    else:
+        new_key = Ed25519PrivateKey.generate()
+        pem = new_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        write_atomic(new_path, pem, 0o600)
+    new_public = public_key_bytes(new_key)
+    request = agent_pb2.RotateKeyRequest(
+        agent_id=identity.agent_id, new_public_key=new_public, last_old_sequence=last_old,
+        signature=identity.sign(rotation_signing_bytes(identity.agent_id, new_public, last_old)),
+    )  # fmt: skip
+    try:
+        agent_pb2_grpc.AgentServiceStub(channel).RotateKey(request, timeout=timeout)
+    except grpc.RpcError as exc:
+        raise EnrollmentFailed(f"the collector refused the new key: {exc.details()}") from None
+    os.replace(new_path, settings.state_dir / KEY_FILE)
+    logger.info("agent %s: key rotated; reports up to %d keep the old signature", identity.agent_id, last_old)
+    return last_old

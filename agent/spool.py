@@ -139,6 +139,11 @@ class Spool:
             self._set_meta(key, value)
             return int(row[0]) if row else None
 
+    def last_sequence(self) -> int:
+        """The sequence of the last report sealed (0 before the first)."""
+        with self._lock:
+            return self._meta("last_sequence")
+
     def close(self) -> None:
         with self._lock:
             self._db.close()

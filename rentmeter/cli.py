@@ -156,6 +156,13 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
     run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
     run.set_defaults(handler=_agent_run)
+    rotate = agent.add_parser(
+        "rotate-key", parents=[_remote()], help="replace this machine's key (stop the agent service first)"
+    )
+    rotate.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
+    rotate.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
+    rotate.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
+    rotate.set_defaults(handler=_agent_rotate_key)
     install = agent.add_parser(
         "install", parents=[_remote()], help="install and start the agent as a service"
     )
@@ -496,6 +503,23 @@ def _agent_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: agent.stop())
     signal.signal(signal.SIGINT, lambda *_: agent.stop())
     agent.run()
+    return 0
+
+
+def _agent_rotate_key(args: argparse.Namespace) -> int:
+    from agent.config import AgentSettings
+    from agent.errors import AgentError
+    from agent.runner import open_channel, rotate_key
+
+    try:
+        settings = AgentSettings.load(
+            os.environ, args.config, collector=args.collector, tls_ca=args.tls_ca, state_dir=args.state_dir
+        )
+        last = rotate_key(settings, open_channel(settings))
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    print(f"key rotated; reports up to sequence {last} keep the old signature")
     return 0
 
 

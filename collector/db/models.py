@@ -92,6 +92,9 @@ class Machine(Base):
     last_report_end_us: Mapped[int | None] = mapped_column(BigInteger)
     # A revoked machine's key is refused.
     revoked_at: Mapped[datetime | None]
+    # After a key rotation: the previous key, valid for reports up to previous_key_until_sequence.
+    previous_public_key: Mapped[bytes | None] = mapped_column(LargeBinary(32))
+    previous_key_until_sequence: Mapped[int | None] = mapped_column(BigInteger)
     # The host account that owns the machine ("" = the provider's own).
     host_id: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
 

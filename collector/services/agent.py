@@ -10,6 +10,8 @@ from datetime import datetime
 
 import grpc
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.message import DecodeError
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from sqlalchemy.orm import Session
 from collector import wire
 from collector.controls import ControlHub, Outbox
 from collector.database import Database
+from collector.db.models import Machine
 from collector.enrollment import enroll
 from collector.errors import CollectorError, InvalidArgument, ResourceExhausted, Unauthenticated
 from collector.ingest import Ack, AckStatus
@@ -27,7 +30,7 @@ from collector.rentals import open_session_of
 from collector.services.base import Servicer, maps_errors
 from collector.writer import ReportWriter
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
-from protos.signing import report_signing_bytes
+from protos.signing import report_signing_bytes, rotation_signing_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -127,25 +130,67 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
             stream.outbox.put_nowait(agent_pb2.CollectorMessage(controls=[rental]))
 
     async def _verify(self, envelope: agent_pb2.SignedReport) -> agent_pb2.UsageReport:
-        """Check the signature over the exact payload bytes, then parse them."""
+        """Check the signature over the exact payload bytes, then parse them. After a key rotation the
+        previous key is accepted for the reports it signed before (sequence up to the rotation's)."""
         try:
-            key = await self._keys.key_of(envelope.agent_id)
+            ring = await self._keys.key_of(envelope.agent_id)
         except Unauthenticated:
             logger.warning("report from agent %r refused: unknown or revoked", envelope.agent_id)
             raise
-        try:
-            key.verify(envelope.signature, report_signing_bytes(envelope.payload))
-        except InvalidSignature:
-            logger.warning("agent %s: report signature does not verify", envelope.agent_id)
-            raise Unauthenticated(f"report signature does not verify for agent {envelope.agent_id}") from None
         report = agent_pb2.UsageReport()
         try:
             report.ParseFromString(envelope.payload)
         except DecodeError:
-            raise InvalidArgument("report payload is not a UsageReport") from None
+            report = None  # type: ignore[assignment]
+        signed = report_signing_bytes(envelope.payload)
+        keys = ring.for_sequence(report.sequence) if report is not None else [ring.current]
+        if not any(_verifies(key, envelope.signature, signed) for key in keys):
+            logger.warning("agent %s: report signature does not verify", envelope.agent_id)
+            raise Unauthenticated(f"report signature does not verify for agent {envelope.agent_id}")
+        if report is None:
+            raise InvalidArgument("report payload is not a UsageReport")
         if report.agent_id != envelope.agent_id:
             raise InvalidArgument(f"report of agent {report.agent_id!r} sent as agent {envelope.agent_id!r}")
         return report
+
+    @maps_errors
+    async def RotateKey(
+        self, request: agent_pb2.RotateKeyRequest, context: grpc.aio.ServicerContext
+    ) -> agent_pb2.RotateKeyResponse:
+        try:
+            Ed25519PublicKey.from_public_bytes(request.new_public_key)
+        except ValueError:
+            raise InvalidArgument("new_public_key must be a raw 32-byte Ed25519 public key") from None
+        ring = await self._keys.key_of(request.agent_id)
+        signed = rotation_signing_bytes(request.agent_id, request.new_public_key, request.last_old_sequence)
+        if not _verifies(ring.current, request.signature, signed):
+            current = ring.current.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            repeated = ring.previous is not None and request.new_public_key == current
+            if repeated and _verifies(ring.previous, request.signature, signed):  # type: ignore[arg-type]
+                return agent_pb2.RotateKeyResponse()  # sent again after it took effect: nothing to do
+            raise Unauthenticated("the rotation is not signed by the agent's current key")
+        await self.db.run(_rotate, request.agent_id, request.new_public_key, request.last_old_sequence)
+        self._keys.forget(request.agent_id)
+        logger.info("agent %s rotated its key; the old one signs up to sequence %d",
+                    request.agent_id, request.last_old_sequence)  # fmt: skip
+        return agent_pb2.RotateKeyResponse()
+
+
+def _verifies(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
+    try:
+        key.verify(signature, data)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _rotate(db: Session, agent_id: str, new_public_key: bytes, last_old_sequence: int) -> None:
+    machine = db.get(Machine, agent_id, with_for_update=True)
+    if machine is None:
+        raise Unauthenticated(f"agent {agent_id!r} is not enrolled")
+    machine.previous_public_key = machine.public_key
+    machine.previous_key_until_sequence = last_old_sequence
+    machine.public_key = new_public_key
 
 
 @dataclass

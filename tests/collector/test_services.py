@@ -27,6 +27,7 @@ from protos.rentmeter.v1 import (
     usage_pb2,
     wallets_pb2,
 )
+from protos.signing import rotation_signing_bytes
 from rentmeter.client import AdminClient
 from tests.collector.helpers import new_identity, plan_request, sample, signed
 
@@ -493,3 +494,36 @@ def test_every_refusal_is_counted_in_the_metrics(
         'rentmeter_report_streams_refused_total{reason="bad_signature"} 2.0',
     ):
         assert line in scraped, line
+
+
+def test_key_rotation_keeps_reports_signed_before_it(channel: grpc.Channel, admin: AdminClient) -> None:
+    old = enroll(channel, admin)
+    new = Identity(old.agent_id, old.machine_class, new_identity().key)
+    t = now_s() - 100
+    assert [a.status for a in stream(channel, [signed(old, 1, [sample(t, t + 1)])])] == [
+        agent_pb2.ReportAck.ACCEPTED
+    ]
+    waiting = signed(old, 2, [sample(t + 1, t + 2)])  # sealed before the rotation, still in the spool
+    new_public = public_key_bytes(new.key)
+    handover = old.sign(rotation_signing_bytes(old.agent_id, new_public, 2))
+    request = agent_pb2.RotateKeyRequest(
+        agent_id=old.agent_id, new_public_key=new_public, last_old_sequence=2, signature=handover
+    )
+    agents = agent_pb2_grpc.AgentServiceStub(channel)
+    agents.RotateKey(request)
+    agents.RotateKey(request)  # sent again (an interrupted rotation run twice): nothing changes
+    assert [a.status for a in stream(channel, [waiting])] == [agent_pb2.ReportAck.ACCEPTED]
+    with pytest.raises(grpc.RpcError) as stale:
+        stream(channel, [signed(old, 3, [sample(t + 2, t + 3)])])  # the old key after its last sequence
+    assert stale.value.code() is grpc.StatusCode.UNAUTHENTICATED
+    assert [a.status for a in stream(channel, [signed(new, 3, [sample(t + 2, t + 3)])])] == [
+        agent_pb2.ReportAck.ACCEPTED
+    ]
+    stranger = new_identity()
+    forged = agent_pb2.RotateKeyRequest(
+        agent_id=old.agent_id, new_public_key=public_key_bytes(stranger.key), last_old_sequence=9,
+        signature=stranger.key.sign(rotation_signing_bytes(old.agent_id, public_key_bytes(stranger.key), 9)),
+    )  # fmt: skip
+    with pytest.raises(grpc.RpcError) as refused:
+        agents.RotateKey(forged)
+    assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import AgentSettings
+from agent.runner import open_channel, rotate_key
 from agent.spool import SPOOL_FILE, Spool
 from collector.server import Collector
 from protos.rentmeter.v1 import agent_pb2, invoices_pb2, machines_pb2, sessions_pb2
@@ -118,3 +119,27 @@ def test_agent_restart_continues_its_sequence(
     assert first_run.last_sequence > 0 and second_run.last_sequence > first_run.last_sequence
     assert again.sender.rejected == 0
     assert len(Spool(tmp_path / "agent" / SPOOL_FILE)) == 0  # everything delivered on the way out
+
+
+@pytest.mark.timeout(60)
+def test_an_agent_rotates_its_key_and_keeps_reporting(
+    collector: Collector, admin: AdminClient, tmp_path: Path
+) -> None:
+    target = f"127.0.0.1:{collector.port}"
+    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
+    settings = AgentSettings(
+        collector=target, state_dir=tmp_path / "agent", interval=0.1, report_every=0.2, token=token
+    )
+    with running_agent(settings) as agent:
+        wait_for(lambda: agent.sender.acknowledged >= 2)
+    old_key = (tmp_path / "agent" / "agent.key").read_bytes()
+    channel = open_channel(settings)
+    try:
+        last_old = rotate_key(settings, channel)
+    finally:
+        channel.close()
+    assert last_old >= 2 and (tmp_path / "agent" / "agent.key").read_bytes() != old_key
+    assert not (tmp_path / "agent" / "agent.key.new").exists()
+    with running_agent(settings) as agent:  # signs with the new key from here on
+        wait_for(lambda: agent.sender.acknowledged >= 3)
+        assert agent.sender.rejected == 0

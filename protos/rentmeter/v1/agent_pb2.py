@@ -26,39 +26,43 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/agent.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"]\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12)\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\"9\n\x0e\x45nrollResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\"i\n\x0cLoginSession\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08terminal\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12+\n\x07started\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc7\x02\n\x06Sample\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63pu_busy_us\x18\x03 \x01(\x04\x12\x17\n\x0f\x63pu_utilization\x18\x04 \x01(\x01\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x17\n\x0f\x64isk_read_bytes\x18\x07 \x01(\x04\x12\x18\n\x10\x64isk_write_bytes\x18\x08 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\t \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\n \x01(\x04\x12%\n\x04gpus\x18\x0b \x03(\x0b\x32\x17.rentmeter.v1.GpuSample\"\xf2\x01\n\tGpuSample\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x1b\n\x13utilization_percent\x18\x03 \x01(\r\x12\"\n\x1amemory_utilization_percent\x18\x04 \x01(\r\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x10\n\x08power_mw\x18\x07 \x01(\r\x12\x11\n\tenergy_mj\x18\x08 \x01(\x04\x12+\n\tprocesses\x18\t \x03(\x0b\x32\x18.rentmeter.v1.GpuProcess\"4\n\nGpuProcess\x12\x0b\n\x03pid\x18\x01 \x01(\r\x12\x19\n\x11used_memory_bytes\x18\x02 \x01(\x04\"\xa2\x02\n\x0bUsageReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x07samples\x18\x05 \x03(\x0b\x32\x14.rentmeter.v1.Sample\x12*\n\x06logins\x18\x06 \x03(\x0b\x32\x1a.rentmeter.v1.LoginSession\x12-\n\tboot_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11rental_session_id\x18\x08 \x01(\t\"D\n\x0cSignedReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"\xaa\x01\n\tReportAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.rentmeter.v1.ReportAck.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\"K\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x01\x12\r\n\tDUPLICATE\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\"b\n\x10\x43ollectorMessage\x12%\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x17.rentmeter.v1.ReportAck\x12\'\n\x08\x63ontrols\x18\x02 \x03(\x0b\x32\x15.rentmeter.v1.Control\"\xf7\x01\n\x07\x43ontrol\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSESSION_STARTED\x10\x01\x12\x13\n\x0fSESSION_STOPPED\x10\x02\x12\x0f\n\x0bLOW_BALANCE\x10\x03\x12\x0c\n\x08LOCK_NOW\x10\x04\x32\xa4\x01\n\x0c\x41gentService\x12\x43\n\x06\x45nroll\x12\x1b.rentmeter.v1.EnrollRequest\x1a\x1c.rentmeter.v1.EnrollResponse\x12O\n\rStreamReports\x12\x1a.rentmeter.v1.SignedReport\x1a\x1e.rentmeter.v1.CollectorMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/agent.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"j\n\x10RotateKeyRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x16\n\x0enew_public_key\x18\x02 \x01(\x0c\x12\x19\n\x11last_old_sequence\x18\x03 \x01(\x04\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x13\n\x11RotateKeyResponse\"]\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12)\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\"9\n\x0e\x45nrollResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\"i\n\x0cLoginSession\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08terminal\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12+\n\x07started\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc7\x02\n\x06Sample\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63pu_busy_us\x18\x03 \x01(\x04\x12\x17\n\x0f\x63pu_utilization\x18\x04 \x01(\x01\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x17\n\x0f\x64isk_read_bytes\x18\x07 \x01(\x04\x12\x18\n\x10\x64isk_write_bytes\x18\x08 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\t \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\n \x01(\x04\x12%\n\x04gpus\x18\x0b \x03(\x0b\x32\x17.rentmeter.v1.GpuSample\"\xf2\x01\n\tGpuSample\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x1b\n\x13utilization_percent\x18\x03 \x01(\r\x12\"\n\x1amemory_utilization_percent\x18\x04 \x01(\r\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x10\n\x08power_mw\x18\x07 \x01(\r\x12\x11\n\tenergy_mj\x18\x08 \x01(\x04\x12+\n\tprocesses\x18\t \x03(\x0b\x32\x18.rentmeter.v1.GpuProcess\"4\n\nGpuProcess\x12\x0b\n\x03pid\x18\x01 \x01(\r\x12\x19\n\x11used_memory_bytes\x18\x02 \x01(\x04\"\xa2\x02\n\x0bUsageReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x07samples\x18\x05 \x03(\x0b\x32\x14.rentmeter.v1.Sample\x12*\n\x06logins\x18\x06 \x03(\x0b\x32\x1a.rentmeter.v1.LoginSession\x12-\n\tboot_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11rental_session_id\x18\x08 \x01(\t\"D\n\x0cSignedReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\"\xaa\x01\n\tReportAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.rentmeter.v1.ReportAck.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\"K\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x01\x12\r\n\tDUPLICATE\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\"b\n\x10\x43ollectorMessage\x12%\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x17.rentmeter.v1.ReportAck\x12\'\n\x08\x63ontrols\x18\x02 \x03(\x0b\x32\x15.rentmeter.v1.Control\"\xf7\x01\n\x07\x43ontrol\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"e\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSESSION_STARTED\x10\x01\x12\x13\n\x0fSESSION_STOPPED\x10\x02\x12\x0f\n\x0bLOW_BALANCE\x10\x03\x12\x0c\n\x08LOCK_NOW\x10\x04\x32\xf2\x01\n\x0c\x41gentService\x12\x43\n\x06\x45nroll\x12\x1b.rentmeter.v1.EnrollRequest\x1a\x1c.rentmeter.v1.EnrollResponse\x12O\n\rStreamReports\x12\x1a.rentmeter.v1.SignedReport\x1a\x1e.rentmeter.v1.CollectorMessage(\x01\x30\x01\x12L\n\tRotateKey\x12\x1e.rentmeter.v1.RotateKeyRequest\x1a\x1f.rentmeter.v1.RotateKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.agent_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENROLLREQUEST']._serialized_start=102
-  _globals['_ENROLLREQUEST']._serialized_end=195
-  _globals['_ENROLLRESPONSE']._serialized_start=197
-  _globals['_ENROLLRESPONSE']._serialized_end=254
-  _globals['_LOGINSESSION']._serialized_start=256
-  _globals['_LOGINSESSION']._serialized_end=361
-  _globals['_SAMPLE']._serialized_start=364
-  _globals['_SAMPLE']._serialized_end=691
-  _globals['_GPUSAMPLE']._serialized_start=694
-  _globals['_GPUSAMPLE']._serialized_end=936
-  _globals['_GPUPROCESS']._serialized_start=938
-  _globals['_GPUPROCESS']._serialized_end=990
-  _globals['_USAGEREPORT']._serialized_start=993
-  _globals['_USAGEREPORT']._serialized_end=1283
-  _globals['_SIGNEDREPORT']._serialized_start=1285
-  _globals['_SIGNEDREPORT']._serialized_end=1353
-  _globals['_REPORTACK']._serialized_start=1356
-  _globals['_REPORTACK']._serialized_end=1526
-  _globals['_REPORTACK_STATUS']._serialized_start=1451
-  _globals['_REPORTACK_STATUS']._serialized_end=1526
-  _globals['_COLLECTORMESSAGE']._serialized_start=1528
-  _globals['_COLLECTORMESSAGE']._serialized_end=1626
-  _globals['_CONTROL']._serialized_start=1629
-  _globals['_CONTROL']._serialized_end=1876
-  _globals['_CONTROL_KIND']._serialized_start=1775
-  _globals['_CONTROL_KIND']._serialized_end=1876
-  _globals['_AGENTSERVICE']._serialized_start=1879
-  _globals['_AGENTSERVICE']._serialized_end=2043
+  _globals['_ROTATEKEYREQUEST']._serialized_start=102
+  _globals['_ROTATEKEYREQUEST']._serialized_end=208
+  _globals['_ROTATEKEYRESPONSE']._serialized_start=210
+  _globals['_ROTATEKEYRESPONSE']._serialized_end=229
+  _globals['_ENROLLREQUEST']._serialized_start=231
+  _globals['_ENROLLREQUEST']._serialized_end=324
+  _globals['_ENROLLRESPONSE']._serialized_start=326
+  _globals['_ENROLLRESPONSE']._serialized_end=383
+  _globals['_LOGINSESSION']._serialized_start=385
+  _globals['_LOGINSESSION']._serialized_end=490
+  _globals['_SAMPLE']._serialized_start=493
+  _globals['_SAMPLE']._serialized_end=820
+  _globals['_GPUSAMPLE']._serialized_start=823
+  _globals['_GPUSAMPLE']._serialized_end=1065
+  _globals['_GPUPROCESS']._serialized_start=1067
+  _globals['_GPUPROCESS']._serialized_end=1119
+  _globals['_USAGEREPORT']._serialized_start=1122
+  _globals['_USAGEREPORT']._serialized_end=1412
+  _globals['_SIGNEDREPORT']._serialized_start=1414
+  _globals['_SIGNEDREPORT']._serialized_end=1482
+  _globals['_REPORTACK']._serialized_start=1485
+  _globals['_REPORTACK']._serialized_end=1655
+  _globals['_REPORTACK_STATUS']._serialized_start=1580
+  _globals['_REPORTACK_STATUS']._serialized_end=1655
+  _globals['_COLLECTORMESSAGE']._serialized_start=1657
+  _globals['_COLLECTORMESSAGE']._serialized_end=1755
+  _globals['_CONTROL']._serialized_start=1758
+  _globals['_CONTROL']._serialized_end=2005
+  _globals['_CONTROL_KIND']._serialized_start=1904
+  _globals['_CONTROL_KIND']._serialized_end=2005
+  _globals['_AGENTSERVICE']._serialized_start=2008
+  _globals['_AGENTSERVICE']._serialized_end=2250
 # @@protoc_insertion_point(module_scope)

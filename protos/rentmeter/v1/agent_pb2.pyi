@@ -11,6 +11,22 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class RotateKeyRequest(_message.Message):
+    __slots__ = ("agent_id", "new_public_key", "last_old_sequence", "signature")
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NEW_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    LAST_OLD_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    agent_id: str
+    new_public_key: bytes
+    last_old_sequence: int
+    signature: bytes
+    def __init__(self, agent_id: _Optional[str] = ..., new_public_key: _Optional[bytes] = ..., last_old_sequence: _Optional[int] = ..., signature: _Optional[bytes] = ...) -> None: ...
+
+class RotateKeyResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
 class EnrollRequest(_message.Message):
     __slots__ = ("token", "public_key", "facts")
     TOKEN_FIELD_NUMBER: _ClassVar[int]

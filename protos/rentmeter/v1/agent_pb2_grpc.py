@@ -44,6 +44,11 @@ class AgentServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_agent__pb2.SignedReport.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_agent__pb2.CollectorMessage.FromString,
                 _registered_method=True)
+        self.RotateKey = channel.unary_unary(
+                '/rentmeter.v1.AgentService/RotateKey',
+                request_serializer=rentmeter_dot_v1_dot_agent__pb2.RotateKeyRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_agent__pb2.RotateKeyResponse.FromString,
+                _registered_method=True)
 
 
 class AgentServiceServicer:
@@ -68,6 +73,16 @@ class AgentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateKey(self, request, context):
+        """Replaces the agent's key with a new one, authorized by a signature of the current key over the new
+        key (see protos/signing.py). Reports up to last_old_sequence remain valid under the old key, so the
+        reports still waiting in the agent's spool are not lost. Sending the same new key again is a no-op.
+        Errors: UNAUTHENTICATED (unknown or revoked agent, bad signature), INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AgentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +95,11 @@ def add_AgentServiceServicer_to_server(servicer, server):
                     servicer.StreamReports,
                     request_deserializer=rentmeter_dot_v1_dot_agent__pb2.SignedReport.FromString,
                     response_serializer=rentmeter_dot_v1_dot_agent__pb2.CollectorMessage.SerializeToString,
+            ),
+            'RotateKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateKey,
+                    request_deserializer=rentmeter_dot_v1_dot_agent__pb2.RotateKeyRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_agent__pb2.RotateKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -136,6 +156,33 @@ class AgentService:
             '/rentmeter.v1.AgentService/StreamReports',
             rentmeter_dot_v1_dot_agent__pb2.SignedReport.SerializeToString,
             rentmeter_dot_v1_dot_agent__pb2.CollectorMessage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.AgentService/RotateKey',
+            rentmeter_dot_v1_dot_agent__pb2.RotateKeyRequest.SerializeToString,
+            rentmeter_dot_v1_dot_agent__pb2.RotateKeyResponse.FromString,
             options,
             channel_credentials,
             insecure,
