@@ -225,8 +225,10 @@ def test_a_renter_exports_its_data_and_the_admin_erases_it(
 
 
 def test_the_table_covers_every_admin_rpc() -> None:
-    services = [(machines_pb2, "MachineService"), (plans_pb2, "PlanService"), (sessions_pb2, "SessionService"),
-                (usage_pb2, "UsageService"), (invoices_pb2, "InvoiceService"), (wallets_pb2, "WalletService"),
-                (renters_pb2, "RenterService"), (access_pb2, "AccessService")]  # fmt: skip
+    services = [
+        (machines_pb2, "MachineService"), (plans_pb2, "PlanService"), (sessions_pb2, "SessionService"),
+        (usage_pb2, "UsageService"), (invoices_pb2, "InvoiceService"), (wallets_pb2, "WalletService"),
+        (renters_pb2, "RenterService"), (access_pb2, "AccessService"),
+    ]  # fmt: skip
     every = {m.name for module, name in services for m in module.DESCRIPTOR.services_by_name[name].methods}
     assert {name.split("(")[0] for name, *_ in TABLE} == every
