@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 
 import grpc
 
-from rentmeter import admin_commands
-from rentmeter.errors import EXIT_CANNOT_START, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from rentmeter import admin_commands, local_commands
+from rentmeter.errors import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 
 DEFAULT_COLLECTOR = "127.0.0.1:50051"
 
@@ -100,13 +100,13 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("directory", help="where to write ca.pem, collector.pem, AGENT.pem and their keys")
     init.add_argument("--hostname", action="append", default=[], help="collector host name or IP; repeat")
     init.add_argument("--agent", action="append", default=["agent"], help="agent certificate name; repeat")
-    init.set_defaults(handler=_certs_init)
+    init.set_defaults(handler=local_commands.certs_init)
     demo = commands.add_parser(
         "demo", help="run a collector, an agent and a live-billed rental on this machine"
     )
     demo.add_argument("--duration", type=float, default=None, help="seconds to rent (default: until Ctrl-C)")
     demo.add_argument("--data-dir", default=None, help="keep the demo's database and agent state here")
-    demo.set_defaults(handler=_demo)
+    demo.set_defaults(handler=local_commands.demo)
     return parser
 
 
@@ -125,10 +125,10 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     serve.add_argument("--tls-cert", help="server certificate (PEM); enables TLS (env RENTMETER_TLS_CERT)")
     serve.add_argument("--tls-key", help="server private key (PEM) (env RENTMETER_TLS_KEY)")
     serve.add_argument("--tls-client-ca", help="require agent certificates signed by this CA (mutual TLS)")
-    serve.set_defaults(handler=_collector_serve)
+    serve.set_defaults(handler=local_commands.collector_serve)
     migrate = collector.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
-    migrate.set_defaults(handler=_collector_migrate)
+    migrate.set_defaults(handler=local_commands.collector_migrate)
     token = collector.add_parser(
         "token", help="create an API token directly in the database (the first admin token; shown once)"
     )
@@ -136,10 +136,10 @@ def _collector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     token.add_argument("--role", choices=["admin", "host", "renter"], default="admin")
     token.add_argument("--subject", default="", help="the host account or renter the token speaks for")
     token.add_argument("--label", default="", help="a note, e.g. who holds it")
-    token.set_defaults(handler=_collector_token)
+    token.set_defaults(handler=local_commands.collector_token)
     verify = collector.add_parser("audit-verify", help="check the audit log's hash chain (exit 1 if broken)")
     verify.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
-    verify.set_defaults(handler=_collector_audit_verify)
+    verify.set_defaults(handler=local_commands.collector_audit_verify)
 
 
 def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -155,14 +155,14 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     run.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
     run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
     run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
-    run.set_defaults(handler=_agent_run)
+    run.set_defaults(handler=local_commands.agent_run)
     rotate = agent.add_parser(
         "rotate-key", parents=[_remote()], help="replace this machine's key (stop the agent service first)"
     )
     rotate.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
     rotate.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
     rotate.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
-    rotate.set_defaults(handler=_agent_rotate_key)
+    rotate.set_defaults(handler=local_commands.agent_rotate_key)
     install = agent.add_parser(
         "install", parents=[_remote()], help="install and start the agent as a service"
     )
@@ -175,13 +175,13 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     install.add_argument(
         "--root", default="/", help="install under this folder and do not start (images, tests)"
     )
-    install.set_defaults(handler=_agent_install)
+    install.set_defaults(handler=local_commands.agent_install)
     uninstall = agent.add_parser("uninstall", help="stop and remove the agent service")
     uninstall.add_argument(
         "--purge", action="store_true", help="also remove its settings and state (unsent reports!)"
     )
     uninstall.add_argument("--root", default="/", help="uninstall from under this folder")
-    uninstall.set_defaults(handler=_agent_uninstall)
+    uninstall.set_defaults(handler=local_commands.agent_uninstall)
 
 
 def _admin_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -400,172 +400,3 @@ def _parse_time(text: str) -> datetime:
 
 
 # --- collector and agent -------------------------------------------------------------------------
-
-
-def _collector_settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from collector.config import CollectorSettings, SettingsError
-
-    try:
-        return CollectorSettings.from_env(
-            os.environ,
-            listen=getattr(args, "listen", None),
-            db_url=args.db_url,
-            rating_interval=getattr(args, "rating_interval", None),
-            invoice_period=getattr(args, "invoice_period", None),
-            invoice_grace=getattr(args, "invoice_grace", None),
-            tls_cert=getattr(args, "tls_cert", None),
-            tls_key=getattr(args, "tls_key", None),
-            tls_client_ca=getattr(args, "tls_client_ca", None),
-        )
-    except SettingsError as exc:
-        raise UsageError(f"{exc}") from None
-
-
-def _collector_serve(args: argparse.Namespace) -> int:
-    import asyncio
-
-    from collector.server import serve
-
-    try:
-        asyncio.run(serve(_collector_settings(args)))
-    except OSError as exc:
-        print(f"error: the collector cannot start: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_START
-    return 0
-
-
-def _collector_migrate(args: argparse.Namespace) -> int:
-    from collector.db.engine import make_engine, upgrade
-
-    settings = _collector_settings(args)
-    settings.ensure_db_dir()
-    upgrade(make_engine(settings.db_url))
-    print(f"database schema is up to date ({settings.db_url})")
-    return 0
-
-
-def _collector_token(args: argparse.Namespace) -> int:
-    from collector.auth import create_api_token
-    from collector.database import Database
-    from collector.errors import CollectorError
-
-    settings = _collector_settings(args)
-    settings.ensure_db_dir()
-    database = Database(settings.db_url)
-    try:
-        print(database.call(create_api_token, args.role, args.subject, args.label, datetime.now(UTC)))
-    except CollectorError as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        database.close()
-    return 0
-
-
-def _collector_audit_verify(args: argparse.Namespace) -> int:
-    from collector.audit import verify
-    from collector.database import Database
-
-    database = Database(_collector_settings(args).db_url, migrate=False)
-    try:
-        result = database.call(verify)
-    finally:
-        database.close()
-    if result.intact:
-        print(f"audit log intact: {result.entries} entries")
-        return 0
-    print(f"audit log BROKEN at entry {result.broken_at}: {result.reason}", file=sys.stderr)
-    return EXIT_REFUSED
-
-
-def _agent_run(args: argparse.Namespace) -> int:
-    import signal
-
-    from agent.config import AgentSettings
-    from agent.errors import AgentError
-    from agent.runner import Agent, enroll, open_channel
-
-    try:
-        settings = AgentSettings.load(
-            os.environ,
-            args.config,
-            collector=args.collector,
-            tls_ca=args.tls_ca,
-            token=args.token,
-            state_dir=args.state_dir,
-            interval=args.interval,
-            report_every=args.report_every,
-        )
-        channel = open_channel(settings)
-        agent = Agent(settings, enroll(settings, channel), channel)
-    except AgentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_START
-    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
-    signal.signal(signal.SIGINT, lambda *_: agent.stop())
-    agent.run()
-    return 0
-
-
-def _agent_rotate_key(args: argparse.Namespace) -> int:
-    from agent.config import AgentSettings
-    from agent.errors import AgentError
-    from agent.runner import open_channel, rotate_key
-
-    try:
-        settings = AgentSettings.load(
-            os.environ, args.config, collector=args.collector, tls_ca=args.tls_ca, state_dir=args.state_dir
-        )
-        last = rotate_key(settings, open_channel(settings))
-    except AgentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_START
-    print(f"key rotated; reports up to sequence {last} keep the old signature")
-    return 0
-
-
-def _certs_init(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from rentmeter.certs import init_certs
-
-    try:
-        files = init_certs(Path(args.directory), args.hostname, list(dict.fromkeys(args.agent)))
-    except FileExistsError as exc:
-        raise UsageError(str(exc)) from None
-    for path in files:
-        print(path)
-    return 0
-
-
-def _agent_install(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from agent.errors import AgentError
-    from agent.service import InstallPlan, install
-
-    if not args.collector:
-        raise UsageError("agent install needs --collector HOST:PORT")
-    plan = InstallPlan(args.collector, args.token, args.tls_ca, args.tls_cert, args.tls_key, Path(args.root))
-    try:
-        for path in install(plan):
-            print(f"wrote {path}")
-    except AgentError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_CANNOT_START
-    return 0
-
-
-def _agent_uninstall(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from agent.service import uninstall
-
-    for path in uninstall(Path(args.root), purge=args.purge):
-        print(f"removed {path}")
-    return 0
-
-
-def _demo(args: argparse.Namespace) -> int:
-    from rentmeter.demo import run_demo
-
-    return run_demo(duration=args.duration, data_dir=args.data_dir)
