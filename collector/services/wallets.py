@@ -55,7 +55,13 @@ class WalletService(Servicer, wallets_pb2_grpc.WalletServiceServicer):
     @maps_errors
     async def GetWallet(self, request: wallets_pb2.GetWalletRequest, context: Ctx) -> wallets_pb2.Wallet:
         auth.hide_unless(auth.current().may_see_renter(request.renter), "renter", request.renter)
-        return await self.db.run(_wallet, request.renter, request.currency.strip().upper())
+        currency = request.currency.strip().upper()
+        if currency:
+            try:
+                billing.money.exponent(currency)
+            except billing.BillingError as exc:
+                raise InvalidArgument(str(exc)) from None
+        return await self.db.run(_wallet, request.renter, currency)
 
     @maps_errors
     async def CheckLedger(

@@ -6,9 +6,13 @@ its invariants (a sample ending after it starts, inside its report, not overlapp
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import grpc
+import pytest
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from hypothesis import HealthCheck, given, settings
@@ -17,13 +21,37 @@ from sqlalchemy import text
 
 from agent.identity import Identity
 from agent.wire import sign_report
+from collector.config import CollectorSettings
 from collector.server import Collector
-from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
+from protos.rentmeter.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    invoices_pb2,
+    machines_pb2,
+    plans_pb2,
+    renters_pb2,
+    sessions_pb2,
+    wallets_pb2,
+)
 from rentmeter.client import AdminClient
 from tests.collector.test_services import enroll
 
 NOW_S = int(time.time())
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture
+def collector_settings(tmp_path: Path) -> CollectorSettings:
+    """No rate limit: the fuzzer calls far faster than any person."""
+    return CollectorSettings(listen="127.0.0.1:0", db_url=f"sqlite:///{tmp_path / 'c.db'}", api_rate_limit=0,
+                             agent_report_rate_limit=0)  # fmt: skip
+
+
+# FUZZ_EXAMPLES=2000 for a longer hunt.
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 def _ts(seconds: int, nanos: int) -> Timestamp:
@@ -130,3 +158,43 @@ def test_garbage_bytes_on_the_wire_never_crash_the_collector(
         assert exc.code() not in (grpc.StatusCode.UNKNOWN, grpc.StatusCode.UNAVAILABLE), exc
     _serving(channel)
     _invariants_hold(collector)
+
+
+@FUZZ
+@given(text=st.text(max_size=300), number=st.integers(0, 2**63 - 1), which=st.integers(0, 7))
+def test_admin_requests_with_wild_values_get_a_clear_answer(
+    admin: AdminClient, collector: Collector, text: str, number: int, which: int
+) -> None:
+    """Well-formed messages with arbitrary values: answered OK or with a client-error status, never
+    INTERNAL or UNKNOWN."""
+    if not getattr(collector, "fuzz_wallet", False):  # a wallet to ask about, in any currency
+        admin.wallets.TopUp(
+            wallets_pb2.TopUpRequest(renter="r", amount="1", currency="EUR", idempotency_key="w")
+        )
+        collector.fuzz_wallet = True  # type: ignore[attr-defined]
+    calls = [
+        lambda: admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="r", currency=text)),
+        lambda: admin.wallets.TopUp(
+            wallets_pb2.TopUpRequest(renter=text, amount=text, currency=text, idempotency_key=text)
+        ),
+        lambda: admin.sessions.StartSession(
+            sessions_pb2.StartSessionRequest(agent_id=text, renter=text, plan=text)
+        ),
+        lambda: admin.plans.Quote(
+            plans_pb2.QuoteRequest(plan=text, machine_class=text, duration=Duration(seconds=number % 10**9))
+        ),
+        lambda: admin.invoices.RenderInvoice(invoices_pb2.RenderInvoiceRequest(invoice_id=text, format=text)),
+        lambda: admin.renters.UpdateRenter(
+            renters_pb2.UpdateRenterRequest(renter=text, email=text, billing_cycle=text)
+        ),
+        lambda: admin.machines.CreateEnrollmentToken(
+            machines_pb2.CreateEnrollmentTokenRequest(
+                machine_class=text, label=text, ttl=Duration(seconds=number % 10**9)
+            )
+        ),
+        lambda: admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=text)),
+    ]
+    try:
+        calls[which]()
+    except grpc.RpcError as exc:
+        assert exc.code() not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), (which, exc.details())
