@@ -30,6 +30,13 @@ def plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def rate_text(rate: str, currency: str, rate_unit: str) -> str:
+    """A line's rate as printed: "1.2 EUR/h", "19 %", or nothing for fixed amounts (caps, minimums)."""
+    if rate_unit == "%":
+        return f"{rate} %"
+    return f"{rate} {currency}/{rate_unit}" if rate_unit else ""
+
+
 def build_lines(reference: str, charges: Iterable[Charge]) -> list[InvoiceLine]:
     """One invoice line per charge, each amount rounded to minor units (the only rounding step)."""
     return [

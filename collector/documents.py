@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fpdf import FPDF
 
 import billing
+from billing.invoice import rate_text
 from collector.db.models import Invoice
 from collector.errors import InvalidArgument
 
@@ -41,7 +42,7 @@ def _rows(invoice: Invoice) -> list[list[str]]:
     money = _money(invoice)
     return [
         [line.session_id, line.description, f"{line.quantity} {line.unit}".strip(),
-         _rate(line.rate, invoice.currency, line.rate_unit), money(line.amount_minor)]
+         rate_text(line.rate, invoice.currency, line.rate_unit), money(line.amount_minor)]
         for line in invoice.lines
     ]  # fmt: skip
 
@@ -66,12 +67,6 @@ def _header(invoice: Invoice) -> list[tuple[str, str]]:
 
 def _money(invoice: Invoice):  # type: ignore[no-untyped-def]
     return lambda minor: str(billing.Money(minor, invoice.currency))
-
-
-def _rate(rate: str, currency: str, rate_unit: str) -> str:
-    if rate_unit == "%":
-        return f"{rate} %"
-    return f"{rate} {currency}/{rate_unit}" if rate_unit else ""
 
 
 COLUMNS = ["session", "item", "quantity", "rate", "amount"]

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
 from rich.table import Table
 
+from billing.invoice import rate_text
 from protos.rentmeter.v1 import (
     access_pb2,
     invoices_pb2,
@@ -74,13 +75,6 @@ def plans(items: list[plans_pb2.PricePlan]) -> None:
         for v in p.versions:
             table.add_row(str(v.number), when(v.effective_from), "\n".join(v.rules))
         console.print(table)
-
-
-def rate_text(rate: str, currency: str, rate_unit: str) -> str:
-    """A line's rate as shown: "1.2 EUR/h", "19 %", or nothing for fixed amounts (caps, minimums)."""
-    if rate_unit == "%":
-        return f"{rate} %"
-    return f"{rate} {currency}/{rate_unit}" if rate_unit else ""
 
 
 def sessions(items: list[sessions_pb2.RentalSession]) -> None:

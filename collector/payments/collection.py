@@ -95,19 +95,7 @@ def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]],
         if result.succeeded:
             _paid(db, invoice, provider, result.reference, request.idempotency_key, now)
             continue
-        db.add(
-            Payment(
-                invoice_id=invoice.id,
-                provider=provider,
-                amount_minor=invoice.total_minor,
-                currency=invoice.currency,
-                succeeded=False,
-                reference=result.reference,
-                idempotency_key=request.idempotency_key,
-                error=result.error,
-                created_at=now,
-            )
-        )
+        _attempt(db, invoice, provider, result, request.idempotency_key, now)
         attempts = invoice.collection_attempts
         invoice.next_collection_at = (
             invoice.issued_at + DUNNING[attempts] if attempts < len(DUNNING) else None
@@ -146,20 +134,20 @@ def collect(
     return outcomes
 
 
+def _attempt(
+    db: Session, invoice: Invoice, provider: str, result: ChargeResult, key: str, now: datetime
+) -> None:
+    """Keep one attempt to take the invoice's total, whatever its outcome."""
+    db.add(
+        Payment(invoice_id=invoice.id, provider=provider, amount_minor=invoice.total_minor,
+                currency=invoice.currency, succeeded=result.succeeded, reference=result.reference,
+                idempotency_key=key, error=result.error, created_at=now)
+    )  # fmt: skip
+
+
 def _paid(db: Session, invoice: Invoice, provider: str, reference: str, key: str, now: datetime) -> None:
     amount = billing.Money(invoice.total_minor, invoice.currency)
-    db.add(
-        Payment(
-            invoice_id=invoice.id,
-            provider=provider,
-            amount_minor=amount.minor,
-            currency=amount.currency,
-            succeeded=True,
-            reference=reference,
-            idempotency_key=key,
-            created_at=now,
-        )
-    )
+    _attempt(db, invoice, provider, ChargeResult(True, reference), key, now)
     if amount.minor > 0:
         post(db, ledger.payment(invoice.renter_id, amount, invoice.id), f"payment:{invoice.id}", now)
     invoice.paid_at = now
