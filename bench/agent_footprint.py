@@ -28,8 +28,8 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from collector.auth import create_api_token  # noqa: E402
-from collector.database import Database  # noqa: E402
+from collector.accounts.tokens import create_api_token  # noqa: E402
+from collector.db.database import Database  # noqa: E402
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc  # noqa: E402
 
 

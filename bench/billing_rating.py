@@ -7,7 +7,7 @@
    Europe/Berlin: 61 segments); prints sessions and charges (invoice lines) per second.
 2. Month-end invoicing: N accounts, each a renter with one machine and one session of the month with
    `--samples` stored hour-long samples, are written with SQLAlchemy Core, then the collector's invoicing
-   job (close_all_invoices: 1000 renters per transaction) invoices the 30-day period for all of them.
+   job (close_due_invoices: 1000 renters per transaction) invoices the 30-day period for all of them.
    Prints the invoicing time and accounts per second, and as
    the baseline measured in the same run, one SQL aggregate of every account's samples (GROUP BY agent):
    the floor any invoicing must read. Default database: an SQLite file in a temporary directory.
@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 import billing  # noqa: E402
 from collector.config import CollectorSettings  # noqa: E402
-from collector.database import Database  # noqa: E402
+from collector.core.clock import EPOCH, to_us  # noqa: E402
+from collector.db.database import Database  # noqa: E402
 from collector.db.models import (  # noqa: E402
     InvoiceLine,
     Machine,
@@ -40,8 +41,7 @@ from collector.db.models import (  # noqa: E402
     Renter,
     Sample,
 )
-from collector.jobs import close_all_invoices  # noqa: E402
-from collector.timeutil import EPOCH, to_us  # noqa: E402
+from collector.invoicing.invoices import close_due_invoices  # noqa: E402
 
 PERIOD = timedelta(days=30)
 HOUR_US = 3600 * 10**6
@@ -206,7 +206,12 @@ def main() -> None:
 
         began = time.perf_counter()
         settings = CollectorSettings(db_url=url, invoice_period=PERIOD, invoice_grace=timedelta(hours=1))
-        made = asyncio.run(close_all_invoices(database, settings, month + PERIOD + timedelta(hours=1)))
+        made = asyncio.run(
+            close_due_invoices(
+                database, month + PERIOD + timedelta(hours=1), period=settings.invoice_period,
+                grace=settings.invoice_grace, prefix=settings.invoice_prefix,
+            )
+        )  # fmt: skip
         elapsed = time.perf_counter() - began
         with database.engine.connect() as db:
             lines = db.scalar(select(func.count()).select_from(InvoiceLine))

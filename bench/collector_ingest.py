@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 from agent.identity import Identity, public_key_bytes  # noqa: E402
 from agent.sampler import SampleData  # noqa: E402
 from agent.wire import build_report, sample_to_proto, sign_report  # noqa: E402
-from collector.auth import create_api_token  # noqa: E402
-from collector.database import Database  # noqa: E402
+from collector.accounts.tokens import create_api_token  # noqa: E402
+from collector.db.database import Database  # noqa: E402
 from collector.db.engine import make_engine, upgrade  # noqa: E402
 from collector.db.models import Sample  # noqa: E402
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, machines_pb2, machines_pb2_grpc  # noqa: E402

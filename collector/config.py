@@ -13,8 +13,6 @@ from typing import Any
 import platformdirs
 
 from billing import durations
-from collector.notifications import Channels
-from collector.payments.providers import PaymentProvider
 
 
 class SettingsError(ValueError):
@@ -121,17 +119,6 @@ class CollectorSettings:
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", settings.invoice_prefix):
             raise SettingsError("invoice_prefix: 1 to 20 letters or digits, e.g. RM")
         return settings
-
-    def channels(self) -> Channels:
-        return Channels(self.webhook_url, self.webhook_secret, self.smtp_host, self.smtp_port, self.smtp_from)
-
-    def payment_providers(self) -> dict[str, PaymentProvider]:
-        """The configured providers by payment method name."""
-        if not self.stripe_api_key:
-            return {}
-        from collector.payments.providers import StripeProvider
-
-        return {"stripe": StripeProvider(self.stripe_api_key, self.stripe_api_base)}
 
     def alert_levels(self) -> tuple[Decimal, ...]:
         """The low-balance alert levels, highest first."""

@@ -13,21 +13,25 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from collector.auth import AuthInterceptor
+from collector.api.access_servicer import AccessService
+from collector.api.agent_servicer import AgentService
+from collector.api.controls import ControlHub
+from collector.api.interceptors import AuthInterceptor
+from collector.api.invoices_servicer import InvoiceService
+from collector.api.machines_servicer import MachineService
+from collector.api.metrics import Metrics
+from collector.api.plans_servicer import PlanService
+from collector.api.renters_servicer import RenterService
+from collector.api.sessions_servicer import SessionService
+from collector.api.usage_servicer import UsageService
+from collector.api.wallets_servicer import WalletService
 from collector.config import CollectorSettings
-from collector.controls import ControlHub
-from collector.database import Database
-from collector.jobs import build_scheduler
-from collector.keys import AgentKeys
-from collector.metrics import Metrics
+from collector.core.clock import SteadyClock
+from collector.db.database import Database
+from collector.metering.keys import AgentKeys
+from collector.metering.writer import ReportWriter
 from collector.payments.webhooks import WebhookServer
-from collector.services.access import AccessService
-from collector.services.admin import InvoiceService, MachineService, PlanService, SessionService, UsageService
-from collector.services.agent import AgentService
-from collector.services.renters import RenterService
-from collector.services.wallets import WalletService
-from collector.timeutil import SteadyClock
-from collector.writer import ReportWriter
+from collector.scheduler import build_scheduler
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -103,21 +107,25 @@ class Collector:
         self.webhooks: WebhookServer | None = None
 
     def _add_services(self) -> None:
-        db, now, settings, server = self.database, self._now, self.settings, self.server
-        hub = self.controls
-        agent_pb2_grpc.add_AgentServiceServicer_to_server(
-            AgentService(
-                db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit
-            ),
-            server,
+        db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
+        agent = AgentService(
+            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit
         )
-        machines_pb2_grpc.add_MachineServiceServicer_to_server(
-            MachineService(db, now, settings, hub, self.keys), server
+        invoices = InvoiceService(
+            db,
+            now,
+            period=settings.invoice_period,
+            grace=settings.invoice_grace,
+            prefix=settings.invoice_prefix,
         )
+        agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, server)
+        machines = MachineService(db, now, hub, self.keys, settings.online_window)
+        machines_pb2_grpc.add_MachineServiceServicer_to_server(machines, server)
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
-        sessions_pb2_grpc.add_SessionServiceServicer_to_server(SessionService(db, now, hub, settings), server)
+        sessions = SessionService(db, now, hub, settings.hold_for)
+        sessions_pb2_grpc.add_SessionServiceServicer_to_server(sessions, server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
-        invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(InvoiceService(db, now, settings), server)
+        invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(invoices, server)
         wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
         renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now, self.auth), server)
         access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import billing
 from agent.config import AgentSettings
-from collector.auth import create_api_token
+from collector.accounts.tokens import create_api_token
 from collector.config import CollectorSettings
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
 from rentmeter import render

@@ -53,9 +53,9 @@ def collector_migrate(args: argparse.Namespace) -> int:
 
 
 def collector_token(args: argparse.Namespace) -> int:
-    from collector.auth import create_api_token
-    from collector.database import Database
-    from collector.errors import CollectorError
+    from collector.accounts.tokens import create_api_token
+    from collector.core.errors import CollectorError
+    from collector.db.database import Database
 
     settings = collector_settings(args)
     settings.ensure_db_dir()
@@ -70,8 +70,8 @@ def collector_token(args: argparse.Namespace) -> int:
 
 
 def collector_audit_verify(args: argparse.Namespace) -> int:
-    from collector.audit import verify
-    from collector.database import Database
+    from collector.accounts.audit import verify
+    from collector.db.database import Database
 
     database = Database(collector_settings(args).db_url, migrate=False)
     try:

@@ -11,9 +11,9 @@ import grpc
 import pytest
 from sqlalchemy import create_engine, text
 
-from collector.auth import create_api_token
+from collector.accounts.tokens import create_api_token
 from collector.config import CollectorSettings
-from collector.database import Database
+from collector.db.database import Database
 from collector.server import Collector
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_collector

@@ -9,6 +9,7 @@ receivable on the ledger.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -18,11 +19,12 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
+from collector.accounts.wallets import post
+from collector.core.errors import FailedPrecondition, InvalidArgument, NotFound
+from collector.db.database import Database
 from collector.db.models import Invoice, Payment, Renter
-from collector.errors import FailedPrecondition, InvalidArgument, NotFound
-from collector.notifications import enqueue_webhook
-from collector.payments.providers import ChargeRequest, ChargeResult
-from collector.wallets import post
+from collector.delivery.outbox import enqueue_webhook
+from collector.payments.providers import ChargeRequest, ChargeResult, PaymentProvider
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +161,15 @@ def _paid(db: Session, invoice: Invoice, provider: str, reference: str, key: str
         {"invoice_id": invoice.id, "number": invoice.number, "provider": provider, "reference": reference},
         now,
     )
+
+
+async def collect_due(database: Database, providers: Mapping[str, PaymentProvider], now: datetime) -> int:
+    """The collection job: charge the invoices due for collection (outside any transaction) and record
+    the outcomes; return how many were attempted."""
+    requests = await database.run(due, now)
+    if not requests:
+        return 0
+    loop = asyncio.get_running_loop()
+    outcomes = await loop.run_in_executor(None, collect, requests, providers)
+    await database.run(record, outcomes, now)
+    return len(outcomes)

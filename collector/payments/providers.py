@@ -72,3 +72,11 @@ class StripeProvider:
         if intent.status == "succeeded":
             return ChargeResult(True, intent.id)
         return ChargeResult(False, intent.id, f"payment {intent.id} is {intent.status}")
+
+
+def configured_providers(stripe_api_key: str = "", stripe_api_base: str = "") -> dict[str, PaymentProvider]:
+    """The providers that have credentials, by payment method name."""
+    providers: dict[str, PaymentProvider] = {}
+    if stripe_api_key:
+        providers["stripe"] = StripeProvider(stripe_api_key, stripe_api_base)
+    return providers

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from collector.database import Database
-from collector.errors import CollectorError
+from collector.core.errors import CollectorError
+from collector.db.database import Database
 from collector.payments.collection import mark_paid
 
 logger = logging.getLogger(__name__)

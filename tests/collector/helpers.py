@@ -8,8 +8,8 @@ import billing
 from agent.identity import Identity
 from agent.sampler import SampleData
 from agent.wire import build_report, sample_to_proto, sign_report
-from collector.ingest import IncomingReport
-from collector.wire import report_from_proto
+from collector.api.wire import report_from_proto
+from collector.metering.ingest import IncomingReport
 from protos.rentmeter.v1 import agent_pb2, plans_pb2
 
 SECOND = 1_000_000
@@ -66,7 +66,7 @@ def enrolled_machine(database, at) -> Identity:  # type: ignore[no-untyped-def]
     from datetime import timedelta
 
     from agent.identity import public_key_bytes
-    from collector.enrollment import create_token, enroll
+    from collector.metering.enrollment import create_token, enroll
 
     owner = new_identity()
     token, _ = database.call(create_token, machine_class="standard", ttl=timedelta(hours=1), label="", now=at)

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 import billing
-from collector.audit import record, verify
-from collector.database import Database
+from collector.accounts.audit import record, verify
+from collector.accounts.wallets import top_up
+from collector.db.database import Database
 from collector.server import Collector
-from collector.wallets import top_up
 from protos.rentmeter.v1 import plans_pb2, wallets_pb2
 from rentmeter.client import AdminClient
 from tests.collector.helpers import plan_request

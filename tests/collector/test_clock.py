@@ -2,7 +2,7 @@
 
 import pytest
 
-from collector.timeutil import SteadyClock, to_us
+from collector.core.clock import SteadyClock, to_us
 
 
 def test_steps_of_the_wall_clock_do_not_move_the_collectors_clock(caplog: pytest.LogCaptureFixture) -> None:

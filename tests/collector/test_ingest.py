@@ -9,11 +9,11 @@ import pytest
 
 from agent.gpu import GpuReading
 from agent.identity import Identity, public_key_bytes
-from collector.database import Database
-from collector.enrollment import create_token, enroll
-from collector.ingest import AckStatus, store_reports
-from collector.timeutil import to_us
-from collector.usage import usage_summary
+from collector.core.clock import to_us
+from collector.db.database import Database
+from collector.metering.enrollment import create_token, enroll
+from collector.metering.ingest import AckStatus, store_reports
+from collector.metering.usage import usage_summary
 from tests.collector.helpers import SECOND, incoming, new_identity, sample
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -10,19 +10,25 @@ import pytest
 
 import billing
 from agent.identity import Identity
-from collector import jobs
+from collector.accounts.renters import update_renter
 from collector.config import CollectorSettings
-from collector.database import Database
+from collector.core.clock import to_us
+from collector.core.errors import FailedPrecondition, InvalidArgument
+from collector.db.database import Database
 from collector.db.models import Invoice, Renter
-from collector.errors import FailedPrecondition, InvalidArgument
-from collector.ingest import store_reports
-from collector.invoicing import close_invoices, list_invoices, next_boundary, renters_due
-from collector.plans import add_version, create_plan
-from collector.rating import rate_sessions
-from collector.rentals import get_session, start_session, stop_session
-from collector.renters import update_renter
-from collector.retention import purge_raw_data
-from collector.timeutil import to_us
+from collector.invoicing import invoices
+from collector.invoicing.invoices import (
+    close_due_invoices,
+    close_invoices,
+    list_invoices,
+    next_boundary,
+    renters_due,
+)
+from collector.metering.ingest import store_reports
+from collector.metering.retention import purge_raw_data
+from collector.sessions.plans import add_version, create_plan
+from collector.sessions.rating import rate_sessions
+from collector.sessions.rentals import get_session, start_session, stop_session
 from tests.collector.helpers import SECOND, enrolled_machine, incoming, sample
 
 HOUR = timedelta(hours=1)
@@ -240,7 +246,7 @@ def test_sessions_take_their_class_from_the_plan_and_their_terms_are_checked(
 def test_the_scheduled_job_invoices_renters_in_batches_and_only_once(
     database: Database, machine: Identity, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(jobs, "INVOICE_BATCH", 2)
+    monkeypatch.setattr(invoices, "INVOICE_BATCH", 2)
     settings = CollectorSettings(db_url=database.url, invoice_period=HOUR, invoice_grace=timedelta(minutes=5))
     for offset, renter in enumerate(("a", "b", "c")):
         begin = START + timedelta(seconds=offset)
@@ -250,8 +256,8 @@ def test_the_scheduled_job_invoices_renters_in_batches_and_only_once(
         database.call(stop_session, rental.id, begin + timedelta(seconds=1))
     report_every_second(database, machine, START, 3)
     later = START + 2 * HOUR
-    assert asyncio.run(jobs.close_all_invoices(database, settings, later)) == 3  # in two transactions
-    assert asyncio.run(jobs.close_all_invoices(database, settings, later)) == 0
+    assert asyncio.run(close_due(database, settings, later)) == 3  # in two transactions
+    assert asyncio.run(close_due(database, settings, later)) == 0
     assert database.call(renters_due, later, settings.invoice_grace) == []
 
 
@@ -263,10 +269,10 @@ def test_a_monthly_cycle_anchored_to_the_account(database: Database, machine: Id
     report_every_second(database, machine, START, 60)
     database.call(stop_session, rental.id, START + timedelta(minutes=1))
     settings = CollectorSettings(db_url=database.url, invoice_period=HOUR, invoice_grace=timedelta(minutes=5))
-    assert asyncio.run(jobs.close_all_invoices(database, settings, START + 2 * HOUR)) == 0  # month not over
+    assert asyncio.run(close_due(database, settings, START + 2 * HOUR)) == 0  # month not over
     december = datetime(2026, 12, 15, 9, 50, tzinfo=UTC)
-    assert asyncio.run(jobs.close_all_invoices(database, settings, december)) == 1
-    assert asyncio.run(jobs.close_all_invoices(database, settings, december)) == 0
+    assert asyncio.run(close_due(database, settings, december)) == 1
+    assert asyncio.run(close_due(database, settings, december)) == 0
     (invoice,) = database.call(list_invoices, "m1")
     assert (invoice.period_start, invoice.period_end) == (anchor, datetime(2026, 12, 15, 9, 40, tzinfo=UTC))
     assert invoice.total_minor == 60 + 0  # 60 s at 1 ct/s
@@ -284,12 +290,12 @@ def test_pay_as_you_go_invoices_each_session_when_it_ends(database: Database, ma
     )
     rental = database.call(start_session, agent_id=machine.agent_id, renter_id="pg", plan_name="p", now=START)
     report_every_second(database, machine, START, 30)
-    assert asyncio.run(jobs.close_all_invoices(database, settings, START + HOUR)) == 0  # still running
+    assert asyncio.run(close_due(database, settings, START + HOUR)) == 0  # still running
     end = START + timedelta(seconds=30)
     database.call(stop_session, rental.id, end)
-    assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=1))) == 0  # grace
-    assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=6))) == 1
-    assert asyncio.run(jobs.close_all_invoices(database, settings, end + timedelta(minutes=7))) == 0
+    assert asyncio.run(close_due(database, settings, end + timedelta(minutes=1))) == 0  # grace
+    assert asyncio.run(close_due(database, settings, end + timedelta(minutes=6))) == 1
+    assert asyncio.run(close_due(database, settings, end + timedelta(minutes=7))) == 0
     (invoice,) = database.call(list_invoices, "pg")
     assert (invoice.period_end, invoice.total_minor) == (end, 30)
 
@@ -309,7 +315,7 @@ def test_two_collectors_closing_at_once_make_one_invoice(database: Database, mac
 
     def run(db: Database) -> None:
         try:
-            made.append(asyncio.run(jobs.close_all_invoices(db, settings, START + 2 * HOUR)))
+            made.append(asyncio.run(close_due(db, settings, START + 2 * HOUR)))
         except Exception as exc:  # a lost race may also end in a unique-constraint error: nothing written
             errors.append(exc)
 
@@ -337,3 +343,14 @@ def test_raw_data_is_deleted_after_retention_once_invoiced(database: Database, m
     assert database.call(lambda db: db.get(Invoice, invoice.id).total_minor) == 60  # the invoice stays
     explained = database.call(lambda db: [(i.period_start, i.total_minor) for i in list_invoices(db, "old")])
     assert explained == [(START, 60)]
+
+
+async def close_due(database: Database, settings: CollectorSettings, now: datetime) -> int:
+    """The invoicing job as the scheduler runs it."""
+    return await close_due_invoices(
+        database,
+        now,
+        period=settings.invoice_period,
+        grace=settings.invoice_grace,
+        prefix=settings.invoice_prefix,
+    )

@@ -9,7 +9,7 @@ import grpc
 import pytest
 
 from collector.config import CollectorSettings
-from collector.limits import RateLimiter
+from collector.core.limits import RateLimiter
 from protos.rentmeter.v1 import agent_pb2, plans_pb2
 from rentmeter.client import AdminClient
 from tests.collector.helpers import sample, signed

@@ -7,10 +7,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from collector.database import Database
+from collector.db.database import Database
 from collector.db.engine import make_engine, upgrade
 from collector.db.models import Base
-from collector.plans import list_plans, versions_of
+from collector.sessions.plans import list_plans, versions_of
 
 
 def test_migrations_match_the_models(database: Database) -> None:

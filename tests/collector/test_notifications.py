@@ -18,14 +18,13 @@ from aiosmtpd.controller import Controller
 from pypdf import PdfReader
 
 import billing
-from collector import jobs
-from collector.database import Database
+from collector.accounts.renters import update_renter
+from collector.db.database import Database
 from collector.db.models import Notification
-from collector.invoicing import close_invoices
-from collector.notifications import Channels, sign, verify_signature
-from collector.plans import create_plan
-from collector.rentals import start_session, stop_session
-from collector.renters import update_renter
+from collector.delivery.outbox import Channels, deliver_due, sign, verify_signature
+from collector.invoicing.invoices import close_invoices
+from collector.sessions.plans import create_plan
+from collector.sessions.rentals import start_session, stop_session
 from tests.collector.helpers import enrolled_machine
 from tests.collector.test_invoicing import report_every_second
 from tests.e2e.harness import free_port
@@ -95,7 +94,7 @@ def invoiced(database: Database) -> str:
 
 
 def deliver(database: Database, channels: Channels, now: datetime) -> int:
-    return asyncio.run(jobs.deliver_notifications(database, channels, now))
+    return asyncio.run(deliver_due(database, channels, now))
 
 
 def test_an_invoice_is_announced_by_signed_webhook_and_by_email(

@@ -18,18 +18,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 import billing
-from collector import jobs
-from collector.database import Database
+from collector.accounts.renters import update_renter
+from collector.accounts.wallets import account_balance, check_ledger
+from collector.core.errors import FailedPrecondition, InvalidArgument
+from collector.db.database import Database
 from collector.db.models import Invoice, Payment
-from collector.errors import FailedPrecondition, InvalidArgument
-from collector.invoicing import close_invoices
-from collector.payments.collection import DUNNING, mark_paid
+from collector.invoicing.invoices import close_invoices
+from collector.payments.collection import DUNNING, collect_due, mark_paid
 from collector.payments.providers import StripeProvider
 from collector.payments.webhooks import WebhookServer
-from collector.plans import create_plan
-from collector.rentals import start_session, stop_session
-from collector.renters import update_renter
-from collector.wallets import account_balance, check_ledger
+from collector.sessions.plans import create_plan
+from collector.sessions.rentals import start_session, stop_session
 from tests.collector.helpers import enrolled_machine
 from tests.collector.test_invoicing import report_every_second
 
@@ -128,7 +127,7 @@ def test_a_card_is_charged_through_stripe_and_dunned_after_a_decline(database: D
     issued = invoice.issued_at
 
     def collect(now: datetime) -> int:
-        return asyncio.run(jobs.collect_payments(database, providers, now))
+        return asyncio.run(collect_due(database, providers, now))
 
     assert collect(issued) == 1  # declined
     state = database.call(lambda db: db.get(Invoice, invoice.id))
@@ -159,7 +158,7 @@ def test_a_card_is_charged_through_stripe_and_dunned_after_a_decline(database: D
 
 
 def test_a_prepaid_invoice_is_paid_from_the_wallet(database: Database) -> None:
-    from collector.wallets import top_up
+    from collector.accounts.wallets import top_up
 
     database.call(top_up, "quin", billing.Money(500, "EUR"), "pay-1", START - HOUR)
     invoice = invoice_for(database, "quin")
@@ -169,8 +168,8 @@ def test_a_prepaid_invoice_is_paid_from_the_wallet(database: Database) -> None:
 
 
 def test_credit_notes_correct_an_invoice_without_changing_it(database: Database) -> None:
-    from collector.credit_notes import credit_invoice
-    from collector.wallets import top_up, wallet_state
+    from collector.accounts.wallets import top_up, wallet_state
+    from collector.invoicing.credit_notes import credit_invoice
 
     database.call(top_up, "rex", billing.Money(500, "EUR"), "pay-1", START - HOUR)
     taxed = PLAIN + '[tax]\nname = "VAT"\npercent = "19"\n'

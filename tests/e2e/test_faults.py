@@ -20,8 +20,8 @@ from agent.config import AgentSettings
 from agent.runner import Agent, open_channel
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Spool
-from collector.auth import create_api_token
-from collector.database import Database
+from collector.accounts.tokens import create_api_token
+from collector.db.database import Database
 from protos.rentmeter.v1 import invoices_pb2, machines_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent

@@ -13,7 +13,7 @@ import pytest
 from agent.config import AgentSettings
 from agent.errors import EnrollmentFailed
 from agent.runner import enroll, open_channel
-from collector.auth import create_api_token
+from collector.accounts.tokens import create_api_token
 from collector.config import CollectorSettings
 from collector.server import Collector
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc

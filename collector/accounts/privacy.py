@@ -1,0 +1,167 @@
+"""A renter's data: exported in full, or erased except what invoices must keep by law.
+
+Export: the account, sessions with their usage, invoices with their lines, credit notes, payments and the
+wallet's ledger entries, as one JSON document. Erase: the e-mail address, payment references and API tokens
+go; the OS login names in the signed reports of the renter's sessions are removed (with the payload and
+signature that contain them); invoices, credit notes, payments and the ledger stay (the law keeps them).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from billing import ledger
+from collector.accounts.renters import get_renter
+from collector.core.clock import to_us
+from collector.db.models import (
+    ApiToken,
+    CreditNote,
+    Invoice,
+    LedgerEntry,
+    LedgerTransaction,
+    Payment,
+    RentalSession,
+    Report,
+)
+from collector.metering.usage import usage_summary
+
+logger = logging.getLogger(__name__)
+
+
+def export_renter(db: Session, renter_id: str, now: datetime) -> dict[str, Any]:
+    renter = get_renter(db, renter_id)
+    sessions = list(db.scalars(select(RentalSession).where(RentalSession.renter_id == renter_id)))
+    invoices = list(
+        db.scalars(select(Invoice).where(Invoice.renter_id == renter_id).order_by(Invoice.issued_at))
+    )
+    accounts = [ledger.wallet(renter_id), ledger.hold(renter_id), ledger.receivable(renter_id)]
+    entries = db.execute(
+        select(LedgerTransaction, LedgerEntry)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .where(LedgerEntry.account.in_(accounts))
+        .order_by(LedgerEntry.id)
+    )
+
+    def usage(rental: RentalSession) -> dict[str, Any]:
+        summary = usage_summary(db, rental.agent_id, to_us(rental.started_at), to_us(rental.ended_at or now))
+        return {
+            "covered_us": summary.covered_us,
+            "cpu_busy_us": summary.cpu_busy_us,
+            "net_rx_bytes": summary.net_rx_bytes,
+            "net_tx_bytes": summary.net_tx_bytes,
+        }
+
+    return {
+        "exported_at": now.isoformat(),
+        "renter": {
+            "id": renter.id,
+            "created_at": renter.created_at.isoformat(),
+            "email": renter.email,
+            "prepaid": renter.prepaid,
+            "billing_cycle": renter.billing_cycle,
+            "payment_method": renter.payment_method,
+        },
+        "sessions": [
+            {
+                "id": s.id,
+                "machine": s.agent_id,
+                "plan": s.plan.name,
+                "machine_class": s.machine_class,
+                "started_at": s.started_at.isoformat(),
+                "ended_at": s.ended_at.isoformat() if s.ended_at else None,
+                "cost_minor": s.cost_minor,
+                "currency": s.plan.currency,
+                "usage": usage(s),
+            }
+            for s in sessions
+        ],
+        "invoices": [
+            {
+                "id": i.id,
+                "number": i.number,
+                "period_start": i.period_start.isoformat(),
+                "period_end": i.period_end.isoformat(),
+                "currency": i.currency,
+                "total_minor": i.total_minor,
+                "paid_at": i.paid_at.isoformat() if i.paid_at else None,
+                "lines": [
+                    {
+                        "session": line.session_id,
+                        "item": line.description,
+                        "quantity": line.quantity,
+                        "unit": line.unit,
+                        "amount_minor": line.amount_minor,
+                    }
+                    for line in i.lines
+                ],
+            }
+            for i in invoices
+        ],
+        "credit_notes": [
+            {"number": c.number, "invoice": c.invoice_id, "amount_minor": c.amount_minor, "reason": c.reason}
+            for c in db.scalars(select(CreditNote).where(CreditNote.renter_id == renter_id))
+        ],
+        "payments": [
+            {
+                "invoice": p.invoice_id,
+                "provider": p.provider,
+                "amount_minor": p.amount_minor,
+                "succeeded": p.succeeded,
+                "reference": p.reference,
+                "at": p.created_at.isoformat(),
+            }
+            for p in db.scalars(
+                select(Payment)
+                .join(Invoice, Invoice.id == Payment.invoice_id)
+                .where(Invoice.renter_id == renter_id)
+            )
+        ],
+        "ledger": [
+            {
+                "transaction": t.id,
+                "kind": t.kind,
+                "reference": t.reference,
+                "account": e.account,
+                "amount_minor": e.amount_minor,
+                "currency": e.currency,
+                "at": t.created_at.isoformat(),
+            }
+            for t, e in entries
+        ],
+    }
+
+
+def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
+    """Erase what the law does not require to keep; return how many reports lost their login names."""
+    renter = get_renter(db, renter_id)
+    renter.email = ""
+    renter.payment_method = renter.payment_customer = renter.payment_source = ""
+    db.execute(delete(ApiToken).where(ApiToken.role == "renter", ApiToken.subject == renter_id))
+    spans = [
+        (s.agent_id, to_us(s.started_at), to_us(s.ended_at or now))
+        for s in db.scalars(select(RentalSession).where(RentalSession.renter_id == renter_id))
+    ]
+    cleared = 0
+    for agent_id, start, end in spans:
+        cleared += (
+            db.execute(
+                update(Report)
+                .where(
+                    Report.agent_id == agent_id,
+                    Report.start_us < end,
+                    Report.end_us > start,
+                    Report.payload != b"",
+                )
+                .values(logins={}, payload=b"", signature=b"")
+            ).rowcount
+            or 0
+        )
+    logger.info(
+        "renter %s erased: contact, payment references, tokens; %d reports cleared", renter_id, cleared
+    )
+    return cleared

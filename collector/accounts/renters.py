@@ -1,0 +1,93 @@
+"""Renter accounts: created on first use; billing cycle and e-mail address set by the provider."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from billing.cycles import CYCLES
+from collector.core.errors import InvalidArgument, NotFound
+from collector.db.models import Renter
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_METHODS = ("", "stripe")
+# Pay as you go: invoiced for each session when it ends.
+PER_SESSION = "session"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def get_renter(db: Session, renter_id: str) -> Renter:
+    renter = db.get(Renter, renter_id)
+    if renter is None:
+        raise NotFound("renter", renter_id)
+    return renter
+
+
+def get_or_create_renter(db: Session, renter_id: str, now: datetime) -> Renter:
+    """The renter, created (invoiced from `now`) on its first use; locked for this transaction."""
+    renter_id = renter_id.strip()
+    if not renter_id or len(renter_id) > 100:
+        raise InvalidArgument("renter must be 1 to 100 characters")
+    renter = db.get(Renter, renter_id, with_for_update=True)
+    if renter is None:
+        renter = Renter(id=renter_id, created_at=now, invoiced_until=now)
+        db.add(renter)
+        db.flush()
+    return renter
+
+
+def update_renter(
+    db: Session,
+    renter_id: str,
+    now: datetime,
+    *,
+    billing_cycle: str | None = None,
+    cycle_anchor: datetime | None = None,
+    email: str | None = None,
+    payment_method: str | None = None,
+    payment_customer: str | None = None,
+    payment_source: str | None = None,
+) -> Renter:
+    """Set a renter's billing cycle (from its next period on), e-mail address and payment method."""
+    renter = get_or_create_renter(db, renter_id, now)
+    if billing_cycle is not None:
+        if billing_cycle not in ("", *CYCLES, PER_SESSION):
+            allowed = ", ".join((*CYCLES, PER_SESSION))
+            raise InvalidArgument(f"billing_cycle must be one of {allowed} (or empty), not {billing_cycle!r}")
+        renter.billing_cycle = billing_cycle
+        renter.next_invoice_at = None  # worked out again by the next invoicing run
+    if cycle_anchor is not None:
+        renter.cycle_anchor = cycle_anchor
+        renter.next_invoice_at = None
+    if email is not None:
+        if email and not _EMAIL.match(email):
+            raise InvalidArgument(f"email: {email!r} is not an e-mail address")
+        renter.email = email
+    if payment_method is not None:
+        if payment_method not in PAYMENT_METHODS:
+            raise InvalidArgument(
+                f"payment_method must be '' (bank transfer) or stripe, not {payment_method!r}"
+            )
+        renter.payment_method = payment_method
+    for field, value in (("payment_customer", payment_customer), ("payment_source", payment_source)):
+        if value is not None:
+            if len(value) > 100:
+                raise InvalidArgument(f"{field}: at most 100 characters")
+            setattr(renter, field, value)
+    if renter.payment_method and not (renter.payment_customer and renter.payment_source):
+        raise InvalidArgument(
+            f"payment_method {renter.payment_method}: give payment_customer and payment_source"
+        )
+    logger.info("renter %s: billing cycle %s", renter.id, renter.billing_cycle or "default")
+    return renter
+
+
+def session_ended(db: Session, renter_id: str, now: datetime) -> None:
+    """A pay-as-you-go renter is invoiced for a session once it has ended (and the grace has passed)."""
+    renter = db.get(Renter, renter_id)
+    if renter is not None and renter.billing_cycle == PER_SESSION:
+        renter.next_invoice_at = now

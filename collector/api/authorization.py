@@ -1,0 +1,94 @@
+"""Who may call what: the roles allowed on each admin RPC, and object ownership.
+
+Roles: `admin` (the provider: everything), `host` (owns machines: its machines and their sessions),
+`renter` (its sessions, invoices, wallet and account). Agents do not use bearer tokens: AgentService is
+open to enrolled machines, whose reports are verified by their signatures.
+
+The interceptor (api/interceptors.py) authenticates the token and checks the method against POLICY before
+the servicer runs; servicers then check ownership through current(): another account's object answers
+NOT_FOUND, so its existence is not revealed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from dataclasses import dataclass
+
+from collector.accounts.tokens import ADMIN, HOST, RENTER, ROLES
+from collector.core.errors import NotFound
+
+__all__ = [
+    "ADMIN", "HOST", "OPEN_PREFIXES", "POLICY", "READ_ONLY", "RENTER",
+    "Principal", "act_as", "current", "hide_unless",
+]  # fmt: skip
+
+_ALL = frozenset(ROLES)
+_HOSTS = frozenset({ADMIN, HOST})
+_RENTERS = frozenset({ADMIN, RENTER})
+# Method -> roles allowed to call it; a method not listed is the admin's only.
+POLICY: dict[str, frozenset[str]] = {
+    "MachineService/CreateEnrollmentToken": _HOSTS,
+    "MachineService/ListMachines": _HOSTS,
+    "MachineService/GetMachine": _HOSTS,
+    "MachineService/SendControl": _HOSTS,
+    "MachineService/RevokeMachine": _HOSTS,
+    "PlanService/ListPlans": _ALL,
+    "PlanService/GetPlan": _ALL,
+    "PlanService/Quote": _ALL,
+    "SessionService/StartSession": _HOSTS,
+    "SessionService/StopSession": _HOSTS,
+    "SessionService/GetSession": _ALL,
+    "SessionService/ListSessions": _ALL,
+    "SessionService/ExplainSession": _ALL,
+    "SessionService/WatchSession": _ALL,
+    "UsageService/GetUsage": _ALL,
+    "InvoiceService/ListInvoices": _RENTERS,
+    "InvoiceService/GetInvoice": _RENTERS,
+    "InvoiceService/RenderInvoice": _RENTERS,
+    "WalletService/GetWallet": _RENTERS,
+    "RenterService/GetRenter": _RENTERS,
+    "RenterService/ExportRenter": _RENTERS,
+}
+# Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
+OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")
+# Calls that change nothing; every other admin call is written to the audit log when it succeeds.
+READ_ONLY = ("Get", "List", "Explain", "Watch", "Quote", "Render", "CheckLedger")
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    subject: str = ""  # the host account or renter id
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    def may_see_renter(self, renter_id: str) -> bool:
+        return self.is_admin or (self.role == RENTER and self.subject == renter_id)
+
+    def may_see_host(self, host_id: str) -> bool:
+        return self.is_admin or (self.role == HOST and self.subject == host_id)
+
+
+# The principal of the call being served, set by the interceptor.
+_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("principal", default=None)
+
+
+def act_as(principal: Principal) -> None:
+    """Make `principal` the caller of the RPC being served (the interceptor does this)."""
+    _current.set(principal)
+
+
+def current() -> Principal:
+    """The caller of the RPC being served. Outside an authenticated call this is a bug: it raises."""
+    principal = _current.get()
+    if principal is None:
+        raise RuntimeError("no authenticated caller: is the AuthInterceptor installed?")
+    return principal
+
+
+def hide_unless(visible: bool, what: str, key: str) -> None:
+    """NOT_FOUND for an object the caller may not see, exactly as if it did not exist."""
+    if not visible:
+        raise NotFound(what, key)

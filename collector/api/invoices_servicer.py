@@ -1,0 +1,124 @@
+"""InvoiceService: invoices, their documents, payments received, credit notes and closing periods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+import billing
+from collector.api import authorization, wire
+from collector.api.ownership import own_invoice
+from collector.api.status import Ctx, Servicer, maps_errors
+from collector.core.errors import InvalidArgument, NotFound
+from collector.db.database import Database
+from collector.delivery.documents import render_invoice
+from collector.invoicing.credit_notes import credit_invoice
+from collector.invoicing.invoices import close_invoices, get_invoice, list_invoices
+from collector.payments.collection import mark_paid
+from protos.rentmeter.v1 import (
+    invoices_pb2,
+    invoices_pb2_grpc,
+)
+
+
+class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
+    def __init__(
+        self,
+        database: Database,
+        now: Callable[[], datetime],
+        *,
+        period: timedelta,
+        grace: timedelta,
+        prefix: str,
+    ) -> None:
+        super().__init__(database, now)
+        self._period, self._grace, self._prefix = period, grace, prefix
+
+    @maps_errors
+    async def PayInvoice(self, request: invoices_pb2.PayInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
+        return await self.db.run(
+            lambda db: wire.invoice_to_proto(mark_paid(db, request.invoice_id, request.reference, self.now()))
+        )
+
+    @maps_errors
+    async def CreditInvoice(
+        self, request: invoices_pb2.CreditInvoiceRequest, context: Ctx
+    ) -> invoices_pb2.CreditNote:
+        def run(db: Session) -> invoices_pb2.CreditNote:
+            amount = None
+            if request.amount.strip():
+                invoice = get_invoice(db, request.invoice_id)
+                if invoice is None:
+                    raise NotFound("invoice", request.invoice_id)
+                try:
+                    amount = billing.Money.of(
+                        billing.plan.parse_price(request.amount, "amount"), invoice.currency
+                    )
+                except billing.BillingError as exc:
+                    raise InvalidArgument(str(exc)) from None
+            note = credit_invoice(db, request.invoice_id, amount, request.reason, self.now())
+            return wire.credit_note_to_proto(note)
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def RenderInvoice(
+        self, request: invoices_pb2.RenderInvoiceRequest, context: Ctx
+    ) -> invoices_pb2.InvoiceDocument:
+        who = authorization.current()
+
+        def run(db: Session) -> invoices_pb2.InvoiceDocument:
+            invoice = own_invoice(db, request.invoice_id, who)
+            document = render_invoice(invoice, request.format.lower() or "pdf")
+            return invoices_pb2.InvoiceDocument(
+                filename=document.filename, content_type=document.content_type, content=document.content
+            )
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def ListInvoices(
+        self, request: invoices_pb2.ListInvoicesRequest, context: Ctx
+    ) -> invoices_pb2.ListInvoicesResponse:
+        who = authorization.current()
+        renter = who.subject if who.role == authorization.RENTER else request.renter
+        return await self.db.run(
+            lambda db: invoices_pb2.ListInvoicesResponse(
+                invoices=[wire.invoice_to_proto(i) for i in list_invoices(db, renter)]
+            )
+        )
+
+    @maps_errors
+    async def GetInvoice(self, request: invoices_pb2.GetInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
+        who = authorization.current()
+
+        def run(db: Session) -> invoices_pb2.Invoice:
+            return wire.invoice_to_proto(own_invoice(db, request.invoice_id, who))
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def CloseInvoices(
+        self, request: invoices_pb2.CloseInvoicesRequest, context: Ctx
+    ) -> invoices_pb2.CloseInvoicesResponse:
+        now = self.now()
+        until = wire.moment(request.until) if request.HasField("until") else now
+        if until > now:
+            raise InvalidArgument("until must not be in the future")
+
+        def run(db: Session) -> invoices_pb2.CloseInvoicesResponse:
+            invoices = close_invoices(
+                db,
+                now,
+                period=self._period,
+                grace=self._grace,
+                renter_id=request.renter,
+                invoice_now=request.invoice_now,
+                until=until,
+                prefix=self._prefix,
+            )
+            return invoices_pb2.CloseInvoicesResponse(invoices=[wire.invoice_to_proto(i) for i in invoices])
+
+        return await self.db.run(run)

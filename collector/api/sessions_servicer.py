@@ -1,0 +1,138 @@
+"""SessionService: starting, stopping, explaining and watching rental sessions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from collector.api import authorization, wire
+from collector.api.controls import ControlHub
+from collector.api.ownership import own_machine, own_session
+from collector.api.status import Ctx, Servicer, abort_with, maps_errors
+from collector.db.database import Database
+from collector.sessions.explain import explain_session
+from collector.sessions.live import live_cost
+from collector.sessions.rentals import (
+    list_sessions,
+    start_session,
+    stop_session,
+)
+from protos.rentmeter.v1 import (
+    agent_pb2,
+    sessions_pb2,
+    sessions_pb2_grpc,
+)
+
+# How often a watched session is re-rated: within a second of each report that arrives.
+WATCH_INTERVAL_S = 1.0
+
+
+class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
+    """Sessions; starting and stopping one tells the machine's agent (SESSION_STARTED / SESSION_STOPPED)."""
+
+    def __init__(
+        self, database: Database, now: Callable[[], datetime], hub: ControlHub, hold_for: timedelta
+    ) -> None:
+        super().__init__(database, now)
+        self._hub = hub
+        self._hold_for = hold_for
+
+    @maps_errors
+    async def StartSession(
+        self, request: sessions_pb2.StartSessionRequest, context: Ctx
+    ) -> sessions_pb2.RentalSession:
+        who = authorization.current()
+
+        def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
+            own_machine(db, request.agent_id, who)
+            rental = start_session(
+                db,
+                agent_id=request.agent_id,
+                renter_id=request.renter,
+                plan_name=request.plan,
+                now=self.now(),
+                terms=wire.terms_from_proto(request.terms),
+                hold_for=self._hold_for,
+            )
+            return wire.session_to_proto(rental), wire.session_control(
+                rental, agent_pb2.Control.SESSION_STARTED
+            )
+
+        started, control = await self.db.run(run)
+        self._hub.publish(started.agent_id, control)
+        return started
+
+    @maps_errors
+    async def StopSession(
+        self, request: sessions_pb2.StopSessionRequest, context: Ctx
+    ) -> sessions_pb2.RentalSession:
+        who = authorization.current()
+
+        def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
+            own_session(db, request.session_id, who)
+            rental = stop_session(db, request.session_id, self.now())
+            return wire.session_to_proto(rental), wire.session_control(
+                rental, agent_pb2.Control.SESSION_STOPPED
+            )
+
+        stopped, control = await self.db.run(run)
+        self._hub.publish(stopped.agent_id, control)
+        return stopped
+
+    @maps_errors
+    async def ExplainSession(
+        self, request: sessions_pb2.GetSessionRequest, context: Ctx
+    ) -> sessions_pb2.SessionExplanation:
+        now, who = self.now(), authorization.current()
+
+        def run(db: Session) -> sessions_pb2.SessionExplanation:
+            own_session(db, request.session_id, who)
+            return wire.explanation_to_proto(explain_session(db, request.session_id, now))
+
+        return await self.db.run(run)
+
+    async def WatchSession(
+        self, request: sessions_pb2.GetSessionRequest, context: Ctx
+    ) -> AsyncIterator[sessions_pb2.LiveCost]:
+        """The live cost at once, then every second while the session runs; a last message when it stops."""
+        try:
+            await self.db.run(own_session, request.session_id, authorization.current())
+        except Exception as exc:  # the API edge
+            await abort_with(context, exc, "WatchSession")
+        while True:
+            try:
+                live = await self.db.run(
+                    lambda db: wire.live_cost_to_proto(live_cost(db, request.session_id, self.now()))
+                )
+            except Exception as exc:  # the API edge
+                await abort_with(context, exc, "WatchSession")
+            yield live
+            if live.state != sessions_pb2.RentalSession.OPEN:
+                return
+            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    @maps_errors
+    async def GetSession(
+        self, request: sessions_pb2.GetSessionRequest, context: Ctx
+    ) -> sessions_pb2.RentalSession:
+        who = authorization.current()
+        return await self.db.run(lambda db: wire.session_to_proto(own_session(db, request.session_id, who)))
+
+    @maps_errors
+    async def ListSessions(
+        self, request: sessions_pb2.ListSessionsRequest, context: Ctx
+    ) -> sessions_pb2.ListSessionsResponse:
+        who = authorization.current()
+        renter = who.subject if who.role == authorization.RENTER else request.renter
+        host = who.subject if who.role == authorization.HOST else None
+
+        def run(db: Session) -> sessions_pb2.ListSessionsResponse:
+            rentals = list_sessions(
+                db, renter_id=renter, agent_id=request.agent_id, open_only=request.open_only, host_id=host
+            )
+            return sessions_pb2.ListSessionsResponse(sessions=[wire.session_to_proto(r) for r in rentals])
+
+        return await self.db.run(run)

@@ -1,0 +1,458 @@
+"""The only place where the collector converts between protobuf messages and its own types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
+
+import billing
+import billing.plan
+from collector.accounts.wallets import LedgerCheck, WalletState
+from collector.core.errors import InvalidArgument
+from collector.db import models
+from collector.delivery.documents import invoice_tax_minor
+from collector.metering.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
+from collector.metering.usage import UsageSummary
+from collector.sessions.explain import Explanation, plan_rules
+from collector.sessions.live import LiveCost
+from collector.sessions.plans import parse_document
+from protos.rentmeter.v1 import (
+    access_pb2,
+    agent_pb2,
+    common_pb2,
+    invoices_pb2,
+    machines_pb2,
+    plans_pb2,
+    renters_pb2,
+    sessions_pb2,
+    usage_pb2,
+    wallets_pb2,
+)
+
+_ACK_STATUS = {
+    AckStatus.ACCEPTED: agent_pb2.ReportAck.ACCEPTED,
+    AckStatus.DUPLICATE: agent_pb2.ReportAck.DUPLICATE,
+    AckStatus.REJECTED: agent_pb2.ReportAck.REJECTED,
+}
+
+
+def timestamp(moment: datetime | None) -> Timestamp | None:
+    if moment is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(moment.astimezone(UTC))
+    return ts
+
+
+def timestamp_us(micros: int | None) -> Timestamp | None:
+    if micros is None:
+        return None
+    return Timestamp(seconds=micros // 1_000_000, nanos=(micros % 1_000_000) * 1000)
+
+
+def us(ts: Timestamp) -> int:
+    return ts.seconds * 1_000_000 + ts.nanos // 1000
+
+
+def moment(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def money(minor: int, currency: str) -> common_pb2.Money:
+    return common_pb2.Money(minor_units=minor, currency=currency, display=str(billing.Money(minor, currency)))
+
+
+def facts_to_dict(facts: common_pb2.MachineFacts) -> dict[str, Any]:
+    return json_format.MessageToDict(facts, preserving_proto_field_name=True)
+
+
+def facts_from_dict(facts: dict[str, Any]) -> common_pb2.MachineFacts:
+    return json_format.ParseDict(facts, common_pb2.MachineFacts(), ignore_unknown_fields=True)
+
+
+def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageReport) -> IncomingReport:
+    return IncomingReport(
+        agent_id=report.agent_id,
+        sequence=report.sequence,
+        start_us=us(report.start),
+        end_us=us(report.end),
+        samples=tuple(
+            IncomingSample(
+                start_us=us(s.start),
+                end_us=us(s.end),
+                cpu_busy_us=s.cpu_busy_us,
+                cpu_utilization=s.cpu_utilization,
+                memory_used_bytes=s.memory_used_bytes,
+                memory_total_bytes=s.memory_total_bytes,
+                disk_read_bytes=s.disk_read_bytes,
+                disk_write_bytes=s.disk_write_bytes,
+                net_rx_bytes=s.net_rx_bytes,
+                net_tx_bytes=s.net_tx_bytes,
+                gpus=tuple(
+                    IncomingGpu(
+                        gpu_index=g.index,
+                        uuid=g.uuid[:80],
+                        utilization_percent=min(g.utilization_percent, 100),
+                        memory_utilization_percent=min(g.memory_utilization_percent, 100),
+                        memory_used_bytes=g.memory_used_bytes,
+                        memory_total_bytes=g.memory_total_bytes,
+                        power_mw=g.power_mw,
+                        energy_mj=g.energy_mj,
+                        processes=tuple((p.pid, p.used_memory_bytes) for p in g.processes),
+                    )
+                    for g in s.gpus
+                ),
+            )
+            for s in report.samples
+        ),
+        logins=tuple(
+            json_format.MessageToDict(login, preserving_proto_field_name=True) for login in report.logins
+        ),
+        boot_time_us=us(report.boot_time) if report.HasField("boot_time") else None,
+        payload=envelope.payload,
+        signature=envelope.signature,
+        rental_session_id=report.rental_session_id[:40],
+    )
+
+
+def acks_to_proto(acks: list[Ack]) -> agent_pb2.CollectorMessage:
+    return agent_pb2.CollectorMessage(
+        acks=[
+            agent_pb2.ReportAck(sequence=a.sequence, status=_ACK_STATUS[a.status], reason=a.reason)
+            for a in acks
+        ]
+    )
+
+
+def session_control(rental: models.RentalSession, kind: int, message: str = "") -> agent_pb2.Control:
+    """A SESSION_STARTED / SESSION_STOPPED (or other) control about `rental`."""
+    return agent_pb2.Control(
+        kind=kind,  # type: ignore[arg-type]
+        session_id=rental.id,
+        renter=rental.renter_id,
+        message=message,
+        at=timestamp(rental.ended_at or rental.started_at),
+    )
+
+
+def ttl(duration: Any, default: timedelta) -> timedelta:
+    if duration.seconds == 0 and duration.nanos == 0:
+        return default
+    return duration.ToTimedelta()
+
+
+def machine_to_proto(machine: models.Machine, online: bool) -> machines_pb2.Machine:
+    return machines_pb2.Machine(
+        agent_id=machine.agent_id,
+        machine_class=machine.machine_class,
+        label=machine.label,
+        facts=facts_from_dict(machine.facts),
+        enrolled_at=timestamp(machine.enrolled_at),
+        last_seen=timestamp(machine.last_seen_at),
+        last_report_end=timestamp_us(machine.last_report_end_us),
+        last_sequence=machine.last_sequence,
+        online=online,
+        revoked_at=timestamp(machine.revoked_at),
+    )
+
+
+def plan_to_proto(row: models.PricePlan) -> plans_pb2.PricePlan:
+    return plans_pb2.PricePlan(
+        name=row.name,
+        currency=row.currency,
+        created_at=timestamp(row.created_at),
+        versions=[
+            plans_pb2.PlanVersion(
+                number=version.number,
+                effective_from=timestamp(version.effective_from),
+                document=version.document,
+                rules=plan_rules(parse_document(version.document)),
+                created_at=timestamp(version.created_at),
+            )
+            for version in row.versions
+        ],
+    )
+
+
+def terms_from_proto(terms: plans_pb2.RentalTerms, machine_class: str = "") -> billing.RentalTerms:
+    resources = {}
+    for name, quantity in terms.resources.items():
+        try:
+            resources[name] = billing.plan.parse_price(quantity, f"resource {name}")
+        except billing.BillingError as exc:
+            raise InvalidArgument(str(exc)) from None
+    return billing.RentalTerms(
+        machine_class=machine_class or terms.machine_class,
+        service_level=terms.service_level,
+        member_tier=terms.member_tier,
+        coupon=terms.coupon,
+        resources=resources,
+    )
+
+
+def terms_to_proto(rental: models.RentalSession) -> plans_pb2.RentalTerms:
+    return plans_pb2.RentalTerms(
+        machine_class=rental.machine_class,
+        service_level=rental.service_level,
+        member_tier=rental.member_tier,
+        coupon=rental.coupon,
+        resources=rental.resources or {},
+    )
+
+
+def session_to_proto(rental: models.RentalSession) -> sessions_pb2.RentalSession:
+    state = sessions_pb2.RentalSession.OPEN if rental.ended_at is None else sessions_pb2.RentalSession.STOPPED
+    return sessions_pb2.RentalSession(
+        session_id=rental.id,
+        agent_id=rental.agent_id,
+        renter=rental.renter_id,
+        plan=rental.plan.name,
+        state=state,
+        started_at=timestamp(rental.started_at),
+        ended_at=timestamp(rental.ended_at),
+        cost=money(rental.cost_minor, rental.plan.currency),
+        covered_us=rental.covered_us,
+        rated_at=timestamp(rental.rated_at),
+        terms=terms_to_proto(rental),
+    )
+
+
+def quote_to_proto(
+    plan: models.PricePlan,
+    machine_class: str,
+    start: datetime,
+    end: datetime,
+    lines: list[billing.InvoiceLine],
+) -> plans_pb2.PriceQuote:
+    return plans_pb2.PriceQuote(
+        plan=plan.name,
+        machine_class=machine_class,
+        start=timestamp(start),
+        end=timestamp(end),
+        lines=[
+            invoices_pb2.InvoiceLine(
+                meter=line.meter,
+                description=line.description,
+                quantity=billing.plain(line.quantity),
+                unit=line.unit,
+                rate=format(line.rate, "f"),
+                rate_unit=line.rate_unit,
+                amount=money(line.amount.minor, line.amount.currency),
+            )
+            for line in lines
+        ],
+        total=money(billing.invoice_total(lines, plan.currency).minor, plan.currency),
+    )
+
+
+def explanation_to_proto(x: Explanation) -> sessions_pb2.SessionExplanation:
+    currency = x.rental.plan.currency
+    lines = billing.build_lines(x.rental.id, x.charges)
+    return sessions_pb2.SessionExplanation(
+        session=session_to_proto(x.rental),
+        plan=x.rental.plan.name,
+        machine_class=x.rental.machine_class,
+        rules="\n".join(rule for plan in x.plans for rule in plan_rules(plan)),
+        covered_us=x.usage.covered_us,
+        net_rx_bytes=x.usage.net_rx_bytes,
+        net_tx_bytes=x.usage.net_tx_bytes,
+        charges=[
+            sessions_pb2.ChargeTrace(
+                meter=c.meter,
+                description=c.description,
+                quantity=billing.plain(c.quantity),
+                unit=c.unit,
+                rate=format(c.rate, "f"),
+                rate_unit=c.rate_unit,
+                exact_amount=billing.plain(c.amount),
+                amount=money(line.amount.minor, currency),
+                pieces=[
+                    sessions_pb2.ChargePiece(
+                        start=timestamp(p.start),
+                        end=timestamp(p.end),
+                        window=p.window,
+                        quantity=billing.plain(p.quantity),
+                        exact_amount=billing.plain(p.amount),
+                        note=p.note,
+                    )
+                    for p in c.pieces
+                ],
+            )
+            for c, line in zip(x.charges, lines, strict=True)
+        ],
+        total=money(billing.invoice_total(lines, currency).minor, currency),
+        reports=[
+            sessions_pb2.ReportRange(
+                first_sequence=r.first_sequence,
+                last_sequence=r.last_sequence,
+                start=timestamp_us(r.start_us),
+                end=timestamp_us(r.end_us),
+            )
+            for r in x.reports
+        ],
+        invoiced=[
+            sessions_pb2.InvoicedLine(
+                invoice_id=invoice.id,
+                period_start=timestamp(invoice.period_start),
+                period_end=timestamp(invoice.period_end),
+                meter=line.meter,
+                description=line.description,
+                amount=money(line.amount_minor, invoice.currency),
+            )
+            for invoice, line in x.invoiced
+        ],
+    )
+
+
+def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
+    return usage_pb2.UsageSummary(
+        agent_id=summary.agent_id,
+        start=timestamp_us(summary.start_us),
+        end=timestamp_us(summary.end_us),
+        covered_us=summary.covered_us,
+        cpu_busy_us=summary.cpu_busy_us,
+        net_rx_bytes=summary.net_rx_bytes,
+        net_tx_bytes=summary.net_tx_bytes,
+        disk_read_bytes=summary.disk_read_bytes,
+        disk_write_bytes=summary.disk_write_bytes,
+        peak_memory_used_bytes=summary.peak_memory_used_bytes,
+        sample_count=summary.sample_count,
+        gpus=[
+            usage_pb2.GpuUsage(
+                index=g.gpu_index,
+                uuid=g.uuid,
+                average_utilization_percent=g.average_utilization_percent,
+                energy_mj=g.energy_mj,
+                peak_memory_used_bytes=g.peak_memory_used_bytes,
+            )
+            for g in summary.gpus
+        ],
+    )
+
+
+def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
+    tax = invoice_tax_minor(invoice)
+    return invoices_pb2.Invoice(
+        invoice_id=invoice.id,
+        number=invoice.number,
+        net=money(invoice.total_minor - tax, invoice.currency),
+        tax=money(tax, invoice.currency),
+        paid_at=timestamp(invoice.paid_at),
+        collection_attempts=invoice.collection_attempts,
+        next_collection_at=timestamp(invoice.next_collection_at),
+        renter=invoice.renter_id,
+        currency=invoice.currency,
+        period_start=timestamp(invoice.period_start),
+        period_end=timestamp(invoice.period_end),
+        issued_at=timestamp(invoice.issued_at),
+        total=money(invoice.total_minor, invoice.currency),
+        lines=[
+            invoices_pb2.InvoiceLine(
+                session_id=line.session_id,
+                meter=line.meter,
+                description=line.description,
+                quantity=line.quantity,
+                unit=line.unit,
+                rate=line.rate,
+                rate_unit=line.rate_unit,
+                amount=money(line.amount_minor, invoice.currency),
+            )
+            for line in invoice.lines
+        ],
+    )
+
+
+def live_cost_to_proto(live: LiveCost) -> sessions_pb2.LiveCost:
+    rental, currency = live.rental, live.rental.plan.currency
+    state = sessions_pb2.RentalSession.OPEN if rental.ended_at is None else sessions_pb2.RentalSession.STOPPED
+    message = sessions_pb2.LiveCost(
+        session_id=rental.id,
+        state=state,
+        cost=money(live.estimated_minor, currency),
+        rated_cost=money(rental.cost_minor, currency),
+        rate_per_hour=money(live.rate_per_hour_minor, currency),
+        prepaid=live.prepaid,
+        covered_us=rental.covered_us,
+        at=timestamp(live.at),
+    )
+    if live.prepaid:
+        message.balance.CopyFrom(money(live.spendable_minor, currency))
+    if live.time_left is not None:
+        message.time_left.FromTimedelta(live.time_left)
+    return message
+
+
+def wallet_to_proto(
+    renter: models.Renter, state: WalletState, spendable: int, entries: list[tuple[Any, Any]]
+) -> wallets_pb2.Wallet:
+    return wallets_pb2.Wallet(
+        renter=renter.id,
+        prepaid=renter.prepaid,
+        balance=money(state.balance_minor, state.currency),
+        held=money(state.held_minor, state.currency),
+        spendable=money(spendable, state.currency),
+        entries=[
+            wallets_pb2.LedgerEntry(
+                transaction_id=transaction.id,
+                kind=transaction.kind,
+                reference=transaction.reference,
+                account=entry.account,
+                amount=money(entry.amount_minor, entry.currency),
+                at=timestamp(transaction.created_at),
+            )
+            for transaction, entry in entries
+        ],
+    )
+
+
+def ledger_check_to_proto(check: LedgerCheck) -> wallets_pb2.LedgerCheck:
+    return wallets_pb2.LedgerCheck(
+        balanced=check.balanced,
+        transactions=check.transactions,
+        entries=check.entries,
+        debits=[money(minor, currency) for currency, minor in sorted(check.debits_minor.items())],
+        credits=[money(minor, currency) for currency, minor in sorted(check.credits_minor.items())],
+        unbalanced_transactions=check.unbalanced,
+    )
+
+
+def renter_to_proto(renter: models.Renter) -> renters_pb2.Renter:
+    return renters_pb2.Renter(
+        renter=renter.id,
+        prepaid=renter.prepaid,
+        billing_cycle=renter.billing_cycle,
+        cycle_anchor=timestamp(renter.cycle_anchor or renter.created_at),
+        invoiced_until=timestamp(renter.invoiced_until),
+        next_invoice_at=timestamp(renter.next_invoice_at),
+        email=renter.email,
+        created_at=timestamp(renter.created_at),
+        payment_method=renter.payment_method,
+        payment_customer=renter.payment_customer,
+    )
+
+
+def credit_note_to_proto(note: models.CreditNote) -> invoices_pb2.CreditNote:
+    return invoices_pb2.CreditNote(
+        credit_note_id=note.id,
+        number=note.number,
+        invoice_id=note.invoice_id,
+        renter=note.renter_id,
+        amount=money(note.amount_minor, note.currency),
+        tax=money(note.tax_minor, note.currency),
+        reason=note.reason,
+        issued_at=timestamp(note.issued_at),
+    )
+
+
+def api_token_to_proto(row: models.ApiToken) -> access_pb2.ApiToken:
+    return access_pb2.ApiToken(
+        id=row.id,
+        role=row.role,
+        subject=row.subject,
+        label=row.label,
+        created_at=timestamp(row.created_at),
+        revoked_at=timestamp(row.revoked_at),
+    )

@@ -1,0 +1,183 @@
+"""Prepaid renters: holds when a session starts, what the wallet can still pay, alerts and the stop at zero.
+
+Spendable = the wallet's balance (holds included: they are the renter's money set aside for the running
+sessions) minus what the renter's sessions have cost beyond their final invoices (the live estimate).
+Below each configured level the running sessions' machines get a LOW_BALANCE control once; at zero the
+session runs `balance_grace` longer, then it is stopped (SESSION_STOPPED to the agent, which applies the
+host's action) and its hold released.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+import billing
+from billing import ledger
+from collector.accounts.renters import session_ended
+from collector.accounts.wallets import post, wallet_state
+from collector.core.clock import to_us
+from collector.core.errors import FailedPrecondition
+from collector.db.models import InvoiceLine, RentalSession, Renter
+from collector.delivery.outbox import enqueue_email, enqueue_webhook
+from collector.sessions.plans import versions_of
+from collector.sessions.rating import rate_sessions, rental_terms
+
+logger = logging.getLogger(__name__)
+
+STOPPED = "stopped"
+LOW_BALANCE = "low_balance"
+
+
+@dataclass(frozen=True)
+class BalanceEvent:
+    """Something the session's machine must be told: a low balance, or that the session was stopped."""
+
+    kind: str
+    rental: RentalSession
+    message: str
+
+
+def invoiced_minor(db: Session, session_id: str) -> int:
+    query = select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0)).where(
+        InvoiceLine.session_id == session_id
+    )
+    return int(db.scalar(query) or 0)
+
+
+def current_rate(rental: RentalSession, now: datetime) -> Fraction:
+    """What an hour of the session costs from `now` on, as the plan would price it (per hour, major units)."""
+    try:
+        charges = billing.quote(versions_of(rental.plan), rental_terms(rental), now, now + timedelta(hours=1))
+    except billing.BillingError:
+        return Fraction(0)
+    usage = [c for c in charges if c.pieces]  # usage lines; caps and discounts apply to whole sessions
+    return sum((Fraction(c.amount) for c in usage), Fraction(0))
+
+
+def estimated_minor(rental: RentalSession, now: datetime, covered_until_us: int | None) -> int:
+    """The session's cost so far, never below what will be billed: the rated cost plus the time since the
+    machine's last report at the current rate (rounded up), as if it all will be covered."""
+    end = now if rental.ended_at is None else min(now, rental.ended_at)
+    last = max(covered_until_us or 0, to_us(rental.started_at))
+    tail_us = max(0, to_us(end) - last)
+    if not tail_us:
+        return rental.cost_minor
+    rate = current_rate(rental, now)
+    tail = rate * tail_us / (3600 * 10**6) * 10 ** billing.money.exponent(rental.plan.currency)
+    return rental.cost_minor + int(-(-tail // 1))
+
+
+def spendable_minor(db: Session, renter_id: str, currency: str) -> int:
+    """The renter's wallet balance minus the not yet invoiced cost of its sessions in `currency`."""
+    renter = db.get(Renter, renter_id)
+    sessions = db.scalars(
+        select(RentalSession).where(
+            RentalSession.renter_id == renter_id,
+            or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > renter.invoiced_until),  # type: ignore[union-attr]
+        )
+    )
+    owed = sum(s.cost_minor - invoiced_minor(db, s.id) for s in sessions if s.plan.currency == currency)
+    return wallet_state(db, renter_id, currency).balance_minor - owed
+
+
+def hold_for_session(db: Session, rental: RentalSession, hold_for: timedelta, now: datetime) -> None:
+    """Set aside the expected cost of the session's first `hold_for` (at most what is available); refuse
+    to start when the wallet has nothing available."""
+    currency = rental.plan.currency
+    available = (
+        spendable_minor(db, rental.renter_id, currency)
+        - wallet_state(db, rental.renter_id, currency).held_minor
+    )
+    if available <= 0:
+        raise FailedPrecondition(
+            f"the wallet of {rental.renter_id} has {billing.Money(available, currency)} available:"
+            " top it up to start a session"
+        )
+    expected = billing.quote(versions_of(rental.plan), rental_terms(rental), now, now + hold_for)
+    wanted = billing.invoice_total(billing.build_lines(rental.id, expected), currency).minor
+    amount = min(max(wanted, 1), available)
+    post(
+        db,
+        ledger.place_hold(rental.renter_id, billing.Money(amount, currency), rental.id),
+        f"hold:{rental.id}",
+        now,
+    )
+    rental.hold_minor = amount
+
+
+def release_hold(db: Session, rental: RentalSession, now: datetime) -> None:
+    if rental.hold_minor:
+        amount = billing.Money(rental.hold_minor, rental.plan.currency)
+        post(db, ledger.release_hold(rental.renter_id, amount, rental.id), f"release:{rental.id}", now)
+        rental.hold_minor = 0
+
+
+def enforce_balances(
+    db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta
+) -> list[BalanceEvent]:
+    """Alerts and stops for the open sessions of prepaid renters, after their costs were rated."""
+    events: list[BalanceEvent] = []
+    query = (
+        select(RentalSession)
+        .join(Renter, Renter.id == RentalSession.renter_id)
+        .where(RentalSession.ended_at.is_(None), Renter.prepaid.is_(True))
+        .order_by(RentalSession.started_at)
+    )
+    for rental in db.scalars(query):
+        currency = rental.plan.currency
+        left = spendable_minor(db, rental.renter_id, currency)
+        shown = billing.Money(left, currency)
+        if left > 0:
+            rental.exhausted_at = None
+            if left >= billing.Money.of(levels[0], currency).minor if levels else True:
+                rental.alerted_below_minor = None  # topped up: alert again when it runs low
+            level = next((lv for lv in reversed(levels) if left < billing.Money.of(lv, currency).minor), None)
+            if level is not None:
+                minor = billing.Money.of(level, currency).minor
+                if rental.alerted_below_minor is None or minor < rental.alerted_below_minor:
+                    rental.alerted_below_minor = minor
+                    events.append(BalanceEvent(LOW_BALANCE, rental, f"balance low: {shown} left"))
+            continue
+        if rental.exhausted_at is None:
+            rental.exhausted_at = now
+            events.append(
+                BalanceEvent(LOW_BALANCE, rental, f"balance exhausted ({shown}): the session ends in {grace}")
+            )
+        elif now - rental.exhausted_at >= grace:
+            rental.ended_at = now
+            release_hold(db, rental, now)
+            session_ended(db, rental.renter_id, now)
+            logger.info(
+                "session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown
+            )
+            events.append(BalanceEvent(STOPPED, rental, "balance exhausted"))
+    for event in events:
+        _announce(db, event, now)
+    return events
+
+
+def _announce(db: Session, event: BalanceEvent, now: datetime) -> None:
+    rental = event.rental
+    name = "session.stopped" if event.kind == STOPPED else "balance.low"
+    body = {"session_id": rental.id, "renter": rental.renter_id, "agent_id": rental.agent_id,
+            "message": event.message}  # fmt: skip
+    enqueue_webhook(db, name, body, now)
+    renter = db.get(Renter, rental.renter_id)
+    if renter is not None and renter.email:
+        subject = "Your session was stopped" if event.kind == STOPPED else "Your balance is low"
+        enqueue_email(db, name, renter.email, subject, f"Session {rental.id}: {event.message}.", now)
+
+
+def rate_and_enforce(
+    db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta
+) -> list[BalanceEvent]:
+    """The rating job: rate every session, then apply prepaid balances; return what machines must be told."""
+    rate_sessions(db, now)
+    return enforce_balances(db, now, levels, grace)

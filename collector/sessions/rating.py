@@ -1,0 +1,98 @@
+"""Rating sessions: usage from the database, prices from the billing engine."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+import billing
+from collector.core.clock import to_us
+from collector.db.models import RentalSession, Renter
+from collector.metering.usage import usage_summary
+from collector.sessions.plans import versions_of
+
+logger = logging.getLogger(__name__)
+
+
+def rental_terms(rental: RentalSession) -> billing.RentalTerms:
+    return billing.RentalTerms(
+        machine_class=rental.machine_class,
+        service_level=rental.service_level,
+        member_tier=rental.member_tier,
+        coupon=rental.coupon,
+        resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
+    )
+
+
+def machine_profile(facts: dict[str, Any]) -> billing.MachineProfile:
+    """What hardware classes are matched against, from the facts a machine reported at enrollment."""
+    return billing.MachineProfile(
+        cpu_model=str(facts.get("cpu_model", "")),
+        cores=int(facts.get("cpu_cores_logical", 0) or 0),
+        memory_bytes=int(facts.get("memory_bytes", 0) or 0),
+        gpu_models=tuple(str(gpu.get("name", "")) for gpu in facts.get("gpus", [])),
+    )
+
+
+def gpu_models(facts: dict[str, Any]) -> dict[str, str]:
+    """GPU uuid -> model name, from the machine's facts."""
+    return {str(gpu.get("uuid", "")): str(gpu.get("name", "")) for gpu in facts.get("gpus", [])}
+
+
+def cumulative_usage(
+    db: Session, rental: RentalSession, until: datetime
+) -> tuple[billing.Usage, list[billing.Charge]]:
+    """Usage of `rental` from its start to `until` (clipped to its end), and its full-precision charges.
+
+    The session is cut into the engine's segments (plan versions, time windows, local days) and each
+    segment's usage is aggregated in SQL.
+    """
+    end = until if rental.ended_at is None else min(until, rental.ended_at)
+    end = max(end, rental.started_at)
+    models = gpu_models(rental.machine.facts or {})
+    total = billing.Usage()
+
+    def usage_of(start: datetime, stop: datetime) -> billing.Usage:
+        nonlocal total
+        summary = usage_summary(db, rental.agent_id, to_us(start), to_us(stop), with_gpus=bool(models))
+        usage = summary.billable(models)
+        total = total + usage
+        return usage
+
+    charges = billing.rate(versions_of(rental.plan), rental_terms(rental), rental.started_at, end, usage_of)
+    return total, charges
+
+
+def rate_sessions(db: Session, now: datetime) -> int:
+    """Refresh the live cost of every session not yet fully invoiced; return how many were rated.
+
+    The job the scheduler runs every few seconds. Cost is rated from the session start, so it is exactly
+    what an invoice for the same span would charge.
+    """
+    query = (
+        select(RentalSession)
+        .join(Renter, Renter.id == RentalSession.renter_id)
+        .where(or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > Renter.invoiced_until))
+    )
+    rentals = list(db.scalars(query))
+    for rental in rentals:
+        rate_session(db, rental, now)
+    return len(rentals)
+
+
+def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
+    """Refresh one session's live cost and covered time (a session that cannot be rated is logged)."""
+    try:
+        usage, charges = cumulative_usage(db, rental, now)
+    except billing.BillingError as exc:
+        logger.error("session %s cannot be rated: %s", rental.id, exc)
+        return
+    lines = billing.build_lines(rental.id, charges)
+    rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
+    rental.covered_us = usage.covered_us
+    rental.rated_at = now
