@@ -1,79 +1,183 @@
 """The collector's scheduled jobs, wired to APScheduler. Each job's body lives in the package that owns it
-and takes `now`; this module only says how often each runs and passes it what it needs."""
+and takes `now`; this module says how often each runs, keeps the job board and the metrics, and keeps the
+schedule on time when the wall clock is stepped.
+
+APScheduler 3 computes its wake-ups from the wall clock: stepped back an hour, it would sleep an hour and
+every job would stop (live costs frozen, exhausted wallets never stopped). A watch on the monotonic clock
+notices every step and makes all jobs due at once, so intervals keep holding in either direction. Balances
+are also checked exactly when the next one will reach zero or the next grace ends (timers on the event
+loop's monotonic clock), not only every rating_interval.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from collector.api import wire
 from collector.api.controls import ControlHub
+from collector.api.metrics import Metrics
+from collector.api.status import internal_error
 from collector.config import CollectorSettings
+from collector.core.job_board import JobBoard
 from collector.db.database import Database
+from collector.db.isolation import JobOutcome
 from collector.delivery.outbox import Channels, deliver_due
 from collector.invoicing.invoices import close_due_invoices
 from collector.metering.retention import purge_raw_data
 from collector.payments.collection import collect_due
 from collector.payments.providers import configured_providers
-from collector.sessions.balances import LOW_BALANCE, STOPPED, rate_and_enforce
+from collector.sessions.balances import LOW_BALANCE, STOPPED, BalanceRun, enforce_balances, rate_and_enforce
 from protos.rentmeter.v1.agent_pb2 import Control
 
 logger = logging.getLogger(__name__)
 
 MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
-NOTIFY_INTERVAL_S = 5
-COLLECT_INTERVAL_S = 60
+NOTIFY_INTERVAL = timedelta(seconds=5)
+COLLECT_INTERVAL = timedelta(minutes=1)
+PURGE_INTERVAL = timedelta(hours=1)
 CONTROL_OF = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
+# The wall clock moving this much more or less than the monotonic clock between two looks is a step.
+STEP_THRESHOLD_S = 2.0
+WATCH_EVERY_S = 1.0
+# A balance check is not set sooner than this after the last (the estimate rounds up to a minor unit).
+MIN_CHECK_DELAY_S = 0.05
 
 
-def build_scheduler(
-    database: Database, settings: CollectorSettings, now: Callable[[], datetime], hub: ControlHub
-) -> AsyncIOScheduler:
-    """An asyncio scheduler rating sessions (and enforcing prepaid balances) every rating_interval, closing
-    due invoices, delivering notifications, collecting payments and purging old raw data."""
-    providers = configured_providers(settings.stripe_api_key, settings.stripe_api_base)
-    channels = Channels(
-        settings.webhook_url,
-        settings.webhook_secret,
-        settings.smtp_host,
-        settings.smtp_port,
-        settings.smtp_from,
-    )
+class JobScheduler:
+    """The running schedule: start() with the event loop running, shutdown() at the end."""
 
-    async def rate() -> None:
-        levels, grace = settings.alert_levels(), settings.balance_grace
-        for event in await database.run(rate_and_enforce, now(), levels, grace):
-            control = wire.session_control(event.rental, CONTROL_OF[event.kind], event.message)
-            hub.publish(event.rental.agent_id, control)
-
-    async def invoice() -> None:
-        await close_due_invoices(
-            database,
-            now(),
-            period=settings.invoice_period,
-            grace=settings.invoice_grace,
-            prefix=settings.invoice_prefix,
+    def __init__(
+        self,
+        database: Database,
+        settings: CollectorSettings,
+        now: Callable[[], datetime],
+        hub: ControlHub,
+        metrics: Metrics,
+    ) -> None:
+        self._db, self._settings, self._now, self._hub, self._metrics = database, settings, now, hub, metrics
+        self.board = JobBoard()
+        self._scheduler = AsyncIOScheduler(
+            timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
         )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._balance_timer: asyncio.TimerHandle | None = None
+        self._balance_due: float | None = None  # loop time of the pending balance check
+        providers = configured_providers(settings.stripe_api_key, settings.stripe_api_base)
+        channels = Channels(settings.webhook_url, settings.webhook_secret, settings.smtp_host,
+                            settings.smtp_port, settings.smtp_from)  # fmt: skip
+        period, grace, prefix = settings.invoice_period, settings.invoice_grace, settings.invoice_prefix
+        jobs: list[tuple[str, timedelta, Callable[[], Awaitable[JobOutcome]]]] = [
+            ("rate-sessions", settings.rating_interval, self._rate),
+            ("close-invoices", min(period, MAX_INVOICE_CHECK_INTERVAL),
+             lambda: close_due_invoices(database, now(), period=period, grace=grace, prefix=prefix)),
+            ("deliver-notifications", NOTIFY_INTERVAL, lambda: deliver_due(database, channels, now())),
+            ("collect-payments", COLLECT_INTERVAL, lambda: collect_due(database, providers, now())),
+            ("purge-raw-data", PURGE_INTERVAL,
+             lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
+        ]  # fmt: skip
+        for name, interval, body in jobs:
+            self.board.add(name, interval)
+            self._scheduler.add_job(
+                self._tracked, "interval", args=(name, body), seconds=interval.total_seconds(), id=name
+            )
+        self.board.add("check-balances", settings.rating_interval)
 
-    async def collect() -> None:
-        await collect_due(database, providers, now())
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
 
-    async def purge() -> None:
-        await database.run(purge_raw_data, now(), settings.raw_retention)
+    def start(self) -> None:
+        self._scheduler.start()
+        self._spawn(self._watch_wall_clock())
 
-    async def notify() -> None:
-        await deliver_due(database, channels, now())
+    def shutdown(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._balance_timer is not None:
+            self._balance_timer.cancel()
+        for task in self._tasks:
+            task.cancel()
 
-    scheduler = AsyncIOScheduler(
-        timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
-    )
-    scheduler.add_job(rate, "interval", seconds=settings.rating_interval.total_seconds(), id="rate-sessions")
-    check = min(settings.invoice_period, MAX_INVOICE_CHECK_INTERVAL)
-    scheduler.add_job(invoice, "interval", seconds=check.total_seconds(), id="close-invoices")
-    scheduler.add_job(notify, "interval", seconds=NOTIFY_INTERVAL_S, id="deliver-notifications")
-    scheduler.add_job(collect, "interval", seconds=COLLECT_INTERVAL_S, id="collect-payments")
-    scheduler.add_job(purge, "interval", hours=1, id="purge-raw-data")
-    return scheduler
+    async def _tracked(self, name: str, body: Callable[[], Awaitable[JobOutcome]]) -> None:
+        """Run a job, keeping its board entry and metrics; a failure of the whole run is logged with an
+        error id and shown on the board (the next run tries again)."""
+        state = self.board.jobs[name]
+        state.runs += 1
+        state.last_started = datetime.now(UTC)
+        began = time.monotonic()
+        try:
+            outcome = await body()
+        except Exception:  # the run's boundary: the next run tries again
+            state.error = internal_error(f"job {name}")
+            self._metrics.job_runs.labels(name, "failed").inc()
+        else:
+            state.error = ""
+            state.processed, state.failed, state.deferred = (
+                outcome.processed, len(outcome.failed), outcome.deferred
+            )  # fmt: skip
+            self._metrics.job_runs.labels(name, "ok").inc()
+            self._metrics.job_subject_failures.labels(name).inc(len(outcome.failed))
+            self._metrics.job_failing.labels(name).set(len(outcome.failed))
+        finally:
+            state.last_duration_s = time.monotonic() - began
+            state.last_finished = datetime.now(UTC)
+            self._metrics.job_seconds.labels(name).observe(state.last_duration_s)
+
+    async def _rate(self) -> JobOutcome:
+        levels, grace = self._settings.alert_levels(), self._settings.balance_grace
+        return self._apply(await self._db.run(rate_and_enforce, self._now(), levels, grace))
+
+    async def _check_balances(self) -> JobOutcome:
+        levels, grace = self._settings.alert_levels(), self._settings.balance_grace
+        return self._apply(await self._db.run(enforce_balances, self._now(), levels, grace))
+
+    def _apply(self, run: BalanceRun) -> JobOutcome:
+        """Tell the machines; set the next balance check when it comes before the next rating run."""
+        for event in run.events:
+            control = wire.session_control(event.rental, CONTROL_OF[event.kind], event.message)
+            self._hub.publish(event.rental.agent_id, control)
+        if run.next_check is not None:
+            delay = (run.next_check - self._now()).total_seconds()
+            if delay < self._settings.rating_interval.total_seconds():
+                self._check_balances_in(max(delay, MIN_CHECK_DELAY_S))
+        return run.outcome
+
+    def _check_balances_in(self, delay_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        due = loop.time() + delay_s
+        if self._balance_due is not None and self._balance_due <= due:
+            return  # an earlier check is set already
+        if self._balance_timer is not None:
+            self._balance_timer.cancel()
+        self._balance_due = due
+        self._balance_timer = loop.call_at(due, self._balance_check_due)
+
+    def _balance_check_due(self) -> None:
+        self._balance_timer, self._balance_due = None, None
+        self._spawn(self._tracked("check-balances", self._check_balances))
+
+    async def _watch_wall_clock(self) -> None:
+        """Notice steps of the wall clock (against the monotonic clock) and make every job due at once."""
+        offset = time.time() - time.monotonic()
+        while True:
+            await asyncio.sleep(WATCH_EVERY_S)
+            now_offset = time.time() - time.monotonic()
+            step, offset = now_offset - offset, now_offset
+            if abs(step) > STEP_THRESHOLD_S:
+                self._metrics.clock_steps.inc()
+                logger.warning("the wall clock stepped by %+.1f s: every scheduled job is run now and keeps "
+                               "its interval from here", step)  # fmt: skip
+                wall_now = datetime.now(UTC)
+                for job in self._scheduler.get_jobs():
+                    job.modify(next_run_time=wall_now)
+
+    def _spawn(self, coroutine: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

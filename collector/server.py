@@ -18,6 +18,7 @@ from collector.api.agent_servicer import AgentService
 from collector.api.controls import ControlHub
 from collector.api.interceptors import AuthInterceptor
 from collector.api.invoices_servicer import InvoiceService
+from collector.api.jobs_servicer import JobService
 from collector.api.machines_servicer import MachineService
 from collector.api.metrics import Metrics
 from collector.api.plans_servicer import PlanService
@@ -31,7 +32,7 @@ from collector.db.database import Database
 from collector.metering.keys import AgentKeys
 from collector.metering.writer import ReportWriter
 from collector.payments.webhooks import WebhookServer
-from collector.scheduler import build_scheduler
+from collector.scheduler import JobScheduler
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -39,6 +40,8 @@ from protos.rentmeter.v1 import (
     agent_pb2_grpc,
     invoices_pb2,
     invoices_pb2_grpc,
+    jobs_pb2,
+    jobs_pb2_grpc,
     machines_pb2,
     machines_pb2_grpc,
     plans_pb2,
@@ -68,6 +71,7 @@ SERVICE_NAMES = [
         (wallets_pb2, "WalletService"),
         (renters_pb2, "RenterService"),
         (access_pb2, "AccessService"),
+        (jobs_pb2, "JobService"),
     )
 ]
 
@@ -102,7 +106,7 @@ class Collector:
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ],
         )
-        self.scheduler = build_scheduler(self.database, settings, now, self.controls)
+        self.scheduler = JobScheduler(self.database, settings, now, self.controls, self.metrics)
         self.port = 0
         self.webhooks: WebhookServer | None = None
 
@@ -129,6 +133,7 @@ class Collector:
         wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
         renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now, self.auth), server)
         access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)
+        jobs_pb2_grpc.add_JobServiceServicer_to_server(JobService(db, now, self.scheduler.board), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
             [
@@ -198,8 +203,7 @@ class Collector:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let running ones finish for `grace` seconds, then release everything."""
         await self.health.enter_graceful_shutdown()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        self.scheduler.shutdown()
         await self.server.stop(grace)
         if self.webhooks is not None:
             self.webhooks.stop()

@@ -10,6 +10,7 @@ import grpc
 from protos.rentmeter.v1 import (
     access_pb2_grpc,
     invoices_pb2_grpc,
+    jobs_pb2_grpc,
     machines_pb2_grpc,
     plans_pb2_grpc,
     renters_pb2_grpc,
@@ -46,6 +47,7 @@ class AdminClient:
     wallets: wallets_pb2_grpc.WalletServiceStub
     renters: renters_pb2_grpc.RenterServiceStub
     access: access_pb2_grpc.AccessServiceStub
+    jobs: jobs_pb2_grpc.JobServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "") -> AdminClient:
@@ -62,6 +64,7 @@ class AdminClient:
             wallets_pb2_grpc.WalletServiceStub(channel),
             renters_pb2_grpc.RenterServiceStub(channel),
             access_pb2_grpc.AccessServiceStub(channel),
+            jobs_pb2_grpc.JobServiceStub(channel),
         )
 
     def close(self) -> None:

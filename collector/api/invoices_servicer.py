@@ -13,9 +13,10 @@ from collector.api.ownership import own_invoice
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument, NotFound
 from collector.db.database import Database
+from collector.db.isolation import JobRun, current_failures
 from collector.delivery.documents import render_invoice
 from collector.invoicing.credit_notes import credit_invoice
-from collector.invoicing.invoices import close_invoices, get_invoice, list_invoices
+from collector.invoicing.invoices import INVOICING_JOB, close_invoices, get_invoice, list_invoices
 from collector.payments.collection import mark_paid
 from protos.rentmeter.v1 import (
     invoices_pb2,
@@ -109,6 +110,7 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
             raise InvalidArgument("until must not be in the future")
 
         def run(db: Session) -> invoices_pb2.CloseInvoicesResponse:
+            job = JobRun(db, INVOICING_JOB, now, retry_now=True)  # an admin asks: retry failed renters too
             invoices = close_invoices(
                 db,
                 now,
@@ -118,7 +120,13 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
                 invoice_now=request.invoice_now,
                 until=until,
                 prefix=self._prefix,
+                run=job,
             )
-            return invoices_pb2.CloseInvoicesResponse(invoices=[wire.invoice_to_proto(i) for i in invoices])
+            failed = set(job.outcome.failed)
+            return invoices_pb2.CloseInvoicesResponse(
+                invoices=[wire.invoice_to_proto(i) for i in invoices],
+                failures=[wire.job_failure_to_proto(f) for f in current_failures(db, INVOICING_JOB)
+                          if f.subject in failed],
+            )  # fmt: skip
 
         return await self.db.run(run)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from prometheus_client import CollectorRegistry, Counter, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,27 @@ class Metrics:
             "rentmeter_report_streams_refused",
             "Report streams ended by a report refused outright (forged, unknown, revoked, garbage).",
             ["reason"], registry=self.registry,
+        )  # fmt: skip
+        self.job_runs = Counter(
+            "rentmeter_job_runs", "Runs of each scheduled job, by outcome (ok, failed: the whole run).",
+            ["job", "outcome"], registry=self.registry,
+        )  # fmt: skip
+        self.job_subject_failures = Counter(
+            "rentmeter_job_subject_failures",
+            "Subjects (sessions, renters, invoices, notifications, machines) a job failed on; the others "
+            "were processed.", ["job"], registry=self.registry,
+        )  # fmt: skip
+        self.job_failing = Gauge(
+            "rentmeter_job_failing_subjects", "Subjects the last run of each job failed on.",
+            ["job"], registry=self.registry,
+        )  # fmt: skip
+        self.job_seconds = Histogram(
+            "rentmeter_job_duration_seconds", "How long each run of a scheduled job took.",
+            ["job"], registry=self.registry,
+        )  # fmt: skip
+        self.clock_steps = Counter(
+            "rentmeter_wall_clock_steps", "Steps of the system's wall clock the collector noticed.",
+            registry=self.registry,
         )  # fmt: skip
 
     def serve(self, listen: str) -> int:

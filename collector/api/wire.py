@@ -12,6 +12,7 @@ import billing
 import billing.plan
 from collector.accounts.wallets import LedgerCheck, WalletState
 from collector.core.errors import InvalidArgument
+from collector.core.job_board import JobState
 from collector.db import models
 from collector.delivery.documents import invoice_tax_minor
 from collector.metering.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
@@ -24,6 +25,7 @@ from protos.rentmeter.v1 import (
     agent_pb2,
     common_pb2,
     invoices_pb2,
+    jobs_pb2,
     machines_pb2,
     plans_pb2,
     renters_pb2,
@@ -455,4 +457,32 @@ def api_token_to_proto(row: models.ApiToken) -> access_pb2.ApiToken:
         label=row.label,
         created_at=timestamp(row.created_at),
         revoked_at=timestamp(row.revoked_at),
+    )
+
+
+def job_state_to_proto(state: JobState) -> jobs_pb2.JobState:
+    return jobs_pb2.JobState(
+        name=state.name,
+        interval_seconds=state.interval.total_seconds(),
+        runs=state.runs,
+        last_started=timestamp(state.last_started),
+        last_finished=timestamp(state.last_finished),
+        last_duration_seconds=state.last_duration_s,
+        processed=state.processed,
+        failed=state.failed,
+        deferred=state.deferred,
+        error=state.error,
+    )
+
+
+def job_failure_to_proto(row: models.JobFailure) -> jobs_pb2.JobFailure:
+    return jobs_pb2.JobFailure(
+        job=row.job,
+        subject=row.subject,
+        attempts=row.attempts,
+        first_failed=timestamp(row.first_failed_at),
+        last_failed=timestamp(row.last_failed_at),
+        retry_at=timestamp(row.retry_at),
+        error=row.error,
+        error_id=row.error_id,
     )

@@ -416,3 +416,21 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class JobFailure(Base):
+    """A subject (a session, a renter, an invoice, a machine) that a scheduled job failed to process: kept
+    until the job succeeds with it, retried from `retry_at` on; the other subjects are not held up."""
+
+    __tablename__ = "job_failures"
+    __table_args__ = (UniqueConstraint("job", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime]
+    last_failed_at: Mapped[datetime]
+    retry_at: Mapped[datetime]
+    error: Mapped[str] = mapped_column(Text)  # one sentence; never SQL or parameters
+    error_id: Mapped[str] = mapped_column(String(16))  # finds the stack trace in the collector's log

@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import json
 import logging
+import secrets
 import smtplib
 import urllib.error
 import urllib.request
@@ -30,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.db.database import Database
+from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import Invoice, Notification
 from collector.delivery.documents import render_invoice
 
@@ -40,6 +42,7 @@ FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=6)
 SIGNATURE_TOLERANCE_S = 300
 BATCH = 100
+DELIVERY_JOB = "deliver-notifications"
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,8 @@ class Outgoing:
 
 
 def due(db: Session, now: datetime) -> list[Outgoing]:
-    """Up to BATCH pending notifications whose next attempt is due, with their attachments rendered."""
+    """Up to BATCH pending notifications whose next attempt is due, with their attachments rendered (one
+    whose attachment cannot be rendered is recorded as a job failure and retried later)."""
     rows = db.scalars(
         select(Notification)
         .where(Notification.delivered_at.is_(None), Notification.failed_at.is_(None),
@@ -100,15 +104,22 @@ def due(db: Session, now: datetime) -> list[Outgoing]:
         .order_by(Notification.id)
         .limit(BATCH)
     )  # fmt: skip
+    run = JobRun(db, DELIVERY_JOB, now)
     outgoing = []
-    for row in rows:
-        attachment = None
-        invoice_id = row.payload.get("invoice_id") if row.channel == "email" else None
-        if invoice_id and (invoice := db.get(Invoice, invoice_id)) is not None:
-            document = render_invoice(invoice, "pdf")
-            attachment = (document.filename, document.content)
-        outgoing.append(Outgoing(row.id, row.channel, row.event, dict(row.payload), attachment))
+    for row in list(rows):
+        item = run.each(f"notification {row.id}", lambda row=row: _outgoing(db, row))  # type: ignore[misc]
+        if item is not None:
+            outgoing.append(item)
     return outgoing
+
+
+def _outgoing(db: Session, row: Notification) -> Outgoing:
+    attachment = None
+    invoice_id = row.payload.get("invoice_id") if row.channel == "email" else None
+    if invoice_id and (invoice := db.get(Invoice, invoice_id)) is not None:
+        document = render_invoice(invoice, "pdf")
+        attachment = (document.filename, document.content)
+    return Outgoing(row.id, row.channel, row.event, dict(row.payload), attachment)
 
 
 def send(item: Outgoing, channels: Channels, now: datetime) -> str:
@@ -119,6 +130,12 @@ def send(item: Outgoing, channels: Channels, now: datetime) -> str:
         return _mail(item, channels)
     except (OSError, smtplib.SMTPException) as exc:
         return f"{type(exc).__name__}: {exc}"
+    except Exception:  # one notification's bug must not stop the others' delivery
+        error_id = secrets.token_hex(6)
+        logger.exception(
+            "notification %d (%s) failed unexpectedly (error id %s)", item.id, item.event, error_id
+        )
+        return f"unexpected error (error id {error_id})"
 
 
 def _post(item: Outgoing, channels: Channels, now: datetime) -> str:
@@ -155,33 +172,42 @@ def _mail(item: Outgoing, channels: Channels) -> str:
     return ""
 
 
-def record(db: Session, outcomes: Sequence[tuple[int, str]], now: datetime) -> None:
+def record(db: Session, outcomes: Sequence[tuple[int, str]], now: datetime) -> JobOutcome:
     """Store what each attempt did: delivered, dropped (channel not configured), or retried later."""
+    run = JobRun(db, DELIVERY_JOB, now)
     for notification_id, error in outcomes:
-        row = db.get(Notification, notification_id)
-        if row is None:
-            continue
-        row.attempts += 1
-        row.last_error = error
-        if not error or error.startswith("dropped:"):
-            row.delivered_at = now
-        elif row.attempts >= MAX_ATTEMPTS:
-            row.failed_at = now
-            logger.error("notification %d (%s) given up after %d attempts: %s",
-                         row.id, row.event, row.attempts, error)  # fmt: skip
-        else:
-            row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_RETRY)
-            logger.warning("notification %d (%s) failed, retry at %s: %s", row.id, row.event,
-                           row.next_attempt_at.isoformat(), error)  # fmt: skip
+        run.each(f"notification {notification_id}", lambda n=notification_id, e=error: _record(db, n, e, now))  # type: ignore[misc]
+        if error and not error.startswith("dropped:"):
+            run.outcome.failed.append(f"notification {notification_id}")
+    return run.outcome
 
 
-async def deliver_due(database: Database, channels: Channels, now: datetime) -> int:
-    """The delivery job: send the due notifications (outside any transaction) and record what happened;
-    return how many were attempted."""
+def _record(db: Session, notification_id: int, error: str, now: datetime) -> None:
+    row = db.get(Notification, notification_id)
+    if row is None:
+        return
+    row.attempts += 1
+    row.last_error = error
+    if not error or error.startswith("dropped:"):
+        row.delivered_at = now
+    elif row.attempts >= MAX_ATTEMPTS:
+        row.failed_at = now
+        logger.error("notification %d (%s) given up after %d attempts: %s",
+                     row.id, row.event, row.attempts, error)  # fmt: skip
+    else:
+        row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_RETRY)
+        logger.warning("notification %d (%s) failed, retry at %s: %s", row.id, row.event,
+                       row.next_attempt_at.isoformat(), error)  # fmt: skip
+
+
+async def deliver_due(database: Database, channels: Channels, now: datetime) -> JobOutcome:
+    """The delivery job: send the due notifications (outside any transaction), each on its own, and record
+    what happened; the outcome's `produced` is how many were attempted."""
     items = await database.run(due, now)
     if not items:
-        return 0
+        return JobOutcome(DELIVERY_JOB)
     loop = asyncio.get_running_loop()
     outcomes = await loop.run_in_executor(None, lambda: [(i.id, send(i, channels, now)) for i in items])
-    await database.run(record, outcomes, now)
-    return len(items)
+    outcome = await database.run(record, outcomes, now)
+    outcome.produced = len(items)
+    return outcome

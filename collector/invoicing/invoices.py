@@ -29,6 +29,7 @@ from collector.accounts.renters import PER_SESSION
 from collector.accounts.wallets import post
 from collector.core.clock import EPOCH, to_us
 from collector.db.database import Database
+from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import Invoice, InvoiceCounter, InvoiceLine, RentalSession, Renter, Report
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.sessions.rating import cumulative_usage
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 # Late usage is looked for in sessions that ended at most this long before the renter's invoiced-until mark.
 LATE_USAGE_HORIZON = timedelta(days=90)
 DEFAULT_PREFIX = "RM"
+INVOICING_JOB = "close-invoices"
 
 
 def next_boundary(moment: datetime, period: timedelta) -> datetime:
@@ -91,9 +93,14 @@ def close_invoices(
     invoice_now: bool = False,
     until: datetime | None = None,
     prefix: str = DEFAULT_PREFIX,
+    run: JobRun | None = None,
 ) -> list[Invoice]:
     """Invoice every finished period of every renter (or only `renter_id`, or `renter_ids`) up to `until`
-    (default: now); return the new invoices, issued at `now` and numbered `prefix`-NNNNNN."""
+    (default: now); return the new invoices, issued at `now` and numbered `prefix`-NNNNNN.
+
+    Each renter is invoiced in a savepoint of `run` (default: a new run of the invoicing job): a renter
+    whose invoicing fails is rolled back and recorded, and the others are invoiced."""
+    run = run or JobRun(db, INVOICING_JOB, now)
     query = select(Renter).order_by(Renter.id).with_for_update()
     if renter_id:
         query = query.where(Renter.id == renter_id)
@@ -102,11 +109,15 @@ def close_invoices(
     until = until or now
     cutoff = until if invoice_now else until - grace
     created: list[Invoice] = []
-    # Renters share nothing, so their invoices are written together at commit rather than flushed one by
-    # one before each query; _close_renter flushes itself between periods of one renter.
+    # Renters share nothing, so their invoices are written when their savepoint ends rather than flushed
+    # before each query; _close_renter flushes itself between periods of one renter.
     with db.no_autoflush:
-        for renter in db.scalars(query):
-            created.extend(_close_renter(db, renter, cutoff, period, invoice_now, now, prefix))
+        for renter in list(db.scalars(query)):
+            invoices = run.each(
+                f"renter {renter.id}",
+                lambda renter=renter: _close_renter(db, renter, cutoff, period, invoice_now, now, prefix),  # type: ignore[misc]
+            )
+            created.extend(invoices or [])
     return created
 
 
@@ -336,17 +347,25 @@ INVOICE_BATCH = 1000
 
 async def close_due_invoices(
     database: Database, now: datetime, *, period: timedelta, grace: timedelta, prefix: str
-) -> int:
-    """The invoicing job: close every due period of every renter, INVOICE_BATCH renters per transaction;
-    return how many invoices were made."""
+) -> JobOutcome:
+    """The invoicing job: close every due period of every renter, INVOICE_BATCH renters per transaction,
+    each renter on its own (one renter's failure is recorded and retried later; the others are invoiced)."""
     renters = await database.run(renters_due, now, grace)
+    outcome = JobOutcome(INVOICING_JOB)
     made = 0
     for first in range(0, len(renters), INVOICE_BATCH):
         batch = renters[first : first + INVOICE_BATCH]
-        invoices = await database.run(
-            close_invoices, now, period=period, grace=grace, renter_ids=batch, prefix=prefix
-        )
-        made += len(invoices)
+
+        def close_batch(db: Session, batch: list[str] = batch) -> int:
+            run = JobRun(db, INVOICING_JOB, now)
+            invoices = close_invoices(
+                db, now, period=period, grace=grace, renter_ids=batch, prefix=prefix, run=run
+            )
+            outcome.add(run.outcome)
+            return len(invoices)
+
+        made += await database.run(close_batch)
     if made:
         logger.info("closed %d invoices", made)
-    return made
+    outcome.produced = made
+    return outcome

@@ -1,5 +1,9 @@
 """Retention of raw measurements: samples and signed reports older than `raw_retention` are deleted once
-every renter's usage up to then is invoiced; invoices, their lines, the ledger and the audit log stay.
+the usage they measure is invoiced; invoices, their lines, the ledger and the audit log stay.
+
+Each machine is purged on its own up to its own cutoff: `now - raw_retention`, held back to the start of
+the oldest not yet invoiced part of a session on that machine. A renter whose invoicing is stuck therefore
+keeps only its own machines' raw data, and one machine's failure does not stop the others' purge.
 
 Deleting old reports is safe for deduplication: a machine's sequence watermark refuses any report at or
 below its last stored sequence, whether or not that report is still kept.
@@ -10,26 +14,52 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from collector.core.clock import to_us
-from collector.db.models import GpuSample, Renter, Report, Sample
+from collector.db.isolation import JobOutcome, JobRun
+from collector.db.models import GpuSample, RentalSession, Renter, Report, Sample
 
 logger = logging.getLogger(__name__)
 
+RETENTION_JOB = "purge-raw-data"
 
-def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> int:
-    """Delete samples and reports that ended before now - retention and before every renter's invoiced
-    mark (so nothing not yet invoiced is lost); return how many rows were deleted."""
+
+def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutcome:
+    """Delete, machine by machine, samples and reports that ended before the machine's cutoff; the
+    outcome's `produced` is how many rows were deleted."""
     horizon = now - retention
-    invoiced = db.scalar(select(func.min(Renter.invoiced_until)))
-    if invoiced is not None:
-        horizon = min(horizon, invoiced)
-    cutoff = to_us(horizon)
-    deleted = 0
+    held = _uninvoiced_since(db)
+    run = JobRun(db, RETENTION_JOB, now)
+    machines = list(db.scalars(select(Report.agent_id).where(Report.end_us < to_us(horizon)).distinct()))
+    for agent_id in machines:
+        cutoff = min(horizon, held.get(agent_id, horizon))
+        deleted = run.each(f"machine {agent_id}", lambda a=agent_id, c=cutoff: _purge(db, a, c))  # type: ignore[misc]
+        run.outcome.produced += deleted or 0
+    run.settle(f"machine {agent_id}" for agent_id in machines)
+    if run.outcome.produced:
+        logger.info("deleted %d raw rows that ended before %s", run.outcome.produced, horizon.isoformat())
+    return run.outcome
+
+
+def _uninvoiced_since(db: Session) -> dict[str, datetime]:
+    """Per machine, where the oldest part of its sessions that is not yet invoiced starts."""
+    query = (
+        select(RentalSession.agent_id, RentalSession.started_at, Renter.invoiced_until)
+        .join(Renter, Renter.id == RentalSession.renter_id)
+        .where(or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > Renter.invoiced_until))
+    )
+    held: dict[str, datetime] = {}
+    for agent_id, started_at, invoiced_until in db.execute(query):
+        start = max(started_at, invoiced_until)
+        held[agent_id] = min(held.get(agent_id, start), start)
+    return held
+
+
+def _purge(db: Session, agent_id: str, cutoff: datetime) -> int:
+    cutoff_us, deleted = to_us(cutoff), 0
     for table in (Sample, GpuSample, Report):
-        deleted += db.execute(delete(table).where(table.end_us < cutoff)).rowcount or 0  # type: ignore[attr-defined]
-    if deleted:
-        logger.info("deleted %d raw rows that ended before %s", deleted, horizon.isoformat())
+        statement = delete(table).where(table.agent_id == agent_id, table.end_us < cutoff_us)  # type: ignore[attr-defined]
+        deleted += db.execute(statement).rowcount or 0  # type: ignore[attr-defined]
     return deleted

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -22,6 +23,7 @@ from billing import ledger
 from collector.accounts.wallets import post
 from collector.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.db.database import Database
+from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import Invoice, Payment, Renter
 from collector.delivery.outbox import enqueue_webhook
 from collector.payments.providers import ChargeRequest, ChargeResult, PaymentProvider
@@ -29,6 +31,7 @@ from collector.payments.providers import ChargeRequest, ChargeResult, PaymentPro
 logger = logging.getLogger(__name__)
 
 # When the n-th attempt is made, after the invoice was issued.
+COLLECTION_JOB = "collect-payments"
 DUNNING = (timedelta(0), timedelta(days=1), timedelta(days=3), timedelta(days=7))
 
 
@@ -87,42 +90,48 @@ def due(db: Session, now: datetime) -> list[tuple[str, ChargeRequest]]:
     return found
 
 
-def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]], now: datetime) -> None:
-    """Store each attempt; a success pays the invoice, a failure schedules the next attempt."""
+def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]], now: datetime) -> JobOutcome:
+    """Store each attempt, each invoice on its own; a success pays the invoice, a failure schedules the
+    next attempt."""
+    run = JobRun(db, COLLECTION_JOB, now)
     for provider, request, result in outcomes:
-        invoice = db.get(Invoice, request.invoice_id, with_for_update=True)
-        if invoice is None or invoice.paid_at is not None:
-            continue
-        invoice.collection_attempts += 1
-        if result.succeeded:
-            _paid(db, invoice, provider, result.reference, request.idempotency_key, now)
-            continue
-        _attempt(db, invoice, provider, result, request.idempotency_key, now)
-        attempts = invoice.collection_attempts
-        invoice.next_collection_at = (
-            invoice.issued_at + DUNNING[attempts] if attempts < len(DUNNING) else None
-        )
-        logger.warning("invoice %s: payment attempt %d failed: %s", invoice.number, attempts, result.error)
-        enqueue_webhook(
-            db,
-            "payment.failed",
-            {
-                "invoice_id": invoice.id,
-                "number": invoice.number,
-                "renter": invoice.renter_id,
-                "attempt": attempts,
-                "error": result.error,
-                "overdue": attempts >= len(DUNNING),
-                "next_attempt_at": invoice.next_collection_at.isoformat()
-                if invoice.next_collection_at
-                else None,
-            },
-            now,
-        )
+        subject = f"invoice {request.invoice_id}"
+        run.each(subject, lambda p=provider, q=request, r=result: _record(db, p, q, r, now))  # type: ignore[misc]
+        if not result.succeeded:
+            run.outcome.failed.append(subject)
+    return run.outcome
+
+
+def _record(db: Session, provider: str, request: ChargeRequest, result: ChargeResult, now: datetime) -> None:
+    invoice = db.get(Invoice, request.invoice_id, with_for_update=True)
+    if invoice is None or invoice.paid_at is not None:
+        return
+    invoice.collection_attempts += 1
+    if result.succeeded:
+        _paid(db, invoice, provider, result.reference, request.idempotency_key, now)
+        return
+    _attempt(db, invoice, provider, result, request.idempotency_key, now)
+    attempts = invoice.collection_attempts
+    invoice.next_collection_at = invoice.issued_at + DUNNING[attempts] if attempts < len(DUNNING) else None
+    logger.warning("invoice %s: payment attempt %d failed: %s", invoice.number, attempts, result.error)
+    enqueue_webhook(
+        db,
+        "payment.failed",
+        {
+            "invoice_id": invoice.id,
+            "number": invoice.number,
+            "renter": invoice.renter_id,
+            "attempt": attempts,
+            "error": result.error,
+            "overdue": attempts >= len(DUNNING),
+            "next_attempt_at": invoice.next_collection_at.isoformat() if invoice.next_collection_at else None,
+        },
+        now,
+    )
 
 
 def collect(
-    requests: list[tuple[str, ChargeRequest]], providers: Mapping[str, object]
+    requests: list[tuple[str, ChargeRequest]], providers: Mapping[str, PaymentProvider]
 ) -> list[tuple[str, ChargeRequest, ChargeResult]]:
     """Charge each request through its provider (outside any transaction)."""
     outcomes = []
@@ -131,9 +140,21 @@ def collect(
         if provider is None:
             result = ChargeResult(False, "", f"payment provider {name!r} is not configured")
         else:
-            result = provider.charge(request)  # type: ignore[attr-defined]
+            result = _charge(provider, request)
         outcomes.append((name, request, result))
     return outcomes
+
+
+def _charge(provider: PaymentProvider, request: ChargeRequest) -> ChargeResult:
+    """One charge; a provider's unexpected exception is a failed attempt (retried by dunning), not the end
+    of the other invoices' collection."""
+    try:
+        return provider.charge(request)
+    except Exception:  # a loop boundary: the next invoice is charged anyway
+        error_id = secrets.token_hex(6)
+        logger.exception("invoice %s: charging through %s failed (error id %s)", request.invoice_id,
+                         provider.name, error_id)  # fmt: skip
+        return ChargeResult(False, "", f"unexpected error (error id {error_id})")
 
 
 def _attempt(
@@ -163,13 +184,16 @@ def _paid(db: Session, invoice: Invoice, provider: str, reference: str, key: str
     )
 
 
-async def collect_due(database: Database, providers: Mapping[str, PaymentProvider], now: datetime) -> int:
+async def collect_due(
+    database: Database, providers: Mapping[str, PaymentProvider], now: datetime
+) -> JobOutcome:
     """The collection job: charge the invoices due for collection (outside any transaction) and record
-    the outcomes; return how many were attempted."""
+    the outcomes; the outcome's `produced` is how many were attempted."""
     requests = await database.run(due, now)
     if not requests:
-        return 0
+        return JobOutcome(COLLECTION_JOB)
     loop = asyncio.get_running_loop()
     outcomes = await loop.run_in_executor(None, collect, requests, providers)
-    await database.run(record, outcomes, now)
-    return len(outcomes)
+    outcome = await database.run(record, outcomes, now)
+    outcome.produced = len(outcomes)
+    return outcome

@@ -24,6 +24,7 @@ from collector.accounts.renters import session_ended
 from collector.accounts.wallets import post, wallet_state
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
+from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import InvoiceLine, RentalSession, Renter
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.sessions.plans import versions_of
@@ -31,6 +32,7 @@ from collector.sessions.rating import rate_sessions, rental_terms
 
 logger = logging.getLogger(__name__)
 
+BALANCES_JOB = "enforce-balances"
 STOPPED = "stopped"
 LOW_BALANCE = "low_balance"
 
@@ -74,8 +76,10 @@ def estimated_minor(rental: RentalSession, now: datetime, covered_until_us: int 
     return rental.cost_minor + int(-(-tail // 1))
 
 
-def spendable_minor(db: Session, renter_id: str, currency: str) -> int:
-    """The renter's wallet balance minus the not yet invoiced cost of its sessions in `currency`."""
+def spendable_minor(db: Session, renter_id: str, currency: str, now: datetime | None = None) -> int:
+    """The renter's wallet balance minus the not yet invoiced cost of its sessions in `currency`. With
+    `now`, running sessions count at their live estimate (the rated cost plus the time since their last
+    report at the current rate): what the renter sees, and what the stop at zero is decided on."""
     renter = db.get(Renter, renter_id)
     sessions = db.scalars(
         select(RentalSession).where(
@@ -83,8 +87,24 @@ def spendable_minor(db: Session, renter_id: str, currency: str) -> int:
             or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > renter.invoiced_until),  # type: ignore[union-attr]
         )
     )
-    owed = sum(s.cost_minor - invoiced_minor(db, s.id) for s in sessions if s.plan.currency == currency)
+    owed = 0
+    for rental in sessions:
+        if rental.plan.currency != currency:
+            continue
+        cost = rental.cost_minor
+        if now is not None and rental.ended_at is None:
+            cost = estimated_minor(rental, now, rental.machine.last_report_end_us)
+        owed += cost - invoiced_minor(db, rental.id)
     return wallet_state(db, renter_id, currency).balance_minor - owed
+
+
+def burn_rate_minor(db: Session, renter_id: str, currency: str, now: datetime) -> Fraction:
+    """What the renter's running sessions in `currency` cost per hour from `now` on, in minor units."""
+    running = db.scalars(
+        select(RentalSession).where(RentalSession.renter_id == renter_id, RentalSession.ended_at.is_(None))
+    )
+    per_hour = sum((current_rate(r, now) for r in running if r.plan.currency == currency), Fraction(0))
+    return per_hour * 10 ** billing.money.exponent(currency)
 
 
 def hold_for_session(db: Session, rental: RentalSession, hold_for: timedelta, now: datetime) -> None:
@@ -119,48 +139,75 @@ def release_hold(db: Session, rental: RentalSession, now: datetime) -> None:
         rental.hold_minor = 0
 
 
-def enforce_balances(
-    db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta
-) -> list[BalanceEvent]:
-    """Alerts and stops for the open sessions of prepaid renters, after their costs were rated."""
-    events: list[BalanceEvent] = []
+@dataclass(frozen=True)
+class BalanceRun:
+    """One pass of enforcement: what machines must be told, how it went, and when the next balance will
+    reach zero or the next grace will end (the scheduler checks again then, between its regular runs)."""
+
+    events: list[BalanceEvent]
+    outcome: JobOutcome
+    next_check: datetime | None
+
+
+def enforce_balances(db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta) -> BalanceRun:
+    """Alerts and stops for the open sessions of prepaid renters, on the live estimate of what they owe
+    (the same figure the renter watches); each session on its own (a failure is recorded and retried)."""
     query = (
         select(RentalSession)
         .join(Renter, Renter.id == RentalSession.renter_id)
         .where(RentalSession.ended_at.is_(None), Renter.prepaid.is_(True))
         .order_by(RentalSession.started_at)
     )
-    for rental in db.scalars(query):
-        currency = rental.plan.currency
-        left = spendable_minor(db, rental.renter_id, currency)
-        shown = billing.Money(left, currency)
-        if left > 0:
-            rental.exhausted_at = None
-            if left >= billing.Money.of(levels[0], currency).minor if levels else True:
-                rental.alerted_below_minor = None  # topped up: alert again when it runs low
-            level = next((lv for lv in reversed(levels) if left < billing.Money.of(lv, currency).minor), None)
-            if level is not None:
-                minor = billing.Money.of(level, currency).minor
-                if rental.alerted_below_minor is None or minor < rental.alerted_below_minor:
-                    rental.alerted_below_minor = minor
-                    events.append(BalanceEvent(LOW_BALANCE, rental, f"balance low: {shown} left"))
-            continue
-        if rental.exhausted_at is None:
-            rental.exhausted_at = now
-            events.append(
-                BalanceEvent(LOW_BALANCE, rental, f"balance exhausted ({shown}): the session ends in {grace}")
-            )
-        elif now - rental.exhausted_at >= grace:
-            rental.ended_at = now
-            release_hold(db, rental, now)
-            session_ended(db, rental.renter_id, now)
-            logger.info(
-                "session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown
-            )
-            events.append(BalanceEvent(STOPPED, rental, "balance exhausted"))
-    for event in events:
+    rentals = list(db.scalars(query))
+    run = JobRun(db, BALANCES_JOB, now)
+    events, checks = [], []
+    for rental in rentals:
+        done = run.each(f"session {rental.id}", lambda r=rental: _enforce(db, r, now, levels, grace))  # type: ignore[misc]
+        if done is not None:
+            event, check = done
+            events += [event] if event is not None else []
+            checks += [check] if check is not None else []
+    run.settle(f"session {rental.id}" for rental in rentals)
+    return BalanceRun(events, run.outcome, min(checks, default=None))
+
+
+def _enforce(
+    db: Session, rental: RentalSession, now: datetime, levels: tuple[Decimal, ...], grace: timedelta
+) -> tuple[BalanceEvent | None, datetime | None]:
+    """What one prepaid session's machine must be told now, if anything (announced to the renter too),
+    and when to look at it again."""
+    currency = rental.plan.currency
+    left = spendable_minor(db, rental.renter_id, currency, now)
+    shown = billing.Money(left, currency)
+    event, check = None, None
+    if left > 0:
+        rental.exhausted_at = None
+        if left >= billing.Money.of(levels[0], currency).minor if levels else True:
+            rental.alerted_below_minor = None  # topped up: alert again when it runs low
+        level = next((lv for lv in reversed(levels) if left < billing.Money.of(lv, currency).minor), None)
+        if level is not None:
+            minor = billing.Money.of(level, currency).minor
+            if rental.alerted_below_minor is None or minor < rental.alerted_below_minor:
+                rental.alerted_below_minor = minor
+                event = BalanceEvent(LOW_BALANCE, rental, f"balance low: {shown} left")
+        burn = burn_rate_minor(db, rental.renter_id, currency, now)
+        if burn > 0:
+            check = now + timedelta(hours=float(left / burn))
+    elif rental.exhausted_at is None:
+        rental.exhausted_at = now
+        event = BalanceEvent(LOW_BALANCE, rental, f"balance exhausted ({shown}): the session ends in {grace}")
+        check = now + grace
+    elif now - rental.exhausted_at >= grace:
+        rental.ended_at = now
+        release_hold(db, rental, now)
+        session_ended(db, rental.renter_id, now)
+        logger.info("session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown)
+        event = BalanceEvent(STOPPED, rental, "balance exhausted")
+    else:
+        check = rental.exhausted_at + grace
+    if event is not None:
         _announce(db, event, now)
-    return events
+    return event, check
 
 
 def _announce(db: Session, event: BalanceEvent, now: datetime) -> None:
@@ -175,9 +222,9 @@ def _announce(db: Session, event: BalanceEvent, now: datetime) -> None:
         enqueue_email(db, name, renter.email, subject, f"Session {rental.id}: {event.message}.", now)
 
 
-def rate_and_enforce(
-    db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta
-) -> list[BalanceEvent]:
-    """The rating job: rate every session, then apply prepaid balances; return what machines must be told."""
-    rate_sessions(db, now)
-    return enforce_balances(db, now, levels, grace)
+def rate_and_enforce(db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta) -> BalanceRun:
+    """The rating job: rate every session, then apply prepaid balances; the outcome covers both."""
+    rating = rate_sessions(db, now)
+    enforced = enforce_balances(db, now, levels, grace)
+    rating.add(enforced.outcome)
+    return BalanceRun(enforced.events, rating, enforced.next_check)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing.money import exponent, to_decimal
+from collector.core.errors import FailedPrecondition
 from collector.db.models import RentalSession, Renter
 from collector.sessions.balances import current_rate, estimated_minor, spendable_minor
 from collector.sessions.rating import rate_session
@@ -30,14 +31,17 @@ class LiveCost:
 def live_cost(db: Session, session_id: str, now: datetime) -> LiveCost:
     """Rate the session now and say what it costs, at what rate, and how long the wallet lasts."""
     rental = get_session(db, session_id)
-    rate_session(db, rental, now)
+    try:
+        rate_session(db, rental, now)
+    except billing.BillingError as exc:
+        raise FailedPrecondition(f"session {session_id} cannot be rated: {exc}") from None
     currency = rental.plan.currency
     estimated = estimated_minor(rental, now, rental.machine.last_report_end_us)
     rate = current_rate(rental, now) if rental.ended_at is None else Fraction(0)
     rate_minor = billing.round_to_minor(to_decimal(rate), currency)
     renter = db.get(Renter, rental.renter_id)
     prepaid = bool(renter and renter.prepaid)
-    left = spendable_minor(db, rental.renter_id, currency) - (estimated - rental.cost_minor) if prepaid else 0
+    left = spendable_minor(db, rental.renter_id, currency, now) if prepaid else 0
     time_left = None
     if prepaid and rate > 0:
         per_hour_minor = rate * 10 ** exponent(currency)

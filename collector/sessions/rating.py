@@ -12,11 +12,14 @@ from sqlalchemy.orm import Session
 
 import billing
 from collector.core.clock import to_us
+from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import usage_summary
 from collector.sessions.plans import versions_of
 
 logger = logging.getLogger(__name__)
+
+RATING_JOB = "rate-sessions"
 
 
 def rental_terms(rental: RentalSession) -> billing.RentalTerms:
@@ -68,8 +71,9 @@ def cumulative_usage(
     return total, charges
 
 
-def rate_sessions(db: Session, now: datetime) -> int:
-    """Refresh the live cost of every session not yet fully invoiced; return how many were rated.
+def rate_sessions(db: Session, now: datetime) -> JobOutcome:
+    """Refresh the live cost of every session not yet fully invoiced, each on its own: a session that
+    cannot be rated keeps its last cost, is recorded in job_failures and retried later.
 
     The job the scheduler runs every few seconds. Cost is rated from the session start, so it is exactly
     what an invoice for the same span would charge.
@@ -80,18 +84,17 @@ def rate_sessions(db: Session, now: datetime) -> int:
         .where(or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > Renter.invoiced_until))
     )
     rentals = list(db.scalars(query))
+    run = JobRun(db, RATING_JOB, now)
     for rental in rentals:
-        rate_session(db, rental, now)
-    return len(rentals)
+        run.each(f"session {rental.id}", lambda rental=rental: rate_session(db, rental, now))  # type: ignore[misc]
+    run.settle(f"session {rental.id}" for rental in rentals)
+    return run.outcome
 
 
 def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
-    """Refresh one session's live cost and covered time (a session that cannot be rated is logged)."""
-    try:
-        usage, charges = cumulative_usage(db, rental, now)
-    except billing.BillingError as exc:
-        logger.error("session %s cannot be rated: %s", rental.id, exc)
-        return
+    """Refresh one session's live cost and covered time. Raises billing.BillingError when the session
+    cannot be rated (its cost is then left as it was)."""
+    usage, charges = cumulative_usage(db, rental, now)
     lines = billing.build_lines(rental.id, charges)
     rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
     rental.covered_us = usage.covered_us

@@ -27,6 +27,7 @@ from protos.rentmeter.v1 import (
     agent_pb2,
     agent_pb2_grpc,
     invoices_pb2,
+    jobs_pb2,
     machines_pb2,
     plans_pb2,
     renters_pb2,
@@ -82,7 +83,7 @@ def world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]
 # (name, roles allowed, owners (None: not about an owned object), call)
 Call = Callable[[AdminClient, Any], Any]
 M, P, S, U, W, R, X = machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2, renters_pb2, access_pb2
-IV = invoices_pb2
+IV, J = invoices_pb2, jobs_pb2
 VERSION = 'name = "p"\ncurrency = "EUR"\neffective_from = 2030-01-01\n[time.hourly]\nstandard = "1"\n'
 TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("ListMachines", HOSTS, None, lambda c, w: c.machines.ListMachines(M.ListMachinesRequest())),
@@ -134,6 +135,7 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("RevokeApiToken", {A}, None, lambda c, w: c.access.RevokeApiToken(X.RevokeApiTokenRequest(id=999))),
     ("RevokeMachine", HOSTS, {A, H1},
      lambda c, w: c.machines.RevokeMachine(M.RevokeMachineRequest(agent_id=w.agent))),
+    ("GetJobStatus", {A}, None, lambda c, w: c.jobs.GetJobStatus(J.GetJobStatusRequest())),
     ("EraseRenter", {A}, None, lambda c, w: c.renters.EraseRenter(R.GetRenterRequest(renter=R2))),
 ]  # fmt: skip
 
@@ -228,7 +230,7 @@ def test_the_table_covers_every_admin_rpc() -> None:
     services = [
         (machines_pb2, "MachineService"), (plans_pb2, "PlanService"), (sessions_pb2, "SessionService"),
         (usage_pb2, "UsageService"), (invoices_pb2, "InvoiceService"), (wallets_pb2, "WalletService"),
-        (renters_pb2, "RenterService"), (access_pb2, "AccessService"),
+        (renters_pb2, "RenterService"), (access_pb2, "AccessService"), (jobs_pb2, "JobService"),
     ]  # fmt: skip
     every = {m.name for module, name in services for m in module.DESCRIPTOR.services_by_name[name].methods}
     assert {name.split("(")[0] for name, *_ in TABLE} == every

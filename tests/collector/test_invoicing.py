@@ -116,7 +116,7 @@ def test_silent_machine_is_not_billed_and_live_cost_matches_invoice(
     report_every_second(database, machine, START, 30)  # then the machine goes silent
     end = START + timedelta(minutes=10)
     database.call(stop_session, rental.id, end)
-    assert database.call(rate_sessions, end) == 1
+    assert database.call(rate_sessions, end).processed == 1
     live = database.call(get_session, rental.id)
     (invoice,) = database.call(close_invoices, end, period=HOUR, grace=timedelta(0), invoice_now=True)
     assert (live.covered_us, live.cost_minor, invoice.total_minor) == (30 * SECOND, 30, 30)
@@ -336,10 +336,10 @@ def test_raw_data_is_deleted_after_retention_once_invoiced(database: Database, m
     report_every_second(database, machine, START, 60)
     database.call(stop_session, rental.id, START + timedelta(minutes=1))
     later = START + timedelta(days=200)
-    assert database.call(purge_raw_data, later, timedelta(days=180)) == 0  # not invoiced yet: kept
+    assert database.call(purge_raw_data, later, timedelta(days=180)).produced == 0  # not invoiced yet: kept
     (invoice,) = database.call(close_invoices, START + 2 * HOUR, period=HOUR, grace=timedelta(0))
-    assert database.call(purge_raw_data, START + 2 * HOUR, timedelta(days=180)) == 0  # too recent
-    assert database.call(purge_raw_data, later, timedelta(days=180)) == 60 + 6  # samples and reports
+    assert database.call(purge_raw_data, START + 2 * HOUR, timedelta(days=180)).produced == 0  # too recent
+    assert database.call(purge_raw_data, later, timedelta(days=180)).produced == 60 + 6  # samples and reports
     assert database.call(lambda db: db.get(Invoice, invoice.id).total_minor) == 60  # the invoice stays
     explained = database.call(lambda db: [(i.period_start, i.total_minor) for i in list_invoices(db, "old")])
     assert explained == [(START, 60)]
@@ -347,10 +347,6 @@ def test_raw_data_is_deleted_after_retention_once_invoiced(database: Database, m
 
 async def close_due(database: Database, settings: CollectorSettings, now: datetime) -> int:
     """The invoicing job as the scheduler runs it."""
-    return await close_due_invoices(
-        database,
-        now,
-        period=settings.invoice_period,
-        grace=settings.invoice_grace,
-        prefix=settings.invoice_prefix,
-    )
+    period, grace, prefix = settings.invoice_period, settings.invoice_grace, settings.invoice_prefix
+    outcome = await close_due_invoices(database, now, period=period, grace=grace, prefix=prefix)
+    return outcome.produced

@@ -94,7 +94,7 @@ def invoiced(database: Database) -> str:
 
 
 def deliver(database: Database, channels: Channels, now: datetime) -> int:
-    return asyncio.run(deliver_due(database, channels, now))
+    return asyncio.run(deliver_due(database, channels, now)).produced
 
 
 def test_an_invoice_is_announced_by_signed_webhook_and_by_email(

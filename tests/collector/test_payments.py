@@ -127,7 +127,7 @@ def test_a_card_is_charged_through_stripe_and_dunned_after_a_decline(database: D
     issued = invoice.issued_at
 
     def collect(now: datetime) -> int:
-        return asyncio.run(collect_due(database, providers, now))
+        return asyncio.run(collect_due(database, providers, now)).produced
 
     assert collect(issued) == 1  # declined
     state = database.call(lambda db: db.get(Invoice, invoice.id))

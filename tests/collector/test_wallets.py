@@ -18,7 +18,13 @@ from collector.core.errors import FailedPrecondition, InvalidArgument
 from collector.db.database import Database
 from collector.delivery.documents import render_invoice
 from collector.invoicing.invoices import close_invoices, get_invoice
-from collector.sessions.balances import LOW_BALANCE, STOPPED, rate_and_enforce, spendable_minor
+from collector.sessions.balances import (
+    LOW_BALANCE,
+    STOPPED,
+    BalanceEvent,
+    rate_and_enforce,
+    spendable_minor,
+)
 from collector.sessions.live import live_cost
 from collector.sessions.plans import create_plan
 from collector.sessions.rentals import get_session, start_session, stop_session
@@ -28,7 +34,14 @@ from tests.collector.test_invoicing import report_every_second
 HOUR = timedelta(hours=1)
 START = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SETTINGS = CollectorSettings(low_balance_alerts="0.30,0.10", balance_grace=timedelta(seconds=10))
-ENFORCEMENT = (SETTINGS.alert_levels(), SETTINGS.balance_grace)
+
+
+def events_at(database: Database, seconds: int) -> list[BalanceEvent]:
+    """Run the rating job `seconds` after START; what the machines are told."""
+    now = START + timedelta(seconds=seconds)
+    return database.call(rate_and_enforce, now, SETTINGS.alert_levels(), SETTINGS.balance_grace).events
+
+
 PLAN = billing.simple_document("p", "EUR", {"standard": "36.00"})  # 1 cent a second
 
 
@@ -50,20 +63,20 @@ def test_a_small_balance_alerts_then_stops_the_session(database: Database, machi
     )
     assert rental.hold_minor == 50  # 15 minutes would cost 9.00: all that is available is held
     report_every_second(database, machine, START, 15)
-    assert database.call(rate_and_enforce, START + timedelta(seconds=15), *ENFORCEMENT) == []  # 0.35 left
+    assert events_at(database, 15) == []  # 0.35 left
     report_every_second(database, machine, START + timedelta(seconds=15), 10, sequence=3)
-    (first,) = database.call(rate_and_enforce, START + timedelta(seconds=25), *ENFORCEMENT)  # below 0.30
+    (first,) = events_at(database, 25)  # below 0.30
     assert first.rental.agent_id == machine.agent_id and first.kind == LOW_BALANCE
     assert first.message == "balance low: 0.25 EUR left"
     report_every_second(database, machine, START + timedelta(seconds=25), 20, sequence=4)
-    (alert,) = database.call(rate_and_enforce, START + timedelta(seconds=45), *ENFORCEMENT)  # below 0.10
+    (alert,) = events_at(database, 45)  # below 0.10
     assert alert.message == "balance low: 0.05 EUR left"
-    assert database.call(rate_and_enforce, START + timedelta(seconds=46), *ENFORCEMENT) == []  # alerted once
+    assert events_at(database, 46) == []  # alerted once
     report_every_second(database, machine, START + timedelta(seconds=45), 10, sequence=6)
-    (exhausted,) = database.call(rate_and_enforce, START + timedelta(seconds=55), *ENFORCEMENT)
+    (exhausted,) = events_at(database, 55)
     assert "exhausted" in exhausted.message and exhausted.kind == LOW_BALANCE
-    assert database.call(rate_and_enforce, START + timedelta(seconds=60), *ENFORCEMENT) == []  # within grace
-    (stop,) = database.call(rate_and_enforce, START + timedelta(seconds=65), *ENFORCEMENT)
+    assert events_at(database, 60) == []  # within grace
+    (stop,) = events_at(database, 65)
     assert stop.kind == STOPPED and stop.message == "balance exhausted"
     stopped = database.call(get_session, rental.id)
     assert stopped.ended_at == START + timedelta(seconds=65) and stopped.hold_minor == 0
@@ -86,7 +99,7 @@ def test_a_spent_wallet_cannot_start_and_a_top_up_is_idempotent(
     first = database.call(start_session, agent_id=machine.agent_id, renter_id="bob", plan_name="p", now=START)
     report_every_second(database, machine, START, 5)
     database.call(stop_session, first.id, START + timedelta(seconds=5))
-    database.call(rate_and_enforce, START + timedelta(seconds=6), *ENFORCEMENT)
+    events_at(database, 6)
     assert database.call(spendable_minor, "bob", "EUR") == 2 - 5
     with pytest.raises(FailedPrecondition, match=r"has -0\.03 EUR available: top it up"):
         database.call(

@@ -13,8 +13,9 @@ with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # SQLite alters a table by copying it; with foreign keys enforced, dropping the old copy of a table
-        # that others refer to fails. The pragma only takes effect outside a transaction.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # that others refer to fails. The pragma only takes effect outside a transaction, so it goes to the
+        # driver's connection before SQLAlchemy begins one.
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -25,4 +26,4 @@ with engine.connect() as connection:
         context.run_migrations()
     connection.commit()
     if sqlite:
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

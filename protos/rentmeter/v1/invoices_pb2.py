@@ -24,39 +24,40 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
+from protos.rentmeter.v1 import jobs_pb2 as rentmeter_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/invoices.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"J\n\x14\x43reditInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xde\x01\n\nCreditNote\x12\x16\n\x0e\x63redit_note_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\ninvoice_id\x18\x03 \x01(\t\x12\x0e\n\x06renter\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x11PayInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\":\n\x14RenderInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"J\n\x0fInvoiceDocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"\xab\x01\n\x0bInvoiceLine\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\r\n\x05meter\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x0c\n\x04rate\x18\x06 \x01(\t\x12\x11\n\trate_unit\x18\x07 \x01(\t\x12#\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xf4\x03\n\x07Invoice\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x30\n\x0cperiod_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tissued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05lines\x18\x07 \x03(\x0b\x32\x19.rentmeter.v1.InvoiceLine\x12\"\n\x05total\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06number\x18\t \x01(\t\x12 \n\x03net\x18\n \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x0b \x01(\x0b\x32\x13.rentmeter.v1.Money\x12+\n\x07paid_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x63ollection_attempts\x18\r \x01(\r\x12\x36\n\x12next_collection_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"%\n\x13ListInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"?\n\x14ListInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\"\'\n\x11GetInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\"f\n\x14\x43loseInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binvoice_now\x18\x03 \x01(\x08\"@\n\x15\x43loseInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice2\xf0\x03\n\x0eInvoiceService\x12U\n\x0cListInvoices\x12!.rentmeter.v1.ListInvoicesRequest\x1a\".rentmeter.v1.ListInvoicesResponse\x12\x44\n\nGetInvoice\x12\x1f.rentmeter.v1.GetInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12X\n\rCloseInvoices\x12\".rentmeter.v1.CloseInvoicesRequest\x1a#.rentmeter.v1.CloseInvoicesResponse\x12R\n\rRenderInvoice\x12\".rentmeter.v1.RenderInvoiceRequest\x1a\x1d.rentmeter.v1.InvoiceDocument\x12\x44\n\nPayInvoice\x12\x1f.rentmeter.v1.PayInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12M\n\rCreditInvoice\x12\".rentmeter.v1.CreditInvoiceRequest\x1a\x18.rentmeter.v1.CreditNoteb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/invoices.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x17rentmeter/v1/jobs.proto\"J\n\x14\x43reditInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xde\x01\n\nCreditNote\x12\x16\n\x0e\x63redit_note_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\ninvoice_id\x18\x03 \x01(\t\x12\x0e\n\x06renter\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x11PayInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\":\n\x14RenderInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"J\n\x0fInvoiceDocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"\xab\x01\n\x0bInvoiceLine\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\r\n\x05meter\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x0c\n\x04rate\x18\x06 \x01(\t\x12\x11\n\trate_unit\x18\x07 \x01(\t\x12#\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xf4\x03\n\x07Invoice\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x30\n\x0cperiod_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tissued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05lines\x18\x07 \x03(\x0b\x32\x19.rentmeter.v1.InvoiceLine\x12\"\n\x05total\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06number\x18\t \x01(\t\x12 \n\x03net\x18\n \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x0b \x01(\x0b\x32\x13.rentmeter.v1.Money\x12+\n\x07paid_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x63ollection_attempts\x18\r \x01(\r\x12\x36\n\x12next_collection_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"%\n\x13ListInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"?\n\x14ListInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\"\'\n\x11GetInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\"f\n\x14\x43loseInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binvoice_now\x18\x03 \x01(\x08\"l\n\x15\x43loseInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\x12*\n\x08\x66\x61ilures\x18\x02 \x03(\x0b\x32\x18.rentmeter.v1.JobFailure2\xf0\x03\n\x0eInvoiceService\x12U\n\x0cListInvoices\x12!.rentmeter.v1.ListInvoicesRequest\x1a\".rentmeter.v1.ListInvoicesResponse\x12\x44\n\nGetInvoice\x12\x1f.rentmeter.v1.GetInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12X\n\rCloseInvoices\x12\".rentmeter.v1.CloseInvoicesRequest\x1a#.rentmeter.v1.CloseInvoicesResponse\x12R\n\rRenderInvoice\x12\".rentmeter.v1.RenderInvoiceRequest\x1a\x1d.rentmeter.v1.InvoiceDocument\x12\x44\n\nPayInvoice\x12\x1f.rentmeter.v1.PayInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12M\n\rCreditInvoice\x12\".rentmeter.v1.CreditInvoiceRequest\x1a\x18.rentmeter.v1.CreditNoteb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.invoices_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CREDITINVOICEREQUEST']._serialized_start=105
-  _globals['_CREDITINVOICEREQUEST']._serialized_end=179
-  _globals['_CREDITNOTE']._serialized_start=182
-  _globals['_CREDITNOTE']._serialized_end=404
-  _globals['_PAYINVOICEREQUEST']._serialized_start=406
-  _globals['_PAYINVOICEREQUEST']._serialized_end=464
-  _globals['_RENDERINVOICEREQUEST']._serialized_start=466
-  _globals['_RENDERINVOICEREQUEST']._serialized_end=524
-  _globals['_INVOICEDOCUMENT']._serialized_start=526
-  _globals['_INVOICEDOCUMENT']._serialized_end=600
-  _globals['_INVOICELINE']._serialized_start=603
-  _globals['_INVOICELINE']._serialized_end=774
-  _globals['_INVOICE']._serialized_start=777
-  _globals['_INVOICE']._serialized_end=1277
-  _globals['_LISTINVOICESREQUEST']._serialized_start=1279
-  _globals['_LISTINVOICESREQUEST']._serialized_end=1316
-  _globals['_LISTINVOICESRESPONSE']._serialized_start=1318
-  _globals['_LISTINVOICESRESPONSE']._serialized_end=1381
-  _globals['_GETINVOICEREQUEST']._serialized_start=1383
-  _globals['_GETINVOICEREQUEST']._serialized_end=1422
-  _globals['_CLOSEINVOICESREQUEST']._serialized_start=1424
-  _globals['_CLOSEINVOICESREQUEST']._serialized_end=1526
-  _globals['_CLOSEINVOICESRESPONSE']._serialized_start=1528
-  _globals['_CLOSEINVOICESRESPONSE']._serialized_end=1592
-  _globals['_INVOICESERVICE']._serialized_start=1595
-  _globals['_INVOICESERVICE']._serialized_end=2091
+  _globals['_CREDITINVOICEREQUEST']._serialized_start=130
+  _globals['_CREDITINVOICEREQUEST']._serialized_end=204
+  _globals['_CREDITNOTE']._serialized_start=207
+  _globals['_CREDITNOTE']._serialized_end=429
+  _globals['_PAYINVOICEREQUEST']._serialized_start=431
+  _globals['_PAYINVOICEREQUEST']._serialized_end=489
+  _globals['_RENDERINVOICEREQUEST']._serialized_start=491
+  _globals['_RENDERINVOICEREQUEST']._serialized_end=549
+  _globals['_INVOICEDOCUMENT']._serialized_start=551
+  _globals['_INVOICEDOCUMENT']._serialized_end=625
+  _globals['_INVOICELINE']._serialized_start=628
+  _globals['_INVOICELINE']._serialized_end=799
+  _globals['_INVOICE']._serialized_start=802
+  _globals['_INVOICE']._serialized_end=1302
+  _globals['_LISTINVOICESREQUEST']._serialized_start=1304
+  _globals['_LISTINVOICESREQUEST']._serialized_end=1341
+  _globals['_LISTINVOICESRESPONSE']._serialized_start=1343
+  _globals['_LISTINVOICESRESPONSE']._serialized_end=1406
+  _globals['_GETINVOICEREQUEST']._serialized_start=1408
+  _globals['_GETINVOICEREQUEST']._serialized_end=1447
+  _globals['_CLOSEINVOICESREQUEST']._serialized_start=1449
+  _globals['_CLOSEINVOICESREQUEST']._serialized_end=1551
+  _globals['_CLOSEINVOICESRESPONSE']._serialized_start=1553
+  _globals['_CLOSEINVOICESRESPONSE']._serialized_end=1661
+  _globals['_INVOICESERVICE']._serialized_start=1664
+  _globals['_INVOICESERVICE']._serialized_end=2160
 # @@protoc_insertion_point(module_scope)

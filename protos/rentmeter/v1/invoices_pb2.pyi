@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from protos.rentmeter.v1 import common_pb2 as _common_pb2
+from protos.rentmeter.v1 import jobs_pb2 as _jobs_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -147,7 +148,9 @@ class CloseInvoicesRequest(_message.Message):
     def __init__(self, renter: _Optional[str] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoice_now: _Optional[bool] = ...) -> None: ...
 
 class CloseInvoicesResponse(_message.Message):
-    __slots__ = ("invoices",)
+    __slots__ = ("invoices", "failures")
     INVOICES_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
     invoices: _containers.RepeatedCompositeFieldContainer[Invoice]
-    def __init__(self, invoices: _Optional[_Iterable[_Union[Invoice, _Mapping]]] = ...) -> None: ...
+    failures: _containers.RepeatedCompositeFieldContainer[_jobs_pb2.JobFailure]
+    def __init__(self, invoices: _Optional[_Iterable[_Union[Invoice, _Mapping]]] = ..., failures: _Optional[_Iterable[_Union[_jobs_pb2.JobFailure, _Mapping]]] = ...) -> None: ...
