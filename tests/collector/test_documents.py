@@ -8,6 +8,7 @@ import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -66,7 +67,8 @@ def test_long_ids_stay_whole_on_one_line() -> None:
 
 def test_the_font_is_embedded_as_a_subset() -> None:
     content = render_invoice(chinese_invoice(), "pdf").content
-    fonts = PdfReader(io.BytesIO(content)).pages[0]["/Resources"]["/Font"]
+    page: Any = PdfReader(io.BytesIO(content)).pages[0]
+    fonts = page["/Resources"]["/Font"]
     embedded = []
     for font in fonts.values():
         for descendant in font.get_object()["/DescendantFonts"]:
@@ -114,7 +116,7 @@ def test_html_and_csv_are_utf8_with_the_same_text() -> None:
     ],
 )  # fmt: skip
 def test_period_text(start: tuple[int, ...], end: tuple[int, ...], zone: str, text: str) -> None:
-    assert period_text(datetime(*start, tzinfo=UTC), datetime(*end, tzinfo=UTC), zone) == text  # type: ignore[misc]
+    assert period_text(datetime(*start, tzinfo=UTC), datetime(*end, tzinfo=UTC), zone) == text  # type: ignore[arg-type, misc]
 
 
 def test_a_utc_invoice_shows_its_period_in_utc() -> None:
