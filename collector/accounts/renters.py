@@ -1,10 +1,12 @@
-"""Renter accounts: created on first use; billing cycle and e-mail address set by the provider."""
+"""Renter accounts: created on first use; billing cycle, time zone and e-mail address set by the provider."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from datetime import datetime
+import zoneinfo
+from datetime import datetime, tzinfo
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +20,26 @@ PAYMENT_METHODS = ("", "stripe")
 # Pay as you go: invoiced for each session when it ends.
 PER_SESSION = "session"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Names the time zone database lists that are not a place: the host's own zone, and a placeholder.
+_NOT_A_PLACE = frozenset({"localtime", "Factory", "posixrules"})
+
+
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) - _NOT_A_PLACE
+
+
+def check_time_zone(name: str) -> str:
+    """`name` when it is an IANA time zone such as Asia/Shanghai or UTC, or "" (none: UTC as before)."""
+    if name and name not in _time_zones():
+        shown = name if len(name) <= 64 else name[:64] + "…"
+        raise InvalidArgument(f"time_zone: {shown!r} is not an IANA time zone such as Asia/Shanghai or UTC")
+    return name
+
+
+def renter_zone(renter: Renter) -> tzinfo | None:
+    """The zone of the renter's billing periods; None for a renter without one (UTC, anchor's time)."""
+    return zoneinfo.ZoneInfo(renter.time_zone) if renter.time_zone else None
 
 
 def get_renter(db: Session, renter_id: str) -> Renter:
@@ -51,8 +73,10 @@ def update_renter(
     payment_method: str | None = None,
     payment_customer: str | None = None,
     payment_source: str | None = None,
+    time_zone: str | None = None,
 ) -> Renter:
-    """Set a renter's billing cycle (from its next period on), e-mail address and payment method."""
+    """Set a renter's billing cycle and time zone (from its open period on: it ends at the next boundary
+    of the new cycle), e-mail address and payment method."""
     renter = get_or_create_renter(db, renter_id, now)
     if billing_cycle is not None:
         if billing_cycle not in ("", *CYCLES, PER_SESSION):
@@ -62,6 +86,9 @@ def update_renter(
         renter.next_invoice_at = None  # worked out again by the next invoicing run
     if cycle_anchor is not None:
         renter.cycle_anchor = cycle_anchor
+        renter.next_invoice_at = None
+    if time_zone is not None:
+        renter.time_zone = check_time_zone(time_zone)
         renter.next_invoice_at = None
     if email is not None:
         if email and not _EMAIL.match(email):
@@ -82,7 +109,12 @@ def update_renter(
         raise InvalidArgument(
             f"payment_method {renter.payment_method}: give payment_customer and payment_source"
         )
-    logger.info("renter %s: billing cycle %s", renter.id, renter.billing_cycle or "default")
+    logger.info(
+        "renter %s: billing cycle %s, time zone %s",
+        renter.id,
+        renter.billing_cycle or "default",
+        renter.time_zone or "UTC",
+    )
     return renter
 
 

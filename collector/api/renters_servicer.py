@@ -1,4 +1,4 @@
-"""RenterService: a renter's account, billing cycle and e-mail address."""
+"""RenterService: a renter's account, billing cycle, time zone and e-mail address."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
             "email": request.email.strip() if request.HasField("email") else None,
             **{
                 field: getattr(request, field).strip() if request.HasField(field) else None
-                for field in ("payment_method", "payment_customer", "payment_source")
+                for field in ("payment_method", "payment_customer", "payment_source", "time_zone")
             },
         }
         return await self.db.run(

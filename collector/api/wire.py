@@ -433,6 +433,7 @@ def renter_to_proto(renter: models.Renter) -> renters_pb2.Renter:
         created_at=timestamp(renter.created_at),
         payment_method=renter.payment_method,
         payment_customer=renter.payment_customer,
+        time_zone=renter.time_zone,
     )
 
 

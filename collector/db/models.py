@@ -213,6 +213,8 @@ class Renter(Base):
     payment_method: Mapped[str] = mapped_column(String(20), default="", server_default="")
     payment_customer: Mapped[str] = mapped_column(String(100), default="", server_default="")
     payment_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    # IANA time zone of its billing periods ("" = UTC with the anchor's time of day, as before zones).
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class RentalSession(Base):
@@ -266,6 +268,8 @@ class Invoice(Base):
     paid_at: Mapped[datetime | None]
     collection_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_collection_at: Mapped[datetime | None]
+    # The renter's time zone when the period was cut ("" = UTC): documents show the period in it.
+    time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         order_by="InvoiceLine.position", lazy="selectin", cascade="all, delete-orphan"

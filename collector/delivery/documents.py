@@ -1,13 +1,23 @@
-"""Invoices as documents a renter keeps: PDF (fpdf2), HTML and CSV, every line with its amount."""
+"""Invoices as documents a renter keeps: PDF (fpdf2), HTML and CSV, every line with its amount.
+
+Text in any script the invoice font covers (Latin, Greek, Cyrillic, Chinese, Japanese, Korean) prints as
+written: the PDF embeds WenQuanYi Micro Hei (fonts/, Apache-2.0), subset to the characters the invoice
+uses; HTML and CSV are UTF-8. The period is shown in the time zone the invoice was cut in.
+"""
 
 from __future__ import annotations
 
 import csv
 import html
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 import billing
 from billing.invoice import rate_text
@@ -15,6 +25,8 @@ from collector.core.errors import InvalidArgument
 from collector.db.models import Invoice
 
 FORMATS = ("pdf", "html", "csv")
+FONT_FILE = Path(__file__).with_name("fonts") / "wqy-microhei-invoice.ttf"
+_FONT = "invoice"
 
 
 @dataclass(frozen=True)
@@ -59,8 +71,8 @@ def _header(invoice: Invoice) -> list[tuple[str, str]]:
         ("invoice", invoice.number),
         ("id", invoice.id),
         ("renter", invoice.renter_id),
-        ("period", f"{invoice.period_start.isoformat()} to {invoice.period_end.isoformat()}"),
-        ("issued", invoice.issued_at.isoformat()),
+        ("period", period_text(invoice.period_start, invoice.period_end, invoice.time_zone)),
+        ("issued", moment_text(invoice.issued_at, invoice.time_zone)),
         ("currency", invoice.currency),
     ]
 
@@ -106,26 +118,77 @@ def _html(invoice: Invoice) -> bytes:
 
 def _pdf(invoice: Invoice) -> bytes:
     pdf = FPDF(orientation="L", format="A4")
+    pdf.add_font(_FONT, fname=FONT_FILE)
     pdf.set_title(f"Invoice {invoice.number}")
     pdf.add_page()
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(0, 10, _latin1(f"Invoice {invoice.number}"), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(_FONT, size=16)
+    pdf.cell(0, 10, f"Invoice {invoice.number}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(_FONT, size=10)
     for key, value in _header(invoice):
-        pdf.cell(0, 6, _latin1(f"{key}: {value}"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, f"{key}: {value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
+    rows = [COLUMNS, *_rows(invoice)]
+    size, widths = _table_layout(pdf, rows)
+    pdf.set_font(_FONT, size=size)
     align = ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
-    with pdf.table(col_widths=(34, 130, 40, 34, 30), text_align=align) as table:
-        for row in [COLUMNS, *_rows(invoice)]:
+    headings = FontFace(fill_color=(230, 230, 230))  # the font has no bold face
+    with pdf.table(col_widths=widths, text_align=align, headings_style=headings) as table:
+        for row in rows:
             cells = table.row()
             for cell in row:
-                cells.cell(_latin1(cell))
+                cells.cell(cell)
+    pdf.set_font(_FONT, size=10)
     pdf.ln(4)
     for key, value in _totals(invoice):
-        pdf.cell(0, 6, _latin1(f"{key}: {value}"), align="R", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, f"{key}: {value}", align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
-def _latin1(text: str) -> str:
-    """The PDF's built-in font covers Latin-1; other characters are shown as '?'."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+# The description column takes what the others leave, at least this much (mm); it wraps, they don't.
+_MIN_ITEM_WIDTH = 70.0
+_ITEM = COLUMNS.index("item")
+
+
+def _table_layout(pdf: FPDF, rows: Sequence[Sequence[str]]) -> tuple[float, list[float]]:
+    """Font size and column widths (mm) that fit every id, quantity, rate and amount on one line, so none
+    is broken mid-word: 10 pt, or smaller when the longest ids need it."""
+    size = 10.0
+    while True:
+        pdf.set_font(_FONT, size=size)
+        widths = [
+            max(pdf.get_string_width(row[column]) for row in rows) + 2 * pdf.c_margin + 1
+            for column in range(len(COLUMNS))
+        ]
+        fixed = sum(widths) - widths[_ITEM]
+        if fixed + _MIN_ITEM_WIDTH <= pdf.epw or size <= 5:
+            widths[_ITEM] = max(pdf.epw - fixed, _MIN_ITEM_WIDTH)
+            return size, widths
+        size -= 0.5
+
+
+def moment_text(moment: datetime, zone: str) -> str:
+    """An instant as local wall-clock time with the zone: "2026-05-01 00:00 Asia/Shanghai" ("UTC" for
+    none); seconds only when it has them."""
+    local = moment.astimezone(ZoneInfo(zone) if zone else UTC)
+    return f"{_clock(local)} {zone or 'UTC'}"
+
+
+def period_text(start: datetime, end: datetime, zone: str) -> str:
+    """An invoice period in local wall-clock time: "2026-05-01 00:00 to 2026-06-01 00:00 Asia/Shanghai
+    (UTC+08:00)", both offsets when a DST change lies between; "… UTC" for a period without a zone."""
+    if not zone or zone == "UTC":
+        return f"{_clock(start.astimezone(UTC))} to {_clock(end.astimezone(UTC))} UTC"
+    local_start, local_end = start.astimezone(ZoneInfo(zone)), end.astimezone(ZoneInfo(zone))
+    offsets = {_offset(local_start): None, _offset(local_end): None}  # one, or both in order
+    return f"{_clock(local_start)} to {_clock(local_end)} {zone} ({' to '.join(offsets)})"
+
+
+def _clock(local: datetime) -> str:
+    return local.strftime("%Y-%m-%d %H:%M:%S" if local.second or local.microsecond else "%Y-%m-%d %H:%M")
+
+
+def _offset(local: datetime) -> str:
+    """The offset from UTC: "UTC+08:00", "UTC-04:00", "UTC+05:45"."""
+    minutes = int(local.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

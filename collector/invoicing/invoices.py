@@ -3,7 +3,8 @@
 A renter's `invoiced_until` marks where its next period starts. Periods end on the boundaries of the
 renter's billing cycle (hourly, daily, weekly or monthly from its anchor, billing/cycles.py), or, for a
 renter without one, of the collector's period aligned to the Unix epoch in UTC (a one-day period ends at
-UTC midnight). The scheduled job closes periods that ended at
+UTC midnight). In the renter's time zone, if it has one, days start at local midnight (billing/cycles.py).
+The scheduled job closes periods that ended at
 least `grace` ago, leaving late reports time to arrive; "invoice now" closes the current period early.
 Everything for one renter happens in one transaction that also advances `invoiced_until`, so running the
 job twice never makes a second invoice for a period.
@@ -24,13 +25,14 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
-from billing.cycles import Cycle
-from collector.accounts.renters import PER_SESSION
+from billing.cycles import Cycle, FixedPeriods
+from collector.accounts.renters import PER_SESSION, renter_zone
 from collector.accounts.wallets import post
-from collector.core.clock import EPOCH, to_us
+from collector.core.clock import to_us
 from collector.db.database import Database
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import Invoice, InvoiceCounter, InvoiceLine, RentalSession, Renter, Report
+from collector.delivery.documents import period_text
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.sessions.rating import cumulative_usage
 
@@ -43,9 +45,8 @@ INVOICING_JOB = "close-invoices"
 
 
 def next_boundary(moment: datetime, period: timedelta) -> datetime:
-    """The first period boundary strictly after `moment`."""
-    elapsed = (moment - EPOCH) // period
-    return EPOCH + (elapsed + 1) * period
+    """The first boundary of `period` (aligned to the Unix epoch in UTC) strictly after `moment`."""
+    return FixedPeriods(period).after(moment)
 
 
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -54,32 +55,29 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 @dataclass(frozen=True)
 class Periods:
     """A renter's period boundaries: its billing cycle; for pay-as-you-go (PER_SESSION) the ends of its
-    sessions; else `period` aligned to the epoch."""
+    sessions; else `period` aligned to the epoch. Cycles and periods follow the renter's time zone."""
 
-    cycle: Cycle | None
-    period: timedelta
+    boundaries: Cycle | FixedPeriods | None
     session_ends: tuple[datetime, ...] = ()
-    per_session: bool = False
 
     @classmethod
     def of(cls, renter: Renter, period: timedelta, sessions: list[RentalSession]) -> Periods:
         if renter.billing_cycle == PER_SESSION:
-            ends = sorted(s.ended_at for s in sessions if s.ended_at is not None)
-            return cls(None, period, tuple(ends), per_session=True)
-        anchor = renter.cycle_anchor or renter.created_at
-        return cls(Cycle(renter.billing_cycle, anchor) if renter.billing_cycle else None, period)
+            return cls(None, tuple(sorted(s.ended_at for s in sessions if s.ended_at is not None)))
+        zone = renter_zone(renter)
+        if renter.billing_cycle:
+            return cls(Cycle(renter.billing_cycle, renter.cycle_anchor or renter.created_at, zone))
+        return cls(FixedPeriods(period, zone))
 
     def after(self, moment: datetime) -> datetime:
-        if self.per_session:
+        if self.boundaries is None:
             return next((end for end in self.session_ends if end > moment), NEVER)
-        return self.cycle.after(moment) if self.cycle else next_boundary(moment, self.period)
+        return self.boundaries.after(moment)
 
     def at_or_before(self, moment: datetime) -> datetime:
-        if self.per_session:
+        if self.boundaries is None:
             return max((end for end in self.session_ends if end <= moment), default=moment)
-        if self.cycle:
-            return self.cycle.at_or_before(moment)
-        return next_boundary(moment, self.period) - self.period
+        return self.boundaries.at_or_before(moment)
 
 
 def close_invoices(
@@ -238,6 +236,7 @@ def _invoice_period(
             period_start=start,
             period_end=end,
             issued_at=now,
+            time_zone=renter.time_zone,
             total_minor=billing.invoice_total(lines, currency).minor,
             lines=[_line_row(position, line) for position, line in enumerate(lines)],
         )
@@ -286,8 +285,8 @@ def _announce(db: Session, renter: Renter, invoice: Invoice, now: datetime) -> N
         "period_end": invoice.period_end.isoformat(), "prepaid": renter.prepaid,
     }, now)  # fmt: skip
     if renter.email:
-        text = (f"Invoice {invoice.number} for {invoice.period_start:%Y-%m-%d %H:%M} to "
-                f"{invoice.period_end:%Y-%m-%d %H:%M} UTC: {total}. The invoice is attached.")  # fmt: skip
+        period = period_text(invoice.period_start, invoice.period_end, invoice.time_zone)
+        text = f"Invoice {invoice.number} for {period}: {total}. The invoice is attached."
         enqueue_email(db, "invoice.issued", renter.email, f"Invoice {invoice.number}: {total}", text, now,
                       invoice_id=invoice.id)  # fmt: skip
 

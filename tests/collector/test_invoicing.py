@@ -6,7 +6,9 @@ import asyncio
 import threading
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import pytest
+from sqlalchemy import select
 
 import billing
 from agent.identity import Identity
@@ -15,7 +17,8 @@ from collector.config import CollectorSettings
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition, InvalidArgument
 from collector.db.database import Database
-from collector.db.models import Invoice, Renter
+from collector.db.models import Invoice, Notification, Renter
+from collector.delivery.documents import render_invoice
 from collector.invoicing import invoices
 from collector.invoicing.invoices import (
     close_due_invoices,
@@ -29,6 +32,8 @@ from collector.metering.retention import purge_raw_data
 from collector.sessions.plans import add_version, create_plan
 from collector.sessions.rating import rate_sessions
 from collector.sessions.rentals import get_session, start_session, stop_session
+from protos.rentmeter.v1 import renters_pb2
+from rentmeter.client import AdminClient
 from tests.collector.helpers import SECOND, enrolled_machine, incoming, sample
 
 HOUR = timedelta(hours=1)
@@ -350,3 +355,83 @@ async def close_due(database: Database, settings: CollectorSettings, now: dateti
     period, grace, prefix = settings.invoice_period, settings.invoice_grace, settings.invoice_prefix
     outcome = await close_due_invoices(database, now, period=period, grace=grace, prefix=prefix)
     return outcome.produced
+
+
+SHANGHAI_MAY = (datetime(2026, 4, 30, 16, 0, tzinfo=UTC), datetime(2026, 5, 31, 16, 0, tzinfo=UTC))
+
+
+def test_a_monthly_invoice_covers_the_local_month_of_the_renters_time_zone(database: Database) -> None:
+    """May in Asia/Shanghai is 30 April 16:00 UTC to 31 May 16:00 UTC: a session on the evening of 31 May
+    in Shanghai is on May's invoice, one half an hour after local midnight (still May in UTC) is not."""
+    opened = datetime(2026, 4, 20, 3, 0, tzinfo=UTC)
+    machine = enrolled_machine(database, opened)
+    database.call(create_plan, PLAN, opened)
+    may_first = SHANGHAI_MAY[0]  # 1 May 00:00 in Shanghai
+    database.call(update_renter, "张三", opened, billing_cycle="monthly", cycle_anchor=may_first,
+                  time_zone="Asia/Shanghai", email="zhang@example.cn")  # fmt: skip
+    for first, seconds, sequence in (
+        (datetime(2026, 5, 31, 15, 0, tzinfo=UTC), 60, 1),  # 23:00 on 31 May in Shanghai
+        (datetime(2026, 5, 31, 16, 30, tzinfo=UTC), 30, 7),  # 00:30 on 1 June in Shanghai
+    ):
+        rental = database.call(
+            start_session, agent_id=machine.agent_id, renter_id="张三", plan_name="p", now=first
+        )
+        report_every_second(database, machine, first, seconds, sequence=sequence)
+        database.call(stop_session, rental.id, first + timedelta(seconds=seconds))
+    june_second = datetime(2026, 6, 2, tzinfo=UTC)
+    (invoice,) = database.call(close_invoices, june_second, period=timedelta(days=1), grace=timedelta(0))
+    assert (invoice.period_start, invoice.period_end) == SHANGHAI_MAY
+    assert (invoice.total_minor, invoice.time_zone) == (60, "Asia/Shanghai")  # 60 s at 1 ct/s
+    renter = database.call(lambda db: db.get(Renter, "张三"))
+    assert renter.next_invoice_at == datetime(2026, 6, 30, 16, 0, tzinfo=UTC)  # 1 July 00:00 local
+    local_may = "2026-05-01 00:00 to 2026-06-01 00:00 Asia/Shanghai (UTC+08:00)"
+    mails = database.call(lambda db: [n.payload for n in db.scalars(select(Notification))])
+    assert [m["text"] for m in mails if m.get("to")] == [
+        f"Invoice {invoice.number} for {local_may}: 0.60 EUR. The invoice is attached."
+    ]
+    document = render_invoice(database.call(lambda db: db.get(Invoice, invoice.id)), "csv")
+    assert f"period,{local_may}" in document.content.decode().splitlines()
+
+
+def test_the_collector_period_ends_at_local_midnight_in_the_renters_zone(
+    database: Database, machine: Identity
+) -> None:
+    """Without a cycle, a one-day collector period ends at midnight in Berlin (23:00 UTC in winter)."""
+    database.call(update_renter, "b1", START - HOUR, time_zone="Europe/Berlin")
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="b1", plan_name="p", now=START)
+    report_every_second(database, machine, START, 60)
+    database.call(stop_session, rental.id, START + timedelta(minutes=1))
+    day = timedelta(days=1)
+    (invoice,) = database.call(close_invoices, START + day, period=day, grace=timedelta(0))
+    assert (invoice.period_start, invoice.period_end) == (
+        START - HOUR,
+        datetime(2026, 11, 25, 23, tzinfo=UTC),
+    )
+
+
+def test_time_zones_are_checked_and_a_change_reworks_the_next_period_end(
+    database: Database, machine: Identity
+) -> None:
+    database.call(update_renter, "z1", START, time_zone="Asia/Tokyo")
+    database.call(lambda db: setattr(db.get(Renter, "z1"), "next_invoice_at", START))
+    for bad in ("Mars/Olympus_Mons", "localtime", "asia/tokyo", "../../etc/passwd", "x" * 1000):
+        with pytest.raises(InvalidArgument, match=r"time_zone: .* is not an IANA time zone"):
+            database.call(update_renter, "z1", START, time_zone=bad)
+    renter = database.call(update_renter, "z1", START, email="z1@example.org")  # the zone is kept
+    assert (renter.time_zone, renter.next_invoice_at) == ("Asia/Tokyo", START)
+    renter = database.call(update_renter, "z1", START, time_zone="")  # none again: UTC
+    assert (renter.time_zone, renter.next_invoice_at) == ("", None)
+
+
+def test_the_time_zone_over_grpc(admin: AdminClient) -> None:
+    set_zone = renters_pb2.UpdateRenterRequest(renter="r-tz", billing_cycle="daily", time_zone="Asia/Tokyo")
+    assert admin.renters.UpdateRenter(set_zone).time_zone == "Asia/Tokyo"
+    keep = renters_pb2.UpdateRenterRequest(renter="r-tz", email="tz@example.org")
+    assert admin.renters.UpdateRenter(keep).time_zone == "Asia/Tokyo"
+    assert admin.renters.GetRenter(renters_pb2.GetRenterRequest(renter="r-tz")).time_zone == "Asia/Tokyo"
+    with pytest.raises(grpc.RpcError) as refused:
+        admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter="r-tz", time_zone="Asia/Peking"))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert refused.value.details() == (
+        "time_zone: 'Asia/Peking' is not an IANA time zone such as Asia/Shanghai or UTC"
+    )

@@ -21,7 +21,7 @@ class EraseRenterResponse(_message.Message):
     def __init__(self, reports_cleared: _Optional[int] = ...) -> None: ...
 
 class Renter(_message.Message):
-    __slots__ = ("renter", "prepaid", "billing_cycle", "cycle_anchor", "invoiced_until", "next_invoice_at", "email", "created_at", "payment_method", "payment_customer")
+    __slots__ = ("renter", "prepaid", "billing_cycle", "cycle_anchor", "invoiced_until", "next_invoice_at", "email", "created_at", "payment_method", "payment_customer", "time_zone")
     RENTER_FIELD_NUMBER: _ClassVar[int]
     PREPAID_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class Renter(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     renter: str
     prepaid: bool
     billing_cycle: str
@@ -42,7 +43,8 @@ class Renter(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     payment_method: str
     payment_customer: str
-    def __init__(self, renter: _Optional[str] = ..., prepaid: _Optional[bool] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoiced_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_invoice_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, renter: _Optional[str] = ..., prepaid: _Optional[bool] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoiced_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_invoice_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class GetRenterRequest(_message.Message):
     __slots__ = ("renter",)
@@ -51,7 +53,7 @@ class GetRenterRequest(_message.Message):
     def __init__(self, renter: _Optional[str] = ...) -> None: ...
 
 class UpdateRenterRequest(_message.Message):
-    __slots__ = ("renter", "billing_cycle", "cycle_anchor", "email", "payment_method", "payment_customer", "payment_source")
+    __slots__ = ("renter", "billing_cycle", "cycle_anchor", "email", "payment_method", "payment_customer", "payment_source", "time_zone")
     RENTER_FIELD_NUMBER: _ClassVar[int]
     BILLING_CYCLE_FIELD_NUMBER: _ClassVar[int]
     CYCLE_ANCHOR_FIELD_NUMBER: _ClassVar[int]
@@ -59,6 +61,7 @@ class UpdateRenterRequest(_message.Message):
     PAYMENT_METHOD_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_CUSTOMER_FIELD_NUMBER: _ClassVar[int]
     PAYMENT_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     renter: str
     billing_cycle: str
     cycle_anchor: _timestamp_pb2.Timestamp
@@ -66,4 +69,5 @@ class UpdateRenterRequest(_message.Message):
     payment_method: str
     payment_customer: str
     payment_source: str
-    def __init__(self, renter: _Optional[str] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ..., payment_source: _Optional[str] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, renter: _Optional[str] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ..., payment_source: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...

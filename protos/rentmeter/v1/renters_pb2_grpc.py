@@ -67,7 +67,7 @@ class RenterServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def UpdateRenter(self, request, context):
-        """Creates the renter when it does not exist. Errors: INVALID_ARGUMENT (cycle, email).
+        """Creates the renter when it does not exist. Errors: INVALID_ARGUMENT (cycle, time zone, email).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
