@@ -47,7 +47,9 @@ def _collector_imports(path: Path) -> list[tuple[int, str]]:
     imports = []
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("collector"):
-            targets = [node.module] if node.module != "collector" else [f"collector.{a.name}" for a in node.names]
+            targets = (
+                [node.module] if node.module != "collector" else [f"collector.{a.name}" for a in node.names]
+            )
             imports += [(node.lineno, target) for target in targets]
         elif isinstance(node, ast.Import):
             imports += [(node.lineno, a.name) for a in node.names if a.name.startswith("collector.")]
