@@ -6,9 +6,9 @@ Rules, per agent, applied in sequence order inside one transaction per batch:
   above the last stored sequence (after a torn spool it may have reused sequence numbers);
 - a report must be within bounds and well formed (collector.metering.bounds), must not end more than
   MAX_FUTURE_SKEW in the future, and must not start before the machine enrolled: else REJECTED;
-- samples before the end of the machine's previous report are either the very samples already stored
+- samples before the end of the machine's last report are either the very samples already stored
   (a report numbered again: dropped, never counted twice) or new usage on a clock that stepped back: they
-  keep their counters but lose the overlapping time, so no second is ever billed twice.
+  keep their counters but lose the time stored samples cover, so no second is ever billed twice.
 """
 
 from __future__ import annotations
@@ -208,8 +208,7 @@ def _admit(
     if problem:
         logger.warning("agent %s report %d rejected: %s", machine.agent_id, seq, problem.text)
         return Ack(seq, AckStatus.REJECTED, problem.text, problem.kind)
-    fresh, repeated = _without_stored_samples(connection, machine, report.samples, rows)
-    samples, clamped_us = _clamp(fresh, machine.last_report_end_us)
+    samples, repeated, clamped_us = _fit(connection, machine, report.samples, rows)
     rows.add_report(machine.agent_id, report, now)
     rows.add_samples(machine.agent_id, seq, samples)
     machine.last_sequence = seq
@@ -219,9 +218,7 @@ def _admit(
     if repeated:
         notes.append(f"{repeated} samples already stored under an earlier report were not counted again")
     if clamped_us:
-        notes.append(
-            f"{clamped_us} us overlapping the previous report were not counted (clock stepped back?)"
-        )
+        notes.append(f"{clamped_us} us overlapping earlier reports were not counted (clock stepped back?)")
     for note in notes:
         logger.warning("agent %s report %d: %s", machine.agent_id, seq, note)
     for gap in report.gaps:
@@ -242,43 +239,61 @@ def _sequence_taken(machine: _Watermark, report: IncomingReport, known: dict[int
     return Ack(seq, AckStatus.CONFLICT, reason, "conflict")
 
 
-def _without_stored_samples(
+def _fit(
     connection: Connection, machine: _Watermark, samples: Sequence[IncomingSample], rows: _Rows
-) -> tuple[list[IncomingSample], int]:
-    """Drop the samples already stored for this machine (a report numbered again after a torn spool
-    carries samples that were stored under their first number); return (the rest, how many dropped).
+) -> tuple[list[IncomingSample], int, int]:
+    """Fit `samples` into the machine's stored timeline; return (samples, how many dropped, µs cut).
 
-    A sample is the same when its end and every counter match: a clock stepped back gives new counters.
-    Only samples before the machine's last report end can repeat, so only then is anything looked up.
+    - A sample already stored is dropped: a report numbered again after a torn spool carries samples
+      stored under their first number (the same sample: same end, same counters).
+    - Time that stored samples cover is cut off the others, counters stay: a clock stepped back. Only
+      covered time is cut, so a renumbered report that arrives after later ones keeps its own time.
+    Only samples before the machine's last report end can overlap, so only then is anything looked up.
     """
     last_end = machine.last_report_end_us
     if last_end is None or not samples or samples[0].start_us >= last_end:
-        return list(samples), 0
+        return list(samples), 0, 0
     first = samples[0].start_us
-    columns = [_SAMPLES.c[name] for name in _SAMPLE_IDENTITY]
-    query = select(*columns).where(
+    query = select(*(_SAMPLES.c[name] for name in _STORED_SHAPE)).where(
         _SAMPLES.c.agent_id == machine.agent_id,
         _SAMPLES.c.start_us >= first - MAX_SAMPLE_US,
         _SAMPLES.c.end_us > first,
-        _SAMPLES.c.end_us <= last_end,
+        _SAMPLES.c.start_us < last_end,
     )
-    stored = {tuple(row) for row in connection.execute(query)}
-    stored.update(rows.sample_identities(machine.agent_id))
-    fresh = [s for s in samples if tuple(getattr(s, n) for n in _SAMPLE_IDENTITY) not in stored]
-    return fresh, len(samples) - len(fresh)
-
-
-def _clamp(samples: list[IncomingSample], last_end_us: int | None) -> tuple[list[IncomingSample], int]:
-    """Cut time already covered (before last_end_us) off samples; counters stay. Return (samples, µs cut)."""
-    if last_end_us is None or not samples or samples[0].start_us >= last_end_us:
-        return samples, 0
+    stored = [tuple(row) for row in connection.execute(query)] + rows.stored_shapes(machine.agent_id)
+    same = {shape[1:] for shape in stored}
+    fresh = [s for s in samples if tuple(getattr(s, n) for n in _SAMPLE_IDENTITY) not in same]
+    covered = _merged([(shape[0], shape[1]) for shape in stored])
     result, cut = [], 0
-    for sample in samples:
-        start = max(sample.start_us, last_end_us)
-        end = max(sample.end_us, start)
+    for sample in fresh:
+        start, end = _first_uncovered(sample.start_us, sample.end_us, covered)
         cut += (sample.end_us - sample.start_us) - (end - start)
         result.append(replace(sample, start_us=start, end_us=end))
-    return result, cut
+    return result, len(samples) - len(fresh), cut
+
+
+def _merged(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _first_uncovered(start: int, end: int, covered: list[tuple[int, int]]) -> tuple[int, int]:
+    """The first stretch of [start, end) outside `covered` (sorted, disjoint); a fully covered sample
+    becomes an empty one where the covering stretch ends (its counters still count)."""
+    for low, high in covered:
+        if high <= start:
+            continue
+        if low > start:
+            return start, min(end, low)
+        start = high
+        if start >= end:
+            return start, start
+    return start, end
 
 
 _SAMPLE_COLUMNS = [name for name in IncomingSample.__slots__ if name != "gpus"]
@@ -287,6 +302,7 @@ _GPU_COLUMNS = [name for name in IncomingGpu.__slots__ if name != "processes"]
 _SAMPLE_IDENTITY = (
     "end_us", "cpu_busy_us", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes"
 )  # fmt: skip
+_STORED_SHAPE = ("start_us", *_SAMPLE_IDENTITY)
 
 
 @dataclass(slots=True)
@@ -320,10 +336,10 @@ class _Rows:
                  "reason": gap.reason, "received_at": now}
             )  # fmt: skip
 
-    def sample_identities(self, agent_id: str) -> set[tuple[int, ...]]:
-        """Identities of this batch's samples of `agent_id`, not yet inserted."""
+    def stored_shapes(self, agent_id: str) -> list[tuple[int, ...]]:
+        """(start, identity...) of this batch's samples of `agent_id`, not yet inserted."""
         mine = (row for row in self.samples if row["agent_id"] == agent_id)
-        return {tuple(row[name] for name in _SAMPLE_IDENTITY) for row in mine}
+        return [tuple(row[name] for name in _STORED_SHAPE) for row in mine]
 
     def add_samples(self, agent_id: str, sequence: int, samples: list[IncomingSample]) -> None:
         for sample in samples:

@@ -94,9 +94,23 @@ def test_a_renumbered_report_counts_samples_already_stored_once(
     assert (usage.covered_us, usage.net_rx_bytes, usage.sample_count) == (3 * SECOND, 111, 3)
     stepped = replace(a, net_rx_bytes=5)  # same interval, other counters: a clock stepped back
     (clamped,) = store(database, incoming(identity, 4, [stepped]))
-    assert "overlapping the previous report" in clamped.reason
+    assert "overlapping earlier reports" in clamped.reason
     usage = database.call(usage_summary, identity.agent_id, int(T0 * SECOND), int((T0 + 10) * SECOND))
     assert (usage.covered_us, usage.net_rx_bytes) == (3 * SECOND, 116)
+
+
+def test_a_renumbered_report_arriving_after_later_ones_keeps_its_own_time(
+    database: Database, identity: Identity
+) -> None:
+    """Reports 1 and 2 were numbered again (4, 5) after report 3 was stored: their time lies before report 3
+    but is covered by nothing stored, so none of it is cut (it used to be: everything before the last
+    report's end was treated as a clock stepped back)."""
+    store(database, incoming(identity, 3, [sample(T0 + 12, T0 + 13, rx=1)]))
+    acks = store(database, incoming(identity, 4, [sample(T0 + 10, T0 + 11, rx=10)]),
+                 incoming(identity, 5, [sample(T0 + 11, T0 + 12, rx=100)]))  # fmt: skip
+    assert [(a.status, a.reason) for a in acks] == [(AckStatus.ACCEPTED, "")] * 2
+    usage = database.call(usage_summary, identity.agent_id, int(T0 * SECOND), int((T0 + 20) * SECOND))
+    assert (usage.covered_us, usage.net_rx_bytes) == (3 * SECOND, 111)
 
 
 def _signed_proto(identity: Identity, report: agent_pb2.UsageReport) -> IncomingReport:
