@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agent.identity import Identity
+from agent.limits import MAX_GAPS_PER_REPORT, MAX_SAMPLES_PER_REPORT
 from agent.wire import sign_report, us
 from protos.rentmeter.v1 import agent_pb2
 
@@ -68,19 +69,32 @@ def _absorb(into: agent_pb2.Sample, sample: agent_pb2.Sample) -> None:
 
 
 def merge_reports(identity: Identity, sequence: int, envelopes: Sequence[bytes]) -> bytes:
-    """One signed report, numbered `sequence`, holding the coarsened samples of `envelopes` (oldest first)."""
+    """One signed report, numbered `sequence`, holding the coarsened samples of `envelopes` (oldest first)
+    and the gaps they told; within the collector's bounds on samples and gaps."""
     reports = [
         agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(e).payload) for e in envelopes
     ]
     samples = [s for r in reports for s in r.samples]
+    coarse = coarsen(samples, bucket_for(samples))
+    if len(coarse) > MAX_SAMPLES_PER_REPORT:
+        coarse = coarsen(coarse, HOUR_US)
     latest = reports[-1]
     merged = agent_pb2.UsageReport(
         agent_id=identity.agent_id,
         sequence=sequence,
         start=reports[0].start,
         end=latest.end,
-        samples=coarsen(samples, bucket_for(samples)),
+        samples=coarse,
         logins=latest.logins,
         boot_time=latest.boot_time,
+        gaps=_bounded_gaps([g for r in reports for g in r.gaps]),
     )
     return sign_report(identity, merged).SerializeToString()
+
+
+def _bounded_gaps(gaps: list[agent_pb2.ReportGap]) -> list[agent_pb2.ReportGap]:
+    if len(gaps) <= MAX_GAPS_PER_REPORT:
+        return gaps
+    rest = len(gaps) - MAX_GAPS_PER_REPORT + 1
+    summary = agent_pb2.ReportGap(reason=f"{rest} more gaps, told in reports merged when the spool was full")
+    return [*gaps[: MAX_GAPS_PER_REPORT - 1], summary]

@@ -13,6 +13,7 @@ import platformdirs
 
 from agent.actions import KINDS, ActionDispatcher
 from agent.errors import AgentError
+from agent.limits import MAX_SAMPLES_PER_REPORT
 from agent.spool import DEFAULT_MAX_BYTES
 
 
@@ -41,6 +42,11 @@ class AgentSettings:
             raise AgentError("interval must be between 0.01 and 3600 seconds")
         if not self.interval <= self.report_every <= 3600:
             raise AgentError("report_every must be at least the interval and at most 3600 seconds")
+        if self.samples_per_report > MAX_SAMPLES_PER_REPORT:
+            raise AgentError(
+                f"report_every / interval is {self.samples_per_report} samples a report; the collector takes"
+                f" at most {MAX_SAMPLES_PER_REPORT}"
+            )
         if self.spool_max_bytes < 1_000_000:
             raise AgentError("spool_max_bytes must be at least 1000000")
         if ":" not in self.collector:

@@ -31,7 +31,7 @@ from agent.identity import (
 from agent.memory import release_startup_memory
 from agent.sampler import Sampler
 from agent.sender import ReportSender
-from agent.spool import SPOOL_FILE, Spool
+from agent.spool import SPOOL_FILE, Gap, Spool, open_spool
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import rotation_signing_bytes
 
@@ -91,7 +91,7 @@ def enroll(settings: AgentSettings, channel: grpc.Channel, timeout: float = ENRO
     request = agent_pb2.EnrollRequest(
         token=settings.token, public_key=public_key_bytes(key), facts=wire.facts_to_proto(collect_facts())
     )
-    response = _enroll_call(agent_pb2_grpc.AgentServiceStub(channel), request, timeout)
+    response = _enroll_call(agent_pb2_grpc.AgentServiceStub(channel), request, timeout, settings.collector)
     save_identity(settings.state_dir, response.agent_id, response.machine_class, settings.collector)
     logger.info("enrolled as agent %s (class %s)", response.agent_id, response.machine_class)
     return Identity(response.agent_id, response.machine_class, key)
@@ -106,19 +106,32 @@ _CONTROL_KINDS = {
 
 
 def _enroll_call(
-    stub: agent_pb2_grpc.AgentServiceStub, request: agent_pb2.EnrollRequest, timeout: float
+    stub: agent_pb2_grpc.AgentServiceStub, request: agent_pb2.EnrollRequest, timeout: float, target: str
 ) -> agent_pb2.EnrollResponse:
+    """Enroll at `target`, retrying while it cannot be reached, for up to `timeout` seconds; every attempt
+    and why it failed is logged, so that a wrong address or a firewall shows at once."""
     deadline = time.monotonic() + timeout
     attempt = 0
     while True:
+        attempt += 1
+        logger.info("enrolling with the collector at %s (attempt %d)", target, attempt)
         try:
             return stub.Enroll(request, timeout=max(1.0, min(10.0, deadline - time.monotonic())))
         except grpc.RpcError as exc:
             retry = exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
-            if not retry or time.monotonic() >= deadline:
-                raise EnrollmentFailed(f"enrollment failed: {exc.details()} ({exc.code().name})") from None
-            time.sleep(min(next_delay(attempt, exc.code()), max(0.0, deadline - time.monotonic())))
-            attempt += 1
+            left = deadline - time.monotonic()
+            if not retry or left <= 0:
+                raise EnrollmentFailed(
+                    f"enrollment at {target} failed: {exc.details()} ({exc.code().name})"
+                ) from None
+            delay = min(next_delay(attempt - 1, exc.code()), max(0.0, left))
+            logger.warning("enrollment at %s failed: %s (%s); trying again in %.1fs, giving up in %.0fs",
+                           target, exc.details(), exc.code().name, delay, left)  # fmt: skip
+            time.sleep(delay)
+
+
+def _wall_us() -> int:
+    return time.time_ns() // 1000
 
 
 class Agent:
@@ -135,8 +148,13 @@ class Agent:
     ) -> None:
         self.settings = settings
         self.identity = identity
-        self.spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
-        self.sender = ReportSender(channel, self.spool, identity.agent_id, on_control=self._on_control)
+        self.spool = open_spool(
+            settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes, now_us=_wall_us
+        )
+        self.sender = ReportSender(
+            channel, self.spool, identity.agent_id, on_control=self._on_control,
+            renumber=lambda sequence, envelope: wire.renumber(identity, sequence, envelope),
+        )  # fmt: skip
         self.actions = ActionDispatcher(settings.actions)
         self.active_session = ""
         self._sampler = sampler
@@ -209,9 +227,9 @@ class Agent:
         logins, boot = sampler.logins(), sampler.boot_time_us()
         agent_id, session = self.identity.agent_id, self.active_session
 
-        def signed(sequence: int, samples: list[bytes]) -> bytes:
+        def signed(sequence: int, samples: list[bytes], gaps: list[Gap]) -> bytes:
             parsed = [agent_pb2.Sample.FromString(data) for data in samples]
-            report = wire.build_report(agent_id, sequence, parsed, logins, boot)
+            report = wire.build_report(agent_id, sequence, parsed, logins, boot, gaps)
             report.rental_session_id = session
             return wire.sign_report(self.identity, report).SerializeToString()
 

@@ -1,24 +1,36 @@
-"""Delivery: a background thread streams spooled reports to the collector and deletes what it acknowledges.
+"""Delivery: a background thread streams spooled reports to the collector and acts on each ack.
 
 On every (re)connect it sends the whole backlog oldest first, then new reports as they are spooled.
-Resending is harmless: the collector counts each (agent, sequence) once.
+Resending is harmless: the collector counts each (agent, sequence) once. Per ack:
+- ACCEPTED, DUPLICATE: delivered, deleted; REJECTED: refused for good (logged), deleted;
+- CONFLICT: the collector holds another report under that sequence: numbered again and resent;
+- FORGED: the spooled copy no longer verifies: quarantined (kept aside), told as a gap, not resent.
+A copy that does not even decode is quarantined before it is sent. The collector's last stored sequence
+(first message of a stream) raises the spool's floor for new sequence numbers.
+
+Nothing ends delivery for good: a gRPC error, a spool failure or any other exception is logged and
+followed by a backoff (agent.backoff.next_delay, honouring the server's retry hints) and a new stream.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import grpc
+from google.protobuf.message import DecodeError
 
-from agent.backoff import next_delay
-from agent.spool import Spool
+from agent import wire
+from agent.backoff import next_delay, retry_hint
+from agent.spool import Gap, Renumber, Spool
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 
 logger = logging.getLogger(__name__)
 
 BATCH = 100
+_DONE = (agent_pb2.ReportAck.ACCEPTED, agent_pb2.ReportAck.DUPLICATE, agent_pb2.ReportAck.REJECTED)
 
 
 class ReportSender:
@@ -28,17 +40,26 @@ class ReportSender:
         spool: Spool,
         agent_id: str,
         on_control: Callable[[agent_pb2.Control], None] = lambda control: None,
+        renumber: Renumber | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`renumber(sequence, envelope)` signs a report again under a new sequence (CONFLICT); without it,
+        such a report stays in the spool. `clock`: wall seconds, for quarantine times."""
         self._stub = agent_pb2_grpc.AgentServiceStub(channel)
         self._on_control = on_control
+        self._renumber = renumber
+        self._clock = clock
         self._spool = spool
         self._agent_id = agent_id
         self._wakeup = threading.Condition()
         self._stopping = threading.Event()
         self._call: grpc.Future | None = None
+        self._failure: BaseException | None = None  # raised by the request iterator, re-raised in _stream
         self._thread = threading.Thread(target=self._run, name="report-sender", daemon=True)
         self.acknowledged = 0
         self.rejected = 0
+        self.quarantined = 0
+        self.renumbered = 0
 
     def start(self) -> None:
         self._thread.start()
@@ -64,9 +85,15 @@ class ReportSender:
             call.cancel()
         self._thread.join(timeout=5)
 
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
     def _run(self) -> None:
         attempt = 0
         while not self._stopping.is_set():
+            code: grpc.StatusCode | None = None
+            hint: float | None = None
             try:
                 if self._stream():
                     attempt = 0
@@ -74,48 +101,111 @@ class ReportSender:
                 continue
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else None
-                if self._stopping.is_set():
-                    break
-                delay = next_delay(attempt, code)
-                logger.warning(
-                    "agent %s: stream to collector failed (%s: %s); retrying in %.1fs",
-                    self._agent_id,
-                    code,
-                    exc.details() if hasattr(exc, "details") else exc,
-                    delay,
-                )
-                attempt += 1
-                self._stopping.wait(delay)
+                hint = retry_hint(exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None)
+                what = f"{code}: {exc.details() if hasattr(exc, 'details') else exc}"
+            except Exception as exc:  # a spool or decode failure must not end delivery for good
+                logger.exception("agent %s: delivering reports failed", self._agent_id)
+                what = f"{type(exc).__name__}: {exc}"
+            if self._stopping.is_set():
+                break
+            delay = next_delay(attempt, code, hint=hint)
+            logger.warning("agent %s: stream to collector failed (%s); retrying in %.1fs%s", self._agent_id,
+                           what, delay, " as the collector asked" if hint is not None else "")  # fmt: skip
+            attempt += 1
+            self._stopping.wait(delay)
 
     def _stream(self) -> bool:
         """One stream's life; returns True if it delivered anything."""
+        self._failure = None
         call = self._stub.StreamReports(self._requests(), wait_for_ready=False)
         self._call = call
         delivered = False
-        for response in call:
-            done = []
-            for ack in response.acks:
+        try:
+            for response in call:
+                if response.HasField("last_stored_sequence") and self._spool.raise_floor(
+                    response.last_stored_sequence
+                ):
+                    logger.warning("agent %s: the collector holds reports up to %d, above this spool's last:"
+                                   " numbering new reports above it", self._agent_id,
+                                   response.last_stored_sequence)  # fmt: skip
+                delivered = self._handle(response.acks) or delivered
+                for control in response.controls:
+                    self._on_control(control)
+        finally:
+            call.cancel()  # no-op when the stream ended; frees it when a handler failed
+        if self._failure is not None:
+            raise self._failure
+        return delivered
+
+    def _handle(self, acks: list[agent_pb2.ReportAck]) -> bool:
+        """Act on a message's acks; True if any report was delivered."""
+        done = []
+        for ack in acks:
+            if ack.status in _DONE:
                 done.append(ack.sequence)
                 if ack.status == agent_pb2.ReportAck.REJECTED:
                     self.rejected += 1
                     logger.error("agent %s: report %d rejected: %s", self._agent_id, ack.sequence, ack.reason)
                 elif ack.reason:
                     logger.warning("agent %s: report %d: %s", self._agent_id, ack.sequence, ack.reason)
-            self._spool.acknowledge(done)
-            self.acknowledged += len(done)
-            delivered = delivered or bool(done)
-            for control in response.controls:
-                self._on_control(control)
-        return delivered
+            elif ack.status == agent_pb2.ReportAck.CONFLICT:
+                self._renumber_report(ack)
+            elif ack.status == agent_pb2.ReportAck.FORGED:
+                self._quarantine(ack.sequence, "forged", f"the collector refused it: {ack.reason}")
+            else:  # a status this agent does not know: keep the report, it will be resent
+                logger.warning("agent %s: report %d: unknown ack status %d", self._agent_id, ack.sequence,
+                               ack.status)  # fmt: skip
+        self._spool.acknowledge(done)
+        self.acknowledged += len(done)
+        return bool(done)
+
+    def _renumber_report(self, ack: agent_pb2.ReportAck) -> None:
+        if self._renumber is None:
+            logger.error("agent %s: report %d: %s", self._agent_id, ack.sequence, ack.reason)
+            return
+        new = self._spool.renumber(ack.sequence, self._renumber)
+        if new is not None:
+            self.renumbered += 1
+            logger.warning("agent %s: report %d sent again as %d: %s", self._agent_id, ack.sequence, new,
+                           ack.reason)  # fmt: skip
+            self.notify()
+
+    def _quarantine(self, sequence: int, kind: str, reason: str, envelope: bytes | None = None) -> None:
+        """Set report `sequence` aside and record the gap; the collector hears of it in the next report."""
+        now_us = int(self._clock() * 1e6)
+        if envelope is None:
+            envelope = dict(self._spool.pending(after=sequence - 1, limit=1)).get(sequence, b"")
+        start, end = wire.time_range(envelope, now_us) if envelope else (None, None)
+        if self._spool.quarantine(sequence, Gap(kind, sequence, start, end, reason[:200]), now_us):
+            self.quarantined += 1
+            logger.error("agent %s: report %d set aside (see `rentmeter agent status`): %s", self._agent_id,
+                         sequence, reason)  # fmt: skip
 
     def _requests(self) -> Iterator[agent_pb2.SignedReport]:
+        """The spooled reports, oldest first, then each new one; a spool failure ends the requests (the
+        collector then ends the stream) and is raised by _stream."""
         last_sent = 0
         while not self._stopping.is_set():
-            batch = self._spool.take_for_sending(after=last_sent, limit=BATCH)
+            try:
+                batch = self._spool.take_for_sending(after=last_sent, limit=BATCH)
+            except Exception as exc:
+                self._failure = exc
+                return
             if not batch:
                 with self._wakeup:
                     self._wakeup.wait(timeout=1.0)
                 continue
             for sequence, envelope in batch:
-                yield agent_pb2.SignedReport.FromString(envelope)
                 last_sent = sequence
+                try:
+                    message = agent_pb2.SignedReport.FromString(envelope)
+                except DecodeError as exc:
+                    try:
+                        self._quarantine(sequence, "unreadable", f"the spooled copy does not decode: {exc}",
+                                         envelope)  # fmt: skip
+                    except Exception as failure:
+                        self._failure = failure
+                        return
+                    continue
+                message.sequence = sequence
+                yield message

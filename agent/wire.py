@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from google.protobuf.message import DecodeError
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from agent import limits
 from agent.facts import MachineFacts
 from agent.identity import Identity
 from agent.sampler import Login, SampleData
+from agent.spool import Gap
 from protos.rentmeter.v1 import agent_pb2, common_pb2
 from protos.signing import report_signing_bytes
 
@@ -22,6 +25,8 @@ def us(ts: Timestamp) -> int:
 
 
 def sample_to_proto(s: SampleData) -> agent_pb2.Sample:
+    """The sample within the collector's bounds: at most MAX_GPUS_PER_SAMPLE GPUs, each with its
+    MAX_PROCESSES_PER_GPU processes using the most memory."""
     return agent_pb2.Sample(
         start=timestamp_us(s.start_us),
         end=timestamp_us(s.end_us),
@@ -36,18 +41,27 @@ def sample_to_proto(s: SampleData) -> agent_pb2.Sample:
         gpus=[
             agent_pb2.GpuSample(
                 index=g.index,
-                uuid=g.uuid,
+                uuid=g.uuid[: limits.MAX_UUID_CHARS],
                 utilization_percent=g.utilization_percent,
                 memory_utilization_percent=g.memory_utilization_percent,
                 memory_used_bytes=g.memory_used_bytes,
                 memory_total_bytes=g.memory_total_bytes,
                 power_mw=g.power_mw,
                 energy_mj=g.energy_mj,
-                processes=[agent_pb2.GpuProcess(pid=pid, used_memory_bytes=mem) for pid, mem in g.processes],
+                processes=[
+                    agent_pb2.GpuProcess(pid=pid, used_memory_bytes=mem)
+                    for pid, mem in _top_processes(g.processes)
+                ],
             )
-            for g in s.gpus
+            for g in s.gpus[: limits.MAX_GPUS_PER_SAMPLE]
         ],
     )
+
+
+def _top_processes(processes: tuple[tuple[int, int], ...]) -> Sequence[tuple[int, int]]:
+    if len(processes) <= limits.MAX_PROCESSES_PER_GPU:
+        return processes
+    return sorted(processes, key=lambda p: p[1], reverse=True)[: limits.MAX_PROCESSES_PER_GPU]
 
 
 def facts_to_proto(facts: MachineFacts) -> common_pb2.MachineFacts:
@@ -70,7 +84,11 @@ def build_report(
     samples: Sequence[agent_pb2.Sample],
     logins: Sequence[Login],
     boot_time_us: int,
+    gaps: Sequence[Gap] = (),
 ) -> agent_pb2.UsageReport:
+    """A report within the collector's bounds: logins beyond MAX_LOGINS left out, their fields cut to
+    MAX_LOGIN_FIELD_CHARS; `gaps` beyond MAX_GAPS_PER_REPORT must wait for the next report."""
+    cut = limits.MAX_LOGIN_FIELD_CHARS
     return agent_pb2.UsageReport(
         agent_id=agent_id,
         sequence=sequence,
@@ -79,12 +97,57 @@ def build_report(
         samples=samples,
         logins=[
             agent_pb2.LoginSession(
-                user=x.user, terminal=x.terminal, host=x.host, started=timestamp_us(x.started_us)
+                user=x.user[:cut],
+                terminal=x.terminal[:cut],
+                host=x.host[:cut],
+                started=timestamp_us(x.started_us),
             )
-            for x in logins
+            for x in logins[: limits.MAX_LOGINS]
         ],
         boot_time=timestamp_us(boot_time_us),
+        gaps=[gap_to_proto(gap) for gap in gaps],
     )
+
+
+_GAP_KINDS = {
+    "forged": agent_pb2.ReportGap.FORGED,
+    "unreadable": agent_pb2.ReportGap.UNREADABLE,
+    "spool_lost": agent_pb2.ReportGap.SPOOL_LOST,
+}
+
+
+def gap_to_proto(gap: Gap) -> agent_pb2.ReportGap:
+    message = agent_pb2.ReportGap(
+        kind=_GAP_KINDS.get(gap.kind, agent_pb2.ReportGap.KIND_UNSPECIFIED),
+        sequence=gap.sequence or 0,
+        reason=gap.reason[: limits.MAX_GAP_REASON_CHARS],
+    )
+    if gap.start_us is not None:
+        message.start.CopyFrom(timestamp_us(gap.start_us))
+    if gap.end_us is not None:
+        message.end.CopyFrom(timestamp_us(gap.end_us))
+    return message
+
+
+def renumber(identity: Identity, sequence: int, envelope: bytes) -> bytes:
+    """The spooled report `envelope` under a new sequence, signed again (the collector holds another
+    report under its old one)."""
+    report = agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(envelope).payload)
+    report.sequence = sequence
+    return sign_report(identity, report).SerializeToString()
+
+
+def time_range(envelope: bytes, now_us: int) -> tuple[int | None, int | None]:
+    """The (start, end) a spooled report claims to cover, if its bytes still parse and the times are
+    plausible (not verified: used only to describe a damaged report); (None, None) otherwise."""
+    try:
+        report = agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(envelope).payload)
+    except DecodeError:
+        return None, None
+    start, end = us(report.start), us(report.end)
+    if not 0 < start <= end <= now_us:
+        return None, None
+    return start, end
 
 
 def sign_report(identity: Identity, report: agent_pb2.UsageReport) -> agent_pb2.SignedReport:

@@ -163,6 +163,13 @@ def _agent_commands(commands: argparse._SubParsersAction) -> None:  # type: igno
     rotate.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
     rotate.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
     rotate.set_defaults(handler=local_commands.agent_rotate_key)
+    status = agent.add_parser(
+        "status", help="what the agent's state holds: identity, spool, unsent and set-aside reports"
+    )
+    status.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
+    status.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
+    status.add_argument("--output", choices=["text", "json"], default="text", help="text (default) or json")
+    status.set_defaults(handler=local_commands.agent_status)
     install = agent.add_parser(
         "install", parents=[_remote()], help="install and start the agent as a service"
     )

@@ -131,6 +131,21 @@ def agent_rotate_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def agent_status(args: argparse.Namespace) -> int:
+    from agent.config import AgentSettings
+    from agent.errors import AgentError
+    from agent.status import read_status, render
+
+    try:
+        settings = AgentSettings.load(os.environ, args.config, state_dir=args.state_dir)
+        status = read_status(settings.state_dir)
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    print(status.to_json() if args.output == "json" else render(status))
+    return 0
+
+
 def certs_init(args: argparse.Namespace) -> int:
     from pathlib import Path
 

@@ -13,20 +13,27 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.message import DecodeError
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from collector.api import wire
 from collector.api.controls import ControlHub, Outbox
-from collector.api.metrics import Metrics, rejection_kind
+from collector.api.metrics import Metrics
 from collector.api.status import Servicer, abort_with, maps_errors
-from collector.core.errors import CollectorError, InvalidArgument, ResourceExhausted, Unauthenticated
+from collector.core.errors import (
+    CollectorError,
+    InvalidArgument,
+    ResourceExhausted,
+    Unauthenticated,
+    quoted,
+)
 from collector.core.limits import RateLimiter
 from collector.db.database import Database
 from collector.db.models import Machine
 from collector.metering.enrollment import enroll
-from collector.metering.ingest import Ack, AckStatus
-from collector.metering.keys import AgentKeys
+from collector.metering.ingest import Ack, AckStatus, IncomingReport
+from collector.metering.keys import AgentKeys, KeyRing
 from collector.metering.writer import ReportWriter
 from collector.sessions.rentals import open_session_of
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
@@ -36,6 +43,11 @@ logger = logging.getLogger(__name__)
 
 # Reports a stream may have waiting for storage before it stops reading (back-pressure).
 MAX_IN_FLIGHT = 256
+# A damaged spool yields a few FORGED reports; a stream sending more than this is ended.
+MAX_FORGED_PER_STREAM = 100
+# Over its rate limit, an agent is told (gRPC's retry pushback) to come back when half its burst refilled.
+PUSHBACK_KEY = "grpc-retry-pushback-ms"
+RATE_PUSHBACK_S = 5.0
 
 
 class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
@@ -75,20 +87,25 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     async def StreamReports(
         self, request_iterator: AsyncIterator[agent_pb2.SignedReport], context: grpc.aio.ServicerContext
     ) -> AsyncIterator[agent_pb2.CollectorMessage]:
-        """Verify each report as it arrives and store it in the background; answer with acks in arrival
-        order, interleaved with control messages for this agent."""
+        """Verify each report as it arrives and store it in the background; answer with one ack per report
+        in arrival order, interleaved with control messages for this agent. A report that does not verify
+        gets its FORGED ack and the stream goes on; an unknown or revoked agent ends it."""
         outbox: Outbox = asyncio.Queue()
-        pending: asyncio.Queue[asyncio.Future[Ack] | None] = asyncio.Queue(MAX_IN_FLIGHT)
+        pending: asyncio.Queue[_Pending | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
         reader = asyncio.create_task(self._read(request_iterator, pending, stream))
         acker = asyncio.create_task(_forward_acks(pending, outbox, self._metrics))
         try:
             while (message := await outbox.get()) is not None:
                 yield message
+            if stream.refusal is not None:
+                raise stream.refusal
             await acker  # a storage failure ends the acks first: raise it (the reader is cancelled below)
-            await reader  # a refused report ends the reading: raise why
+            await reader  # a refused stream ends the reading: raise why
         except CollectorError as exc:
             self._metrics.refused_streams.labels(_refusal_kind(exc)).inc()
+            if isinstance(exc, ResourceExhausted):
+                context.set_trailing_metadata(((PUSHBACK_KEY, str(int(RATE_PUSHBACK_S * 1000))),))
             await abort_with(context, exc, "StreamReports")
         except SQLAlchemyError:
             await context.abort(
@@ -97,61 +114,79 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         finally:
             reader.cancel()
             acker.cancel()
-            if stream.agent_id:
+            if stream.attached:
                 self._hub.unsubscribe(stream.agent_id, outbox)
+                self._keys.unwatch(stream.agent_id, stream.on_revoked)
 
     async def _read(
         self,
         request_iterator: AsyncIterator[agent_pb2.SignedReport],
-        pending: asyncio.Queue[asyncio.Future[Ack] | None],
+        pending: asyncio.Queue[_Pending | None],
         stream: _Stream,
     ) -> None:
         try:
             async for envelope in request_iterator:
                 if stream.agent_id and envelope.agent_id != stream.agent_id:
                     raise InvalidArgument("a report stream carries the reports of one agent only")
+                stream.agent_id = envelope.agent_id
                 if not self._limiter.allow(envelope.agent_id):
                     raise ResourceExhausted(
                         "too many reports from this agent; resend the unacknowledged later"
                     )
-                report = await self._verify(envelope)
-                if not stream.agent_id:
-                    await self._attach(stream, envelope.agent_id)
-                await pending.put(self._writer.submit(wire.report_from_proto(envelope, report)))
+                verified = await self._verify(envelope)
+                if isinstance(verified, Ack):  # refused on its own: the stream goes on
+                    stream.count_refusal(verified)
+                    await pending.put(_Pending(_resolved(verified)))
+                    continue
+                if not stream.attached:
+                    await self._attach(stream)
+                gaps = tuple(gap.kind for gap in verified.gaps)
+                await pending.put(_Pending(self._writer.submit(verified), gaps))
         finally:
             await pending.put(None)
 
-    async def _attach(self, stream: _Stream, agent_id: str) -> None:
-        """Route this agent's controls to the stream, starting with the rental session open now, if any."""
-        stream.agent_id = agent_id
+    async def _attach(self, stream: _Stream) -> None:
+        """Route this agent's controls to the stream, tell it the last sequence stored and the rental open
+        now, if any; end the stream if the machine is revoked."""
+        agent_id = stream.agent_id
+        stream.attached = True
         self._hub.subscribe(agent_id, stream.outbox)
-        rental = await self.db.run(_open_rental, agent_id)
+        self._keys.watch(agent_id, stream.on_revoked)
+        rental, last = await self.db.run(_stream_start, agent_id)
+        message = agent_pb2.CollectorMessage(last_stored_sequence=last)
         if rental is not None:
-            stream.outbox.put_nowait(agent_pb2.CollectorMessage(controls=[rental]))
+            message.controls.append(rental)
+        stream.outbox.put_nowait(message)
 
-    async def _verify(self, envelope: agent_pb2.SignedReport) -> agent_pb2.UsageReport:
-        """Check the signature over the exact payload bytes, then parse them. After a key rotation the
-        previous key is accepted for the reports it signed before (sequence up to the rotation's)."""
+    async def _verify(self, envelope: agent_pb2.SignedReport) -> IncomingReport | Ack:
+        """Check the signature over the exact payload bytes, then parse them; an Ack when the report is
+        refused on its own (FORGED, or signed but not a report of this agent). After a key rotation the
+        previous key is accepted for the reports it signed before (sequence up to the rotation's).
+        Unauthenticated (ending the stream) for an unknown or revoked agent."""
         try:
             ring = await self._keys.key_of(envelope.agent_id)
         except Unauthenticated:
-            logger.warning("report from agent %r refused: unknown or revoked", envelope.agent_id)
+            logger.warning("report from agent %s refused: unknown or revoked", quoted(envelope.agent_id))
             raise
-        report = agent_pb2.UsageReport()
+        report: agent_pb2.UsageReport | None = agent_pb2.UsageReport()
         try:
-            report.ParseFromString(envelope.payload)
+            report.ParseFromString(envelope.payload)  # type: ignore[union-attr]
         except DecodeError:
-            report = None  # type: ignore[assignment]
-        signed = report_signing_bytes(envelope.payload)
-        keys = ring.for_sequence(report.sequence) if report is not None else [ring.current]
-        if not any(_verifies(key, envelope.signature, signed) for key in keys):
-            logger.warning("agent %s: report signature does not verify", envelope.agent_id)
-            raise Unauthenticated(f"report signature does not verify for agent {envelope.agent_id}")
+            report = None
+        named = envelope.sequence or (report.sequence if report is not None else 0)
+        # Before calling a report forged, look the key up again: it may have been rotated elsewhere.
+        if not _signed_by(ring, envelope, report) and not _signed_by(
+            await self._keys.key_of(envelope.agent_id, fresh=True), envelope, report
+        ):
+            logger.warning("agent %s report %d: signature does not verify", envelope.agent_id, named)
+            return Ack(named, AckStatus.FORGED, f"report signature does not verify for agent "
+                       f"{envelope.agent_id}; keep this copy aside", "bad_signature")  # fmt: skip
         if report is None:
-            raise InvalidArgument("report payload is not a UsageReport")
+            return Ack(named, AckStatus.REJECTED, "report payload is not a UsageReport", "garbage_payload")
         if report.agent_id != envelope.agent_id:
-            raise InvalidArgument(f"report of agent {report.agent_id!r} sent as agent {envelope.agent_id!r}")
-        return report
+            reason = f"report of agent {quoted(report.agent_id)} sent as agent {envelope.agent_id}"
+            return Ack(named, AckStatus.REJECTED, reason, "agent_mismatch")
+        return wire.report_from_proto(envelope, report)
 
     @maps_errors
     async def RotateKey(
@@ -184,6 +219,12 @@ def _verifies(key: Ed25519PublicKey, signature: bytes, data: bytes) -> bool:
     return True
 
 
+def _signed_by(ring: KeyRing, envelope: agent_pb2.SignedReport, report: agent_pb2.UsageReport | None) -> bool:
+    keys = ring.for_sequence(report.sequence) if report is not None else [ring.current]
+    signed = report_signing_bytes(envelope.payload)
+    return any(_verifies(key, envelope.signature, signed) for key in keys)
+
+
 def _rotate(db: Session, agent_id: str, new_public_key: bytes, last_old_sequence: int) -> None:
     machine = db.get(Machine, agent_id, with_for_update=True)
     if machine is None:
@@ -196,16 +237,43 @@ def _rotate(db: Session, agent_id: str, new_public_key: bytes, last_old_sequence
 @dataclass
 class _Stream:
     outbox: Outbox
-    agent_id: str = ""
+    agent_id: str = ""  # the agent of the first report (every report must be of this agent)
+    attached: bool = False  # a report verified: controls routed here, revocations watched
+    forged: int = 0
+    refusal: CollectorError | None = None
+
+    def on_revoked(self, agent_id: str) -> None:
+        """End the stream at once (called on the event loop by AgentKeys)."""
+        self.refusal = Unauthenticated(f"machine {agent_id} was revoked")
+        self.outbox.put_nowait(None)
+
+    def count_refusal(self, ack: Ack) -> None:
+        if ack.status is AckStatus.FORGED:
+            self.forged += 1
+            if self.forged > MAX_FORGED_PER_STREAM:
+                raise Unauthenticated(f"more than {MAX_FORGED_PER_STREAM} reports that do not verify")
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A report's ack to come, with the kinds of the gaps it tells (counted once it is stored)."""
+
+    ack: asyncio.Future[Ack]
+    gaps: tuple[str, ...] = ()
+
+
+def _resolved(ack: Ack) -> asyncio.Future[Ack]:
+    future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+    future.set_result(ack)
+    return future
 
 
 _REFUSALS = (
     ("was revoked", "revoked"),
     ("is not enrolled", "unknown_agent"),
-    ("does not verify", "bad_signature"),
-    ("not a UsageReport", "garbage_payload"),
-    ("sent as agent", "agent_mismatch"),
+    ("do not verify", "too_many_forged"),
     ("one agent only", "agent_mismatch"),
+    ("too many reports", "rate_limited"),
 )
 
 
@@ -218,32 +286,38 @@ def _refusal_kind(exc: CollectorError) -> str:
     return "other"
 
 
-def _count(metrics: Metrics, acks: list[Ack]) -> None:
+def _count(metrics: Metrics, acks: list[Ack], gaps: list[str]) -> None:
     for ack in acks:
         metrics.reports.labels(ack.status.name.lower()).inc()
-        if ack.status is AckStatus.REJECTED:
-            metrics.rejected.labels(rejection_kind(ack.reason)).inc()
+        if ack.kind:
+            metrics.rejected.labels(ack.kind).inc()
+    for kind in gaps:
+        metrics.gaps.labels(kind).inc()
 
 
-async def _forward_acks(
-    pending: asyncio.Queue[asyncio.Future[Ack] | None], outbox: Outbox, metrics: Metrics
-) -> None:
+async def _forward_acks(pending: asyncio.Queue[_Pending | None], outbox: Outbox, metrics: Metrics) -> None:
     """Send acks in arrival order, as many per message as are ready; end the stream after the last."""
     try:
-        while (future := await pending.get()) is not None:
-            acks = [await future]
+        while (item := await pending.get()) is not None:
+            items = [item]
             while not pending.empty():
                 ready = pending.get_nowait()
                 if ready is None:
                     pending.put_nowait(None)
                     break
-                acks.append(await ready)
-            _count(metrics, acks)
+                items.append(ready)
+            acks = [await i.ack for i in items]
+            accepted = [i for i, a in zip(items, acks, strict=True) if a.status is AckStatus.ACCEPTED]
+            stored = [kind for i in accepted for kind in i.gaps]
+            _count(metrics, acks, stored)
             outbox.put_nowait(wire.acks_to_proto(acks))
     finally:
         outbox.put_nowait(None)
 
 
-def _open_rental(db: Session, agent_id: str) -> agent_pb2.Control | None:
+def _stream_start(db: Session, agent_id: str) -> tuple[agent_pb2.Control | None, int]:
+    """The rental session open on the machine (as a SESSION_STARTED control) and its last stored sequence."""
     rental = open_session_of(db, agent_id)
-    return wire.session_control(rental, agent_pb2.Control.SESSION_STARTED) if rental else None
+    control = wire.session_control(rental, agent_pb2.Control.SESSION_STARTED) if rental else None
+    last = db.scalar(select(Machine.last_sequence).where(Machine.agent_id == agent_id))
+    return control, int(last or 0)

@@ -12,33 +12,23 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, star
 logger = logging.getLogger(__name__)
 
 
-def rejection_kind(reason: str) -> str:
-    """A bounded label for a REJECTED ack's free-text reason."""
-    if reason.startswith("sequence "):
-        return "replayed_or_reordered"
-    if "in the future" in reason:
-        return "clock_skew"
-    if "before the machine enrolled" in reason:
-        return "before_enrollment"
-    if reason == "agent is not enrolled":
-        return "unknown_agent"
-    return "malformed"
-
-
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.reports = Counter(
-            "rentmeter_reports", "Reports answered, by outcome (accepted, duplicate, rejected).",
+            "rentmeter_reports",
+            "Reports answered, by outcome (accepted, duplicate, rejected, conflict, forged).",
             ["outcome"], registry=self.registry,
         )  # fmt: skip
         self.rejected = Counter(
-            "rentmeter_reports_rejected", "Reports refused with a REJECTED ack, by kind of reason.",
+            "rentmeter_reports_rejected",
+            "Reports refused (REJECTED, CONFLICT or FORGED ack), by kind of reason.",
             ["reason"], registry=self.registry,
         )  # fmt: skip
         self.refused_streams = Counter(
             "rentmeter_report_streams_refused",
-            "Report streams ended by a report refused outright (forged, unknown, revoked, garbage).",
+            "Report streams ended by a refusal (unknown or revoked agent, too many forged reports, mixed"
+            " agents, over the rate limit).",
             ["reason"], registry=self.registry,
         )  # fmt: skip
         self.job_runs = Counter(
@@ -61,6 +51,11 @@ class Metrics:
         self.clock_steps = Counter(
             "rentmeter_wall_clock_steps", "Steps of the system's wall clock the collector noticed.",
             registry=self.registry,
+        )  # fmt: skip
+        self.gaps = Counter(
+            "rentmeter_report_gaps",
+            "Gaps agents reported in their own reporting (reports set aside, spools lost), by kind.",
+            ["kind"], registry=self.registry,
         )  # fmt: skip
 
     def serve(self, listen: str) -> int:

@@ -15,7 +15,14 @@ from collector.core.errors import InvalidArgument
 from collector.core.job_board import JobState
 from collector.db import models
 from collector.delivery.documents import invoice_tax_minor
-from collector.metering.ingest import Ack, AckStatus, IncomingGpu, IncomingReport, IncomingSample
+from collector.metering.ingest import (
+    Ack,
+    AckStatus,
+    IncomingGap,
+    IncomingGpu,
+    IncomingReport,
+    IncomingSample,
+)
 from collector.metering.usage import UsageSummary
 from collector.sessions.explain import Explanation, plan_rules
 from collector.sessions.live import LiveCost
@@ -38,6 +45,13 @@ _ACK_STATUS = {
     AckStatus.ACCEPTED: agent_pb2.ReportAck.ACCEPTED,
     AckStatus.DUPLICATE: agent_pb2.ReportAck.DUPLICATE,
     AckStatus.REJECTED: agent_pb2.ReportAck.REJECTED,
+    AckStatus.CONFLICT: agent_pb2.ReportAck.CONFLICT,
+    AckStatus.FORGED: agent_pb2.ReportAck.FORGED,
+}
+_GAP_KIND = {
+    agent_pb2.ReportGap.FORGED: "forged",
+    agent_pb2.ReportGap.UNREADABLE: "unreadable",
+    agent_pb2.ReportGap.SPOOL_LOST: "spool_lost",
 }
 
 
@@ -96,7 +110,7 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
                 gpus=tuple(
                     IncomingGpu(
                         gpu_index=g.index,
-                        uuid=g.uuid[:80],
+                        uuid=g.uuid,
                         utilization_percent=min(g.utilization_percent, 100),
                         memory_utilization_percent=min(g.memory_utilization_percent, 100),
                         memory_used_bytes=g.memory_used_bytes,
@@ -116,7 +130,18 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
         boot_time_us=us(report.boot_time) if report.HasField("boot_time") else None,
         payload=envelope.payload,
         signature=envelope.signature,
-        rental_session_id=report.rental_session_id[:40],
+        rental_session_id=report.rental_session_id,
+        gaps=tuple(_gap_from_proto(gap) for gap in report.gaps),
+    )
+
+
+def _gap_from_proto(gap: agent_pb2.ReportGap) -> IncomingGap:
+    return IncomingGap(
+        kind=_GAP_KIND.get(gap.kind, "unspecified"),
+        sequence=gap.sequence or None,
+        start_us=us(gap.start) if gap.HasField("start") else None,
+        end_us=us(gap.end) if gap.HasField("end") else None,
+        reason=gap.reason,
     )
 
 

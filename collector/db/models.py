@@ -140,6 +140,25 @@ class Sample(Base):
     net_tx_bytes: Mapped[int] = mapped_column(BigInteger)
 
 
+class ReportGap(Base):
+    """A hole an agent reported in its own reporting: a report it set aside because its copy no longer
+    verified or decoded, or a spool file it could not read. Carried, signed, by a later report."""
+
+    __tablename__ = "report_gaps"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"), index=True)
+    # The sequence of the report that told it.
+    reported_in: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(20))  # forged, unreadable, spool_lost, unspecified
+    # The lost report's sequence and time range, when the agent knows them.
+    sequence: Mapped[int | None] = mapped_column(BigInteger)
+    start_us: Mapped[int | None] = mapped_column(BigInteger)
+    end_us: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime]
+
+
 class GpuSample(Base):
     """One GPU's use over a sample's interval; energy is what it used during the interval."""
 

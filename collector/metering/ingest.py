@@ -1,11 +1,14 @@
 """Storing verified reports: deduplicated by (agent, sequence), validated, never overlapping in time.
 
 Rules, per agent, applied in sequence order inside one transaction per batch:
-- sequence <= the last stored sequence: DUPLICATE if that report is stored, else REJECTED (out of order);
-- a report must be well formed (end after start, samples ordered, inside the report, not overlapping),
-  must not end more than MAX_FUTURE_SKEW in the future, and must not start before the machine enrolled;
-- samples before the end of the machine's previous report (a wall clock stepped back) keep their counters
-  but lose the overlapping time, so no second is ever billed twice.
+- a sequence already stored: DUPLICATE if it is the same report (same signature), else CONFLICT;
+- sequence <= the last stored sequence and not stored: CONFLICT. The agent numbers such a report again
+  above the last stored sequence (after a torn spool it may have reused sequence numbers);
+- a report must be within bounds and well formed (collector.metering.bounds), must not end more than
+  MAX_FUTURE_SKEW in the future, and must not start before the machine enrolled: else REJECTED;
+- samples before the end of the machine's last report are either the very samples already stored
+  (a report numbered again: dropped, never counted twice) or new usage on a clock that stepped back: they
+  keep their counters but lose the time stored samples cover, so no second is ever billed twice.
 """
 
 from __future__ import annotations
@@ -15,27 +18,26 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from collector.core.clock import to_us
-from collector.db.models import GpuSample, Machine, Report, Sample
+from collector.db.models import GpuSample, Machine, Report, ReportGap, Sample
+from collector.metering.bounds import MAX_SAMPLE_US, validation_problem
 
 logger = logging.getLogger(__name__)
 
-MAX_FUTURE_SKEW = timedelta(minutes=5)
-MAX_SAMPLES_PER_REPORT = 10_000
-# Usage queries look this far back for samples straddling their start.
-MAX_SAMPLE_US = 3600 * 1_000_000
+__all__ = ["MAX_SAMPLE_US", "Ack", "AckStatus", "IncomingReport", "store_reports"]
 
 
 class AckStatus(enum.Enum):
     ACCEPTED = "accepted"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    CONFLICT = "conflict"
+    FORGED = "forged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +45,19 @@ class Ack:
     sequence: int
     status: AckStatus
     reason: str = ""
+    # Why it was refused, as a bounded metrics label ("" when accepted).
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingGap:
+    """A hole the agent reports in its own reporting (signed with the report that carries it)."""
+
+    kind: str  # forged, unreadable, spool_lost, unspecified
+    sequence: int | None
+    start_us: int | None
+    end_us: int | None
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +102,7 @@ class IncomingReport:
     payload: bytes
     signature: bytes
     rental_session_id: str = ""
+    gaps: tuple[IncomingGap, ...] = ()
 
 
 @dataclass(slots=True)
@@ -103,6 +119,7 @@ _MACHINES = Machine.__table__
 _REPORTS = Report.__table__
 _SAMPLES = Sample.__table__
 _GPU_SAMPLES = GpuSample.__table__
+_GAPS = ReportGap.__table__
 
 
 def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime) -> list[Ack]:
@@ -122,12 +139,15 @@ def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime)
         mark = marks.get(agent_id)
         if mark is None:  # verified against a key, so only a deleted machine gets here
             for i in indexes:
-                acks[i] = Ack(reports[i].sequence, AckStatus.REJECTED, "agent is not enrolled")
+                sequence = reports[i].sequence
+                acks[i] = Ack(sequence, AckStatus.REJECTED, "agent is not enrolled", "unknown_agent")
             continue
-        known = _stored_sequences(connection, agent_id, [reports[i] for i in indexes], mark.last_sequence)
+        known = _stored_signatures(connection, agent_id, [reports[i] for i in indexes], mark.last_sequence)
         for i in sorted(indexes, key=lambda i: reports[i].sequence):
-            acks[i] = _admit(mark, reports[i], known, now, rows)
-    for table, values in ((_REPORTS, rows.reports), (_SAMPLES, rows.samples), (_GPU_SAMPLES, rows.gpus)):
+            acks[i] = _admit(connection, mark, reports[i], known, now, rows)
+    for table, values in (
+        (_REPORTS, rows.reports), (_SAMPLES, rows.samples), (_GPU_SAMPLES, rows.gpus), (_GAPS, rows.gaps)
+    ):  # fmt: skip
         if values:
             connection.execute(insert(table), values)
     if marks:
@@ -159,106 +179,130 @@ def _load_watermarks(connection: Connection, agent_ids: list[str]) -> dict[str, 
     return {row.agent_id: _Watermark(*row) for row in connection.execute(query)}
 
 
-def _stored_sequences(
+def _stored_signatures(
     connection: Connection, agent_id: str, reports: list[IncomingReport], last: int
-) -> set[int]:
+) -> dict[int, bytes]:
+    """Signatures of the stored reports among those sequences of `reports` at or below `last`."""
     candidates = {r.sequence for r in reports if r.sequence <= last}
     if not candidates:
-        return set()
-    query = select(_REPORTS.c.sequence).where(
+        return {}
+    query = select(_REPORTS.c.sequence, _REPORTS.c.signature).where(
         _REPORTS.c.agent_id == agent_id, _REPORTS.c.sequence.in_(candidates)
     )
-    return set(connection.scalars(query))
+    return {sequence: signature for sequence, signature in connection.execute(query)}
 
 
 def _admit(
+    connection: Connection,
     machine: _Watermark,
     report: IncomingReport,
-    known: set[int],
+    known: dict[int, bytes],
     now: datetime,
     rows: _Rows,
 ) -> Ack:
     """Decide one report's fate; on acceptance append its rows and advance the machine's watermark."""
     seq = report.sequence
-    if seq in known:
-        return Ack(seq, AckStatus.DUPLICATE)
-    if seq <= machine.last_sequence:
-        return _reject(machine, seq, f"sequence {seq} is not after the last stored {machine.last_sequence}")
+    if seq in known or seq <= machine.last_sequence:
+        return _sequence_taken(machine, report, known)
     problem = validation_problem(report, now, machine.enrolled_at)
     if problem:
-        return _reject(machine, seq, problem)
-    samples, clamped_us = _clamp(report.samples, machine.last_report_end_us)
-    rows.reports.append(
-        {
-            "agent_id": machine.agent_id,
-            "sequence": seq,
-            "start_us": report.start_us,
-            "end_us": report.end_us,
-            "received_at": now,
-            "boot_time_us": report.boot_time_us,
-            "logins": {"sessions": list(report.logins)},
-            "payload": report.payload,
-            "signature": report.signature,
-            "rental_session_id": report.rental_session_id or None,
-        }
-    )
+        logger.warning("agent %s report %d rejected: %s", machine.agent_id, seq, problem.text)
+        return Ack(seq, AckStatus.REJECTED, problem.text, problem.kind)
+    samples, repeated, clamped_us = _fit(connection, machine, report.samples, rows)
+    rows.add_report(machine.agent_id, report, now)
     rows.add_samples(machine.agent_id, seq, samples)
     machine.last_sequence = seq
     machine.last_report_end_us = max(machine.last_report_end_us or 0, report.end_us)
-    known.add(seq)
+    known[seq] = report.signature
+    notes = []
+    if repeated:
+        notes.append(f"{repeated} samples already stored under an earlier report were not counted again")
     if clamped_us:
-        reason = f"{clamped_us} us overlapping the previous report were not counted (clock stepped back?)"
-        logger.warning("agent %s report %d: %s", machine.agent_id, seq, reason)
-        return Ack(seq, AckStatus.ACCEPTED, reason)
-    return Ack(seq, AckStatus.ACCEPTED)
+        notes.append(f"{clamped_us} us overlapping earlier reports were not counted (clock stepped back?)")
+    for note in notes:
+        logger.warning("agent %s report %d: %s", machine.agent_id, seq, note)
+    for gap in report.gaps:
+        logger.warning("agent %s report %d names a gap: %s report %s: %s", machine.agent_id, seq, gap.kind,
+                       gap.sequence or "-", gap.reason)  # fmt: skip
+    return Ack(seq, AckStatus.ACCEPTED, "; ".join(notes))
 
 
-def _reject(machine: _Watermark, sequence: int, reason: str) -> Ack:
-    logger.warning("agent %s report %d rejected: %s", machine.agent_id, sequence, reason)
-    return Ack(sequence, AckStatus.REJECTED, reason)
+def _sequence_taken(machine: _Watermark, report: IncomingReport, known: dict[int, bytes]) -> Ack:
+    seq, last = report.sequence, machine.last_sequence
+    if known.get(seq) == report.signature:
+        return Ack(seq, AckStatus.DUPLICATE)
+    if seq in known:
+        reason = f"a different report is stored under sequence {seq}; number it above {last}"
+    else:
+        reason = f"sequence {seq} is not after the last stored {last}; number it above {last}"
+    logger.warning("agent %s report %d: %s", machine.agent_id, seq, reason)
+    return Ack(seq, AckStatus.CONFLICT, reason, "conflict")
 
 
-def validation_problem(report: IncomingReport, now: datetime, enrolled_at: datetime) -> str | None:
-    """Why `report` cannot be stored, or None when it is well formed and plausible."""
-    if report.end_us <= report.start_us:
-        return "report end is not after its start"
-    if not report.samples:
-        return "report has no samples"
-    if len(report.samples) > MAX_SAMPLES_PER_REPORT:
-        return f"report has {len(report.samples)} samples, more than {MAX_SAMPLES_PER_REPORT}"
-    if report.end_us > to_us(now + MAX_FUTURE_SKEW):
-        return f"report ends more than {MAX_FUTURE_SKEW} in the future"
-    if report.start_us < to_us(enrolled_at - MAX_FUTURE_SKEW):
-        return "report starts before the machine enrolled"
-    previous_end = report.start_us
-    for n, sample in enumerate(report.samples):
-        if sample.end_us <= sample.start_us:
-            return f"sample {n} ends before it starts"
-        if sample.end_us - sample.start_us > MAX_SAMPLE_US:
-            return f"sample {n} is longer than one hour"
-        if sample.start_us < previous_end:
-            return f"sample {n} overlaps the one before it or starts before the report"
-        previous_end = sample.end_us
-    if previous_end > report.end_us:
-        return "samples extend past the report's end"
-    return None
+def _fit(
+    connection: Connection, machine: _Watermark, samples: Sequence[IncomingSample], rows: _Rows
+) -> tuple[list[IncomingSample], int, int]:
+    """Fit `samples` into the machine's stored timeline; return (samples, how many dropped, µs cut).
 
-
-def _clamp(samples: tuple[IncomingSample, ...], last_end_us: int | None) -> tuple[list[IncomingSample], int]:
-    """Cut time already covered (before last_end_us) off samples; counters stay. Return (samples, µs cut)."""
-    if last_end_us is None or samples[0].start_us >= last_end_us:
-        return list(samples), 0
+    - A sample already stored is dropped: a report numbered again after a torn spool carries samples
+      stored under their first number (the same sample: same end, same counters).
+    - Time that stored samples cover is cut off the others, counters stay: a clock stepped back. Only
+      covered time is cut, so a renumbered report that arrives after later ones keeps its own time.
+    Only samples before the machine's last report end can overlap, so only then is anything looked up.
+    """
+    last_end = machine.last_report_end_us
+    if last_end is None or not samples or samples[0].start_us >= last_end:
+        return list(samples), 0, 0
+    first = samples[0].start_us
+    query = select(*(_SAMPLES.c[name] for name in _STORED_SHAPE)).where(
+        _SAMPLES.c.agent_id == machine.agent_id,
+        _SAMPLES.c.start_us >= first - MAX_SAMPLE_US,
+        _SAMPLES.c.end_us > first,
+        _SAMPLES.c.start_us < last_end,
+    )
+    stored = [tuple(row) for row in connection.execute(query)] + rows.stored_shapes(machine.agent_id)
+    same = {shape[1:] for shape in stored}
+    fresh = [s for s in samples if tuple(getattr(s, n) for n in _SAMPLE_IDENTITY) not in same]
+    covered = _merged([(shape[0], shape[1]) for shape in stored])
     result, cut = [], 0
-    for sample in samples:
-        start = max(sample.start_us, last_end_us)
-        end = max(sample.end_us, start)
+    for sample in fresh:
+        start, end = _first_uncovered(sample.start_us, sample.end_us, covered)
         cut += (sample.end_us - sample.start_us) - (end - start)
         result.append(replace(sample, start_us=start, end_us=end))
-    return result, cut
+    return result, len(samples) - len(fresh), cut
+
+
+def _merged(intervals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _first_uncovered(start: int, end: int, covered: list[tuple[int, int]]) -> tuple[int, int]:
+    """The first stretch of [start, end) outside `covered` (sorted, disjoint); a fully covered sample
+    becomes an empty one where the covering stretch ends (its counters still count)."""
+    for low, high in covered:
+        if high <= start:
+            continue
+        if low > start:
+            return start, min(end, low)
+        start = high
+        if start >= end:
+            return start, start
+    return start, end
 
 
 _SAMPLE_COLUMNS = [name for name in IncomingSample.__slots__ if name != "gpus"]
 _GPU_COLUMNS = [name for name in IncomingGpu.__slots__ if name != "processes"]
+# What makes a sample the same sample: its end and every counter (a clamped copy keeps both).
+_SAMPLE_IDENTITY = (
+    "end_us", "cpu_busy_us", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes"
+)  # fmt: skip
+_STORED_SHAPE = ("start_us", *_SAMPLE_IDENTITY)
 
 
 @dataclass(slots=True)
@@ -268,6 +312,34 @@ class _Rows:
     reports: list[dict[str, Any]] = field(default_factory=list)
     samples: list[dict[str, Any]] = field(default_factory=list)
     gpus: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_report(self, agent_id: str, report: IncomingReport, now: datetime) -> None:
+        self.reports.append(
+            {
+                "agent_id": agent_id,
+                "sequence": report.sequence,
+                "start_us": report.start_us,
+                "end_us": report.end_us,
+                "received_at": now,
+                "boot_time_us": report.boot_time_us,
+                "logins": {"sessions": list(report.logins)},
+                "payload": report.payload,
+                "signature": report.signature,
+                "rental_session_id": report.rental_session_id or None,
+            }
+        )
+        for gap in report.gaps:
+            self.gaps.append(
+                {"agent_id": agent_id, "reported_in": report.sequence, "kind": gap.kind,
+                 "sequence": gap.sequence, "start_us": gap.start_us, "end_us": gap.end_us,
+                 "reason": gap.reason, "received_at": now}
+            )  # fmt: skip
+
+    def stored_shapes(self, agent_id: str) -> list[tuple[int, ...]]:
+        """(start, identity...) of this batch's samples of `agent_id`, not yet inserted."""
+        mine = (row for row in self.samples if row["agent_id"] == agent_id)
+        return [tuple(row[name] for name in _STORED_SHAPE) for row in mine]
 
     def add_samples(self, agent_id: str, sequence: int, samples: list[IncomingSample]) -> None:
         for sample in samples:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 from agent.compaction import merge_reports
 from agent.identity import Identity
 from agent.sampler import Login
-from agent.spool import DEFAULT_MAX_BYTES, Spool
+from agent.spool import DEFAULT_MAX_BYTES, Gap, Spool, open_spool
 from agent.wire import build_report, sample_to_proto, sign_report, us
 from protos.rentmeter.v1 import agent_pb2
 from protos.signing import report_signing_bytes
@@ -20,10 +21,10 @@ IDENTITY = new_identity("m-spool")
 
 
 def builder(identity: Identity = IDENTITY):  # type: ignore[no-untyped-def]
-    def build(sequence: int, samples: list[bytes]) -> bytes:
+    def build(sequence: int, samples: list[bytes], gaps: list[Gap]) -> bytes:
         parsed = [agent_pb2.Sample.FromString(s) for s in samples]
         return sign_report(
-            identity, build_report(identity.agent_id, sequence, parsed, [], 0)
+            identity, build_report(identity.agent_id, sequence, parsed, [], 0, gaps)
         ).SerializeToString()
 
     return build
@@ -88,7 +89,7 @@ def test_a_failed_build_stores_nothing(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.db")
     spool.add_sample(b"x")
 
-    def broken(sequence: int, samples: list[bytes]) -> bytes:
+    def broken(sequence: int, samples: list[bytes], gaps: list[Gap]) -> bytes:
         raise RuntimeError("signing failed")
 
     with pytest.raises(RuntimeError):
@@ -157,3 +158,96 @@ def test_merging_sums_gpu_energy_and_keeps_peak_memory() -> None:
     (merged,) = coarsen([with_gpu(0, 90, 500, 2**30), with_gpu(1, 10, 700, 2**31)], 60_000_000)
     (gpu,) = merged.gpus
     assert (gpu.energy_mj, gpu.memory_used_bytes, gpu.utilization_percent) == (1200, 2**31, 50)
+
+
+def _gaps_in(raw: bytes) -> list[tuple[int, int, str]]:
+    report = agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(raw).payload)
+    return [(g.kind, g.sequence, g.reason) for g in report.gaps]
+
+
+def test_a_quarantined_report_is_kept_aside_and_told_as_a_gap_in_the_next_report(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    fill(spool, 3)
+    size = spool.size_bytes
+    lost = Gap("forged", 2, 1_700_000_005_000_000, 1_700_000_010_000_000, "the collector refused it")
+    assert spool.quarantine(2, lost, at_us=42)
+    assert not spool.quarantine(2, lost, at_us=43)  # already aside
+    assert [s for s, _ in spool.pending()] == [1, 3] and spool.size_bytes < size
+    (aside,) = spool.quarantined()
+    assert (aside.sequence, aside.kind, aside.reason, aside.at_us) == (
+        2,
+        "forged",
+        "the collector refused it",
+        42,
+    )
+    assert spool.unreported_gaps() == 1
+    fill(spool, 1, t0=1_700_000_100)
+    ((sequence, raw),) = spool.pending(after=3)
+    assert (sequence, _gaps_in(raw)) == (4, [(agent_pb2.ReportGap.FORGED, 2, "the collector refused it")])
+    assert spool.unreported_gaps() == 0
+    spool.quarantine(4, Gap("forged", 4, None, None, "damaged too"), at_us=44)  # the carrier is lost too
+    fill(spool, 1, t0=1_700_000_200)
+    ((_, raw),) = spool.pending(after=4)
+    assert [g[1] for g in _gaps_in(raw)] == [2, 4]  # the first gap is told again, with the new one
+
+
+def test_renumbering_takes_the_next_free_sequence_and_the_floor_is_never_reused(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db")
+    fill(spool, 2)
+    assert spool.raise_floor(10) and not spool.raise_floor(5)
+    new = spool.renumber(1, lambda seq, raw: merge_reports(IDENTITY, seq, [raw]))
+    assert new == 11 and spool.renumber(1, lambda seq, raw: raw) is None
+    fill(spool, 1)
+    assert [s for s, _ in spool.pending()] == [2, 11, 12]
+    ((_, raw),) = spool.pending(after=2, limit=1)
+    report = agent_pb2.UsageReport.FromString(agent_pb2.SignedReport.FromString(raw).payload)
+    assert report.sequence == 11  # signed again under its new number
+    spool.close()
+    assert Spool(tmp_path / "spool.db").last_sequence() == 12
+
+
+def _spool_with_reports(path: Path, reports: int = 300) -> None:
+    spool = Spool(path)
+    fill(spool, reports)
+    spool.close()  # checkpointed into the main file
+
+
+def test_a_spool_cut_in_half_is_moved_aside_and_a_new_one_records_the_loss(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    _spool_with_reports(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(sqlite3.DatabaseError):  # what crashed the agent on every start
+        Spool(path).pending(limit=10**6)
+    spool = open_spool(path, now_us=lambda: 1_764_670_500_000_000)
+    (moved,) = [p for p in tmp_path.iterdir() if p.name != "spool.db" and not p.name.startswith("spool.db-")]
+    assert moved.name == "spool.db.damaged-20251202T101500Z" and moved.read_bytes() == data[: len(data) // 2]
+    assert (len(spool), spool.last_sequence(), spool.unreported_gaps()) == (0, 0, 1)
+    fill(spool, 1)
+    ((_, raw),) = spool.pending()
+    ((kind, sequence, reason),) = _gaps_in(raw)
+    assert (kind, sequence) == (agent_pb2.ReportGap.SPOOL_LOST, 0) and moved.name in reason
+
+
+def test_a_file_that_is_not_a_database_is_moved_aside(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    path.write_bytes(b"\x00garbage" * 1000)
+    spool = open_spool(path, now_us=lambda: 1_764_670_500_000_000)
+    assert spool.unreported_gaps() == 1
+    assert (tmp_path / "spool.db.damaged-20251202T101500Z").exists()
+
+
+def test_a_healthy_spool_is_opened_as_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    _spool_with_reports(path, 3)
+    spool = open_spool(path, now_us=lambda: 0)
+    assert (len(spool), spool.unreported_gaps()) == (3, 0)
+    assert [p.name for p in tmp_path.iterdir() if "damaged" in p.name] == []
+
+
+def test_a_spool_that_cannot_be_opened_for_another_reason_is_not_moved(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    path.mkdir()  # not a file at all: SQLite cannot open it, and it is not damaged data to set aside
+    with pytest.raises(sqlite3.OperationalError):
+        open_spool(path, now_us=lambda: 0)
+    assert path.is_dir() and len(list(tmp_path.iterdir())) == 1

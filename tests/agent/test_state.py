@@ -1,13 +1,8 @@
-"""The agent's on-disk identity, and its reconnect policy."""
+"""The agent's on-disk identity (its reconnect policy: test_backoff.py)."""
 
-import random
 import stat
-from itertools import pairwise
 from pathlib import Path
 
-import grpc
-
-from agent.backoff import next_delay
 from agent.identity import load_identity, load_or_create_key, public_key_bytes, save_identity
 
 
@@ -24,15 +19,3 @@ def test_identity_round_trip(tmp_path: Path) -> None:
     save_identity(tmp_path, "m-1", "gpu", "collector:1")
     identity = load_identity(tmp_path)
     assert (identity.agent_id, identity.machine_class) == ("m-1", "gpu")
-
-
-def test_backoff_grows_with_jitter_and_caps() -> None:
-    rng = random.Random(7)
-    delays = [next_delay(n, grpc.StatusCode.UNAVAILABLE, rng=rng) for n in range(12)]
-    assert 0.4 <= delays[0] <= 0.6
-    assert 0.8 * 15 <= delays[-1] <= 1.2 * 15
-    assert all(later >= earlier * 0.6 for earlier, later in pairwise(delays))
-
-
-def test_refusal_backs_off_slowly() -> None:
-    assert next_delay(0, grpc.StatusCode.UNAUTHENTICATED, rng=random.Random(1)) >= 240

@@ -80,6 +80,21 @@ reports = st.builds(
     end=timestamps,
     samples=st.lists(samples, max_size=5),
     rental_session_id=st.text(max_size=50),
+    boot_time=timestamps,
+    logins=st.lists(
+        st.builds(agent_pb2.LoginSession, user=st.text(max_size=300), host=st.text(max_size=300)), max_size=3
+    ),
+    gaps=st.lists(
+        st.builds(
+            agent_pb2.ReportGap,
+            kind=st.integers(0, 5),
+            sequence=st.integers(0, 2**64 - 1),
+            start=timestamps,
+            end=timestamps,
+            reason=st.text(max_size=250),
+        ),
+        max_size=3,
+    ),
 )
 
 
@@ -132,7 +147,11 @@ def test_generated_reports_are_answered_and_never_store_a_bad_row(
             agent_pb2.ReportAck.ACCEPTED,
             agent_pb2.ReportAck.DUPLICATE,
             agent_pb2.ReportAck.REJECTED,
+            agent_pb2.ReportAck.CONFLICT,
+            agent_pb2.ReportAck.FORGED,
         )
+        if tamper:
+            assert ack.status == agent_pb2.ReportAck.FORGED
     _invariants_hold(collector)
 
 

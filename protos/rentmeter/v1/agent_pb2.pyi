@@ -114,7 +114,7 @@ class GpuProcess(_message.Message):
     def __init__(self, pid: _Optional[int] = ..., used_memory_bytes: _Optional[int] = ...) -> None: ...
 
 class UsageReport(_message.Message):
-    __slots__ = ("agent_id", "sequence", "start", "end", "samples", "logins", "boot_time", "rental_session_id")
+    __slots__ = ("agent_id", "sequence", "start", "end", "samples", "logins", "boot_time", "rental_session_id", "gaps")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -123,6 +123,7 @@ class UsageReport(_message.Message):
     LOGINS_FIELD_NUMBER: _ClassVar[int]
     BOOT_TIME_FIELD_NUMBER: _ClassVar[int]
     RENTAL_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    GAPS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     sequence: int
     start: _timestamp_pb2.Timestamp
@@ -131,17 +132,44 @@ class UsageReport(_message.Message):
     logins: _containers.RepeatedCompositeFieldContainer[LoginSession]
     boot_time: _timestamp_pb2.Timestamp
     rental_session_id: str
-    def __init__(self, agent_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., samples: _Optional[_Iterable[_Union[Sample, _Mapping]]] = ..., logins: _Optional[_Iterable[_Union[LoginSession, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rental_session_id: _Optional[str] = ...) -> None: ...
+    gaps: _containers.RepeatedCompositeFieldContainer[ReportGap]
+    def __init__(self, agent_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., samples: _Optional[_Iterable[_Union[Sample, _Mapping]]] = ..., logins: _Optional[_Iterable[_Union[LoginSession, _Mapping]]] = ..., boot_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., rental_session_id: _Optional[str] = ..., gaps: _Optional[_Iterable[_Union[ReportGap, _Mapping]]] = ...) -> None: ...
+
+class ReportGap(_message.Message):
+    __slots__ = ("kind", "sequence", "start", "end", "reason")
+    class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        KIND_UNSPECIFIED: _ClassVar[ReportGap.Kind]
+        FORGED: _ClassVar[ReportGap.Kind]
+        UNREADABLE: _ClassVar[ReportGap.Kind]
+        SPOOL_LOST: _ClassVar[ReportGap.Kind]
+    KIND_UNSPECIFIED: ReportGap.Kind
+    FORGED: ReportGap.Kind
+    UNREADABLE: ReportGap.Kind
+    SPOOL_LOST: ReportGap.Kind
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    kind: ReportGap.Kind
+    sequence: int
+    start: _timestamp_pb2.Timestamp
+    end: _timestamp_pb2.Timestamp
+    reason: str
+    def __init__(self, kind: _Optional[_Union[ReportGap.Kind, str]] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SignedReport(_message.Message):
-    __slots__ = ("agent_id", "payload", "signature")
+    __slots__ = ("agent_id", "payload", "signature", "sequence")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     payload: bytes
     signature: bytes
-    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ...) -> None: ...
+    sequence: int
+    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., sequence: _Optional[int] = ...) -> None: ...
 
 class ReportAck(_message.Message):
     __slots__ = ("sequence", "status", "reason")
@@ -151,10 +179,14 @@ class ReportAck(_message.Message):
         ACCEPTED: _ClassVar[ReportAck.Status]
         DUPLICATE: _ClassVar[ReportAck.Status]
         REJECTED: _ClassVar[ReportAck.Status]
+        CONFLICT: _ClassVar[ReportAck.Status]
+        FORGED: _ClassVar[ReportAck.Status]
     STATUS_UNSPECIFIED: ReportAck.Status
     ACCEPTED: ReportAck.Status
     DUPLICATE: ReportAck.Status
     REJECTED: ReportAck.Status
+    CONFLICT: ReportAck.Status
+    FORGED: ReportAck.Status
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
@@ -164,12 +196,14 @@ class ReportAck(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., status: _Optional[_Union[ReportAck.Status, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CollectorMessage(_message.Message):
-    __slots__ = ("acks", "controls")
+    __slots__ = ("acks", "controls", "last_stored_sequence")
     ACKS_FIELD_NUMBER: _ClassVar[int]
     CONTROLS_FIELD_NUMBER: _ClassVar[int]
+    LAST_STORED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     acks: _containers.RepeatedCompositeFieldContainer[ReportAck]
     controls: _containers.RepeatedCompositeFieldContainer[Control]
-    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ..., controls: _Optional[_Iterable[_Union[Control, _Mapping]]] = ...) -> None: ...
+    last_stored_sequence: int
+    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ..., controls: _Optional[_Iterable[_Union[Control, _Mapping]]] = ..., last_stored_sequence: _Optional[int] = ...) -> None: ...
 
 class Control(_message.Message):
     __slots__ = ("kind", "session_id", "renter", "message", "at")

@@ -63,11 +63,13 @@ class AgentServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StreamReports(self, request_iterator, context):
-        """The agent streams signed reports; the collector answers with acknowledgements of reports it has
-        durably stored (or recognised as duplicates, or rejected), and pushes control messages (rental
-        session started or stopped, low balance, lock now). A report not acknowledged must be resent.
-        Stream errors: UNAUTHENTICATED (unknown agent, or a signature that does not verify),
-        INVALID_ARGUMENT (an envelope that is not a report, or a stream mixing agents).
+        """The agent streams signed reports; the collector answers with acknowledgements, one per report, of
+        reports it has durably stored (or recognised as duplicates, or refused), and pushes control messages
+        (rental session started or stopped, low balance, lock now). A report not acknowledged must be resent.
+        A report whose signature does not verify gets a FORGED ack and the stream goes on.
+        Stream errors: UNAUTHENTICATED (unknown or revoked agent; more than 100 FORGED reports on one
+        stream), INVALID_ARGUMENT (a stream mixing agents), RESOURCE_EXHAUSTED (too many reports a second;
+        the trailing metadata grpc-retry-pushback-ms says when to come back).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
