@@ -17,8 +17,8 @@ from collector.accounts.tokens import create_api_token
 from collector.config import CollectorSettings
 from collector.server import Collector
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc
-from rentmeter.certs import init_certs
 from rentmeter.embedded import running_agent, running_collector
+from rentmeter.pki import init_certs
 from tests.e2e.harness import free_port
 
 

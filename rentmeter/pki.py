@@ -1,5 +1,5 @@
-"""`rentmeter certs init`: a private CA, a collector (server) certificate and agent (client) certificates,
-made with `cryptography`. Keys are written with mode 0600."""
+"""A private CA, a collector (server) certificate and agent (client) certificates for `rentmeter certs
+init`, made with `cryptography`. Keys are written with mode 0600."""
 
 from __future__ import annotations
 

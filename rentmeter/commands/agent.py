@@ -1,0 +1,128 @@
+"""`rentmeter agent run|rotate-key|install|uninstall`: the agent on a rented machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from rentmeter.commands.remote import Commands, remote_options
+from rentmeter.errors import EXIT_CANNOT_START, UsageError
+
+
+def register(commands: Commands) -> None:
+    agent = commands.add_parser("agent", help="run the agent").add_subparsers(dest="action", required=True)
+    run = agent.add_parser(
+        "run", parents=[remote_options()], help="enroll (first run) and report this machine's usage"
+    )
+    run.add_argument(
+        "--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)"
+    )
+    run.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
+    run.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
+    run.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
+    run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
+    run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
+    run.set_defaults(handler=agent_run)
+    rotate = agent.add_parser(
+        "rotate-key",
+        parents=[remote_options()],
+        help="replace this machine's key (stop the agent service first)",
+    )
+    rotate.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
+    rotate.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
+    rotate.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
+    rotate.set_defaults(handler=agent_rotate_key)
+    install = agent.add_parser(
+        "install", parents=[remote_options()], help="install and start the agent as a service"
+    )
+    install.add_argument("--token", default="", help="enrollment token for the first start")
+    install.add_argument(
+        "--tls-ca", default="", help="CA certificate that signed the collector's certificate"
+    )
+    install.add_argument("--tls-cert", default="", help="this agent's client certificate (mutual TLS)")
+    install.add_argument("--tls-key", default="", help="its private key")
+    install.add_argument(
+        "--root", default="/", help="install under this folder and do not start (images, tests)"
+    )
+    install.set_defaults(handler=agent_install)
+    uninstall = agent.add_parser("uninstall", help="stop and remove the agent service")
+    uninstall.add_argument(
+        "--purge", action="store_true", help="also remove its settings and state (unsent reports!)"
+    )
+    uninstall.add_argument("--root", default="/", help="uninstall from under this folder")
+    uninstall.set_defaults(handler=agent_uninstall)
+
+
+def agent_run(args: argparse.Namespace) -> int:
+    import signal
+
+    from agent.config import AgentSettings
+    from agent.errors import AgentError
+    from agent.runner import Agent, enroll, open_channel
+
+    try:
+        settings = AgentSettings.load(
+            os.environ,
+            args.config,
+            collector=args.collector,
+            tls_ca=args.tls_ca,
+            token=args.token,
+            state_dir=args.state_dir,
+            interval=args.interval,
+            report_every=args.report_every,
+        )
+        channel = open_channel(settings)
+        agent = Agent(settings, enroll(settings, channel), channel)
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    signal.signal(signal.SIGTERM, lambda *_: agent.stop())
+    signal.signal(signal.SIGINT, lambda *_: agent.stop())
+    agent.run()
+    return 0
+
+
+def agent_rotate_key(args: argparse.Namespace) -> int:
+    from agent.config import AgentSettings
+    from agent.errors import AgentError
+    from agent.runner import open_channel, rotate_key
+
+    try:
+        settings = AgentSettings.load(
+            os.environ, args.config, collector=args.collector, tls_ca=args.tls_ca, state_dir=args.state_dir
+        )
+        last = rotate_key(settings, open_channel(settings))
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    print(f"key rotated; reports up to sequence {last} keep the old signature")
+    return 0
+
+
+def agent_install(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agent.errors import AgentError
+    from agent.service import InstallPlan, install
+
+    if not args.collector:
+        raise UsageError("agent install needs --collector HOST:PORT")
+    plan = InstallPlan(args.collector, args.token, args.tls_ca, args.tls_cert, args.tls_key, Path(args.root))
+    try:
+        for path in install(plan):
+            print(f"wrote {path}")
+    except AgentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CANNOT_START
+    return 0
+
+
+def agent_uninstall(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from agent.service import uninstall
+
+    for path in uninstall(Path(args.root), purge=args.purge):
+        print(f"removed {path}")
+    return 0

@@ -1,0 +1,47 @@
+"""`rentmeter token create`: one-time enrollment tokens for new machines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC
+from typing import TYPE_CHECKING
+
+from rentmeter.commands.remote import Commands, remote_options, with_client
+from rentmeter.errors import UsageError
+
+if TYPE_CHECKING:
+    from rentmeter.client import AdminClient
+
+
+def register(commands: Commands) -> None:
+    token = commands.add_parser("token", help="enrollment tokens").add_subparsers(
+        dest="action", required=True
+    )
+    create = token.add_parser("create", parents=[remote_options()], help="create a one-time enrollment token")
+    create.add_argument(
+        "--class", dest="machine_class", default="standard", help="machine class (default standard)"
+    )
+    create.add_argument("--ttl", default="24h", help="validity, e.g. 30m, 24h, 7d (default 24h)")
+    create.add_argument("--label", default="", help="free text shown in listings")
+    create.set_defaults(handler=token_create)
+
+
+@with_client
+def token_create(client: AdminClient, args: argparse.Namespace) -> None:
+    from google.protobuf.duration_pb2 import Duration
+
+    from collector.config import SettingsError, parse_duration
+    from protos.rentmeter.v1 import machines_pb2
+
+    try:
+        ttl = Duration()
+        ttl.FromTimedelta(parse_duration(args.ttl, "ttl"))
+    except SettingsError as exc:
+        raise UsageError(f"{exc}") from None
+    request = machines_pb2.CreateEnrollmentTokenRequest(
+        machine_class=args.machine_class, ttl=ttl, label=args.label
+    )
+    response = client.machines.CreateEnrollmentToken(request, timeout=30)
+    print(response.token)
+    print(f"valid once, until {response.expires_at.ToDatetime(tzinfo=UTC).isoformat()}", file=sys.stderr)
