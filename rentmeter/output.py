@@ -7,9 +7,18 @@ from datetime import UTC
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
+from rich.table import Column
 
-# Wide enough for an invoice when the output is a pipe or a log (a terminal uses its own width).
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+# A terminal uses its own width. Into a pipe or a file nothing is wrapped or cut: ids stay whole, one
+# line stays one line (rich would assume 80 columns there).
+UNWRAPPED = 10_000
+console = Console(highlight=False, width=None if sys.stdout.isatty() else UNWRAPPED)
+
+
+def id_column(header: str) -> Column:
+    """A table column for ids: kept whole as long as the other columns can give way; folded, never cut
+    with an ellipsis, on a terminal too narrow for it."""
+    return Column(header, no_wrap=True, overflow="fold")
 
 
 def when(ts: Timestamp, present: bool = True) -> str:

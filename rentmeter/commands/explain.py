@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, remote_options, with_client
+from rentmeter.commands.remote import Commands, remote_options, show, with_client
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import sessions_pb2
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     explain = commands.add_parser(
-        "explain", parents=[remote_options()], help="how a session's charge comes about"
+        "explain", parents=[remote_options(prints=True)], help="how a session's charge comes about"
     )
     explain.add_argument("session_id")
     explain.set_defaults(handler=explain_session)
@@ -25,7 +25,8 @@ def explain_session(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import sessions_pb2
 
     request = sessions_pb2.GetSessionRequest(session_id=args.session_id)
-    render_explanation(client.sessions.ExplainSession(request, timeout=30))
+    explanation = client.sessions.ExplainSession(request, timeout=30)
+    show(args, explanation, lambda: render_explanation(explanation))
 
 
 def render_explanation(x: sessions_pb2.SessionExplanation) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, remote_options, with_client
+from rentmeter.commands.remote import Commands, remote_options, show, with_client
 from rentmeter.errors import UsageError
 
 if TYPE_CHECKING:
@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)
-    listing = invoice.add_parser("list", parents=[remote_options()], help="list invoices")
+    listing = invoice.add_parser("list", parents=[remote_options(prints=True)], help="list invoices")
     listing.add_argument("--renter", default="")
     listing.set_defaults(handler=invoice_list)
-    show = invoice.add_parser("show", parents=[remote_options()], help="show an invoice with its lines")
-    show.add_argument("invoice_id")
-    show.set_defaults(handler=invoice_show)
+    one = invoice.add_parser(
+        "show", parents=[remote_options(prints=True)], help="show an invoice with its lines"
+    )
+    one.add_argument("invoice_id")
+    one.set_defaults(handler=invoice_show)
     export = invoice.add_parser(
         "export", parents=[remote_options()], help="write an invoice as PDF, HTML or CSV"
     )
@@ -29,19 +31,21 @@ def register(commands: Commands) -> None:
     export.add_argument("-o", "--output", help="file to write (default: NUMBER.FORMAT here)")
     export.set_defaults(handler=invoice_export)
     pay = invoice.add_parser(
-        "pay", parents=[remote_options()], help="record a payment received (e.g. bank transfer)"
+        "pay", parents=[remote_options(prints=True)], help="record a payment received (e.g. bank transfer)"
     )
     pay.add_argument("invoice_id")
     pay.add_argument("--reference", required=True, help="the transfer's reference")
     pay.set_defaults(handler=invoice_pay)
     credit = invoice.add_parser(
-        "credit", parents=[remote_options()], help="correct an invoice with a credit note"
+        "credit", parents=[remote_options(prints=True)], help="correct an invoice with a credit note"
     )
     credit.add_argument("invoice_id")
     credit.add_argument("--reason", required=True, help="printed on the credit note")
     credit.add_argument("--amount", default="", help="how much, tax included (default: all that is left)")
     credit.set_defaults(handler=invoice_credit)
-    close = invoice.add_parser("close", parents=[remote_options()], help="close finished billing periods now")
+    close = invoice.add_parser(
+        "close", parents=[remote_options(prints=True)], help="close finished billing periods now"
+    )
     close.add_argument("--renter", default="")
     close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
     close.set_defaults(handler=invoice_close)
@@ -52,7 +56,8 @@ def invoice_list(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import invoices_pb2
 
     request = invoices_pb2.ListInvoicesRequest(renter=args.renter)
-    render_invoices(list(client.invoices.ListInvoices(request, timeout=30).invoices))
+    listed = client.invoices.ListInvoices(request, timeout=30)
+    show(args, listed, lambda: render_invoices(list(listed.invoices)))
 
 
 @with_client
@@ -60,7 +65,8 @@ def invoice_show(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import invoices_pb2
 
     request = invoices_pb2.GetInvoiceRequest(invoice_id=args.invoice_id)
-    render_invoice(client.invoices.GetInvoice(request, timeout=30))
+    invoice = client.invoices.GetInvoice(request, timeout=30)
+    show(args, invoice, lambda: render_invoice(invoice))
 
 
 @with_client
@@ -84,7 +90,8 @@ def invoice_pay(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import invoices_pb2
 
     request = invoices_pb2.PayInvoiceRequest(invoice_id=args.invoice_id, reference=args.reference)
-    render_invoice(client.invoices.PayInvoice(request, timeout=30))
+    invoice = client.invoices.PayInvoice(request, timeout=30)
+    show(args, invoice, lambda: render_invoice(invoice))
 
 
 @with_client
@@ -95,7 +102,9 @@ def invoice_credit(client: AdminClient, args: argparse.Namespace) -> None:
         invoice_id=args.invoice_id, amount=args.amount, reason=args.reason
     )
     note = client.invoices.CreditInvoice(request, timeout=30)
-    print(f"credit note {note.number} for {note.invoice_id}: {note.amount.display} (tax {note.tax.display})")
+    show(args, note, lambda: print(
+        f"credit note {note.number} for {note.invoice_id}: {note.amount.display} (tax {note.tax.display})"
+    ))  # fmt: skip
 
 
 @with_client
@@ -103,7 +112,11 @@ def invoice_close(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import invoices_pb2
 
     request = invoices_pb2.CloseInvoicesRequest(renter=args.renter, invoice_now=args.now)
-    invoices = list(client.invoices.CloseInvoices(request, timeout=60).invoices)
+    closed = client.invoices.CloseInvoices(request, timeout=60)
+    show(args, closed, lambda: _render_closed(list(closed.invoices)))
+
+
+def _render_closed(invoices: list[invoices_pb2.Invoice]) -> None:
     if not invoices:
         print("no billing period was due")
     for invoice in invoices:
@@ -113,9 +126,11 @@ def invoice_close(client: AdminClient, args: argparse.Namespace) -> None:
 def render_invoices(items: list[invoices_pb2.Invoice]) -> None:
     from rich.table import Table
 
-    from rentmeter.output import console, when
+    from rentmeter.output import console, id_column, when
 
-    table = Table("number", "invoice", "renter", "period start", "period end", "lines", "total")
+    table = Table(
+        id_column("number"), id_column("invoice"), "renter", "period start", "period end", "lines", "total"
+    )
     for i in items:
         table.add_row(
             i.number,
@@ -142,8 +157,9 @@ def render_invoice(i: invoices_pb2.Invoice) -> None:
             + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
         ),
     )
-    for column in ("session", "item", "quantity", "rate", "amount"):
-        table.add_column(column, justify="right" if column in ("quantity", "rate", "amount") else "left")
+    table.add_column("session", no_wrap=True, overflow="fold")
+    for column in ("item", "quantity", "rate", "amount"):
+        table.add_column(column, justify="left" if column == "item" else "right")
     for line in i.lines:
         table.add_row(
             line.session_id,

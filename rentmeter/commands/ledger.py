@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, remote_options, with_client
+from rentmeter.commands.remote import Commands, remote_options, show, with_client
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import wallets_pb2
@@ -17,7 +17,7 @@ def register(commands: Commands) -> None:
         dest="action", required=True
     )
     ledger.add_parser(
-        "check", parents=[remote_options()], help="prove that debits equal credits"
+        "check", parents=[remote_options(prints=True)], help="prove that debits equal credits (exit 1 if not)"
     ).set_defaults(handler=ledger_check)
 
 
@@ -26,7 +26,7 @@ def ledger_check(client: AdminClient, args: argparse.Namespace) -> int:
     from protos.rentmeter.v1 import wallets_pb2
 
     check = client.wallets.CheckLedger(wallets_pb2.CheckLedgerRequest(), timeout=60)
-    render_ledger_check(check)
+    show(args, check, lambda: render_ledger_check(check))
     return 0 if check.balanced else 1
 
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, remote_options, with_client
+from rentmeter.commands.remote import Commands, remote_options, show, with_client
 from rentmeter.errors import EXIT_REFUSED
 
 if TYPE_CHECKING:
@@ -18,19 +18,21 @@ def register(commands: Commands) -> None:
     machines = commands.add_parser("machines", help="enrolled machines").add_subparsers(
         dest="action", required=True
     )
-    machines.add_parser("list", parents=[remote_options()], help="list machines").set_defaults(
+    machines.add_parser("list", parents=[remote_options(prints=True)], help="list machines").set_defaults(
         handler=machines_list
     )
-    show = machines.add_parser("show", parents=[remote_options()], help="show one machine")
-    show.add_argument("agent_id")
-    show.set_defaults(handler=machines_show)
+    one = machines.add_parser("show", parents=[remote_options(prints=True)], help="show one machine")
+    one.add_argument("agent_id")
+    one.set_defaults(handler=machines_show)
     revoke = machines.add_parser(
-        "revoke", parents=[remote_options()], help="refuse a machine's reports from now on"
+        "revoke", parents=[remote_options(prints=True)], help="refuse a machine's reports from now on"
     )
     revoke.add_argument("agent_id")
     revoke.add_argument("--reason", default="", help="kept in the collector's log")
     revoke.set_defaults(handler=machines_revoke)
-    lock = machines.add_parser("lock", parents=[remote_options()], help="tell a machine's agent to lock now")
+    lock = machines.add_parser(
+        "lock", parents=[remote_options(prints=True)], help="tell a machine's agent to lock now"
+    )
     lock.add_argument("agent_id")
     lock.add_argument("--message", default="", help="text for the person at the machine")
     lock.set_defaults(handler=machines_lock)
@@ -40,18 +42,16 @@ def register(commands: Commands) -> None:
 def machines_list(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import machines_pb2
 
-    render_machines(
-        list(client.machines.ListMachines(machines_pb2.ListMachinesRequest(), timeout=30).machines)
-    )
+    listed = client.machines.ListMachines(machines_pb2.ListMachinesRequest(), timeout=30)
+    show(args, listed, lambda: render_machines(list(listed.machines)))
 
 
 @with_client
 def machines_show(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import machines_pb2
 
-    render_machine(
-        client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30)
-    )
+    machine = client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=args.agent_id), timeout=30)
+    show(args, machine, lambda: render_machine(machine))
 
 
 @with_client
@@ -59,7 +59,8 @@ def machines_revoke(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import machines_pb2
 
     request = machines_pb2.RevokeMachineRequest(agent_id=args.agent_id, reason=args.reason)
-    render_machine(client.machines.RevokeMachine(request, timeout=30))
+    machine = client.machines.RevokeMachine(request, timeout=30)
+    show(args, machine, lambda: render_machine(machine))
 
 
 @with_client
@@ -69,20 +70,24 @@ def machines_lock(client: AdminClient, args: argparse.Namespace) -> int:
     request = machines_pb2.SendControlRequest(
         agent_id=args.agent_id, kind=agent_pb2.Control.LOCK_NOW, message=args.message
     )
-    delivered = client.machines.SendControl(request, timeout=30).delivered
-    if not delivered:
+    sent = client.machines.SendControl(request, timeout=30)
+    if not sent.delivered:
         print(f"machine {args.agent_id} is not connected now; nothing was sent", file=sys.stderr)
         return EXIT_REFUSED
-    print(f"lock-now sent to {args.agent_id}; its host's configured action runs there")
+    show(
+        args,
+        sent,
+        lambda: print(f"lock-now sent to {args.agent_id}; its host's configured action runs there"),
+    )
     return 0
 
 
 def render_machines(items: list[machines_pb2.Machine]) -> None:
     from rich.table import Table
 
-    from rentmeter.output import console, when
+    from rentmeter.output import console, id_column, when
 
-    table = Table("agent id", "class", "host", "label", "status", "last report", "seq")
+    table = Table(id_column("agent id"), "class", "host", "label", "status", "last report", "seq")
     for m in items:
         table.add_row(
             m.agent_id,

@@ -6,7 +6,7 @@ import argparse
 import re
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, pairs, remote_options, with_client
+from rentmeter.commands.remote import Commands, pairs, remote_options, show, with_client
 from rentmeter.errors import UsageError
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def register(commands: Commands) -> None:
     plan = commands.add_parser("plan", help="price plans").add_subparsers(dest="action", required=True)
     create = plan.add_parser(
-        "create", parents=[remote_options()], help="create a price plan (from flags or --file)"
+        "create", parents=[remote_options(prints=True)], help="create a price plan (from flags or --file)"
     )
     create.add_argument("name", nargs="?", help="plan name (with --file: taken from the file)")
     create.add_argument("--file", help="a TOML plan document (see README, Price plans)")
@@ -38,16 +38,20 @@ def register(commands: Commands) -> None:
     create.set_defaults(handler=plan_create)
     version = plan.add_parser(
         "add-version",
-        parents=[remote_options()],
+        parents=[remote_options(prints=True)],
         help="add a version of a plan, in force from its effective_from",
     )
     version.add_argument("name")
     version.add_argument("--file", required=True, help="the new version's TOML plan document")
     version.set_defaults(handler=plan_add_version)
-    show = plan.add_parser("show", parents=[remote_options()], help="show one plan, its versions and rules")
-    show.add_argument("name")
-    show.set_defaults(handler=plan_show)
-    plan.add_parser("list", parents=[remote_options()], help="list plans").set_defaults(handler=plan_list)
+    one = plan.add_parser(
+        "show", parents=[remote_options(prints=True)], help="show one plan, its versions and rules"
+    )
+    one.add_argument("name")
+    one.set_defaults(handler=plan_show)
+    plan.add_parser("list", parents=[remote_options(prints=True)], help="list plans").set_defaults(
+        handler=plan_list
+    )
 
 
 @with_client
@@ -55,7 +59,8 @@ def plan_create(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import plans_pb2
 
     document = _document_from_file(args) if args.file else _document_from_flags(args)
-    render_plans([client.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=document), timeout=30)])
+    plan = client.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=document), timeout=30)
+    show(args, plan, lambda: render_plans([plan]))
 
 
 @with_client
@@ -64,21 +69,24 @@ def plan_add_version(client: AdminClient, args: argparse.Namespace) -> None:
 
     document = _read_document(args.file, args.name)
     request = plans_pb2.AddPlanVersionRequest(name=args.name, document=document)
-    render_plans([client.plans.AddPlanVersion(request, timeout=30)])
+    plan = client.plans.AddPlanVersion(request, timeout=30)
+    show(args, plan, lambda: render_plans([plan]))
 
 
 @with_client
 def plan_show(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import plans_pb2
 
-    render_plans([client.plans.GetPlan(plans_pb2.GetPlanRequest(name=args.name), timeout=30)])
+    plan = client.plans.GetPlan(plans_pb2.GetPlanRequest(name=args.name), timeout=30)
+    show(args, plan, lambda: render_plans([plan]))
 
 
 @with_client
 def plan_list(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import plans_pb2
 
-    render_plans(list(client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans))
+    listed = client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30)
+    show(args, listed, lambda: render_plans(list(listed.plans)))
 
 
 def _document_from_flags(args: argparse.Namespace) -> str:

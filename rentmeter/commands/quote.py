@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, pairs, parse_time, remote_options, timestamp, with_client
+from rentmeter.commands.remote import (
+    Commands,
+    pairs,
+    parse_time,
+    remote_options,
+    show,
+    timestamp,
+    with_client,
+)
 from rentmeter.commands.terms import terms, terms_arguments
 from rentmeter.errors import UsageError
 
@@ -16,7 +24,7 @@ if TYPE_CHECKING:
 
 def register(commands: Commands) -> None:
     quote = commands.add_parser(
-        "quote", parents=[remote_options()], help="price a planned rental before it starts"
+        "quote", parents=[remote_options(prints=True)], help="price a planned rental before it starts"
     )
     quote.add_argument("--plan", required=True)
     quote.add_argument(
@@ -64,7 +72,8 @@ def quote_rental(client: AdminClient, args: argparse.Namespace) -> None:
     )  # fmt: skip
     if args.start:
         request.start.CopyFrom(timestamp(args.start))
-    render_quote(client.plans.Quote(request, timeout=30))
+    quoted = client.plans.Quote(request, timeout=30)
+    show(args, quoted, lambda: render_quote(quoted))
 
 
 def render_quote(q: plans_pb2.PriceQuote) -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:
+    from google.protobuf.message import Message
     from google.protobuf.timestamp_pb2 import Timestamp
 
     from rentmeter.client import AdminClient
@@ -19,8 +20,9 @@ DEFAULT_COLLECTOR = "127.0.0.1:50051"
 COLLECTOR_HELP = f"collector HOST:PORT (env RENTMETER_COLLECTOR; default {DEFAULT_COLLECTOR})"
 
 
-def remote_options() -> argparse.ArgumentParser:
-    """`--collector` accepted after the subcommand too (`rentmeter agent run --collector HOST:PORT`)."""
+def remote_options(*, prints: bool = False) -> argparse.ArgumentParser:
+    """`--collector` accepted after the subcommand too (`rentmeter agent run --collector HOST:PORT`);
+    `prints`: the command prints what the collector answers, as a table or (`--output json`) as JSON."""
     parent = argparse.ArgumentParser(add_help=False)
     parent.add_argument("--collector", default=argparse.SUPPRESS, help=COLLECTOR_HELP)
     parent.add_argument(
@@ -28,7 +30,30 @@ def remote_options() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="API token (default: $RENTMETER_TOKEN); see `collector token`",
     )
+    if prints:
+        parent.add_argument(
+            "-o", "--output", choices=("table", "json"), default="table",
+            help="table (default), or json: the collector's answer as protobuf JSON, for scripts",
+        )  # fmt: skip
     return parent
+
+
+def show(args: argparse.Namespace, message: Message, render: Callable[[], None]) -> None:
+    """Print the collector's answer: as JSON (proto field names, every field) with `--output json`,
+    else as `render` draws it."""
+    if args.output == "json":
+        print(as_json(message), flush=True)
+    else:
+        render()
+
+
+def as_json(message: Message, indent: int | None = 2) -> str:
+    from google.protobuf import json_format
+
+    return json_format.MessageToJson(
+        message, preserving_proto_field_name=True, always_print_fields_with_no_presence=True,
+        ensure_ascii=False, indent=indent,
+    )  # fmt: skip
 
 
 def with_client(action: Callable[[AdminClient, argparse.Namespace], int | None]) -> Handler:

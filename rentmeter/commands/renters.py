@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, parse_time, remote_options, timestamp, with_client
+from rentmeter.commands.remote import Commands, parse_time, remote_options, show, timestamp, with_client
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import renters_pb2
@@ -16,11 +16,11 @@ def register(commands: Commands) -> None:
     renter = commands.add_parser("renter", help="renter accounts").add_subparsers(
         dest="action", required=True
     )
-    show = renter.add_parser("show", parents=[remote_options()], help="a renter's account")
-    show.add_argument("renter")
-    show.set_defaults(handler=renter_show)
+    one = renter.add_parser("show", parents=[remote_options(prints=True)], help="a renter's account")
+    one.add_argument("renter")
+    one.set_defaults(handler=renter_show)
     update = renter.add_parser(
-        "set", parents=[remote_options()], help="set a renter's billing cycle or e-mail"
+        "set", parents=[remote_options(prints=True)], help="set a renter's billing cycle or e-mail"
     )
     update.add_argument("renter")
     update.add_argument(
@@ -40,7 +40,7 @@ def register(commands: Commands) -> None:
     export.add_argument("-o", "--output", help="file to write (default: standard output)")
     export.set_defaults(handler=renter_export)
     erase = renter.add_parser(
-        "erase", parents=[remote_options()], help="erase a renter's data (invoices stay)"
+        "erase", parents=[remote_options(prints=True)], help="erase a renter's data (invoices stay)"
     )
     erase.add_argument("renter")
     erase.set_defaults(handler=renter_erase)
@@ -50,7 +50,8 @@ def register(commands: Commands) -> None:
 def renter_show(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import renters_pb2
 
-    render_renter(client.renters.GetRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=30))
+    renter = client.renters.GetRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=30)
+    show(args, renter, lambda: render_renter(renter))
 
 
 @with_client
@@ -70,7 +71,8 @@ def renter_set(client: AdminClient, args: argparse.Namespace) -> None:
         request.payment_customer = args.customer
     if args.source is not None:
         request.payment_source = args.source
-    render_renter(client.renters.UpdateRenter(request, timeout=30))
+    renter = client.renters.UpdateRenter(request, timeout=30)
+    show(args, renter, lambda: render_renter(renter))
 
 
 @with_client
@@ -91,7 +93,9 @@ def renter_erase(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import renters_pb2
 
     erased = client.renters.EraseRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=60)
-    print(f"renter {args.renter} erased; login names removed from {erased.reports_cleared} reports")
+    show(args, erased, lambda: print(
+        f"renter {args.renter} erased; login names removed from {erased.reports_cleared} reports"
+    ))  # fmt: skip
 
 
 def render_renter(r: renters_pb2.Renter) -> None:

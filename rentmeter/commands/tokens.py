@@ -7,10 +7,11 @@ import sys
 from datetime import UTC
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, remote_options, with_client
+from rentmeter.commands.remote import Commands, remote_options, show, with_client
 from rentmeter.errors import UsageError
 
 if TYPE_CHECKING:
+    from protos.rentmeter.v1 import machines_pb2
     from rentmeter.client import AdminClient
 
 
@@ -18,7 +19,9 @@ def register(commands: Commands) -> None:
     token = commands.add_parser("token", help="enrollment tokens").add_subparsers(
         dest="action", required=True
     )
-    create = token.add_parser("create", parents=[remote_options()], help="create a one-time enrollment token")
+    create = token.add_parser(
+        "create", parents=[remote_options(prints=True)], help="create a one-time enrollment token"
+    )
     create.add_argument(
         "--class", dest="machine_class", default="standard", help="machine class (default standard)"
     )
@@ -43,5 +46,9 @@ def token_create(client: AdminClient, args: argparse.Namespace) -> None:
         machine_class=args.machine_class, ttl=ttl, label=args.label
     )
     response = client.machines.CreateEnrollmentToken(request, timeout=30)
+    show(args, response, lambda: _render_token(response))
+
+
+def _render_token(response: machines_pb2.CreateEnrollmentTokenResponse) -> None:
     print(response.token)
     print(f"valid once, until {response.expires_at.ToDatetime(tzinfo=UTC).isoformat()}", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from rentmeter.commands.remote import Commands, parse_time, remote_options, timestamp, with_client
+from rentmeter.commands.remote import Commands, parse_time, remote_options, show, timestamp, with_client
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import usage_pb2
@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 
 def register(commands: Commands) -> None:
-    usage = commands.add_parser("usage", parents=[remote_options()], help="usage of a machine or a session")
+    usage = commands.add_parser(
+        "usage", parents=[remote_options(prints=True)], help="usage of a machine or a session"
+    )
     scope = usage.add_mutually_exclusive_group(required=True)
     scope.add_argument("--machine", help="agent id")
     scope.add_argument("--session", help="session id")
@@ -35,7 +37,8 @@ def show_usage(client: AdminClient, args: argparse.Namespace) -> None:
         request.start.CopyFrom(timestamp(args.start))
     if args.end:
         request.end.CopyFrom(timestamp(args.end))
-    render_usage(client.usage.GetUsage(request, timeout=30))
+    summary = client.usage.GetUsage(request, timeout=30)
+    show(args, summary, lambda: render_usage(summary))
 
 
 def render_usage(u: usage_pb2.UsageSummary) -> None:
