@@ -129,3 +129,20 @@ def test_watch_into_a_pipe_prints_one_line_per_update(rented: Rented, admin: Adm
         assert line.rstrip().endswith("rate 2.90 EUR/h"), lines
     assert [o["session_id"] for o in objects] == [session.session_id] * 2
     assert objects[0]["rate_per_hour"]["display"] == "2.90 EUR"
+
+
+def test_invoice_numbers_work_wherever_an_invoice_id_does(rented: Rented, tmp_path: Path) -> None:
+    """`invoice list` shows the number (RM-000001) first: show, export, pay and credit take it too."""
+    at, invoice_id = rented.target, rented.invoice.invoice_id
+    shown = rentmeter("invoice", "show", "RM-000001", collector=at)
+    assert shown.returncode == 0 and f"Invoice RM-000001 ({invoice_id})" in shown.stdout
+    exported = rentmeter("invoice", "export", "RM-000001", "--format", "csv", "-o", str(tmp_path / "i.csv"),
+                         collector=at)  # fmt: skip
+    assert exported.returncode == 0 and rented.session_id in (tmp_path / "i.csv").read_text()
+    paid = rentmeter("invoice", "pay", "RM-000001", "--reference", "SEPA-1", collector=at)
+    assert paid.returncode == 0 and "paid 20" in paid.stdout
+    # The whole of it (0.00 EUR for a second) is credited already: the collector found the invoice.
+    credit = rentmeter("invoice", "credit", "RM-000001", "--reason", "goodwill", collector=at)
+    assert credit.returncode == 1 and "invoice RM-000001 has 0.00 EUR left to credit" in credit.stderr
+    missing = rentmeter("invoice", "show", "RM-000002", collector=at)
+    assert missing.returncode == 1 and "invoice 'RM-000002' not found" in missing.stderr
