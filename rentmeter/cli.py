@@ -16,7 +16,7 @@ from typing import cast
 import grpc
 
 from rentmeter.commands import NOUNS
-from rentmeter.commands.remote import COLLECTOR_HELP, DEFAULT_COLLECTOR
+from rentmeter.commands.remote import DEFAULT_COLLECTOR, connection_arguments
 from rentmeter.errors import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 
 
@@ -28,14 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.collector = os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR)
     if args.api_token is None:
         args.api_token = os.environ.get("RENTMETER_TOKEN", "")
-    logging.basicConfig(
-        level=logging.DEBUG
-        if args.verbose
-        else logging.INFO
-        if args.command in ("collector", "agent")
-        else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    _configure_logging(args)
     try:
         return int(args.handler(args) or 0)
     except grpc.RpcError as exc:
@@ -47,11 +40,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+# Libraries whose INFO lines are routine: APScheduler logs every job run (96 % of an idle collector's log),
+# Alembic its dialect at every start. `-v` shows them.
+CHATTY_LIBRARIES = ("apscheduler", "alembic")
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Processes (collector, agent) log at INFO, other commands only warnings; `-v`: DEBUG, everything."""
+    if args.verbose:
+        level = logging.DEBUG
+    else:
+        level = logging.INFO if args.command in ("collector", "agent") else logging.WARNING
+        for name in CHATTY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
 def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
     call = cast(grpc.Call, exc)  # a failed call's error is also its grpc.Call
     code = call.code()
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
-        print(f"error: cannot reach the collector at {args.collector}: {call.details()}", file=sys.stderr)
+        hint = " (in plaintext: give --tls-ca if it serves TLS)" if getattr(args, "plaintext", False) else ""
+        where = f"{args.collector}{hint}"
+        print(f"error: cannot reach the collector at {where}: {call.details()}", file=sys.stderr)
         return EXIT_UNREACHABLE
     print(f"error: {call.details()} ({code.name})", file=sys.stderr)
     return EXIT_REFUSED
@@ -62,10 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rentmeter", description="Metering and billing for rented computers."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("--collector", default=None, help=COLLECTOR_HELP)
-    parser.add_argument(
-        "--api-token", default=None, help="API token for the collector (default: $RENTMETER_TOKEN)"
-    )
+    connection_arguments(parser, None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for noun in NOUNS:
         noun.register(commands)
