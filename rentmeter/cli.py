@@ -73,8 +73,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rentmeter", description="Metering and billing for rented computers."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"rentmeter {_version()}")
     connection_arguments(parser, None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for noun in NOUNS:
         noun.register(commands)
     return parser
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("rentmeter")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "(not installed)"

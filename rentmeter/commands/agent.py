@@ -6,42 +6,47 @@ import argparse
 import os
 import sys
 
-from rentmeter.commands.remote import Commands, remote_options
+from rentmeter.commands.remote import Commands, collector_address, remote_options
 from rentmeter.errors import EXIT_CANNOT_START, UsageError
 
 
 def register(commands: Commands) -> None:
     agent = commands.add_parser("agent", help="run the agent").add_subparsers(dest="action", required=True)
     run = agent.add_parser(
-        "run", parents=[remote_options()], help="enroll (first run) and report this machine's usage"
+        "run", parents=[remote_options(tls=False)], help="enroll (first run) and report this machine's usage"
     )
     run.add_argument(
         "--token", help="enrollment token, needed on the first run only (env RENTMETER_AGENT_TOKEN)"
     )
     run.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
     run.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
-    run.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
+    run.add_argument(
+        "--tls-ca", default=argparse.SUPPRESS, help="CA that signed the collector's certificate; enables TLS"
+    )
+    _client_certificate_arguments(run)
     run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
     run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
     run.set_defaults(handler=agent_run)
     rotate = agent.add_parser(
         "rotate-key",
-        parents=[remote_options()],
+        parents=[remote_options(tls=False)],
         help="replace this machine's key (stop the agent service first)",
     )
     rotate.add_argument("--config", help="TOML settings file (env RENTMETER_AGENT_CONFIG)")
     rotate.add_argument("--state-dir", help="key, identity and spool (env RENTMETER_AGENT_STATE_DIR)")
-    rotate.add_argument("--tls-ca", help="CA that signed the collector's certificate; enables TLS")
+    rotate.add_argument(
+        "--tls-ca", default=argparse.SUPPRESS, help="CA that signed the collector's certificate; enables TLS"
+    )
+    _client_certificate_arguments(rotate)
     rotate.set_defaults(handler=agent_rotate_key)
     install = agent.add_parser(
-        "install", parents=[remote_options()], help="install and start the agent as a service"
+        "install", parents=[remote_options(tls=False)], help="install and start the agent as a service"
     )
     install.add_argument("--token", default="", help="enrollment token for the first start")
     install.add_argument(
-        "--tls-ca", default="", help="CA certificate that signed the collector's certificate"
+        "--tls-ca", default=argparse.SUPPRESS, help="CA certificate that signed the collector's certificate"
     )
-    install.add_argument("--tls-cert", default="", help="this agent's client certificate (mutual TLS)")
-    install.add_argument("--tls-key", default="", help="its private key")
+    _client_certificate_arguments(install)
     install.add_argument(
         "--root", default="/", help="install under this folder and do not start (images, tests)"
     )
@@ -54,6 +59,16 @@ def register(commands: Commands) -> None:
     uninstall.set_defaults(handler=agent_uninstall)
 
 
+def _client_certificate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tls-cert", default=argparse.SUPPRESS,
+        help="this agent's client certificate (mutual TLS; env RENTMETER_AGENT_TLS_CERT)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--tls-key", default=argparse.SUPPRESS, help="its private key (RENTMETER_AGENT_TLS_KEY)"
+    )
+
+
 def agent_run(args: argparse.Namespace) -> int:
     import signal
 
@@ -61,17 +76,22 @@ def agent_run(args: argparse.Namespace) -> int:
     from agent.errors import AgentError
     from agent.runner import Agent, enroll, open_channel
 
+    if args.collector:
+        collector_address(args.collector)
     try:
         settings = AgentSettings.load(
             os.environ,
             args.config,
             collector=args.collector,
             tls_ca=args.tls_ca,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
             token=args.token,
             state_dir=args.state_dir,
             interval=args.interval,
             report_every=args.report_every,
         )
+        collector_address(settings.collector)  # from the environment or the settings file
         channel = open_channel(settings)
         agent = Agent(settings, enroll(settings, channel), channel)
     except AgentError as exc:
@@ -88,10 +108,14 @@ def agent_rotate_key(args: argparse.Namespace) -> int:
     from agent.errors import AgentError
     from agent.runner import open_channel, rotate_key
 
+    if args.collector:
+        collector_address(args.collector)
     try:
         settings = AgentSettings.load(
-            os.environ, args.config, collector=args.collector, tls_ca=args.tls_ca, state_dir=args.state_dir
-        )
+            os.environ, args.config, collector=args.collector, tls_ca=args.tls_ca, tls_cert=args.tls_cert,
+            tls_key=args.tls_key, state_dir=args.state_dir,
+        )  # fmt: skip
+        collector_address(settings.collector)
         last = rotate_key(settings, open_channel(settings))
     except AgentError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -108,7 +132,8 @@ def agent_install(args: argparse.Namespace) -> int:
 
     if not args.collector:
         raise UsageError("agent install needs --collector HOST:PORT")
-    plan = InstallPlan(args.collector, args.token, args.tls_ca, args.tls_cert, args.tls_key, Path(args.root))
+    tls = (args.tls_ca or "", args.tls_cert or "", args.tls_key or "")
+    plan = InstallPlan(collector_address(args.collector), args.token, *tls, Path(args.root))
     try:
         for path in install(plan):
             print(f"wrote {path}")

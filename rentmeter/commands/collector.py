@@ -99,6 +99,8 @@ def collector_token(args: argparse.Namespace) -> int:
     database = Database(settings.db_url)
     try:
         print(database.call(create_api_token, args.role, args.subject, args.label, datetime.now(UTC)))
+        where = database.engine.url.render_as_string(hide_password=True)
+        print(f"{args.role} API token stored in {where} (shown once, above)", file=sys.stderr)
     except CollectorError as exc:
         raise UsageError(str(exc)) from None
     finally:
