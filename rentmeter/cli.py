@@ -11,7 +11,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import cast
+from typing import NoReturn, cast
 
 import grpc
 
@@ -68,10 +68,16 @@ def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
     return EXIT_REFUSED
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line is one sentence on standard error (and exit code 2), not the usage
+    text: `error: argument --traffic-out: 'nan' is not a finite number (see rentmeter quote --help)`."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rentmeter", description="Metering and billing for rented computers."
-    )
+    parser = Parser(prog="rentmeter", description="Metering and billing for rented computers.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"rentmeter {_version()}")
     connection_arguments(parser, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands, remote_options, show, with_client
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ def register(commands: Commands) -> None:
     withdraw = access.add_parser(
         "revoke", parents=[remote_options(prints=True)], help="refuse an API token from now on"
     )
-    withdraw.add_argument("id", type=int)
+    withdraw.add_argument("id", type=numbers.whole("", numbers.MAX_ID, minimum=1), help="the token's id")
     withdraw.set_defaults(handler=access_revoke)
 
 

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands, collector_address, remote_options
 from rentmeter.errors import EXIT_CANNOT_START, UsageError
 
@@ -24,8 +25,8 @@ def register(commands: Commands) -> None:
         "--tls-ca", default=argparse.SUPPRESS, help="CA that signed the collector's certificate; enables TLS"
     )
     _client_certificate_arguments(run)
-    run.add_argument("--interval", type=float, help="seconds between samples (default 1)")
-    run.add_argument("--report-every", type=float, help="seconds of samples per report (default 5)")
+    run.add_argument("--interval", type=numbers.seconds, help="seconds between samples (default 1)")
+    run.add_argument("--report-every", type=numbers.seconds, help="seconds of samples per report (default 5)")
     run.set_defaults(handler=agent_run)
     rotate = agent.add_parser(
         "rotate-key",

@@ -10,6 +10,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands
 
 if TYPE_CHECKING:
@@ -24,7 +25,9 @@ def register(commands: Commands) -> None:
     demo = commands.add_parser(
         "demo", help="run a collector, an agent and a live-billed rental on this machine"
     )
-    demo.add_argument("--duration", type=float, default=None, help="seconds to rent (default: until Ctrl-C)")
+    demo.add_argument(
+        "--duration", type=numbers.seconds, default=None, help="seconds to rent (default: until Ctrl-C)"
+    )
     demo.add_argument("--data-dir", default=None, help="keep the demo's database and agent state here")
     demo.set_defaults(handler=demo_command)
 

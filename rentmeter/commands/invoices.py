@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands, remote_options, show, with_client
 from rentmeter.errors import UsageError
 
@@ -41,7 +42,9 @@ def register(commands: Commands) -> None:
     )
     credit.add_argument("invoice_id")
     credit.add_argument("--reason", required=True, help="printed on the credit note")
-    credit.add_argument("--amount", default="", help="how much, tax included (default: all that is left)")
+    credit.add_argument(
+        "--amount", type=numbers.amount, help="how much, tax included (default: all that is left)"
+    )
     credit.set_defaults(handler=invoice_credit)
     close = invoice.add_parser(
         "close", parents=[remote_options(prints=True)], help="close finished billing periods now"
@@ -99,7 +102,7 @@ def invoice_credit(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import invoices_pb2
 
     request = invoices_pb2.CreditInvoiceRequest(
-        invoice_id=args.invoice_id, amount=args.amount, reason=args.reason
+        invoice_id=args.invoice_id, amount=args.amount or "", reason=args.reason
     )
     note = client.invoices.CreditInvoice(request, timeout=30)
     show(args, note, lambda: print(

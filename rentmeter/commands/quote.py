@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import (
     Commands,
     pairs,
@@ -30,12 +33,25 @@ def register(commands: Commands) -> None:
     quote.add_argument(
         "--class", dest="machine_class", default="standard", help="machine class (default standard)"
     )
-    quote.add_argument("--duration", required=True, help="how long, e.g. 90m, 2h, 1d")
+    quote.add_argument(
+        "--duration",
+        required=True,
+        type=numbers.duration(timedelta(days=366)),
+        help="how long, e.g. 90m, 2h, 1d (at most 366 days)",
+    )
     quote.add_argument("--start", type=parse_time, help="ISO 8601 start (default now)")
-    quote.add_argument("--traffic-in", type=float, default=0.0, metavar="GB", help="expected GB received")
-    quote.add_argument("--traffic-out", type=float, default=0.0, metavar="GB", help="expected GB sent")
-    quote.add_argument("--busy-cores", type=int, default=0, help="expected busy CPU cores, all along")
-    quote.add_argument("--memory-gb", type=float, default=0.0, help="expected used memory, GB")
+    gigabytes = numbers.decimal_of("GB", numbers.MAX_GB)
+    quote.add_argument(
+        "--traffic-in", type=gigabytes, default=Decimal(0), metavar="GB", help="expected GB received"
+    )
+    quote.add_argument(
+        "--traffic-out", type=gigabytes, default=Decimal(0), metavar="GB", help="expected GB sent"
+    )
+    quote.add_argument(
+        "--busy-cores", type=numbers.whole("cores", numbers.MAX_COUNT), default=0,
+        help="expected busy CPU cores, all along",
+    )  # fmt: skip
+    quote.add_argument("--memory-gb", type=gigabytes, default=Decimal(0), help="expected used memory, GB")
     quote.add_argument(
         "--gpu", action="append", default=[], metavar="MODEL=COUNT", help="GPUs attached, e.g. A100=2"
     )
@@ -45,30 +61,25 @@ def register(commands: Commands) -> None:
 
 @with_client
 def quote_rental(client: AdminClient, args: argparse.Namespace) -> None:
-    from decimal import Decimal, InvalidOperation
-
     from google.protobuf.duration_pb2 import Duration
 
-    from collector.config import SettingsError, parse_duration
     from protos.rentmeter.v1 import plans_pb2
 
-    try:
-        duration = Duration()
-        duration.FromTimedelta(parse_duration(args.duration, "duration"))
-        rx, tx = (int(Decimal(str(gb)) * 10**9) for gb in (args.traffic_in, args.traffic_out))
-    except (SettingsError, InvalidOperation) as exc:
-        raise UsageError(str(exc)) from None
-    if rx < 0 or tx < 0 or args.busy_cores < 0 or args.memory_gb < 0:
-        raise UsageError("expected usage cannot be negative")
+    duration = Duration()
+    duration.FromTimedelta(args.duration)
+    count = numbers.whole("GPUs", numbers.MAX_COUNT)
     gpus = {}
-    for model, count in pairs(args.gpu, "--gpu", "MODEL=COUNT, e.g. A100=2"):
-        if not count.isdigit():
-            raise UsageError(f"--gpu {model}: the count must be a whole number, not {count!r}")
-        gpus[model] = int(count)
+    for model, text in pairs(args.gpu, "--gpu", "MODEL=COUNT, e.g. A100=2"):
+        try:
+            gpus[model] = count(text)
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--gpu {model}: {exc}") from None
     request = plans_pb2.QuoteRequest(
-        plan=args.plan, machine_class=args.machine_class, duration=duration, expected_rx_bytes=rx,
-        expected_tx_bytes=tx, terms=terms(args), expected_busy_cores=args.busy_cores,
-        expected_memory_bytes=int(Decimal(str(args.memory_gb)) * 10**9), gpus=gpus,
+        plan=args.plan, machine_class=args.machine_class, duration=duration,
+        expected_rx_bytes=numbers.gigabytes_to_bytes(args.traffic_in),
+        expected_tx_bytes=numbers.gigabytes_to_bytes(args.traffic_out), terms=terms(args),
+        expected_busy_cores=args.busy_cores, expected_memory_bytes=numbers.gigabytes_to_bytes(args.memory_gb),
+        gpus=gpus,
     )  # fmt: skip
     if args.start:
         request.start.CopyFrom(timestamp(args.start))

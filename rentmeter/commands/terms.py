@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import pairs
+from rentmeter.errors import UsageError
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import plans_pb2
@@ -29,5 +31,17 @@ def terms(args: argparse.Namespace) -> plans_pb2.RentalTerms:
         service_level=args.service_level or "",
         member_tier=args.member_tier or "",
         coupon=args.coupon or "",
-        resources=dict(pairs(args.resource, "--resource", "NAME=QUANTITY, e.g. storage=500")),
+        resources=_resources(args.resource),
     )
+
+
+def _resources(items: list[str]) -> dict[str, str]:
+    """`--resource NAME=QUANTITY` flags, each quantity a decimal number (sent as plain text)."""
+    quantity = numbers.decimal_of("", numbers.MAX_QUANTITY)
+    resources = {}
+    for name, text in pairs(items, "--resource", "NAME=QUANTITY, e.g. storage=500"):
+        try:
+            resources[name] = format(quantity(text), "f")
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"--resource {name}: {exc}") from None
+    return resources

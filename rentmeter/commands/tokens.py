@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands, remote_options, show, with_client
-from rentmeter.errors import UsageError
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import machines_pb2
@@ -25,7 +25,10 @@ def register(commands: Commands) -> None:
     create.add_argument(
         "--class", dest="machine_class", default="standard", help="machine class (default standard)"
     )
-    create.add_argument("--ttl", default="24h", help="validity, e.g. 30m, 24h, 7d (default 24h)")
+    create.add_argument(
+        "--ttl", default="24h", type=numbers.duration(timedelta(days=30)),
+        help="validity, e.g. 30m, 24h, 7d (default 24h, at most 30 days)",
+    )  # fmt: skip
     create.add_argument("--label", default="", help="free text shown in listings")
     create.set_defaults(handler=token_create)
 
@@ -34,14 +37,10 @@ def register(commands: Commands) -> None:
 def token_create(client: AdminClient, args: argparse.Namespace) -> None:
     from google.protobuf.duration_pb2 import Duration
 
-    from collector.config import SettingsError, parse_duration
     from protos.rentmeter.v1 import machines_pb2
 
-    try:
-        ttl = Duration()
-        ttl.FromTimedelta(parse_duration(args.ttl, "ttl"))
-    except SettingsError as exc:
-        raise UsageError(f"{exc}") from None
+    ttl = Duration()
+    ttl.FromTimedelta(args.ttl)
     request = machines_pb2.CreateEnrollmentTokenRequest(
         machine_class=args.machine_class, ttl=ttl, label=args.label
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands, remote_options, show, with_client
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ def register(commands: Commands) -> None:
         "topup", parents=[remote_options(prints=True)], help="credit a renter's wallet (makes it prepaid)"
     )
     topup.add_argument("renter")
-    topup.add_argument("amount", help="e.g. 20.00")
+    topup.add_argument("amount", type=numbers.amount, help="e.g. 20.00")
     topup.add_argument("--currency", default="EUR")
     topup.add_argument("--key", default="", help="idempotency key (default: a new random one)")
     topup.set_defaults(handler=wallet_topup)

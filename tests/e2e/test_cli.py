@@ -179,7 +179,7 @@ def test_wallet_ledger_and_watch_commands(collector: Collector) -> None:
     check = rentmeter("ledger", "check", collector=target)
     assert check.returncode == 0 and "ledger balanced" in check.stdout and "debits 7.25 EUR" in check.stdout
     bad = rentmeter("wallet", "topup", "zoe", "seven", collector=target)
-    assert bad.returncode == 1 and "not a decimal number" in bad.stderr
+    assert bad.returncode == 2 and "'seven' is not a number" in bad.stderr  # checked before it is sent
     missing = rentmeter("watch", "s-nope", collector=target)
     assert missing.returncode == 1 and "session 's-nope' not found" in missing.stderr
 
