@@ -54,7 +54,8 @@ def whole(what: str, maximum: int, *, minimum: int = 0) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (0, 1, 2, ...) of {what}")
         value = int(text)
         if not minimum <= value <= maximum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be from {minimum} to {maximum:,} {what}".rstrip())
+            bounds = f"from {minimum} to {maximum:,} {what}".rstrip()
+            raise argparse.ArgumentTypeError(f"{text!r} must be {bounds}")
         return value
 
     return parse

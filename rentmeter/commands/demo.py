@@ -14,6 +14,8 @@ from rentmeter import numbers
 from rentmeter.commands.remote import Commands
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from protos.rentmeter.v1 import plans_pb2
     from rentmeter.client import AdminClient
 
@@ -33,13 +35,22 @@ def register(commands: Commands) -> None:
 
 
 def demo_command(args: argparse.Namespace) -> int:
-    return run_demo(duration=args.duration, data_dir=args.data_dir)
-
-
-def run_demo(duration: float | None, data_dir: str | None) -> int:
+    import shutil
     import tempfile
-    from datetime import UTC, datetime, timedelta
     from pathlib import Path
+
+    if args.data_dir:
+        return run_demo(args.duration, Path(args.data_dir))
+    workdir = Path(tempfile.mkdtemp(prefix="rentmeter-demo-"))
+    try:
+        return run_demo(args.duration, workdir)
+    finally:  # also after Ctrl-C
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_demo(duration: float | None, workdir: Path) -> int:
+    """The demo with its database and the agent's state in `workdir`."""
+    from datetime import UTC, datetime, timedelta
 
     from agent.config import AgentSettings
     from collector.accounts.tokens import create_api_token
@@ -52,7 +63,6 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
     from rentmeter.embedded import running_agent, running_collector
     from rentmeter.output import console
 
-    workdir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rentmeter-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     settings = CollectorSettings(
         listen="127.0.0.1:0",
