@@ -6,6 +6,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from rentmeter.commands.remote import Commands, parse_time, remote_options, show, timestamp, with_client
+from rentmeter.errors import UsageError
 
 if TYPE_CHECKING:
     from protos.rentmeter.v1 import renters_pb2
@@ -82,10 +83,13 @@ def renter_export(client: AdminClient, args: argparse.Namespace) -> None:
     from protos.rentmeter.v1 import renters_pb2
 
     document = client.renters.ExportRenter(renters_pb2.GetRenterRequest(renter=args.renter), timeout=60).json
-    if args.output:
-        Path(args.output).write_text(document + "\n")
-    else:
+    if not args.output:
         print(document)
+        return
+    try:
+        Path(args.output).write_text(document + "\n")
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
 
 
 @with_client

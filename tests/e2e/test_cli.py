@@ -193,6 +193,10 @@ def test_renter_commands(collector: Collector) -> None:
     bad = rentmeter("renter", "set", "ivy", "--email", "not-an-address", collector=target)
     assert bad.returncode == 1 and "is not an e-mail address" in bad.stderr
     assert rentmeter("renter", "show", "nobody", collector=target).returncode == 1
+    unwritable = rentmeter("renter", "export", "ivy", "-o", "/nonexistent/ivy.json", collector=target)
+    assert (
+        unwritable.returncode == 2 and "cannot write /nonexistent/ivy.json: No such file" in unwritable.stderr
+    )
 
 
 def test_invoice_pay_command(collector: Collector) -> None:
