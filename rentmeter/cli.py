@@ -1,7 +1,8 @@
 """`rentmeter`: one console script with a subcommand per job (one module per noun in rentmeter.commands).
 
-Exit codes: 0 done; 1 the collector refused the request (its message is printed); 2 bad command line;
-3 the collector cannot be reached; 4 the agent or collector cannot start (the reason is printed).
+Exit codes: 0 done; 1 the collector refused the request (its message is printed); 2 bad command line
+(one sentence); 3 the collector cannot be reached; 4 the agent or collector cannot start (the reason is
+printed); 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations

@@ -74,7 +74,7 @@ def collector_address(text: str) -> str:
         raise UsageError(f"the collector address {text!r} has no port: write HOST:PORT, e.g. {text}:50051")
     if ":" in host and not (host.startswith("[") and host.endswith("]")):
         raise UsageError(f"write an IPv6 collector address in brackets with a port, e.g. [{text}]:50051")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise UsageError(f"the collector address {text!r} needs a port from 1 to 65535 after the colon")
     return text
 
