@@ -11,6 +11,7 @@ The virtual environment is re-installed whenever pyproject.toml changes.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -36,6 +37,23 @@ def ensure_venv() -> None:
     STAMP.touch()
 
 
+def run_to_the_end(command: list[str]) -> int:
+    """Run `command` and wait until it ends; return its exit code.
+
+    Ctrl-C reaches the child from the terminal (one process group), and the child decides what it means:
+    the demo stops its session and prints the invoice. So this process ignores SIGINT meanwhile (subprocess's
+    own wait would kill the child on KeyboardInterrupt) and passes SIGTERM on, which no terminal sends to
+    the whole group.
+    """
+    child = subprocess.Popen(command, cwd=ROOT)
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
+    try:
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under whatever python3 the machine has
         raise SystemExit(f"rentmeter needs Python 3.11 or newer; this is {sys.version.split()[0]}")
@@ -45,7 +63,7 @@ def main(argv: list[str]) -> int:
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "demo":
-        return subprocess.call([str(BIN / "rentmeter"), "demo", *rest], cwd=ROOT)
+        return run_to_the_end([str(BIN / "rentmeter"), "demo", *rest])
     if command == "test":
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT)
     return 0

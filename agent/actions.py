@@ -56,7 +56,7 @@ def _run(command: list[str], env: Mapping[str, str] | None = None) -> None:
 
 
 def log_action(event: ControlEvent) -> None:
-    logger.warning("%s", event.text())
+    logger.info("%s", event.text())
 
 
 def notify_action(event: ControlEvent) -> None:

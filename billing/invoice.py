@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from billing.charges import Charge
-from billing.errors import CurrencyMismatch
-from billing.money import Money
+from billing.errors import BillingError, CurrencyMismatch
+from billing.money import Money, exponent
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +31,23 @@ def plain(value: Decimal) -> str:
 
 
 def rate_text(rate: str, currency: str, rate_unit: str) -> str:
-    """A line's rate as printed: "1.2 EUR/h", "19 %", or nothing for fixed amounts (caps, minimums)."""
+    """A line's rate as printed, the one way rates are written everywhere: "2.90 EUR/h" (at least the
+    currency's minor digits: 2.9 -> 2.90, 0.0125 stays), "19 %", or nothing for fixed amounts (caps,
+    minimums)."""
     if rate_unit == "%":
         return f"{rate} %"
-    return f"{rate} {currency}/{rate_unit}" if rate_unit else ""
+    return f"{_with_minor_digits(rate, currency)} {currency}/{rate_unit}" if rate_unit else ""
+
+
+def _with_minor_digits(rate: str, currency: str) -> str:
+    try:
+        value, digits = Decimal(rate), exponent(currency)
+    except (ArithmeticError, BillingError):  # not a number or an unknown currency: printed as it came
+        return rate
+    places = value.as_tuple().exponent
+    if not value.is_finite() or not isinstance(places, int) or -places >= digits:
+        return rate
+    return format(value.quantize(Decimal(1).scaleb(-digits)), "f")
 
 
 def build_lines(reference: str, charges: Iterable[Charge]) -> list[InvoiceLine]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from collector.api.access_servicer import AccessService
 from collector.api.agent_servicer import AgentService
@@ -22,6 +21,7 @@ from collector.api.jobs_servicer import JobService
 from collector.api.machines_servicer import MachineService
 from collector.api.metrics import Metrics
 from collector.api.plans_servicer import PlanService
+from collector.api.reflection import enable_reflection
 from collector.api.renters_servicer import RenterService
 from collector.api.sessions_servicer import SessionService
 from collector.api.usage_servicer import UsageService
@@ -135,13 +135,8 @@ class Collector:
         access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobService(db, now, self.scheduler.board), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
-        reflection.enable_server_reflection(
-            [
-                *SERVICE_NAMES,
-                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-                reflection.SERVICE_NAME,
-            ],
-            server,
+        enable_reflection(
+            [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server
         )
 
     async def start(self) -> int:
@@ -167,11 +162,21 @@ class Collector:
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         logger.info(
-            "collector serving on %s (database %s)",
+            "collector serving on %s with %s, database %s",
             self.settings.listen.rsplit(":", 1)[0] + f":{self.port}",
+            self.transport,
             self.database.engine.url.render_as_string(hide_password=True),
         )
         return self.port
+
+    @property
+    def transport(self) -> str:
+        """How agents and admins connect, as the start-up line says it."""
+        if not self.settings.tls_cert:
+            return "plaintext (no TLS)"
+        if self.settings.tls_client_ca:
+            return "mutual TLS (client certificates required)"
+        return "TLS (no client certificates)"
 
     def _bind(self) -> int:
         settings = self.settings
@@ -186,9 +191,7 @@ class Collector:
                 logger.warning("serving PLAINTEXT on %s (allow_plaintext): reports and tokens are readable "
                                "on the network unless a proxy terminates TLS", settings.listen)  # fmt: skip
             else:
-                logger.warning(
-                    "serving plaintext on loopback %s: use TLS for other machines", settings.listen
-                )
+                logger.info("serving plaintext on loopback %s: use TLS for other machines", settings.listen)
             return self.server.add_insecure_port(settings.listen)
         try:
             key, cert = Path(settings.tls_key).read_bytes(), Path(settings.tls_cert).read_bytes()

@@ -1,8 +1,11 @@
-"""A typed bundle of the collector's admin stubs over one channel, authenticated by an API token."""
+"""A typed bundle of the collector's admin stubs over one channel, authenticated by an API token, in
+plaintext or over TLS (optionally with a client certificate, for a collector that requires one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -18,6 +21,7 @@ from protos.rentmeter.v1 import (
     usage_pb2_grpc,
     wallets_pb2_grpc,
 )
+from rentmeter.errors import UsageError
 
 
 class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor):
@@ -29,11 +33,40 @@ class _Bearer(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientIntercepto
     def _with_token(self, details: Any) -> Any:
         return details._replace(metadata=[*(details.metadata or ()), self._metadata])  # grpc's namedtuple
 
-    def intercept_unary_unary(self, continuation, details, request):  # type: ignore[no-untyped-def]
+    def intercept_unary_unary(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
         return continuation(self._with_token(details), request)
 
-    def intercept_unary_stream(self, continuation, details, request):  # type: ignore[no-untyped-def]
+    def intercept_unary_stream(self, continuation: Callable[..., Any], details: Any, request: Any) -> Any:
         return continuation(self._with_token(details), request)
+
+
+@dataclass(frozen=True)
+class ClientTls:
+    """PEM files for TLS: the CA that signed the collector's certificate ('' = the system's CAs) and, for a
+    collector that requires client certificates (mutual TLS), a certificate and its key."""
+
+    ca: str = ""
+    cert: str = ""
+    key: str = ""
+
+    def credentials(self) -> grpc.ChannelCredentials:
+        """Channel credentials from the files; a missing or unreadable file is a UsageError."""
+        if bool(self.cert) != bool(self.key):
+            raise UsageError("--tls-cert and --tls-key go together (a client certificate and its key)")
+        return grpc.ssl_channel_credentials(
+            root_certificates=_read(self.ca, "CA certificate"),
+            private_key=_read(self.key, "client key"),
+            certificate_chain=_read(self.cert, "client certificate"),
+        )
+
+
+def _read(path: str, what: str) -> bytes | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read the TLS {what} {path}: {exc.strerror}") from None
 
 
 @dataclass(frozen=True)
@@ -50,8 +83,12 @@ class AdminClient:
     jobs: jobs_pb2_grpc.JobServiceStub
 
     @classmethod
-    def connect(cls, target: str, token: str = "") -> AdminClient:
-        channel = grpc.insecure_channel(target)
+    def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
+        """A client of the collector at `target` (HOST:PORT): plaintext unless `tls` is given."""
+        if tls is None:
+            channel = grpc.insecure_channel(target)
+        else:
+            channel = grpc.secure_channel(target, tls.credentials())
         if token:
             channel = grpc.intercept_channel(channel, _Bearer(token))
         return cls(

@@ -14,6 +14,7 @@ from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument, NotFound
 from collector.db.database import Database
 from collector.db.isolation import JobRun, current_failures
+from collector.db.models import Invoice
 from collector.delivery.documents import render_invoice
 from collector.invoicing.credit_notes import credit_invoice
 from collector.invoicing.invoices import INVOICING_JOB, close_invoices, get_invoice, list_invoices
@@ -39,9 +40,11 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
 
     @maps_errors
     async def PayInvoice(self, request: invoices_pb2.PayInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
-        return await self.db.run(
-            lambda db: wire.invoice_to_proto(mark_paid(db, request.invoice_id, request.reference, self.now()))
-        )
+        def run(db: Session) -> invoices_pb2.Invoice:
+            invoice_id = _known(db, request.invoice_id).id  # the id or the number
+            return wire.invoice_to_proto(mark_paid(db, invoice_id, request.reference, self.now()))
+
+        return await self.db.run(run)
 
     @maps_errors
     async def CreditInvoice(
@@ -49,17 +52,15 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
     ) -> invoices_pb2.CreditNote:
         def run(db: Session) -> invoices_pb2.CreditNote:
             amount = None
+            invoice = _known(db, request.invoice_id)  # the id or the number
             if request.amount.strip():
-                invoice = get_invoice(db, request.invoice_id)
-                if invoice is None:
-                    raise NotFound("invoice", request.invoice_id)
                 try:
                     amount = billing.Money.of(
                         billing.plan.parse_price(request.amount, "amount"), invoice.currency
                     )
                 except billing.BillingError as exc:
                     raise InvalidArgument(str(exc)) from None
-            note = credit_invoice(db, request.invoice_id, amount, request.reason, self.now())
+            note = credit_invoice(db, invoice.id, amount, request.reason, self.now())
             return wire.credit_note_to_proto(note)
 
         return await self.db.run(run)
@@ -130,3 +131,11 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
             )  # fmt: skip
 
         return await self.db.run(run)
+
+
+def _known(db: Session, reference: str) -> Invoice:
+    """The invoice with this id or number; NotFound otherwise."""
+    invoice = get_invoice(db, reference)
+    if invoice is None:
+        raise NotFound("invoice", reference)
+    return invoice

@@ -328,8 +328,9 @@ def _line_row(position: int, line: billing.InvoiceLine) -> InvoiceLine:
     )
 
 
-def get_invoice(db: Session, invoice_id: str) -> Invoice | None:
-    return db.get(Invoice, invoice_id)
+def get_invoice(db: Session, reference: str) -> Invoice | None:
+    """The invoice with this id (`inv-...`) or this number (`RM-000001`, as printed on it)."""
+    return db.get(Invoice, reference) or db.scalar(select(Invoice).where(Invoice.number == reference))
 
 
 def list_invoices(db: Session, renter_id: str = "") -> list[Invoice]:

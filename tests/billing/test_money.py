@@ -46,3 +46,22 @@ def test_unknown_currency() -> None:
 )
 def test_display(money: Money, text: str) -> None:
     assert str(money) == text
+
+
+@pytest.mark.parametrize(
+    ("rate", "currency", "unit", "printed"),
+    [
+        ("2.9", "EUR", "h", "2.90 EUR/h"),  # rating normalizes 2.90 to 2.9; printed with the cents again
+        ("36", "EUR", "h", "36.00 EUR/h"),
+        ("0.0125", "EUR", "GB", "0.0125 EUR/GB"),  # finer than a cent: kept
+        ("5", "JPY", "h", "5 JPY/h"),
+        ("19", "EUR", "%", "19 %"),
+        ("0", "EUR", "", ""),  # a fixed amount has no rate
+    ],
+)
+def test_a_rate_is_printed_with_at_least_the_currencys_minor_digits(
+    rate: str, currency: str, unit: str, printed: str
+) -> None:
+    from billing.invoice import rate_text
+
+    assert rate_text(rate, currency, unit) == printed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -178,7 +179,7 @@ def test_wallet_ledger_and_watch_commands(collector: Collector) -> None:
     check = rentmeter("ledger", "check", collector=target)
     assert check.returncode == 0 and "ledger balanced" in check.stdout and "debits 7.25 EUR" in check.stdout
     bad = rentmeter("wallet", "topup", "zoe", "seven", collector=target)
-    assert bad.returncode == 1 and "not a decimal number" in bad.stderr
+    assert bad.returncode == 2 and "'seven' is not a number" in bad.stderr  # checked before it is sent
     missing = rentmeter("watch", "s-nope", collector=target)
     assert missing.returncode == 1 and "session 's-nope' not found" in missing.stderr
 
@@ -192,6 +193,10 @@ def test_renter_commands(collector: Collector) -> None:
     bad = rentmeter("renter", "set", "ivy", "--email", "not-an-address", collector=target)
     assert bad.returncode == 1 and "is not an e-mail address" in bad.stderr
     assert rentmeter("renter", "show", "nobody", collector=target).returncode == 1
+    unwritable = rentmeter("renter", "export", "ivy", "-o", "/nonexistent/ivy.json", collector=target)
+    assert (
+        unwritable.returncode == 2 and "cannot write /nonexistent/ivy.json: No such file" in unwritable.stderr
+    )
 
 
 def test_invoice_pay_command(collector: Collector) -> None:
@@ -232,3 +237,46 @@ def test_without_a_token_the_cli_is_refused(collector: Collector, monkeypatch: p
     monkeypatch.delenv("RENTMETER_TOKEN")
     result = rentmeter("machines", "list", collector=f"127.0.0.1:{collector.port}")
     assert result.returncode == 1 and "API token is required" in result.stderr
+
+
+def test_version() -> None:
+    from importlib.metadata import version
+
+    result = subprocess.run([sys.executable, "-m", "rentmeter", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == f"rentmeter {version('rentmeter')}"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("collector.example.net", "has no port: write HOST:PORT, e.g. collector.example.net:50051"),
+        ("10.0.0.5:", "needs a port from 1 to 65535"),
+        ("10.0.0.5:http", "needs a port from 1 to 65535"),
+        ("10.0.0.5:70000", "needs a port from 1 to 65535"),
+        ("::1", "in brackets with a port, e.g. [::1]:50051"),
+    ],
+)
+def test_a_collector_address_without_a_port_is_refused(address: str, message: str) -> None:
+    """gRPC would dial port 443 and answer, much later, that nothing is there."""
+    result = rentmeter("machines", "list", collector=address)
+    assert result.returncode == 2 and "error: " in result.stderr and message in result.stderr, result.stderr
+    agent = subprocess.run([sys.executable, "-m", "rentmeter", "agent", "run", "--collector", address],
+                           capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert agent.returncode == 2 and message in agent.stderr, agent.stderr
+
+
+def test_the_collector_address_from_the_environment_is_checked_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RENTMETER_COLLECTOR", "collector.example.net")
+    result = subprocess.run([sys.executable, "-m", "rentmeter", "plan", "list"], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 2 and "'collector.example.net' has no port" in result.stderr
+
+
+def test_collector_token_says_which_database_it_wrote_to(tmp_path: Path) -> None:
+    """Without --db the token goes to the default SQLite file, which may not be the collector's database."""
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    env.pop("RENTMETER_DB_URL", None)
+    result = subprocess.run([sys.executable, "-m", "rentmeter", "collector", "token"], capture_output=True,
+                            text=True, timeout=60, env=env)  # fmt: skip
+    assert result.returncode == 0 and result.stdout.startswith("rmk_")  # stdout: the token alone
+    assert f"admin API token stored in sqlite:///{tmp_path}/rentmeter/collector.db" in result.stderr

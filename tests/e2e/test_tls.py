@@ -17,9 +17,9 @@ from collector.accounts.tokens import create_api_token
 from collector.config import CollectorSettings
 from collector.server import Collector
 from protos.rentmeter.v1 import machines_pb2, machines_pb2_grpc
-from rentmeter.certs import init_certs
 from rentmeter.embedded import running_agent, running_collector
-from tests.e2e.harness import free_port
+from rentmeter.pki import init_certs
+from tests.e2e.harness import free_port, rentmeter
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,36 @@ def test_plaintext_is_refused_beyond_loopback(tmp_path: Path) -> None:
     # (Serving on a non-loopback address is not tried here: tests bind to loopback only.)
     assert CollectorSettings.from_env({"RENTMETER_ALLOW_PLAINTEXT": "true"}).allow_plaintext
     assert not CollectorSettings.from_env({"RENTMETER_ALLOW_PLAINTEXT": "0"}).allow_plaintext
+
+
+def test_the_admin_cli_dials_tls_with_a_ca_from_flags_or_the_environment(
+    collector_settings: CollectorSettings, certs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = replace(
+        collector_settings, tls_cert=str(certs / "collector.pem"), tls_key=str(certs / "collector.key")
+    )
+    with running_collector(settings) as collector:
+        admin = collector.database.call(create_api_token, "admin", "", "tls cli", datetime.now(UTC))
+        monkeypatch.setenv("RENTMETER_TOKEN", admin)
+        at = f"127.0.0.1:{collector.port}"
+        ca = str(certs / "ca.pem")
+        assert rentmeter("--tls-ca", ca, "machines", "list", collector=at).returncode == 0
+        assert rentmeter("plan", "list", "--tls-ca", ca, collector=at).returncode == 0  # after the noun too
+        plaintext = rentmeter("plan", "list", collector=at)
+        assert (
+            plaintext.returncode == 3 and "(in plaintext: give --tls-ca if it serves TLS)" in plaintext.stderr
+        )
+        stranger = rentmeter("plan", "list", "--tls-ca", str(certs / "other" / "ca.pem"), collector=at)
+        assert stranger.returncode == 3 and "cannot reach the collector" in stranger.stderr
+        assert "give --tls-ca" not in stranger.stderr
+        missing = rentmeter("plan", "list", "--tls-ca", str(certs / "nope.pem"), collector=at)
+        assert missing.returncode == 2
+        assert (
+            f"error: cannot read the TLS CA certificate {certs / 'nope.pem'}: No such file" in missing.stderr
+        )
+        half = rentmeter(
+            "plan", "list", "--tls-ca", ca, "--tls-cert", str(certs / "seat-1.pem"), collector=at
+        )
+        assert half.returncode == 2 and "--tls-cert and --tls-key go together" in half.stderr
+        monkeypatch.setenv("RENTMETER_TLS_CA", ca)
+        assert rentmeter("plan", "list", collector=at).returncode == 0

@@ -6,27 +6,63 @@ on its own thread, and this module drives them as an admin would.
 
 from __future__ import annotations
 
-import tempfile
+import argparse
 import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import billing
-from agent.config import AgentSettings
-from collector.accounts.tokens import create_api_token
-from collector.config import CollectorSettings
-from protos.rentmeter.v1 import invoices_pb2, machines_pb2, plans_pb2, sessions_pb2
-from rentmeter import render
-from rentmeter.client import AdminClient
-from rentmeter.embedded import running_agent, running_collector
+from rentmeter import numbers
+from rentmeter.commands.remote import Commands
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from protos.rentmeter.v1 import plans_pb2
+    from rentmeter.client import AdminClient
 
 DEMO_PLAN_NAME = "demo"
-DEMO_PLAN = billing.simple_document(DEMO_PLAN_NAME, "EUR", {"standard": "36.00"}, "0.05", "0.09")
 RENTER = "demo-renter"
 
 
-def run_demo(duration: float | None, data_dir: str | None) -> int:
-    workdir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="rentmeter-demo-"))
+def register(commands: Commands) -> None:
+    demo = commands.add_parser(
+        "demo", help="run a collector, an agent and a live-billed rental on this machine"
+    )
+    demo.add_argument(
+        "--duration", type=numbers.seconds, default=None, help="seconds to rent (default: until Ctrl-C)"
+    )
+    demo.add_argument("--data-dir", default=None, help="keep the demo's database and agent state here")
+    demo.set_defaults(handler=demo_command)
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    if args.data_dir:
+        return run_demo(args.duration, Path(args.data_dir))
+    workdir = Path(tempfile.mkdtemp(prefix="rentmeter-demo-"))
+    try:
+        return run_demo(args.duration, workdir)
+    finally:  # also after Ctrl-C
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_demo(duration: float | None, workdir: Path) -> int:
+    """The demo with its database and the agent's state in `workdir`."""
+    from datetime import UTC, datetime, timedelta
+
+    from agent.config import AgentSettings
+    from collector.accounts.tokens import create_api_token
+    from collector.config import CollectorSettings
+    from protos.rentmeter.v1 import invoices_pb2, machines_pb2, sessions_pb2
+    from rentmeter.client import AdminClient
+    from rentmeter.commands.invoices import render_invoice
+    from rentmeter.commands.machines import render_machine
+    from rentmeter.commands.plans import render_plans
+    from rentmeter.embedded import running_agent, running_collector
+    from rentmeter.output import console
+
     workdir.mkdir(parents=True, exist_ok=True)
     settings = CollectorSettings(
         listen="127.0.0.1:0",
@@ -35,12 +71,12 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
         invoice_period=timedelta(minutes=5),
         invoice_grace=timedelta(seconds=3),
     )
-    render.console.print(f"[bold]rentmeter demo[/bold]: data in {workdir}")
+    console.print(f"[bold]rentmeter demo[/bold]: data in {workdir}")
     with running_collector(settings) as collector:
         target = f"127.0.0.1:{collector.port}"
         admin = collector.database.call(create_api_token, "admin", "", "demo", datetime.now(UTC))
         client = AdminClient.connect(target, admin)
-        render.console.print(f"collector listening on {target} (SQLite {workdir / 'collector.db'})")
+        console.print(f"collector listening on {target} (SQLite {workdir / 'collector.db'})")
         token = client.machines.CreateEnrollmentToken(
             machines_pb2.CreateEnrollmentTokenRequest(machine_class="standard", label="demo machine"),
             timeout=30,
@@ -50,15 +86,15 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
         )
         with running_agent(agent_settings) as agent:
             agent_id = agent.identity.agent_id
-            render.machine(
+            render_machine(
                 client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30)
             )
-            render.plans([_ensure_plan(client)])
+            render_plans([_ensure_plan(client)])
             rental = client.sessions.StartSession(
                 sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=RENTER, plan=DEMO_PLAN_NAME),
                 timeout=30,
             )
-            render.console.print(f"session {rental.session_id} started for {RENTER}; Ctrl-C stops it")
+            console.print(f"session {rental.session_id} started for {RENTER}; Ctrl-C stops it")
             _watch(client, rental.session_id, duration)
             stopped = client.sessions.StopSession(
                 sessions_pb2.StopSessionRequest(session_id=rental.session_id), timeout=30
@@ -68,35 +104,44 @@ def run_demo(duration: float | None, data_dir: str | None) -> int:
             invoices_pb2.CloseInvoicesRequest(renter=RENTER, invoice_now=True), timeout=60
         ).invoices
         for invoice in client.invoices.ListInvoices(invoices_pb2.ListInvoicesRequest(renter=RENTER)).invoices:
-            render.invoice(invoice)
-        render.console.print(f"{len(invoices)} invoice(s) closed at the end of the session")
+            render_invoice(invoice)
+        console.print(f"{len(invoices)} invoice(s) closed at the end of the session")
         client.close()
     return 0
 
 
 def _ensure_plan(client: AdminClient) -> plans_pb2.PricePlan:
+    import billing
+    from protos.rentmeter.v1 import plans_pb2
+
     existing = {p.name: p for p in client.plans.ListPlans(plans_pb2.ListPlansRequest(), timeout=30).plans}
     if DEMO_PLAN_NAME in existing:
         return existing[DEMO_PLAN_NAME]
-    return client.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=DEMO_PLAN), timeout=30)
+    document = billing.simple_document(DEMO_PLAN_NAME, "EUR", {"standard": "36.00"}, "0.05", "0.09")
+    return client.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=document), timeout=30)
 
 
 def _watch(client: AdminClient, session_id: str, duration: float | None) -> None:
     """Print the running cost every second until `duration` passes or Ctrl-C."""
+    from protos.rentmeter.v1 import sessions_pb2
+    from rentmeter.output import console
+
     deadline = time.monotonic() + duration if duration is not None else None
     try:
         while deadline is None or time.monotonic() < deadline:
             time.sleep(1)
             s = client.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id), timeout=30)
-            render.console.print(
+            console.print(
                 f"  {time.strftime('%H:%M:%S')}  covered {s.covered_us / 1e6:7.1f} s   cost {s.cost.display}"
             )
     except KeyboardInterrupt:
-        render.console.print("stopping the session")
+        console.print("stopping the session")
 
 
 def _wait_for_reports(client: AdminClient, agent_id: str, until_ns: int, timeout: float = 10.0) -> None:
     """Give the agent time to deliver the reports that cover the session's last seconds."""
+    from protos.rentmeter.v1 import machines_pb2
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         machine = client.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id), timeout=30)

@@ -1,9 +1,10 @@
-"""`rentmeter certs init`: a private CA, a collector (server) certificate and agent (client) certificates,
-made with `cryptography`. Keys are written with mode 0600."""
+"""A private CA, a collector (server) certificate and agent (client) certificates for `rentmeter certs
+init`, made with `cryptography`. Keys are written with mode 0600."""
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def _issue(
     issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None,
     *,
     usage: x509.ObjectIdentifier | None = None,
-    names: list[str] = (),  # type: ignore[assignment]
+    names: Sequence[str] = (),
 ) -> x509.Certificate:
     now = datetime.now(UTC)
     issuer_name = issuer[0].subject if issuer else _name(subject)

@@ -1,0 +1,32 @@
+"""The `rentmeter` subcommands, one module per noun: each registers its sub-parser and owns its handlers
+and how it prints what the collector answers."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from rentmeter.commands import (
+    access,
+    agent,
+    certs,
+    collector,
+    demo,
+    explain,
+    invoices,
+    ledger,
+    machines,
+    plans,
+    quote,
+    renters,
+    sessions,
+    tokens,
+    usage,
+    wallets,
+    watch,
+)
+
+# In the order `rentmeter --help` lists them.
+NOUNS: tuple[ModuleType, ...] = (
+    collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
+    renters, access, watch, certs, demo,
+)  # fmt: skip

@@ -1,0 +1,178 @@
+"""`rentmeter invoice list|show|export|pay|credit|close`: invoices, their documents, payments, credits."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from rentmeter import numbers
+from rentmeter.commands.remote import Commands, remote_options, show, with_client
+from rentmeter.errors import UsageError
+
+if TYPE_CHECKING:
+    from protos.rentmeter.v1 import invoices_pb2
+    from rentmeter.client import AdminClient
+
+
+def register(commands: Commands) -> None:
+    invoice = commands.add_parser("invoice", help="invoices").add_subparsers(dest="action", required=True)
+    listing = invoice.add_parser("list", parents=[remote_options(prints=True)], help="list invoices")
+    listing.add_argument("--renter", default="")
+    listing.set_defaults(handler=invoice_list)
+    one = invoice.add_parser(
+        "show", parents=[remote_options(prints=True)], help="show an invoice with its lines"
+    )
+    one.add_argument("invoice_id")
+    one.set_defaults(handler=invoice_show)
+    export = invoice.add_parser(
+        "export", parents=[remote_options()], help="write an invoice as PDF, HTML or CSV"
+    )
+    export.add_argument("invoice_id")
+    export.add_argument("--format", choices=["pdf", "html", "csv"], default="pdf")
+    export.add_argument("-o", "--output", help="file to write (default: NUMBER.FORMAT here)")
+    export.set_defaults(handler=invoice_export)
+    pay = invoice.add_parser(
+        "pay", parents=[remote_options(prints=True)], help="record a payment received (e.g. bank transfer)"
+    )
+    pay.add_argument("invoice_id")
+    pay.add_argument("--reference", required=True, help="the transfer's reference")
+    pay.set_defaults(handler=invoice_pay)
+    credit = invoice.add_parser(
+        "credit", parents=[remote_options(prints=True)], help="correct an invoice with a credit note"
+    )
+    credit.add_argument("invoice_id")
+    credit.add_argument("--reason", required=True, help="printed on the credit note")
+    credit.add_argument(
+        "--amount", type=numbers.amount, help="how much, tax included (default: all that is left)"
+    )
+    credit.set_defaults(handler=invoice_credit)
+    close = invoice.add_parser(
+        "close", parents=[remote_options(prints=True)], help="close finished billing periods now"
+    )
+    close.add_argument("--renter", default="")
+    close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
+    close.set_defaults(handler=invoice_close)
+
+
+@with_client
+def invoice_list(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.ListInvoicesRequest(renter=args.renter)
+    listed = client.invoices.ListInvoices(request, timeout=30)
+    show(args, listed, lambda: render_invoices(list(listed.invoices)))
+
+
+@with_client
+def invoice_show(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.GetInvoiceRequest(invoice_id=args.invoice_id)
+    invoice = client.invoices.GetInvoice(request, timeout=30)
+    show(args, invoice, lambda: render_invoice(invoice))
+
+
+@with_client
+def invoice_export(client: AdminClient, args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.RenderInvoiceRequest(invoice_id=args.invoice_id, format=args.format)
+    document = client.invoices.RenderInvoice(request, timeout=60)
+    target = Path(args.output or document.filename)
+    try:
+        target.write_bytes(document.content)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+    print(f"{target} ({len(document.content)} bytes, {document.content_type})")
+
+
+@with_client
+def invoice_pay(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.PayInvoiceRequest(invoice_id=args.invoice_id, reference=args.reference)
+    invoice = client.invoices.PayInvoice(request, timeout=30)
+    show(args, invoice, lambda: render_invoice(invoice))
+
+
+@with_client
+def invoice_credit(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.CreditInvoiceRequest(
+        invoice_id=args.invoice_id, amount=args.amount or "", reason=args.reason
+    )
+    note = client.invoices.CreditInvoice(request, timeout=30)
+    show(args, note, lambda: print(
+        f"credit note {note.number} for {note.invoice_id}: {note.amount.display} (tax {note.tax.display})"
+    ))  # fmt: skip
+
+
+@with_client
+def invoice_close(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.CloseInvoicesRequest(renter=args.renter, invoice_now=args.now)
+    closed = client.invoices.CloseInvoices(request, timeout=60)
+    show(args, closed, lambda: _render_closed(list(closed.invoices)))
+
+
+def _render_closed(invoices: list[invoices_pb2.Invoice]) -> None:
+    if not invoices:
+        print("no billing period was due")
+    for invoice in invoices:
+        render_invoice(invoice)
+
+
+def render_invoices(items: list[invoices_pb2.Invoice]) -> None:
+    from rich.table import Table
+
+    from rentmeter.output import console, id_column, when
+
+    table = Table(
+        id_column("number"), id_column("invoice"), "renter", "period start", "period end", "lines", "total"
+    )
+    for i in items:
+        table.add_row(
+            i.number,
+            i.invoice_id,
+            i.renter,
+            when(i.period_start),
+            when(i.period_end),
+            str(len(i.lines)),
+            i.total.display,
+        )
+    console.print(table)
+
+
+def render_invoice(i: invoices_pb2.Invoice) -> None:
+    from rich.table import Table
+
+    from billing.invoice import rate_text
+    from rentmeter.output import console, when
+
+    table = Table(
+        title=f"Invoice {i.number} ({i.invoice_id}) - renter {i.renter}",
+        caption=(
+            f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}, "
+            + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
+        ),
+    )
+    table.add_column("session", no_wrap=True, overflow="fold")
+    for column in ("item", "quantity", "rate", "amount"):
+        table.add_column(column, justify="left" if column == "item" else "right")
+    for line in i.lines:
+        table.add_row(
+            line.session_id,
+            line.description,
+            f"{line.quantity} {line.unit}",
+            rate_text(line.rate, i.currency, line.rate_unit),
+            line.amount.display,
+        )
+    table.add_section()
+    table.add_row("", "net", "", "", i.net.display)
+    table.add_row("", "tax", "", "", i.tax.display)
+    table.add_row("", "total", "", "", i.total.display)
+    console.print(table)
