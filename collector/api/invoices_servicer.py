@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-import billing
 from collector.api import authorization, wire
 from collector.api.ownership import own_invoice
 from collector.api.status import Ctx, Servicer, maps_errors
@@ -53,12 +52,7 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
                 invoice = get_invoice(db, request.invoice_id)
                 if invoice is None:
                     raise NotFound("invoice", request.invoice_id)
-                try:
-                    amount = billing.Money.of(
-                        billing.plan.parse_price(request.amount, "amount"), invoice.currency
-                    )
-                except billing.BillingError as exc:
-                    raise InvalidArgument(str(exc)) from None
+                amount = wire.money_from_text(request.amount, invoice.currency)
             note = credit_invoice(db, request.invoice_id, amount, request.reason, self.now())
             return wire.credit_note_to_proto(note)
 
