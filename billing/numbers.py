@@ -104,8 +104,8 @@ def limit(
     says what the maximum is, `text` is the value as written)."""
     quoted = shown(text) if text else repr(format(value, "f"))
     if decimal_places(value) > places:
-        rule = f"at most {places} decimals" if places else "a whole number"
-        raise InvalidAmount(f"{what}: {quoted} must have {rule}")
+        rule = f"have at most {places} decimals" if places else "be a whole number"
+        raise InvalidAmount(f"{what}: {quoted} must {rule}")
     if value > maximum:
         raise InvalidAmount(f"{what}: {quoted} is more than {ceiling}")
     return value
