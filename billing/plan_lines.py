@@ -20,7 +20,8 @@ class Locator:
 
     def _sections(self) -> Iterator[tuple[str, int, list[tuple[int, str]]]]:
         """(header name with array index, header line number, [(line number, text)]) per section."""
-        name, header_line, body = "", 0, []
+        name, header_line = "", 0
+        body: list[tuple[int, str]] = []
         seen: dict[str, int] = {}
         for number, line in enumerate(self._lines, start=1):
             match = self._HEADER.match(line)

@@ -228,7 +228,7 @@ def test_many_windows_are_refused() -> None:
 
 
 def _local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=BERLIN).astimezone(UTC)  # type: ignore[misc, arg-type]
 
 
 def _total(document: str, start: datetime, hours: int) -> str:
