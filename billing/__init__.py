@@ -8,15 +8,18 @@ from billing.errors import BillingError, CurrencyMismatch, InvalidPlan, NotRated
 from billing.invoice import Invoiced, InvoiceLine, build_lines, invoice_total, period_lines, plain
 from billing.meters import Usage
 from billing.money import Money, round_to_minor
+from billing.numbers import AmountOutOfRange, InvalidAmount, parse_money, parse_quantity
 from billing.plan import MachineProfile, PricePlan, RentalTerms, check_versions
 from billing.plan_file import PlanFileError, parse_plan, simple_document
 from billing.quote import quote, uniform_usage
 from billing.rating import Segment, billed_time_us, rate, rate_segments, segments, version_at
 
 __all__ = [
+    "AmountOutOfRange",
     "BillingError",
     "Charge",
     "CurrencyMismatch",
+    "InvalidAmount",
     "InvalidPlan",
     "InvoiceLine",
     "Invoiced",
@@ -33,7 +36,9 @@ __all__ = [
     "build_lines",
     "check_versions",
     "invoice_total",
+    "parse_money",
     "parse_plan",
+    "parse_quantity",
     "period_lines",
     "plain",
     "quote",

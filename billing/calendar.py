@@ -9,11 +9,16 @@ or 25 hours. A local time that does not exist (inside the spring gap) is read as
 A window that ends at or before its start time runs past midnight and belongs to the day it starts on.
 A window with no times covers whole days. A date listed as a holiday matches windows that name
 "holidays" (as well as windows that name its weekday).
+
+Where windows overlap, the one with the higher priority applies. A new plan document may not contain two
+windows of the same priority that can cover the same local time (`first_overlap`); a holiday may fall on
+any weekday, so a "holidays" window is compared on every day. Plans stored before that rule keep their
+meaning: among equal priorities the window written first applies.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
@@ -82,6 +87,7 @@ class Window:
     start: time = time(0, 0)
     end: time = time(0, 0)
     multiplier: Decimal | None = None  # inside the window, window-less prices are multiplied by this
+    priority: int = 0  # where windows overlap, the higher priority applies
 
     def applies_on(self, day: date, holiday_dates: frozenset[date]) -> bool:
         return day.weekday() in self.days or (self.holidays and day in holiday_dates)
@@ -105,7 +111,39 @@ class Window:
         if self.holidays:
             days += (" and " if names else "") + "holidays"
         hours = "all day" if self.start == self.end == time(0) else f"{self.start:%H:%M}-{self.end:%H:%M}"
-        return f"{self.name} ({days}, {hours})"
+        ranked = f", priority {self.priority}" if self.priority else ""
+        return f"{self.name} ({days}, {hours}{ranked})"
+
+    def weekly_minutes(self) -> list[tuple[int, int]]:
+        """The window's occurrences in a week of local wall-clock minutes from Monday 00:00, [start, end);
+        an end past the week's end (Sunday night) wraps to Monday. Holidays count as every day."""
+        days = range(7) if self.holidays else sorted(self.days)
+        start = self.start.hour * 60 + self.start.minute
+        length = (self.end.hour * 60 + self.end.minute - start) % _DAY_MINUTES or _DAY_MINUTES
+        return [(day * _DAY_MINUTES + start, day * _DAY_MINUTES + start + length) for day in days]
+
+
+_DAY_MINUTES = 24 * 60
+_WEEK_MINUTES = 7 * _DAY_MINUTES
+
+
+def overlap(a: Window, b: Window) -> bool:
+    """Whether two windows can cover the same local time (touching end to start is no overlap)."""
+    return any(
+        s1 < e2 + shift and s2 + shift < e1
+        for s1, e1 in a.weekly_minutes()
+        for s2, e2 in b.weekly_minutes()
+        for shift in (-_WEEK_MINUTES, 0, _WEEK_MINUTES)
+    )
+
+
+def first_overlap(windows: Sequence[Window]) -> tuple[int, int] | None:
+    """Indices (i < j) of the first two windows of the same priority that overlap, or None."""
+    for j, later in enumerate(windows):
+        for i, earlier in enumerate(windows[:j]):
+            if earlier.priority == later.priority and overlap(earlier, later):
+                return i, j
+    return None
 
 
 def local_instant(day: date, clock: time, tz: tzinfo) -> datetime:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from billing.charges import Charge
 from billing.errors import BillingError, CurrencyMismatch
 from billing.money import Money, exponent
+from billing.numbers import check_range
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +69,14 @@ def build_lines(reference: str, charges: Iterable[Charge]) -> list[InvoiceLine]:
 
 
 def invoice_total(lines: Sequence[InvoiceLine], currency: str) -> Money:
-    """Sum of the lines' rounded amounts; every line must be in `currency`."""
+    """Sum of the lines' rounded amounts; every line must be in `currency`. AmountOutOfRange when the sum
+    leaves the money range (billing/numbers.py)."""
     total = Money.zero(currency)
     for line in lines:
         if line.amount.currency != currency:
             raise CurrencyMismatch(currency, line.amount.currency)
         total = total + line.amount
+    check_range(total.to_decimal(), currency, "total")
     return total
 
 

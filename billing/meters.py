@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -140,8 +140,11 @@ def display_quantity(
         size, label = _SECOND, _TIME_LIKE[meter]
     else:
         size, label = unit_size(meter, per), unit_label(meter, per, resource_unit)
-    exact = Fraction(base) / size
-    return to_decimal(exact).quantize(_NINE_PLACES, rounding=ROUND_HALF_UP, context=EXACT).normalize(), label
+    value = to_decimal(Fraction(base) / size)
+    # Nine places of a quantity beyond 10^50 need more digits than EXACT keeps (such usage is refused by
+    # the range check, which needs its description first).
+    context = EXACT if value.adjusted() < 50 else Context(prec=value.adjusted() + 11, rounding=ROUND_HALF_UP)
+    return value.quantize(_NINE_PLACES, rounding=ROUND_HALF_UP, context=context).normalize(context), label
 
 
 _TIME_LIKE = {"time": "s", "cpu": "core-s", "gpu": "GPU-s"}

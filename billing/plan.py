@@ -12,13 +12,14 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 
 from billing.calendar import Window, zone
 from billing.errors import BillingError, InvalidPlan
 from billing.meters import METER_NAMES, METERS, allowed_pers, default_per, unit_label
 from billing.money import exponent
+from billing.numbers import InvalidAmount, parse_decimal
 from billing.tiers import Pricing
 
 # Versions without an effective-from time are in force since this instant.
@@ -27,16 +28,12 @@ MAX_NAME = 30
 
 
 def parse_price(text: str, what: str) -> Decimal:
-    """Parse a non-negative decimal such as "1.20"; InvalidPlan names `what` otherwise."""
-    if not isinstance(text, str):
-        raise InvalidPlan(f"{what}: price must be given as text such as '1.20', not {type(text).__name__}")
+    """Parse a non-negative decimal such as "1.20" (under 10^40, at most 40 decimals); InvalidPlan names
+    `what` otherwise. The limits of each role (prices, amounts, quantities) are billing.numbers'."""
     try:
-        value = Decimal(text.strip())
-    except InvalidOperation:
-        raise InvalidPlan(f"{what}: {text!r} is not a decimal number") from None
-    if not value.is_finite() or value < 0:
-        raise InvalidPlan(f"{what}: {text!r} must be a finite, non-negative number")
-    return value
+        return parse_decimal(text, what)
+    except InvalidAmount as exc:
+        raise InvalidPlan(str(exc)) from None
 
 
 @dataclass(frozen=True, slots=True)

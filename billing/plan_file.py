@@ -9,7 +9,7 @@ The format is documented in README.md ("Price plan files"). In short:
     holidays = [2026-12-25, 2026-12-26]
 
     [session]                                    # increment, minimum, minimum_charge, cap, daily_cap
-    [[windows]]                                  # name, days, from, to, multiplier
+    [[windows]]                                  # name, days, from, to, multiplier, priority
     [[classes]]                                  # name, cpu_model, min_cores, min_memory_gb, gpu_model, ...
     [[prices]]                                   # meter, per, price | tiers + mode | package, free, filters
     [service_levels]  basic = "0.8"
@@ -21,6 +21,8 @@ The format is documented in README.md ("Price plan files"). In short:
     [traffic] in_per_gb = "0.05"                 # shorthand: traffic prices
 
 Amounts are strings (or whole numbers) so that no amount passes through a float; a float is an error.
+A new document must also keep every number within its role's limits and may not contain two windows of the
+same priority that overlap (billing/plan_checks.py); stored documents are read with strict=False.
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ from typing import Any, NoReturn
 
 from billing.calendar import Window, parse_clock, parse_days
 from billing.durations import parse_duration_us
-from billing.errors import InvalidPlan
+from billing.errors import BillingError, InvalidPlan
+from billing.money import exponent
 from billing.plan import BEGINNING, Coupon, HardwareClass, PricePlan, PriceRule, Tax, parse_price
+from billing.plan_checks import ROLE_OF_KEY, check_number, windows_problem
+from billing.plan_lines import Locator, Path
 from billing.tiers import Pricing, Tier
-
-Path = tuple[str | int, ...]
 
 _KEYS: dict[str, set[str]] = {
     "": {"name", "currency", "effective_from", "timezone", "holidays", "session", "windows", "classes",
@@ -47,7 +50,7 @@ _KEYS: dict[str, set[str]] = {
     "session": {"increment", "minimum", "minimum_charge", "cap", "daily_cap"},
     "time": {"increment", "minimum", "hourly"},
     "traffic": {"in_per_gb", "out_per_gb"},
-    "windows": {"name", "days", "from", "to", "multiplier"},
+    "windows": {"name", "days", "from", "to", "multiplier", "priority"},
     "classes": {"name", "cpu_model", "min_cores", "min_memory_gb", "gpu_model", "min_gpus"},
     "prices": {"meter", "per", "price", "mode", "tiers", "package", "free", "window", "class", "gpu_model",
                "resource", "unit"},
@@ -65,19 +68,24 @@ class PlanFileError(InvalidPlan):
         self.line = line
 
 
-def parse_plan(text: str, source: str = "<plan>") -> PricePlan:
-    """The PricePlan version a TOML document describes; PlanFileError naming the line of the first problem."""
+def parse_plan(text: str, source: str = "<plan>", *, strict: bool = True) -> PricePlan:
+    """The PricePlan version a TOML document describes; PlanFileError naming the line of the first problem.
+
+    `strict` (for new documents) also holds every number to its role's limits and refuses overlapping
+    windows of the same priority; a stored document is read with strict=False so that it keeps its meaning.
+    """
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = re.search(r"line (\d+)", str(exc))
         raise PlanFileError(source, int(line.group(1)) if line else None, str(exc)) from None
-    return _Reader(data, source, _Locator(text)).plan()
+    return _Reader(data, source, Locator(text), strict).plan()
 
 
 class _Reader:
-    def __init__(self, data: dict[str, Any], source: str, locate: _Locator) -> None:
-        self.data, self.source, self.locate = data, source, locate
+    def __init__(self, data: dict[str, Any], source: str, locate: Locator, strict: bool) -> None:
+        self.data, self.source, self.locate, self.strict = data, source, locate, strict
+        self.currency = ""
 
     def fail(self, path: Path, message: str) -> NoReturn:
         raise PlanFileError(self.source, self.locate(path), message)
@@ -108,23 +116,31 @@ class _Reader:
             if key in session and key in time_table:
                 self.fail(("time", key), f"{key} is given twice: keep it in [session]")
         terms = {**{k: v for k, v in time_table.items() if k != "hourly"}, **session}
+        name = self.text((), "name")
+        self.currency = self.text((), "currency").strip().upper()
+        if self.strict:
+            try:
+                exponent(self.currency)
+            except BillingError as exc:
+                self.fail(("currency",), f"currency: {exc}")
         with self.at(()):
+            windows = tuple(self.windows())
             return PricePlan(
-                name=self.text((), "name"),
-                currency=self.text((), "currency").strip().upper(),
+                name=name,
+                currency=self.currency,
                 rules=tuple(self.rules()),
                 effective_from=self.moment((), "effective_from", data.get("effective_from")) or BEGINNING,
                 timezone=str(data.get("timezone", "UTC")),
                 holidays=frozenset(self.dates(("holidays",), data.get("holidays", []))),
-                windows=tuple(self.windows()),
+                windows=windows,
                 classes=tuple(self.classes()),
                 increment_us=self.duration(("session",), terms, "increment", 1),
                 minimum_us=self.duration(("session",), terms, "minimum", 0),
                 minimum_charge=self.amount(("session",), terms, "minimum_charge") or Decimal(0),
                 session_cap=self.amount(("session",), terms, "cap"),
                 daily_cap=self.amount(("session",), terms, "daily_cap"),
-                service_levels=self.amounts(("service_levels",)),
-                member_discounts=self.amounts(("member_discounts",)),
+                service_levels=self.amounts(("service_levels",), "multiplier"),
+                member_discounts=self.amounts(("member_discounts",), "percent"),
                 coupons=self.coupons(),
                 tax=self.tax(),
             )
@@ -134,7 +150,7 @@ class _Reader:
     def rules(self) -> Iterator[PriceRule]:
         hourly = self.table(("time", "hourly"))
         for machine_class in hourly:
-            price = self.amount(("time", "hourly"), hourly, machine_class)
+            price = self.amount(("time", "hourly"), hourly, machine_class, "price")
             yield PriceRule(
                 "time", Pricing(price=price or Decimal(0)), per="hour", machine_class=machine_class
             )
@@ -183,6 +199,7 @@ class _Reader:
         return Pricing(mode=mode, tiers=tuple(parsed))
 
     def windows(self) -> Iterator[Window]:
+        found = []
         for index, entry in enumerate(self.entries("windows")):
             path: Path = ("windows", index)
             with self.at(path):
@@ -190,8 +207,15 @@ class _Reader:
                 days, holidays = parse_days([days_value] if isinstance(days_value, str) else days_value)
                 start = parse_clock(entry.get("from", "00:00"), "from")
                 end = parse_clock(entry.get("to", "00:00"), "to")
-                yield Window(self.text(path, "name", entry), days, holidays, start, end,
-                             self.amount(path, entry, "multiplier"))  # fmt: skip
+                name, multiplier = self.text(path, "name", entry), self.amount(path, entry, "multiplier")
+                priority = self.count(path, entry, "priority")
+                found.append(Window(name, days, holidays, start, end, multiplier, priority))
+        problem = windows_problem(found, lambda i: self.locate(("windows", i))) if self.strict else None
+        if problem is not None:
+            index, message = problem
+            key = ("priority",) if message.startswith("priority") else ()
+            self.fail(("windows", index, *key), message)
+        return iter(found)
 
     def classes(self) -> Iterator[HardwareClass]:
         for index, entry in enumerate(self.entries("classes")):
@@ -263,7 +287,8 @@ class _Reader:
             self.fail((*path, key), f"{key} is required, as text")
         return value
 
-    def amount(self, path: Path, table: dict[str, Any], key: str) -> Decimal | None:
+    def amount(self, path: Path, table: dict[str, Any], key: str, role: str = "") -> Decimal | None:
+        """The number at `key`, held (when strict) to the limits of its role (by default its key's)."""
         value = table.get(key)
         if value is None:
             return None
@@ -271,14 +296,18 @@ class _Reader:
             self.fail(
                 (*path, key), f'{key}: write amounts as text, e.g. "1.20", so that no float rounds them'
             )
+        text = str(value) if isinstance(value, int) else value
         try:
-            return parse_price(str(value) if isinstance(value, int) else value, key)
-        except InvalidPlan as exc:
+            number = parse_price(text, key)
+            if self.strict:
+                check_number(role or ROLE_OF_KEY[key], number, self.currency, key, text)
+            return number
+        except BillingError as exc:
             self.fail((*path, key), str(exc))
 
-    def amounts(self, path: Path) -> dict[str, Decimal]:
+    def amounts(self, path: Path, role: str) -> dict[str, Decimal]:
         table = self.table(path)
-        return {key: self.amount(path, table, key) or Decimal(0) for key in table}
+        return {key: self.amount(path, table, key, role) or Decimal(0) for key in table}
 
     def count(self, path: Path, table: dict[str, Any], key: str) -> int:
         value = table.get(key, 0)
@@ -320,48 +349,6 @@ class _Reader:
                 yield date.fromisoformat(str(value))
             except ValueError:
                 self.fail(path, f"holidays: {value!r} is not a date such as 2026-12-25")
-
-
-class _Locator:
-    """Finds the line of a key (tomllib reports no positions for valid documents). A path is
-    (table, key), (array-of-tables name, index, key) or (table, subtable, key)."""
-
-    _HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\"' ]+?)\s*\]\]?\s*(#.*)?$")
-
-    def __init__(self, text: str) -> None:
-        self._lines = text.splitlines()
-
-    def _sections(self) -> Iterator[tuple[str, int, list[tuple[int, str]]]]:
-        """(header name with array index, header line number, [(line number, text)]) per section."""
-        name, header_line, body = "", 0, []
-        seen: dict[str, int] = {}
-        for number, line in enumerate(self._lines, start=1):
-            match = self._HEADER.match(line)
-            if match:
-                yield name, header_line, body
-                table = match.group(2).replace('"', "").replace("'", "").strip()
-                if match.group(1) == "[[":
-                    seen[table] = seen.get(table, -1) + 1
-                    table = f"{table}.{seen[table]}"
-                name, header_line, body = table, number, []
-            else:
-                body.append((number, line))
-        yield name, header_line, body
-
-    def __call__(self, path: Path) -> int | None:
-        parts = [str(p) for p in path]
-        for split in range(len(parts), -1, -1):
-            section, keys = ".".join(parts[:split]), parts[split:]
-            for name, header_line, body in self._sections():
-                if name != section:
-                    continue
-                if not keys:
-                    return header_line or None
-                pattern = re.compile(r"^\s*[\"']?" + re.escape(keys[0]) + r"[\"']?\s*=")
-                for number, line in body:
-                    if pattern.match(line):
-                        return number
-        return None
 
 
 def simple_document(

@@ -13,6 +13,8 @@ How a session is rated, in order:
    multiplier, and the window multiplier for window-less rules, scale each piece.
 4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): daily and
    session caps, minimum charge, member discount, coupon, tax.
+5. Every charge, and the session's total, must lie within the money range (billing/numbers.py); otherwise
+   rating raises AmountOutOfRange naming the charge, rather than produce an amount storage cannot hold.
 
 Amounts are exact fractions inside; a charge is rounded once, when it becomes an invoice line.
 """
@@ -31,7 +33,8 @@ from billing.calendar import local_date, local_midnights
 from billing.charges import Charge, Piece
 from billing.errors import NotRated
 from billing.meters import METER_NAMES, Usage, display_quantity, to_units
-from billing.money import to_decimal
+from billing.money import EXACT, Money, exponent, to_decimal
+from billing.numbers import check_range
 from billing.plan import PricePlan, PriceRule, RentalTerms, check_versions
 
 MICROS = 1_000_000
@@ -91,7 +94,10 @@ def segments(versions: Sequence[PricePlan], start: datetime, end: datetime) -> l
 def _version_segments(index: int, version: PricePlan, start: datetime, end: datetime) -> list[Segment]:
     tz = version.tzinfo
     first, last = local_date(start, tz) - timedelta(days=1), local_date(end, tz)
-    occurrences = [(w.name, w.intervals(tz, first, last, version.holidays)) for w in version.windows]
+    # Highest priority first; among equal priorities (plans stored before overlaps were refused) the first
+    # written, as sorted() is stable.
+    ranked = sorted(version.windows, key=lambda w: -w.priority)
+    occurrences = [(w.name, w.intervals(tz, first, last, version.holidays)) for w in ranked]
     cuts = {start, end}
     for _, intervals in occurrences:
         cuts.update(p for interval in intervals for p in interval if start < p < end)
@@ -139,8 +145,21 @@ def rate_segments(
         if position == last_covered and top_up:
             note = _top_up_note(covered, first)
             _price(lines, versions, segment, terms, "time", "", top_up, note)
+    for line in lines.values():  # before anything rounds them
+        check_range(to_decimal(line.amount), first.currency, line.key)
     charges = [line.charge(first.currency) for line in lines.values()]
-    return charges + session_adjustments(first, terms, start, charges)
+    charges += session_adjustments(first, terms, start, charges)
+    _check_range(charges, first.currency)
+    return charges
+
+
+def _check_range(charges: Sequence[Charge], currency: str) -> None:
+    """AmountOutOfRange naming the first charge beyond the money range, or the session total (rounded per
+    line, as an invoice adds it up): no wrong or overflowing amount is ever written."""
+    for charge in charges:
+        check_range(charge.amount, currency, charge.meter)
+    rounded = sum(Money.of(c.amount, currency).minor for c in charges)
+    check_range(Decimal(rounded).scaleb(-exponent(currency)), currency, "session total")
 
 
 def _quantities(usage: Usage, segment: Segment, terms: RentalTerms) -> list[tuple[str, str, int | Fraction]]:
@@ -265,7 +284,11 @@ class _Line:
             rate = to_decimal(Fraction(rule.pricing.price) * self.multiplier)
         else:
             units = to_units(self.base, rule.meter, rule.per)
-            rate = to_decimal(self.amount / units).quantize(Decimal("1e-6")) if units else Decimal(0)
+            rate = (
+                to_decimal(self.amount / units).quantize(Decimal("1e-6"), context=EXACT)
+                if units
+                else Decimal(0)
+            )
         return Charge(
             meter=self.key,
             description=self._description(currency),

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import billing
+import billing.numbers
 from billing import ledger
 from collector.accounts import audit
 from collector.accounts.renters import get_or_create_renter
@@ -84,13 +85,23 @@ def wallet_state(db: Session, renter: str, currency: str) -> WalletState:
 def top_up(
     db: Session, renter_id: str, amount: billing.Money, idempotency_key: str, now: datetime
 ) -> WalletState:
-    """Credit a renter's wallet (creating the renter on first use) and make the renter prepaid."""
-    if amount.minor <= 0:
-        raise InvalidArgument(f"a top-up must be positive, not {amount}")
+    """Credit a renter's wallet (creating the renter on first use) and make the renter prepaid. A wallet
+    holds at most the money range's largest amount (billing/numbers.py); a top-up beyond it is refused."""
+    largest = billing.numbers.largest(amount.currency)
+    if not 0 < amount.minor <= largest.minor:
+        raise InvalidArgument(f"a top-up must be positive and at most {largest}, not {amount}")
     renter = get_or_create_renter(db, renter_id, now)
     renter_id = renter.id
+    key = f"top-up:{idempotency_key}"
+    retried = db.scalar(select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == key))
+    balance = wallet_state(db, renter_id, amount.currency).balance_minor
+    if retried is None and balance + amount.minor > largest.minor:
+        raise InvalidArgument(
+            f"the wallet of {renter_id} holds {billing.Money(balance, amount.currency)}: a top-up of {amount}"
+            f" would take it beyond {largest}, the largest amount rentmeter handles"
+        )
     renter.prepaid = True
-    post(db, ledger.top_up(renter_id, amount, idempotency_key), f"top-up:{idempotency_key}", now)
+    post(db, ledger.top_up(renter_id, amount, idempotency_key), key, now)
     return wallet_state(db, renter_id, amount.currency)
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-import billing
 from collector.api import authorization, wire
 from collector.api.ownership import own_invoice
 from collector.api.status import Ctx, Servicer, maps_errors
@@ -54,12 +53,7 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
             amount = None
             invoice = _known(db, request.invoice_id)  # the id or the number
             if request.amount.strip():
-                try:
-                    amount = billing.Money.of(
-                        billing.plan.parse_price(request.amount, "amount"), invoice.currency
-                    )
-                except billing.BillingError as exc:
-                    raise InvalidArgument(str(exc)) from None
+                amount = wire.money_from_text(request.amount, invoice.currency)
             note = credit_invoice(db, invoice.id, amount, request.reason, self.now())
             return wire.credit_note_to_proto(note)
 

@@ -34,19 +34,11 @@ class WalletService(Servicer, wallets_pb2_grpc.WalletServiceServicer):
             raise InvalidArgument(
                 "idempotency_key is required (1 to 150 characters), so a retry is not paid twice"
             )
-        currency = request.currency.strip().upper()
-        try:
-            value = billing.plan.parse_price(request.amount, "amount")
-            amount = billing.Money.of(value, currency)
-        except billing.BillingError as exc:
-            raise InvalidArgument(str(exc)) from None
-        if amount.to_decimal() != value or amount.minor <= 0:
-            places = billing.money.exponent(currency)
-            raise InvalidArgument(f"amount: {request.amount!r} must be positive, at most {places} decimals")
+        amount = wire.money_from_text(request.amount, request.currency)
 
         def run(db: Session) -> wallets_pb2.Wallet:
             top_up(db, request.renter, amount, request.idempotency_key, self.now())
-            return _wallet(db, request.renter.strip(), currency)
+            return _wallet(db, request.renter.strip(), amount.currency)
 
         return await self.db.run(run)
 

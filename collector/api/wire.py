@@ -204,11 +204,28 @@ def plan_to_proto(row: models.PricePlan) -> plans_pb2.PricePlan:
     )
 
 
+def money_from_text(text: str, currency: str) -> billing.Money:
+    """A positive amount such as "12.50" in `currency` (a top-up, a credit): at most the currency's
+    decimals and the money range's largest amount; InvalidArgument with a sentence otherwise."""
+    try:
+        return billing.parse_money(text, currency.strip().upper(), "amount")
+    except billing.BillingError as exc:
+        raise InvalidArgument(str(exc)) from None
+
+
+MAX_RESOURCES = 16
+MAX_RESOURCE_NAME = 100
+
+
 def terms_from_proto(terms: plans_pb2.RentalTerms, machine_class: str = "") -> billing.RentalTerms:
+    if len(terms.resources) > MAX_RESOURCES:
+        raise InvalidArgument(f"resources: at most {MAX_RESOURCES} of them")
     resources = {}
     for name, quantity in terms.resources.items():
+        if not name.strip() or len(name) > MAX_RESOURCE_NAME:
+            raise InvalidArgument(f"resources: a name has 1 to {MAX_RESOURCE_NAME} characters")
         try:
-            resources[name] = billing.plan.parse_price(quantity, f"resource {name}")
+            resources[name] = billing.parse_quantity(quantity, f"resource {name}")
         except billing.BillingError as exc:
             raise InvalidArgument(str(exc)) from None
     return billing.RentalTerms(

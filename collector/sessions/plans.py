@@ -19,9 +19,19 @@ logger = logging.getLogger(__name__)
 
 @lru_cache(maxsize=4096)
 def parse_document(document: str) -> billing.PricePlan:
-    """The plan version a stored or submitted document describes (parsed once per distinct document)."""
+    """The plan version a stored document describes (parsed once per distinct document). Read without the
+    checks of new documents, so that a plan stored before a limit existed keeps its meaning."""
     try:
-        return billing.parse_plan(document)
+        return billing.parse_plan(document, strict=False)
+    except billing.InvalidPlan as exc:
+        raise InvalidArgument(f"invalid price plan: {exc}") from None
+
+
+def check_document(document: str) -> billing.PricePlan:
+    """The plan version a submitted document describes, held to every rule of new documents: numbers
+    within their limits, no overlapping windows of the same priority (InvalidArgument with the line)."""
+    try:
+        return billing.parse_plan(document, strict=True)
     except billing.InvalidPlan as exc:
         raise InvalidArgument(f"invalid price plan: {exc}") from None
 
@@ -33,7 +43,7 @@ def versions_of(plan: PricePlan) -> list[billing.PricePlan]:
 
 def create_plan(db: Session, document: str, now: datetime) -> PricePlan:
     """Store a plan from its first version's document. Raises AlreadyExists when the name is taken."""
-    version = parse_document(document)
+    version = check_document(document)
     if db.scalar(select(PricePlan.id).where(PricePlan.name == version.name)) is not None:
         raise AlreadyExists(f"price plan {version.name!r} already exists")
     row = PricePlan(name=version.name, currency=version.currency, created_at=now)
@@ -53,7 +63,7 @@ def add_version(db: Session, name: str, document: str, now: datetime) -> PricePl
     """Add a version taking effect at its document's effective_from: later than every earlier version and
     after every invoiced period of the plan's sessions, so that no final invoice would change."""
     plan = get_plan(db, name, for_update=True)
-    version = parse_document(document)
+    version = check_document(document)
     if version.name != plan.name or version.currency != plan.currency:
         raise InvalidArgument(
             f"a new version of {plan.name!r} must keep its name and currency ({plan.currency})"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from collector.core.clock import to_us
+from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import usage_summary
@@ -20,6 +23,26 @@ from collector.sessions.plans import versions_of
 logger = logging.getLogger(__name__)
 
 RATING_JOB = "rate-sessions"
+
+
+class SessionOutOfRange(FailedPrecondition, billing.BillingError):
+    """A session whose charges would leave the money range (billing/numbers.py), e.g. from implausible
+    usage: it cannot be rated and keeps its last cost. It is both a billing error (what callers of the
+    engine handle, and scheduled jobs record against the session) and a collector error (so that a request
+    about the session gets FAILED_PRECONDITION with this sentence, not INTERNAL)."""
+
+    def __init__(self, session_id: str, problem: billing.AmountOutOfRange) -> None:
+        super().__init__(f"session {session_id}: {problem}")
+        self.session_id = session_id
+
+
+@contextmanager
+def out_of_range_names(rental: RentalSession) -> Iterator[None]:
+    """Turn the engine's AmountOutOfRange into SessionOutOfRange naming `rental`."""
+    try:
+        yield
+    except billing.AmountOutOfRange as exc:
+        raise SessionOutOfRange(rental.id, exc) from None
 
 
 def rental_terms(rental: RentalSession) -> billing.RentalTerms:
@@ -67,7 +90,9 @@ def cumulative_usage(
         total = total + usage
         return usage
 
-    charges = billing.rate(versions_of(rental.plan), rental_terms(rental), rental.started_at, end, usage_of)
+    versions, terms = versions_of(rental.plan), rental_terms(rental)
+    with out_of_range_names(rental):
+        charges = billing.rate(versions, terms, rental.started_at, end, usage_of)
     return total, charges
 
 
@@ -93,9 +118,11 @@ def rate_sessions(db: Session, now: datetime) -> JobOutcome:
 
 def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
     """Refresh one session's live cost and covered time. Raises billing.BillingError when the session
-    cannot be rated (its cost is then left as it was)."""
+    cannot be rated (its cost is then left as it was), SessionOutOfRange when its cost would leave the
+    money range."""
     usage, charges = cumulative_usage(db, rental, now)
     lines = billing.build_lines(rental.id, charges)
-    rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
+    with out_of_range_names(rental):
+        rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
     rental.covered_us = usage.covered_us
     rental.rated_at = now

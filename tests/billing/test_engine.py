@@ -302,14 +302,15 @@ def test_holidays_and_window_multipliers() -> None:
 holidays = [2026-12-25]
 
 [[windows]]
-name = "holiday"
-days = "holidays"
-
-[[windows]]
 name = "night"
 from = "22:00"
 to = "06:00"
 multiplier = "0.5"
+
+[[windows]]
+name = "holiday"
+days = "holidays"
+priority = 1
 
 [[prices]]
 meter = "time"
@@ -322,7 +323,7 @@ price = "5.00"
 """
     )
     # 24 Dec 20:00 to 25 Dec 02:00: 2 h day (4.00) + 2 h night x0.5 (2.00) + 2 h holiday (10.00): the holiday
-    # window is written first, so it wins over night after midnight.
+    # window has the higher priority, so it wins over night after midnight, though written after it.
     assert quoted(document, local(2026, 12, 24, 20), 6) == "16.00 EUR"
 
 

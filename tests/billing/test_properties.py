@@ -37,11 +37,14 @@ HOURS = [h for h in range(24) if h != 2]
 @st.composite
 def price_lists(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
     windows = []
-    for index in range(draw(st.integers(0, 3))):
+    count = draw(st.integers(0, 3))
+    priorities = draw(st.permutations(range(count)))  # distinct: overlapping windows need them
+    for index in range(count):
         start, end = draw(st.sampled_from(HOURS)), draw(st.sampled_from(HOURS))
         days = sorted(draw(st.sets(st.integers(0, 6), min_size=1)))
-        windows.append({"name": f"w{index}", "days": days, "from": start, "to": end,
-                        "price": Fraction(draw(st.integers(0, 500)), 100)})  # fmt: skip
+        price = Fraction(draw(st.integers(0, 500)), 100)
+        windows.append({"name": f"w{index}", "days": days, "from": start, "to": end, "price": price,
+                        "priority": priorities[index]})  # fmt: skip
     return {
         "base": Fraction(draw(st.integers(0, 500)), 100),
         "windows": windows,
@@ -62,8 +65,8 @@ def document(spec: dict) -> str:  # type: ignore[type-arg]
     for w in spec["windows"]:
         days = ", ".join(f'"{DAYS[d]}"' for d in w["days"])
         lines += ["[[windows]]", f'name = "{w["name"]}"', f"days = [{days}]", f'from = "{w["from"]:02d}:00"',
-                  f'to = "{w["to"]:02d}:00"', "[[prices]]", 'meter = "time"', f'window = "{w["name"]}"',
-                  f'price = "{_decimal(w["price"])}"']  # fmt: skip
+                  f'to = "{w["to"]:02d}:00"', f"priority = {w['priority']}", "[[prices]]", 'meter = "time"',
+                  f'window = "{w["name"]}"', f'price = "{_decimal(w["price"])}"']  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -124,15 +127,16 @@ def test_periods_add_up_to_the_whole(spec: dict, session: tuple, cuts: list[floa
 
 
 def reference_total(spec: dict, start: datetime, minutes: int) -> int:  # type: ignore[type-arg]
-    """Minute by minute in local wall-clock time: the first window whose days and hours contain the
-    local time prices the minute; per-day caps by local date; per-line rounding; tax on the subtotal."""
+    """Minute by minute in local wall-clock time: of the windows whose days and hours contain the local
+    time, the one with the highest priority prices the minute; per-day caps by local date; per-line
+    rounding; tax on the subtotal."""
     zone = ZoneInfo(ZONE)
     by_line: dict[str, Fraction] = {}
     by_day: dict[date, Fraction] = {}
     for minute in range(minutes):
         moment = (start + timedelta(minutes=minute)).astimezone(zone)
         line, price = "base", spec["base"]
-        for w in spec["windows"]:
+        for w in sorted(spec["windows"], key=lambda w: -w["priority"]):
             hour, today, yesterday = moment.hour, moment.weekday(), (moment.weekday() - 1) % 7
             if w["from"] < w["to"]:
                 inside = today in w["days"] and w["from"] <= hour < w["to"]

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
+import billing
 from agent.identity import Identity
 from agent.wire import sign_report
 from collector.config import CollectorSettings
@@ -212,6 +213,107 @@ def test_admin_requests_with_wild_values_get_a_clear_answer(
             )
         ),
         lambda: admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=text)),
+    ]
+    try:
+        calls[which]()
+    except grpc.RpcError as exc:
+        assert exc.code() not in (grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN), (which, exc.details())
+
+
+# Numbers at their extremes: huge, negative, NaN and infinities, many decimals, exponents, odd digits.
+NUMBER_WORDS = ["nan", "NaN", "-nan", "sNaN", "inf", "-inf", "Infinity", "-Infinity", "1e999999999",
+                "1e-999999999", "9" * 80, "0." + "0" * 60 + "1", "92233720368547758.08", "-0", "1_000",
+                "1e20", "0.000000001", "10000000000000.01", "\u0663", " 1 ", "1e", ".", "+5",
+                "0x10"]  # fmt: skip
+numbers = st.one_of(
+    st.sampled_from(NUMBER_WORDS),
+    st.integers(-(10**30), 10**30).map(str),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    st.from_regex(r"-?[0-9]{0,25}(\.[0-9]{0,25})?([eE][-+]?[0-9]{1,12})?", fullmatch=True),
+)
+uint64s = st.one_of(st.integers(0, 2**64 - 1), st.sampled_from([0, 1, 10**19, 2**63, 2**64 - 1]))
+int64s = st.one_of(st.integers(-(2**63), 2**63 - 1), st.sampled_from([-(2**63), -1, 0, 2**31, 2**63 - 1]))
+TIME_PRICE = '[[prices]]\nmeter = "time"\nprice = "1"\n'
+# Where a plan document carries the number: its own price or tiers (no other price needed), or an amount
+# beside a plain time price.
+PLAN_PLACES = [
+    '[time.hourly]\nstandard = "{}"\n',
+    '[[prices]]\nmeter = "time"\ntiers = [{{ up_to = "1", price = "{}" }}, {{ price = "1" }}]\n',
+    '[[prices]]\nmeter = "time"\ntiers = [{{ up_to = "1", price = "1", flat = "{}" }}, {{ price = "1" }}]\n',
+    TIME_PRICE + '[session]\ncap = "{}"\n',
+    TIME_PRICE + '[session]\nminimum_charge = "{}"\n',
+    TIME_PRICE + '[coupons.X]\namount = "{}"\n',
+    TIME_PRICE + '[tax]\nname = "VAT"\npercent = "{}"\n',
+    TIME_PRICE + '[service_levels]\nfast = "{}"\n',
+    TIME_PRICE + '[[windows]]\nname = "w"\nmultiplier = "{}"\n',
+    TIME_PRICE + '[[prices]]\nmeter = "traffic_in"\npackage = "{}"\nprice = "1"\n',
+]
+
+
+@FUZZ
+@given(
+    number=numbers,
+    which=st.integers(0, 4),
+    where=st.integers(0, 1000),
+    big=uint64s,
+    wide=int64s,
+    currency=st.sampled_from(["EUR", "JPY", "BHD", "KWD"]),
+)
+def test_numbers_at_their_extremes_never_get_internal(
+    admin: AdminClient,
+    collector: Collector,
+    number: str,
+    which: int,
+    where: int,
+    big: int,
+    wide: int,
+    currency: str,
+) -> None:
+    """Top-ups, credits, plan amounts and quotes with extreme numbers: OK or a client error, never INTERNAL
+    or UNKNOWN (before: INTERNAL for 1e70 and 1e17 top-ups, 1e70 credits, quotes with a huge duration,
+    start or load)."""
+    from tests.collector.test_money_range import make_invoice
+
+    if not getattr(collector, "fuzz_invoice", ""):
+        collector.fuzz_invoice = make_invoice(admin, collector.port)  # type: ignore[attr-defined]
+        dear = billing.simple_document("fq", "EUR", {"standard": "10000000"}, "0.09", "10000000")
+        admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=dear))
+    invoice = collector.fuzz_invoice  # type: ignore[attr-defined]
+    resources = plans_pb2.RentalTerms(resources={"storage": number})
+    document = f'name = "f{where}"\ncurrency = "EUR"\n' + PLAN_PLACES[where % len(PLAN_PLACES)].format(number)
+    calls = [
+        lambda: admin.wallets.TopUp(
+            wallets_pb2.TopUpRequest(
+                renter="r", amount=number, currency=currency, idempotency_key=number[:150]
+            )
+        ),
+        lambda: admin.invoices.CreditInvoice(
+            invoices_pb2.CreditInvoiceRequest(invoice_id=invoice, amount=number, reason="fuzz")
+        ),
+        lambda: admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=document)),
+        lambda: admin.plans.Quote(
+            plans_pb2.QuoteRequest(
+                plan="fq",
+                machine_class="standard",
+                duration=Duration(seconds=wide % 10**12 - where),
+                start=Timestamp(seconds=wide, nanos=where),
+                expected_rx_bytes=big,
+                expected_tx_bytes=big // 3,
+                expected_busy_cores=big % 2**32,
+                expected_memory_bytes=big,
+                gpus={"A100": big % 2**32},
+                terms=resources,
+            )
+        ),
+        lambda: admin.plans.Quote(
+            plans_pb2.QuoteRequest(
+                plan="fq",
+                machine_class="standard",
+                duration=Duration(seconds=where * 31_000),
+                expected_tx_bytes=big % 10**19,
+                terms=resources,
+            )
+        ),
     ]
     try:
         calls[which]()
