@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC
+from zoneinfo import ZoneInfo
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from rich.console import Console
@@ -21,10 +22,14 @@ def id_column(header: str) -> Column:
     return Column(header, no_wrap=True, overflow="fold")
 
 
-def when(ts: Timestamp, present: bool = True) -> str:
+def when(ts: Timestamp, present: bool = True, zone: str = "") -> str:
+    """An instant as ISO 8601: in UTC ("…Z"), or local with its offset in the IANA `zone` when given."""
     if not present or (ts.seconds == 0 and ts.nanos == 0):
         return "-"
-    return ts.ToDatetime(tzinfo=UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    moment = ts.ToDatetime(tzinfo=UTC)
+    if zone:
+        return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def seconds(micros: int) -> str:

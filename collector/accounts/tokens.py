@@ -29,6 +29,11 @@ def hash_token(token: str) -> str:
 
 def create_api_token(db: Session, role: str, subject: str, label: str, now: datetime) -> str:
     """A new bearer token (returned once; only its hash is kept)."""
+    return issue_api_token(db, role, subject, label, now)[0]
+
+
+def issue_api_token(db: Session, role: str, subject: str, label: str, now: datetime) -> tuple[str, ApiToken]:
+    """A new bearer token and the row just stored for it (never another caller's newer row)."""
     if role not in ROLES:
         raise InvalidArgument(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     subject = subject.strip()
@@ -37,11 +42,12 @@ def create_api_token(db: Session, role: str, subject: str, label: str, now: date
     if len(subject) > 100 or len(label) > 200:
         raise InvalidArgument("subject is at most 100 characters, label 200")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.add(ApiToken(token_hash=hash_token(token), role=role, subject=subject if role != ADMIN else "",
-                    label=label, created_at=now))  # fmt: skip
+    row = ApiToken(token_hash=hash_token(token), role=role, subject=subject if role != ADMIN else "",
+                   label=label, created_at=now)  # fmt: skip
+    db.add(row)
     db.flush()
-    logger.info("API token created: role %s, subject %s, label %r", role, subject or "-", label)
-    return token
+    logger.info("API token %d created: role %s, subject %s, label %r", row.id, role, subject or "-", label)
+    return token, row
 
 
 def revoke_api_token(db: Session, token_id: int, now: datetime) -> ApiToken:

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
-from collector.accounts.tokens import create_api_token, list_api_tokens, revoke_api_token
+from collector.accounts.tokens import issue_api_token, list_api_tokens, revoke_api_token
 from collector.api import wire
 from collector.api.interceptors import AuthInterceptor
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.db.database import Database
-from collector.db.models import ApiToken
 from protos.rentmeter.v1 import access_pb2, access_pb2_grpc
 
 
 class AccessService(Servicer, access_pb2_grpc.AccessServiceServicer):
-    def __init__(self, database: Database, now, interceptor: AuthInterceptor) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, database: Database, now: Callable[[], datetime], interceptor: AuthInterceptor) -> None:
         super().__init__(database, now)
         self._interceptor = interceptor
 
@@ -24,8 +25,7 @@ class AccessService(Servicer, access_pb2_grpc.AccessServiceServicer):
         self, request: access_pb2.CreateApiTokenRequest, context: Ctx
     ) -> access_pb2.CreateApiTokenResponse:
         def run(db: Session) -> access_pb2.CreateApiTokenResponse:
-            token = create_api_token(db, request.role, request.subject, request.label, self.now())
-            row = db.scalars(select(ApiToken).order_by(ApiToken.id.desc())).first()
+            token, row = issue_api_token(db, request.role, request.subject, request.label, self.now())
             return access_pb2.CreateApiTokenResponse(token=token, info=wire.api_token_to_proto(row))
 
         return await self.db.run(run)

@@ -16,9 +16,9 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 
+import billing
 from collector.core.errors import (
     AlreadyExists,
-    CollectorError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -34,7 +34,7 @@ R = TypeVar("R")
 Ctx = grpc.aio.ServicerContext
 Handler = Callable[[Any, Any, grpc.aio.ServicerContext], Awaitable[R]]
 
-STATUS: dict[type[CollectorError], grpc.StatusCode] = {
+STATUS: dict[type[Exception], grpc.StatusCode] = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,
     NotFound: grpc.StatusCode.NOT_FOUND,
     AlreadyExists: grpc.StatusCode.ALREADY_EXISTS,
@@ -42,17 +42,20 @@ STATUS: dict[type[CollectorError], grpc.StatusCode] = {
     PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    # The billing engine refusing what the stored state asks of it (a plan that cannot price a session,
+    # an amount beyond the money range); servicers turn bad request values into INVALID_ARGUMENT first.
+    billing.BillingError: grpc.StatusCode.FAILED_PRECONDITION,
 }
 # gRPC status details travel in a header; longer messages are cut so that they always fit.
 MAX_DETAILS = 1000
 
 
-def status_of(exc: CollectorError) -> grpc.StatusCode:
-    """The status code of a domain error (its nearest listed class); INTERNAL when none is listed."""
+def status_of(exc: Exception) -> grpc.StatusCode | None:
+    """The status code of a domain error (its nearest listed class); None for anything else."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
-    return grpc.StatusCode.INTERNAL
+            return STATUS[cls]
+    return None
 
 
 def internal_error(where: str) -> str:
@@ -64,12 +67,13 @@ def internal_error(where: str) -> str:
 
 def status_and_details(exc: BaseException, where: str) -> tuple[grpc.StatusCode, str]:
     """What a client is told of `exc`, raised while serving `where`."""
-    if isinstance(exc, CollectorError):
-        details = str(exc)
-        if len(details) > MAX_DETAILS:
-            details = details[:MAX_DETAILS] + "…"
-        return status_of(exc), details
-    return grpc.StatusCode.INTERNAL, internal_error(where)
+    code = status_of(exc) if isinstance(exc, Exception) else None
+    if code is None:
+        return grpc.StatusCode.INTERNAL, internal_error(where)
+    details = str(exc)
+    if len(details) > MAX_DETAILS:
+        details = details[:MAX_DETAILS] + "…"
+    return code, details
 
 
 async def abort_with(context: grpc.aio.ServicerContext, exc: BaseException, where: str) -> NoReturn:

@@ -391,6 +391,7 @@ def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
         currency=invoice.currency,
         period_start=timestamp(invoice.period_start),
         period_end=timestamp(invoice.period_end),
+        time_zone=invoice.time_zone,
         issued_at=timestamp(invoice.issued_at),
         total=money(invoice.total_minor, invoice.currency),
         lines=[

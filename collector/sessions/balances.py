@@ -28,7 +28,7 @@ from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import InvoiceLine, RentalSession, Renter
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.sessions.plans import versions_of
-from collector.sessions.rating import rate_sessions, rental_terms
+from collector.sessions.rating import out_of_range_names, rate_sessions, rental_terms
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +120,9 @@ def hold_for_session(db: Session, rental: RentalSession, hold_for: timedelta, no
             f"the wallet of {rental.renter_id} has {billing.Money(available, currency)} available:"
             " top it up to start a session"
         )
-    expected = billing.quote(versions_of(rental.plan), rental_terms(rental), now, now + hold_for)
-    wanted = billing.invoice_total(billing.build_lines(rental.id, expected), currency).minor
+    with out_of_range_names(rental):
+        expected = billing.quote(versions_of(rental.plan), rental_terms(rental), now, now + hold_for)
+        wanted = billing.invoice_total(billing.build_lines(rental.id, expected), currency).minor
     amount = min(max(wanted, 1), available)
     post(
         db,

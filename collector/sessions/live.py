@@ -13,7 +13,7 @@ from billing.money import exponent, to_decimal
 from collector.core.errors import FailedPrecondition
 from collector.db.models import RentalSession, Renter
 from collector.sessions.balances import current_rate, estimated_minor, spendable_minor
-from collector.sessions.rating import rate_session
+from collector.sessions.rating import SessionOutOfRange, rate_session
 from collector.sessions.rentals import get_session
 
 
@@ -33,6 +33,8 @@ def live_cost(db: Session, session_id: str, now: datetime) -> LiveCost:
     rental = get_session(db, session_id)
     try:
         rate_session(db, rental, now)
+    except SessionOutOfRange:
+        raise  # names the session already
     except billing.BillingError as exc:
         raise FailedPrecondition(f"session {session_id} cannot be rated: {exc}") from None
     currency = rental.plan.currency

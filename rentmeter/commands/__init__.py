@@ -13,6 +13,7 @@ from rentmeter.commands import (
     demo,
     explain,
     invoices,
+    jobs,
     ledger,
     machines,
     plans,
@@ -28,5 +29,5 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
-    renters, access, watch, certs, demo,
+    renters, access, jobs, watch, certs, demo,
 )  # fmt: skip

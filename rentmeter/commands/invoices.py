@@ -139,8 +139,8 @@ def render_invoices(items: list[invoices_pb2.Invoice]) -> None:
             i.number,
             i.invoice_id,
             i.renter,
-            when(i.period_start),
-            when(i.period_end),
+            when(i.period_start, zone=i.time_zone),
+            when(i.period_end, zone=i.time_zone),
             str(len(i.lines)),
             i.total.display,
         )
@@ -156,7 +156,9 @@ def render_invoice(i: invoices_pb2.Invoice) -> None:
     table = Table(
         title=f"Invoice {i.number} ({i.invoice_id}) - renter {i.renter}",
         caption=(
-            f"period {when(i.period_start)} to {when(i.period_end)}, issued {when(i.issued_at)}, "
+            f"period {when(i.period_start, zone=i.time_zone)} to {when(i.period_end, zone=i.time_zone)}"
+            + (f" ({i.time_zone})" if i.time_zone else "")
+            + f", issued {when(i.issued_at)}, "
             + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
         ),
     )

@@ -29,6 +29,11 @@ def register(commands: Commands) -> None:
         help="billing cycle; session = pay as you go, invoiced when each session ends",
     )  # fmt: skip
     update.add_argument("--anchor", type=parse_time, help="ISO 8601 instant the cycle counts from")
+    update.add_argument(
+        "--timezone", type=time_zone,
+        help="IANA time zone whose local midnights end the renter's billing periods, e.g. Asia/Shanghai "
+        "('none': UTC boundaries as before; 'UTC' means UTC midnights)",
+    )  # fmt: skip
     update.add_argument("--email", help="where invoices and alerts go ('' to remove)")
     update.add_argument("--payment-method", choices=["stripe", "transfer"], help="how invoices are paid")
     update.add_argument("--customer", help="the payment provider's customer id (e.g. cus_...)")
@@ -64,6 +69,8 @@ def renter_set(client: AdminClient, args: argparse.Namespace) -> None:
         request.billing_cycle = "" if args.cycle == "default" else args.cycle
     if args.anchor is not None:
         request.cycle_anchor.CopyFrom(timestamp(args.anchor))
+    if args.timezone is not None:
+        request.time_zone = args.timezone
     if args.email is not None:
         request.email = args.email
     if args.payment_method is not None:
@@ -102,10 +109,24 @@ def renter_erase(client: AdminClient, args: argparse.Namespace) -> None:
     ))  # fmt: skip
 
 
+def time_zone(text: str) -> str:
+    """An IANA time zone name ("none" = no zone: ""), checked here so that a typo is one sentence."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if text.strip().lower() == "none":
+        return ""
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an IANA time zone such as Europe/Berlin") from None
+    return text
+
+
 def render_renter(r: renters_pb2.Renter) -> None:
     from rentmeter.output import console, when
 
     cycle = f"{r.billing_cycle} from {when(r.cycle_anchor)}" if r.billing_cycle else "the collector's period"
+    cycle += f", in {r.time_zone}" if r.time_zone else ""
     console.print(
         f"renter {r.renter} ({'prepaid' if r.prepaid else 'invoiced'}): billing cycle {cycle}; "
         f"invoiced until {when(r.invoiced_until)}, next invoice {when(r.next_invoice_at)}; "

@@ -88,7 +88,7 @@ class InvoiceLine(_message.Message):
     def __init__(self, session_id: _Optional[str] = ..., meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
 
 class Invoice(_message.Message):
-    __slots__ = ("invoice_id", "renter", "currency", "period_start", "period_end", "issued_at", "lines", "total", "number", "net", "tax", "paid_at", "collection_attempts", "next_collection_at")
+    __slots__ = ("invoice_id", "renter", "currency", "period_start", "period_end", "issued_at", "lines", "total", "number", "net", "tax", "paid_at", "collection_attempts", "next_collection_at", "time_zone")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
     RENTER_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
@@ -103,6 +103,7 @@ class Invoice(_message.Message):
     PAID_AT_FIELD_NUMBER: _ClassVar[int]
     COLLECTION_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     NEXT_COLLECTION_AT_FIELD_NUMBER: _ClassVar[int]
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
     invoice_id: str
     renter: str
     currency: str
@@ -117,7 +118,8 @@ class Invoice(_message.Message):
     paid_at: _timestamp_pb2.Timestamp
     collection_attempts: int
     next_collection_at: _timestamp_pb2.Timestamp
-    def __init__(self, invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., currency: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., number: _Optional[str] = ..., net: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., collection_attempts: _Optional[int] = ..., next_collection_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    time_zone: str
+    def __init__(self, invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., currency: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., period_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., lines: _Optional[_Iterable[_Union[InvoiceLine, _Mapping]]] = ..., total: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., number: _Optional[str] = ..., net: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., paid_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., collection_attempts: _Optional[int] = ..., next_collection_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
 class ListInvoicesRequest(_message.Message):
     __slots__ = ("renter",)
