@@ -64,6 +64,7 @@ def export_renter(db: Session, renter_id: str, now: datetime) -> dict[str, Any]:
             "email": renter.email,
             "prepaid": renter.prepaid,
             "billing_cycle": renter.billing_cycle,
+            "time_zone": renter.time_zone,
             "payment_method": renter.payment_method,
         },
         "sessions": [

@@ -14,8 +14,9 @@ from collector.api.ownership import own_machine
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument
 from collector.db.database import Database
-from collector.db.models import Machine
+from collector.db.models import Machine, ReportGap
 from collector.metering.enrollment import DEFAULT_TOKEN_TTL, create_token
+from collector.metering.gaps import gap_counts, gaps_of
 from collector.metering.keys import AgentKeys
 from collector.sessions.rentals import (
     revoke_machine,
@@ -99,18 +100,25 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
             query = select(Machine).order_by(Machine.enrolled_at)
             if not who.is_admin:
                 query = query.where(Machine.host_id == who.subject)
-            machines = db.scalars(query)
-            return machines_pb2.ListMachinesResponse(machines=[self._to_proto(m) for m in machines])
+            machines, counts = db.scalars(query), gap_counts(db)
+            listed = [self._to_proto(m, counts.get(m.agent_id, 0)) for m in machines]
+            return machines_pb2.ListMachinesResponse(machines=listed)
 
         return await self.db.run(run)
 
     @maps_errors
     async def GetMachine(self, request: machines_pb2.GetMachineRequest, context: Ctx) -> machines_pb2.Machine:
         who = authorization.current()
-        return await self.db.run(lambda db: self._to_proto(own_machine(db, request.agent_id, who)))
 
-    def _to_proto(self, machine: Machine) -> machines_pb2.Machine:
+        def run(db: Session) -> machines_pb2.Machine:
+            machine = own_machine(db, request.agent_id, who)
+            return self._to_proto(machine, *gaps_of(db, machine.agent_id))
+
+        return await self.db.run(run)
+
+    def _to_proto(
+        self, machine: Machine, gap_count: int = 0, gaps: list[ReportGap] | None = None
+    ) -> machines_pb2.Machine:
         seen = machine.last_seen_at
-        return wire.machine_to_proto(
-            machine, online=seen is not None and self.now() - seen <= self._online_window
-        )
+        online = seen is not None and self.now() - seen <= self._online_window
+        return wire.machine_to_proto(machine, online, gap_count, gaps or [])

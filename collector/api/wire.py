@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -135,6 +136,17 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
     )
 
 
+def _gap_to_proto(gap: models.ReportGap) -> agent_pb2.ReportGap:
+    kinds = {name: kind for kind, name in _GAP_KIND.items()}
+    return agent_pb2.ReportGap(
+        kind=kinds.get(gap.kind, agent_pb2.ReportGap.KIND_UNSPECIFIED),
+        sequence=gap.sequence or 0,
+        start=timestamp_us(gap.start_us),
+        end=timestamp_us(gap.end_us),
+        reason=gap.reason,
+    )
+
+
 def _gap_from_proto(gap: agent_pb2.ReportGap) -> IncomingGap:
     return IncomingGap(
         kind=_GAP_KIND.get(gap.kind, "unspecified"),
@@ -171,8 +183,12 @@ def ttl(duration: Any, default: timedelta) -> timedelta:
     return duration.ToTimedelta()
 
 
-def machine_to_proto(machine: models.Machine, online: bool) -> machines_pb2.Machine:
+def machine_to_proto(
+    machine: models.Machine, online: bool, gap_count: int = 0, gaps: Sequence[models.ReportGap] = ()
+) -> machines_pb2.Machine:
     return machines_pb2.Machine(
+        gap_count=gap_count,
+        gaps=[_gap_to_proto(gap) for gap in gaps],
         agent_id=machine.agent_id,
         machine_class=machine.machine_class,
         label=machine.label,

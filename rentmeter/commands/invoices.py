@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import TYPE_CHECKING
 
 from rentmeter import numbers
@@ -111,19 +112,24 @@ def invoice_credit(client: AdminClient, args: argparse.Namespace) -> None:
 
 
 @with_client
-def invoice_close(client: AdminClient, args: argparse.Namespace) -> None:
+def invoice_close(client: AdminClient, args: argparse.Namespace) -> int:
+    """Exit 1 when a renter could not be invoiced (the others were; it is retried by the invoicing job)."""
     from protos.rentmeter.v1 import invoices_pb2
 
     request = invoices_pb2.CloseInvoicesRequest(renter=args.renter, invoice_now=args.now)
     closed = client.invoices.CloseInvoices(request, timeout=60)
-    show(args, closed, lambda: _render_closed(list(closed.invoices)))
+    show(args, closed, lambda: _render_closed(closed))
+    return 1 if closed.failures else 0
 
 
-def _render_closed(invoices: list[invoices_pb2.Invoice]) -> None:
-    if not invoices:
+def _render_closed(closed: invoices_pb2.CloseInvoicesResponse) -> None:
+    if not closed.invoices and not closed.failures:
         print("no billing period was due")
-    for invoice in invoices:
+    for invoice in closed.invoices:
         render_invoice(invoice)
+    for failure in closed.failures:
+        print(f"{failure.subject} could not be invoiced: {failure.error} (error id {failure.error_id}; "
+              "retried by the invoicing job, see `rentmeter jobs status`)", file=sys.stderr)  # fmt: skip
 
 
 def render_invoices(items: list[invoices_pb2.Invoice]) -> None:

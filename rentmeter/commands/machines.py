@@ -87,7 +87,7 @@ def render_machines(items: list[machines_pb2.Machine]) -> None:
 
     from rentmeter.output import console, id_column, when
 
-    table = Table(id_column("agent id"), "class", "host", "label", "status", "last report", "seq")
+    table = Table(id_column("agent id"), "class", "host", "label", "status", "last report", "seq", "gaps")
     for m in items:
         table.add_row(
             m.agent_id,
@@ -97,6 +97,7 @@ def render_machines(items: list[machines_pb2.Machine]) -> None:
             "online" if m.online else "offline",
             when(m.last_seen),
             str(m.last_sequence),
+            str(m.gap_count),
         )
     console.print(table)
 
@@ -115,3 +116,9 @@ def render_machine(m: machines_pb2.Machine) -> None:
         f"  enrolled {when(m.enrolled_at)}, last report {when(m.last_seen)}, sequence {m.last_sequence}"
         + (f"\n  REVOKED {when(m.revoked_at)}: its reports are refused" if m.HasField("revoked_at") else "")
     )
+    if m.gap_count:
+        console.print(f"  {m.gap_count} gap(s) the agent reported in its own reporting; latest:")
+    for gap in m.gaps:
+        span = f"{when(gap.start)} to {when(gap.end)}" if gap.HasField("start") else "time unknown"
+        sequence = f"report {gap.sequence}" if gap.sequence else "spool"
+        console.print(f"    {sequence}, {span}: {gap.reason}")

@@ -301,6 +301,11 @@ def test_a_flipped_bit_in_a_spooled_report_sets_that_report_aside_and_the_rest_i
         assert agent.sender.quarantined == 1
     ((kind, sequence, reason),) = _gaps(collector_process.db_url)
     assert (kind, sequence) == ("forged", damaged["sequence"]) and "signature does not verify" in reason
+    machine = admin_of.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent.identity.agent_id))
+    (shown,) = machine.gaps  # what `rentmeter machines show` prints
+    assert machine.gap_count == 1 and shown.sequence == damaged["sequence"] and shown.reason == reason
+    listed = admin_of.machines.ListMachines(machines_pb2.ListMachinesRequest()).machines
+    assert [m.gap_count for m in listed] == [1]
 
 
 def _wal_frames(wal: Path) -> tuple[int, int]:

@@ -28,7 +28,7 @@ from protos.rentmeter.v1 import agent_pb2 as rentmeter_dot_v1_dot_agent__pb2
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/machines.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18rentmeter/v1/agent.proto\x1a\x19rentmeter/v1/common.proto\"a\n\x12SendControlRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x0f\n\x07message\x18\x03 \x01(\t\"(\n\x13SendControlResponse\x12\x11\n\tdelivered\x18\x01 \x01(\r\"l\n\x1c\x43reateEnrollmentTokenRequest\x12\x15\n\rmachine_class\x18\x01 \x01(\t\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05label\x18\x03 \x01(\t\"^\n\x1d\x43reateEnrollmentTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xd8\x02\n\x07Machine\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12)\n\x05\x66\x61\x63ts\x18\x04 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\x12/\n\x0b\x65nrolled_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_seen\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_report_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x08 \x01(\x04\x12\x0e\n\x06online\x18\t \x01(\x08\x12.\n\nrevoked_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"8\n\x14RevokeMachineRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x15\n\x13ListMachinesRequest\"?\n\x14ListMachinesResponse\x12\'\n\x08machines\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Machine\"%\n\x11GetMachineRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t2\xbf\x03\n\x0eMachineService\x12p\n\x15\x43reateEnrollmentToken\x12*.rentmeter.v1.CreateEnrollmentTokenRequest\x1a+.rentmeter.v1.CreateEnrollmentTokenResponse\x12U\n\x0cListMachines\x12!.rentmeter.v1.ListMachinesRequest\x1a\".rentmeter.v1.ListMachinesResponse\x12\x44\n\nGetMachine\x12\x1f.rentmeter.v1.GetMachineRequest\x1a\x15.rentmeter.v1.Machine\x12R\n\x0bSendControl\x12 .rentmeter.v1.SendControlRequest\x1a!.rentmeter.v1.SendControlResponse\x12J\n\rRevokeMachine\x12\".rentmeter.v1.RevokeMachineRequest\x1a\x15.rentmeter.v1.Machineb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/machines.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18rentmeter/v1/agent.proto\x1a\x19rentmeter/v1/common.proto\"a\n\x12SendControlRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12(\n\x04kind\x18\x02 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x0f\n\x07message\x18\x03 \x01(\t\"(\n\x13SendControlResponse\x12\x11\n\tdelivered\x18\x01 \x01(\r\"l\n\x1c\x43reateEnrollmentTokenRequest\x12\x15\n\rmachine_class\x18\x01 \x01(\t\x12&\n\x03ttl\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\r\n\x05label\x18\x03 \x01(\t\"^\n\x1d\x43reateEnrollmentTokenResponse\x12\r\n\x05token\x18\x01 \x01(\t\x12.\n\nexpires_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x92\x03\n\x07Machine\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12\r\n\x05label\x18\x03 \x01(\t\x12)\n\x05\x66\x61\x63ts\x18\x04 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\x12/\n\x0b\x65nrolled_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_seen\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0flast_report_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rlast_sequence\x18\x08 \x01(\x04\x12\x0e\n\x06online\x18\t \x01(\x08\x12.\n\nrevoked_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tgap_count\x18\x0b \x01(\r\x12%\n\x04gaps\x18\x0c \x03(\x0b\x32\x17.rentmeter.v1.ReportGap\"8\n\x14RevokeMachineRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x15\n\x13ListMachinesRequest\"?\n\x14ListMachinesResponse\x12\'\n\x08machines\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Machine\"%\n\x11GetMachineRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t2\xbf\x03\n\x0eMachineService\x12p\n\x15\x43reateEnrollmentToken\x12*.rentmeter.v1.CreateEnrollmentTokenRequest\x1a+.rentmeter.v1.CreateEnrollmentTokenResponse\x12U\n\x0cListMachines\x12!.rentmeter.v1.ListMachinesRequest\x1a\".rentmeter.v1.ListMachinesResponse\x12\x44\n\nGetMachine\x12\x1f.rentmeter.v1.GetMachineRequest\x1a\x15.rentmeter.v1.Machine\x12R\n\x0bSendControl\x12 .rentmeter.v1.SendControlRequest\x1a!.rentmeter.v1.SendControlResponse\x12J\n\rRevokeMachine\x12\".rentmeter.v1.RevokeMachineRequest\x1a\x15.rentmeter.v1.Machineb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,15 +44,15 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATEENROLLMENTTOKENRESPONSE']._serialized_start=414
   _globals['_CREATEENROLLMENTTOKENRESPONSE']._serialized_end=508
   _globals['_MACHINE']._serialized_start=511
-  _globals['_MACHINE']._serialized_end=855
-  _globals['_REVOKEMACHINEREQUEST']._serialized_start=857
-  _globals['_REVOKEMACHINEREQUEST']._serialized_end=913
-  _globals['_LISTMACHINESREQUEST']._serialized_start=915
-  _globals['_LISTMACHINESREQUEST']._serialized_end=936
-  _globals['_LISTMACHINESRESPONSE']._serialized_start=938
-  _globals['_LISTMACHINESRESPONSE']._serialized_end=1001
-  _globals['_GETMACHINEREQUEST']._serialized_start=1003
-  _globals['_GETMACHINEREQUEST']._serialized_end=1040
-  _globals['_MACHINESERVICE']._serialized_start=1043
-  _globals['_MACHINESERVICE']._serialized_end=1490
+  _globals['_MACHINE']._serialized_end=913
+  _globals['_REVOKEMACHINEREQUEST']._serialized_start=915
+  _globals['_REVOKEMACHINEREQUEST']._serialized_end=971
+  _globals['_LISTMACHINESREQUEST']._serialized_start=973
+  _globals['_LISTMACHINESREQUEST']._serialized_end=994
+  _globals['_LISTMACHINESRESPONSE']._serialized_start=996
+  _globals['_LISTMACHINESRESPONSE']._serialized_end=1059
+  _globals['_GETMACHINEREQUEST']._serialized_start=1061
+  _globals['_GETMACHINEREQUEST']._serialized_end=1098
+  _globals['_MACHINESERVICE']._serialized_start=1101
+  _globals['_MACHINESERVICE']._serialized_end=1548
 # @@protoc_insertion_point(module_scope)

@@ -47,7 +47,7 @@ class CreateEnrollmentTokenResponse(_message.Message):
     def __init__(self, token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Machine(_message.Message):
-    __slots__ = ("agent_id", "machine_class", "label", "facts", "enrolled_at", "last_seen", "last_report_end", "last_sequence", "online", "revoked_at")
+    __slots__ = ("agent_id", "machine_class", "label", "facts", "enrolled_at", "last_seen", "last_report_end", "last_sequence", "online", "revoked_at", "gap_count", "gaps")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     MACHINE_CLASS_FIELD_NUMBER: _ClassVar[int]
     LABEL_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,8 @@ class Machine(_message.Message):
     LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     ONLINE_FIELD_NUMBER: _ClassVar[int]
     REVOKED_AT_FIELD_NUMBER: _ClassVar[int]
+    GAP_COUNT_FIELD_NUMBER: _ClassVar[int]
+    GAPS_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     machine_class: str
     label: str
@@ -68,7 +70,9 @@ class Machine(_message.Message):
     last_sequence: int
     online: bool
     revoked_at: _timestamp_pb2.Timestamp
-    def __init__(self, agent_id: _Optional[str] = ..., machine_class: _Optional[str] = ..., label: _Optional[str] = ..., facts: _Optional[_Union[_common_pb2.MachineFacts, _Mapping]] = ..., enrolled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_report_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., online: _Optional[bool] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    gap_count: int
+    gaps: _containers.RepeatedCompositeFieldContainer[_agent_pb2.ReportGap]
+    def __init__(self, agent_id: _Optional[str] = ..., machine_class: _Optional[str] = ..., label: _Optional[str] = ..., facts: _Optional[_Union[_common_pb2.MachineFacts, _Mapping]] = ..., enrolled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_seen: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_report_end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_sequence: _Optional[int] = ..., online: _Optional[bool] = ..., revoked_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., gap_count: _Optional[int] = ..., gaps: _Optional[_Iterable[_Union[_agent_pb2.ReportGap, _Mapping]]] = ...) -> None: ...
 
 class RevokeMachineRequest(_message.Message):
     __slots__ = ("agent_id", "reason")
