@@ -9,7 +9,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from collector.accounts.tokens import create_api_token
 from collector.config import CollectorSettings
@@ -43,12 +43,25 @@ def reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
+    """The PostgreSQL database of this test process: RENTMETER_TEST_PG_URL's, or under pytest-xdist a
+    database of its own beside it (`test_gw0`, ...), created on first use, so workers never share one."""
     problem = _pg_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {problem}")
         pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {problem}")
-    return PG_URL
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return PG_URL
+    url = make_url(PG_URL)
+    name = f"{url.database}_{worker}"
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
