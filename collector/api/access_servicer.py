@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,7 +18,7 @@ from protos.rentmeter.v1 import access_pb2, access_pb2_grpc
 
 
 class AccessService(Servicer, access_pb2_grpc.AccessServiceServicer):
-    def __init__(self, database: Database, now, interceptor: AuthInterceptor) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, database: Database, now: Callable[[], datetime], interceptor: AuthInterceptor) -> None:
         super().__init__(database, now)
         self._interceptor = interceptor
 
@@ -25,7 +28,7 @@ class AccessService(Servicer, access_pb2_grpc.AccessServiceServicer):
     ) -> access_pb2.CreateApiTokenResponse:
         def run(db: Session) -> access_pb2.CreateApiTokenResponse:
             token = create_api_token(db, request.role, request.subject, request.label, self.now())
-            row = db.scalars(select(ApiToken).order_by(ApiToken.id.desc())).first()
+            row = db.scalars(select(ApiToken).order_by(ApiToken.id.desc()).limit(1)).one()
             return access_pb2.CreateApiTokenResponse(token=token, info=wire.api_token_to_proto(row))
 
         return await self.db.run(run)

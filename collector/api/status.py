@@ -51,7 +51,7 @@ def status_of(exc: CollectorError) -> grpc.StatusCode:
     """The status code of a domain error (its nearest listed class); INTERNAL when none is listed."""
     for cls in type(exc).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return grpc.StatusCode.INTERNAL
 
 
