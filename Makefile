@@ -1,7 +1,7 @@
 # Thin wrappers around dev.py, which needs only Python.
 PYTHON ?= python3
 
-.PHONY: demo test venv lint protos
+.PHONY: demo test venv lint types protos
 demo:
 	$(PYTHON) dev.py demo $(if $(DURATION),--duration $(DURATION))
 test:
@@ -11,5 +11,7 @@ venv:
 lint: venv
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+types: venv
+	.venv/bin/mypy
 protos: venv
 	.venv/bin/python scripts/gen_protos.py

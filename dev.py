@@ -2,7 +2,7 @@
 """Set-up and entry point for a fresh checkout; needs only Python >= 3.11.
 
     python3 dev.py demo [ARGS]   create .venv if needed, then run `rentmeter demo ARGS`
-    python3 dev.py test [ARGS]   create .venv if needed, then run the test suite (pytest ARGS)
+    python3 dev.py test [ARGS]   create .venv if needed, check types (mypy), then run the tests (pytest ARGS)
     python3 dev.py venv          only create or update .venv
 
 The virtual environment is re-installed whenever pyproject.toml changes.
@@ -54,6 +54,21 @@ def run_to_the_end(command: list[str]) -> int:
         signal.signal(signal.SIGINT, previous)
 
 
+def run_tests(pytest_args: list[str]) -> int:
+    """mypy over the packages [tool.mypy] names, then pytest; non-zero when either fails. Both always run,
+    so that one run shows every problem."""
+    python = str(BIN / "python")
+    print("checking types (mypy)", flush=True)
+    types = subprocess.call([python, "-m", "mypy"], cwd=ROOT)
+    # Four workers (pytest-xdist): most end-to-end tests wait on timers and processes, so even two cores run
+    # them about twice as fast; each worker has its own PostgreSQL database (tests/conftest.py).
+    workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in pytest_args) else ["-n", "4"]
+    tests = subprocess.call([python, "-m", "pytest", *workers, *pytest_args], cwd=ROOT)
+    if types:
+        print("mypy found type errors (listed above the tests)", file=sys.stderr)
+    return tests or types
+
+
 def main(argv: list[str]) -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs under whatever python3 the machine has
         raise SystemExit(f"rentmeter needs Python 3.11 or newer; this is {sys.version.split()[0]}")
@@ -65,10 +80,7 @@ def main(argv: list[str]) -> int:
     if command == "demo":
         return run_to_the_end([str(BIN / "rentmeter"), "demo", *rest])
     if command == "test":
-        # Four workers (pytest-xdist): most end-to-end tests wait on timers and processes, so even two cores
-        # run them about twice as fast; each worker has its own PostgreSQL database (tests/conftest.py).
-        workers = [] if any(a.startswith(("-n", "--numprocesses")) for a in rest) else ["-n", "4"]
-        return subprocess.call([str(BIN / "python"), "-m", "pytest", *workers, *rest], cwd=ROOT)
+        return run_tests(rest)
     return 0
 
 

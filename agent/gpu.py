@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -38,14 +37,15 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-def load_nvml(module: Any | None = None) -> ModuleType | Any | None:
+def load_nvml(module: Any | None = None) -> Any | None:
     """NVML (the pynvml module unless `module` is given), initialised; None when it or its driver is
     missing."""
     if module is None:
         try:
-            import pynvml as module
+            import pynvml
         except ImportError:
             return None
+        module = pynvml
     try:
         module.nvmlInit()
     except module.NVMLError as exc:
@@ -74,7 +74,7 @@ class GpuSampler:
     """Reads every GPU once per sample. A metric a GPU does not support reads as 0."""
 
     def __init__(self, nvml: Any | None = None) -> None:
-        self._nvml = nvml if nvml is not None else load_nvml()
+        self._nvml: Any = nvml if nvml is not None else load_nvml()  # None: no NVML, and no devices
         self._devices: list[tuple[int, str, Any]] = []
         self._energy: dict[int, int] = {}
         if self._nvml is None:

@@ -101,7 +101,8 @@ class ReportSender:
                 continue
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else None
-                hint = retry_hint(exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None)
+                # Each metadatum is a (key, value) namedtuple; types-grpcio declares a class that is no tuple.
+                hint = retry_hint(exc.trailing_metadata() if hasattr(exc, "trailing_metadata") else None)  # type: ignore[arg-type]
                 what = f"{code}: {exc.details() if hasattr(exc, 'details') else exc}"
             except Exception as exc:  # a spool or decode failure must not end delivery for good
                 logger.exception("agent %s: delivering reports failed", self._agent_id)

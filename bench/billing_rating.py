@@ -211,7 +211,7 @@ def main() -> None:
                 database, month + PERIOD + timedelta(hours=1), period=settings.invoice_period,
                 grace=settings.invoice_grace, prefix=settings.invoice_prefix,
             )
-        )  # fmt: skip
+        ).produced  # fmt: skip
         elapsed = time.perf_counter() - began
         with database.engine.connect() as db:
             lines = db.scalar(select(func.count()).select_from(InvoiceLine))

@@ -109,9 +109,9 @@ def period_lines(
     end_by_meter = {c.meter: c for c in through}
     # A meter present only at the period's start (e.g. a minimum-charge line that later usage outgrew)
     # ends the period at zero.
-    for meter, begin in start.items():
+    for meter, opening in start.items():
         if meter not in end_by_meter:
-            end_by_meter[meter] = replace(begin, quantity=Decimal(0), amount=Decimal(0), pieces=())
+            end_by_meter[meter] = replace(opening, quantity=Decimal(0), amount=Decimal(0), pieces=())
     lines = []
     for meter, end in end_by_meter.items():
         begin = start.get(meter)

@@ -12,6 +12,7 @@ import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from datetime import tzinfo as TimeZone  # the property `tzinfo` below hides the name in the class
 from decimal import Decimal
 from types import MappingProxyType
 
@@ -219,7 +220,7 @@ class PricePlan:
             object.__setattr__(self, frozen, MappingProxyType(dict(getattr(self, frozen))))
 
     @property
-    def tzinfo(self):  # type: ignore[no-untyped-def]
+    def tzinfo(self) -> TimeZone:
         return zone(self.timezone)
 
     def class_for(self, machine: MachineProfile) -> str | None:

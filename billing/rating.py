@@ -193,9 +193,10 @@ def _price(
     rule = version.rules[rule_index]
     multiplier = Fraction(version.service_levels.get(terms.service_level, Decimal(1)))
     window = next((w for w in version.windows if w.name == segment.window), None)
-    scaled_by_window = not rule.window and window is not None and window.multiplier is not None
-    if scaled_by_window:
-        multiplier *= Fraction(window.multiplier)  # type: ignore[union-attr, arg-type]
+    window_multiplier = window.multiplier if window is not None and not rule.window else None
+    scaled_by_window = window_multiplier is not None
+    if window_multiplier is not None:
+        multiplier *= Fraction(window_multiplier)
     line_key = _line_key(
         versions, segment.version, rule_index, key, segment.window if scaled_by_window else ""
     )
@@ -318,7 +319,8 @@ class _Line:
         scale = []
         if self.window:
             window = next(w for w in self.version.windows if w.name == self.window)
-            scale.append(f"{self.window} x{format(window.multiplier.normalize(), 'f')}")  # type: ignore[union-attr]
+            assert window.multiplier is not None, "a line names a window only when the window scales it"
+            scale.append(f"{self.window} x{format(window.multiplier.normalize(), 'f')}")
         if terms.service_level and self.version.service_levels.get(terms.service_level, 1) != 1:
             level = self.version.service_levels[terms.service_level]
             scale.append(f"{terms.service_level} service x{format(level.normalize(), 'f')}")

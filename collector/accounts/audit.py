@@ -33,14 +33,14 @@ def record(db: Session, actor: str, action: str, details: dict[str, Any], now: d
     head = db.get(AuditHead, 1, with_for_update=True)
     if head is None:  # made by migration 0015; a database that lost it gets it back without a race
         _insert_head_if_missing(db)
-        head = db.get(AuditHead, 1, with_for_update=True, populate_existing=True)
+        head = db.get_one(AuditHead, 1, with_for_update=True, populate_existing=True)
     text = json.dumps(details, sort_keys=True, separators=(",", ":"), default=str)
-    digest = entry_hash(head.last_hash, now, actor, action, text)  # type: ignore[union-attr]
+    digest = entry_hash(head.last_hash, now, actor, action, text)
     entry = AuditEntry(at=now, actor=actor[:120], action=action[:80], details=text,
-                       previous_hash=head.last_hash, hash=digest)  # type: ignore[union-attr]  # fmt: skip
+                       previous_hash=head.last_hash, hash=digest)  # fmt: skip
     db.add(entry)
     db.flush()
-    head.last_id, head.last_hash = entry.id, digest  # type: ignore[union-attr]
+    head.last_id, head.last_hash = entry.id, digest
     return entry
 
 

@@ -149,6 +149,7 @@ def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
     ]
     cleared = 0
     for agent_id, start, end in spans:
+        # An ORM UPDATE returns a CursorResult; Session.execute is typed Result (sqlalchemy#12913).
         cleared += (
             db.execute(
                 update(Report)
@@ -159,7 +160,7 @@ def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
                     Report.payload != b"",
                 )
                 .values(logins={}, payload=b"", signature=b"")
-            ).rowcount
+            ).rowcount  # type: ignore[attr-defined]
             or 0
         )
     logger.info(

@@ -168,9 +168,10 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         except Unauthenticated:
             logger.warning("report from agent %s refused: unknown or revoked", quoted(envelope.agent_id))
             raise
-        report: agent_pb2.UsageReport | None = agent_pb2.UsageReport()
+        report: agent_pb2.UsageReport | None
+        report = agent_pb2.UsageReport()
         try:
-            report.ParseFromString(envelope.payload)  # type: ignore[union-attr]
+            report.ParseFromString(envelope.payload)
         except DecodeError:
             report = None
         named = envelope.sequence or (report.sequence if report is not None else 0)
@@ -200,8 +201,8 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         signed = rotation_signing_bytes(request.agent_id, request.new_public_key, request.last_old_sequence)
         if not _verifies(ring.current, request.signature, signed):
             current = ring.current.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-            repeated = ring.previous is not None and request.new_public_key == current
-            if repeated and _verifies(ring.previous, request.signature, signed):  # type: ignore[arg-type]
+            repeated = request.new_public_key == current
+            if repeated and ring.previous is not None and _verifies(ring.previous, request.signature, signed):
                 return agent_pb2.RotateKeyResponse()  # sent again after it took effect: nothing to do
             raise Unauthenticated("the rotation is not signed by the agent's current key")
         await self.db.run(_rotate, request.agent_id, request.new_public_key, request.last_old_sequence)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from collector.api import authorization
+from collector.core.errors import NotFound
 from collector.db.models import Invoice, Machine, RentalSession
 from collector.invoicing.invoices import get_invoice
 from collector.sessions.rentals import (
@@ -30,7 +31,6 @@ def own_session(db: Session, session_id: str, who: authorization.Principal) -> R
 
 def own_invoice(db: Session, invoice_id: str, who: authorization.Principal) -> Invoice:
     invoice = get_invoice(db, invoice_id)
-    authorization.hide_unless(
-        invoice is not None and who.may_see_renter(invoice.renter_id), "invoice", invoice_id
-    )
-    return invoice  # type: ignore[return-value]
+    if invoice is None or not who.may_see_renter(invoice.renter_id):
+        raise NotFound("invoice", invoice_id)  # as authorization.hide_unless: as if it did not exist
+    return invoice

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from collector.accounts.privacy import erase_renter, export_renter
 from collector.accounts.renters import get_renter, update_renter
@@ -14,7 +17,7 @@ from protos.rentmeter.v1 import renters_pb2, renters_pb2_grpc
 
 
 class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
-    def __init__(self, database: Database, now, interceptor: AuthInterceptor) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, database: Database, now: Callable[[], datetime], interceptor: AuthInterceptor) -> None:
         super().__init__(database, now)
         self._interceptor = interceptor
 
@@ -29,7 +32,7 @@ class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
     async def UpdateRenter(
         self, request: renters_pb2.UpdateRenterRequest, context: Ctx
     ) -> renters_pb2.Renter:
-        changes = {
+        changes: dict[str, Any] = {
             "billing_cycle": request.billing_cycle if request.HasField("billing_cycle") else None,
             "cycle_anchor": wire.moment(request.cycle_anchor) if request.HasField("cycle_anchor") else None,
             "email": request.email.strip() if request.HasField("email") else None,

@@ -166,10 +166,12 @@ def acks_to_proto(acks: list[Ack]) -> agent_pb2.CollectorMessage:
     )
 
 
-def session_control(rental: models.RentalSession, kind: int, message: str = "") -> agent_pb2.Control:
+def session_control(
+    rental: models.RentalSession, kind: agent_pb2.Control.Kind, message: str = ""
+) -> agent_pb2.Control:
     """A SESSION_STARTED / SESSION_STOPPED (or other) control about `rental`."""
     return agent_pb2.Control(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         session_id=rental.id,
         renter=rental.renter_id,
         message=message,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import html
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +77,7 @@ def _header(invoice: Invoice) -> list[tuple[str, str]]:
     ]
 
 
-def _money(invoice: Invoice):  # type: ignore[no-untyped-def]
+def _money(invoice: Invoice) -> Callable[[int], str]:
     return lambda minor: str(billing.Money(minor, invoice.currency))
 
 
@@ -189,6 +189,8 @@ def _clock(local: datetime) -> str:
 
 def _offset(local: datetime) -> str:
     """The offset from UTC: "UTC+08:00", "UTC-04:00", "UTC+05:45"."""
-    minutes = int(local.utcoffset().total_seconds()) // 60  # type: ignore[union-attr]
+    offset = local.utcoffset()
+    assert offset is not None, "times here are aware"
+    minutes = int(offset.total_seconds()) // 60
     sign = "+" if minutes >= 0 else "-"
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

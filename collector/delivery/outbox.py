@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -107,7 +108,7 @@ def due(db: Session, now: datetime) -> list[Outgoing]:
     run = JobRun(db, DELIVERY_JOB, now)
     outgoing = []
     for row in list(rows):
-        item = run.each(f"notification {row.id}", lambda row=row: _outgoing(db, row))  # type: ignore[misc]
+        item = run.each(f"notification {row.id}", partial(_outgoing, db, row))
         if item is not None:
             outgoing.append(item)
     return outgoing
@@ -176,7 +177,7 @@ def record(db: Session, outcomes: Sequence[tuple[int, str]], now: datetime) -> J
     """Store what each attempt did: delivered, dropped (channel not configured), or retried later."""
     run = JobRun(db, DELIVERY_JOB, now)
     for notification_id, error in outcomes:
-        run.each(f"notification {notification_id}", lambda n=notification_id, e=error: _record(db, n, e, now))  # type: ignore[misc]
+        run.each(f"notification {notification_id}", partial(_record, db, notification_id, error, now))
         if error and not error.startswith("dropped:"):
             run.outcome.failed.append(f"notification {notification_id}")
     return run.outcome

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -113,7 +114,7 @@ def close_invoices(
         for renter in list(db.scalars(query)):
             invoices = run.each(
                 f"renter {renter.id}",
-                lambda renter=renter: _close_renter(db, renter, cutoff, period, invoice_now, now, prefix),  # type: ignore[misc]
+                partial(_close_renter, db, renter, cutoff, period, invoice_now, now, prefix),
             )
             created.extend(invoices or [])
     return created
@@ -142,10 +143,11 @@ def _sessions_with_late_usage(db: Session, renter: Renter) -> list[RentalSession
     )
     late = []
     for rental in ended:
+        assert rental.ended_at is not None, "selected as ended"
         arrived = select(Report.id).where(
             Report.agent_id == rental.agent_id,
             Report.received_at > last_issued,
-            Report.start_us < to_us(rental.ended_at),  # type: ignore[arg-type]
+            Report.start_us < to_us(rental.ended_at),
             Report.end_us > to_us(rental.started_at),
         )
         if db.scalar(arrived.limit(1)) is not None:
@@ -173,7 +175,7 @@ def _close_renter(
     )
     late = _sessions_with_late_usage(db, renter)
     periods = Periods.of(renter, period, sessions)
-    created = []
+    created: list[Invoice] = []
     while True:
         start = renter.invoiced_until
         end = periods.after(start)
@@ -195,8 +197,8 @@ def _close_renter(
             created.extend(_invoice_period(db, renter, in_period, late, start, end, now, prefix))
             late = []
         renter.invoiced_until = end
-    upcoming = periods.after(renter.invoiced_until)
-    renter.next_invoice_at = None if upcoming == NEVER else upcoming
+    due = periods.after(renter.invoiced_until)
+    renter.next_invoice_at = None if due == NEVER else due
     return created
 
 

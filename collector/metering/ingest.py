@@ -19,9 +19,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from collector.db.models import GpuSample, Machine, Report, ReportGap, Sample
@@ -115,11 +115,12 @@ class _Watermark:
     last_report_end_us: int | None
 
 
-_MACHINES = Machine.__table__
-_REPORTS = Report.__table__
-_SAMPLES = Sample.__table__
-_GPU_SAMPLES = GpuSample.__table__
-_GAPS = ReportGap.__table__
+# Each model is mapped to a Table; DeclarativeBase types __table__ as any FromClause.
+_MACHINES = cast(Table, Machine.__table__)
+_REPORTS = cast(Table, Report.__table__)
+_SAMPLES = cast(Table, Sample.__table__)
+_GPU_SAMPLES = cast(Table, GpuSample.__table__)
+_GAPS = cast(Table, ReportGap.__table__)
 
 
 def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime) -> list[Ack]:

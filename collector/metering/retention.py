@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
@@ -35,7 +36,7 @@ def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutco
     machines = list(db.scalars(select(Report.agent_id).where(Report.end_us < to_us(horizon)).distinct()))
     for agent_id in machines:
         cutoff = min(horizon, held.get(agent_id, horizon))
-        deleted = run.each(f"machine {agent_id}", lambda a=agent_id, c=cutoff: _purge(db, a, c))  # type: ignore[misc]
+        deleted = run.each(f"machine {agent_id}", partial(_purge, db, agent_id, cutoff))
         run.outcome.produced += deleted or 0
     run.settle(f"machine {agent_id}" for agent_id in machines)
     if run.outcome.produced:
@@ -60,6 +61,7 @@ def _uninvoiced_since(db: Session) -> dict[str, datetime]:
 def _purge(db: Session, agent_id: str, cutoff: datetime) -> int:
     cutoff_us, deleted = to_us(cutoff), 0
     for table in (Sample, GpuSample, Report):
-        statement = delete(table).where(table.agent_id == agent_id, table.end_us < cutoff_us)  # type: ignore[attr-defined]
+        statement = delete(table).where(table.agent_id == agent_id, table.end_us < cutoff_us)
+        # An ORM DELETE returns a CursorResult; Session.execute is typed Result (sqlalchemy#12913).
         deleted += db.execute(statement).rowcount or 0  # type: ignore[attr-defined]
     return deleted

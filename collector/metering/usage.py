@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    ColumnExpressionArgument,
+    Select,
+    bindparam,
+    case,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 import billing
@@ -80,16 +89,20 @@ def usage_summary(
     for index, uuid, busy, total, energy, peak in db.execute(_GPU_QUERY, params) if with_gpus else ():
         average = float(busy) / float(total) if total else 0.0
         gpus.append(GpuUsage(index, uuid, average, int(energy), int(peak), int(total or 0)))
-    return UsageSummary(agent_id, start_us, end_us, *(int(value) for value in row), gpus=tuple(gpus))
+    covered, cpu, rx, tx, read, write, peak, count, memory = (int(value) for value in row)
+    return UsageSummary(
+        agent_id, start_us, end_us, covered, cpu, rx, tx, read, write, peak, count, memory, gpus=tuple(gpus)
+    )
 
 
-def _samples_query() -> Select[Any]:
+def _samples_query() -> Select[*tuple[Any, ...]]:
     """Totals over [:start_us, :end_us): covered time by overlap, counters of samples starting inside.
     Built once: the rating jobs run it per session segment."""
-    start_us, end_us = bindparam("start_us"), bindparam("end_us")
+    start_us: BindParameter[int] = bindparam("start_us")
+    end_us: BindParameter[int] = bindparam("end_us")
     starts_inside = Sample.start_us >= start_us
 
-    def counted(column):  # type: ignore[no-untyped-def]
+    def counted(column: ColumnExpressionArgument[Any]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((starts_inside, column), else_=0)), 0)
 
     overlap_end = case((Sample.end_us < end_us, Sample.end_us), else_=end_us)
@@ -113,7 +126,7 @@ def _samples_query() -> Select[Any]:
     )
 
 
-def _gpu_query() -> Select[Any]:
+def _gpu_query() -> Select[*tuple[Any, ...]]:
     """Per GPU, over the samples that start inside [:start_us, :end_us)."""
     duration = GpuSample.end_us - GpuSample.start_us
     return (

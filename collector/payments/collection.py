@@ -14,6 +14,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -96,7 +97,7 @@ def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]],
     run = JobRun(db, COLLECTION_JOB, now)
     for provider, request, result in outcomes:
         subject = f"invoice {request.invoice_id}"
-        run.each(subject, lambda p=provider, q=request, r=result: _record(db, p, q, r, now))  # type: ignore[misc]
+        run.each(subject, partial(_record, db, provider, request, result, now))
         if not result.succeeded:
             run.outcome.failed.append(subject)
     return run.outcome

@@ -6,9 +6,12 @@ marked paid by the provider with its reference)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import billing
+
+if TYPE_CHECKING:  # stripe is an optional extra, imported where it is used
+    from stripe.params import PaymentIntentCreateParams
 
 
 @dataclass(frozen=True)
@@ -43,14 +46,15 @@ class StripeProvider:
     def __init__(self, api_key: str, api_base: str = "") -> None:
         import stripe
 
-        options = {"base_addresses": {"api": api_base}} if api_base else {}
         self._stripe = stripe
         # Retries are the collection job's: each attempt is a new request with the same idempotency key.
-        self._client = stripe.StripeClient(api_key, max_network_retries=0, **options)  # type: ignore[arg-type]
+        self._client = stripe.StripeClient(
+            api_key, max_network_retries=0, base_addresses={"api": api_base} if api_base else None
+        )
 
     def charge(self, request: ChargeRequest) -> ChargeResult:
         stripe = self._stripe
-        params = {
+        params: PaymentIntentCreateParams = {
             "amount": request.amount.minor,
             "currency": request.amount.currency.lower(),
             "customer": request.customer,
@@ -62,7 +66,7 @@ class StripeProvider:
         }
         try:
             intent = self._client.v1.payment_intents.create(
-                params,  # type: ignore[arg-type]
+                params,
                 options={"idempotency_key": request.idempotency_key},
             )
         except stripe.CardError as exc:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -80,11 +81,11 @@ def spendable_minor(db: Session, renter_id: str, currency: str, now: datetime | 
     """The renter's wallet balance minus the not yet invoiced cost of its sessions in `currency`. With
     `now`, running sessions count at their live estimate (the rated cost plus the time since their last
     report at the current rate): what the renter sees, and what the stop at zero is decided on."""
-    renter = db.get(Renter, renter_id)
+    renter = db.get_one(Renter, renter_id)
     sessions = db.scalars(
         select(RentalSession).where(
             RentalSession.renter_id == renter_id,
-            or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > renter.invoiced_until),  # type: ignore[union-attr]
+            or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > renter.invoiced_until),
         )
     )
     owed = 0
@@ -163,7 +164,7 @@ def enforce_balances(db: Session, now: datetime, levels: tuple[Decimal, ...], gr
     run = JobRun(db, BALANCES_JOB, now)
     events, checks = [], []
     for rental in rentals:
-        done = run.each(f"session {rental.id}", lambda r=rental: _enforce(db, r, now, levels, grace))  # type: ignore[misc]
+        done = run.each(f"session {rental.id}", partial(_enforce, db, rental, now, levels, grace))
         if done is not None:
             event, check = done
             events += [event] if event is not None else []

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -111,7 +112,7 @@ def rate_sessions(db: Session, now: datetime) -> JobOutcome:
     rentals = list(db.scalars(query))
     run = JobRun(db, RATING_JOB, now)
     for rental in rentals:
-        run.each(f"session {rental.id}", lambda rental=rental: rate_session(db, rental, now))  # type: ignore[misc]
+        run.each(f"session {rental.id}", partial(rate_session, db, rental, now))
     run.settle(f"session {rental.id}" for rental in rentals)
     return run.outcome
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import billing
@@ -9,6 +11,7 @@ from agent.identity import Identity
 from agent.sampler import SampleData
 from agent.wire import build_report, sample_to_proto, sign_report
 from collector.api.wire import report_from_proto
+from collector.db.database import Database
 from collector.metering.ingest import IncomingReport
 from protos.rentmeter.v1 import agent_pb2, plans_pb2
 
@@ -61,7 +64,7 @@ def plan_request(
     return plans_pb2.CreatePlanRequest(document=document)
 
 
-def enrolled_machine(database, at) -> Identity:  # type: ignore[no-untyped-def]
+def enrolled_machine(database: Database, at: datetime) -> Identity:
     """A machine of class "standard" enrolled at `at` with a fresh key, stored in `database`."""
     from datetime import timedelta
 

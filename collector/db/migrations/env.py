@@ -2,12 +2,20 @@
 or against sqlalchemy.url when run by the alembic command line."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from collector.db.models import Base
 
+
+def _driver_pragma(connection: Connection, pragma: str) -> None:
+    """Run `pragma` on the driver's own connection, past SQLAlchemy's transaction handling."""
+    driver = connection.connection.driver_connection
+    assert driver is not None, "a connection just opened is valid"
+    driver.execute(pragma)
+
+
 config = context.config
-engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))
+engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url", ""))
 
 with engine.connect() as connection:
     sqlite = connection.dialect.name == "sqlite"
@@ -15,7 +23,7 @@ with engine.connect() as connection:
         # SQLite alters a table by copying it; with foreign keys enforced, dropping the old copy of a table
         # that others refer to fails. The pragma only takes effect outside a transaction, so it goes to the
         # driver's connection before SQLAlchemy begins one.
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        _driver_pragma(connection, "PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -26,4 +34,4 @@ with engine.connect() as connection:
         context.run_migrations()
     connection.commit()
     if sqlite:
-        connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+        _driver_pragma(connection, "PRAGMA foreign_keys=ON")
