@@ -27,7 +27,7 @@ from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 from protos.rentmeter.v1 import jobs_pb2 as rentmeter_dot_v1_dot_jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/invoices.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x17rentmeter/v1/jobs.proto\"J\n\x14\x43reditInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xde\x01\n\nCreditNote\x12\x16\n\x0e\x63redit_note_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\ninvoice_id\x18\x03 \x01(\t\x12\x0e\n\x06renter\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\":\n\x11PayInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\":\n\x14RenderInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"J\n\x0fInvoiceDocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"\xab\x01\n\x0bInvoiceLine\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\r\n\x05meter\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x0c\n\x04rate\x18\x06 \x01(\t\x12\x11\n\trate_unit\x18\x07 \x01(\t\x12#\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\x87\x04\n\x07Invoice\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x30\n\x0cperiod_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tissued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05lines\x18\x07 \x03(\x0b\x32\x19.rentmeter.v1.InvoiceLine\x12\"\n\x05total\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06number\x18\t \x01(\t\x12 \n\x03net\x18\n \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x0b \x01(\x0b\x32\x13.rentmeter.v1.Money\x12+\n\x07paid_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x63ollection_attempts\x18\r \x01(\r\x12\x36\n\x12next_collection_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x0f \x01(\t\"%\n\x13ListInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"?\n\x14ListInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\"\'\n\x11GetInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\"f\n\x14\x43loseInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binvoice_now\x18\x03 \x01(\x08\"l\n\x15\x43loseInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\x12*\n\x08\x66\x61ilures\x18\x02 \x03(\x0b\x32\x18.rentmeter.v1.JobFailure2\xf0\x03\n\x0eInvoiceService\x12U\n\x0cListInvoices\x12!.rentmeter.v1.ListInvoicesRequest\x1a\".rentmeter.v1.ListInvoicesResponse\x12\x44\n\nGetInvoice\x12\x1f.rentmeter.v1.GetInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12X\n\rCloseInvoices\x12\".rentmeter.v1.CloseInvoicesRequest\x1a#.rentmeter.v1.CloseInvoicesResponse\x12R\n\rRenderInvoice\x12\".rentmeter.v1.RenderInvoiceRequest\x1a\x1d.rentmeter.v1.InvoiceDocument\x12\x44\n\nPayInvoice\x12\x1f.rentmeter.v1.PayInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12M\n\rCreditInvoice\x12\".rentmeter.v1.CreditInvoiceRequest\x1a\x18.rentmeter.v1.CreditNoteb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/invoices.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x17rentmeter/v1/jobs.proto\"J\n\x14\x43reditInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\xde\x01\n\nCreditNote\x12\x16\n\x0e\x63redit_note_id\x18\x01 \x01(\t\x12\x0e\n\x06number\x18\x02 \x01(\t\x12\x12\n\ninvoice_id\x18\x03 \x01(\t\x12\x0e\n\x06renter\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06reason\x18\x07 \x01(\t\x12-\n\tissued_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x16ListCreditNotesRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\"I\n\x17ListCreditNotesResponse\x12.\n\x0c\x63redit_notes\x18\x01 \x03(\x0b\x32\x18.rentmeter.v1.CreditNote\"\xd9\x01\n\x07Payment\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x16\n\x0einvoice_number\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x11\n\tsucceeded\x18\x06 \x01(\x08\x12\x11\n\treference\x18\x07 \x01(\t\x12\r\n\x05\x65rror\x18\x08 \x01(\t\x12&\n\x02\x61t\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x13ListPaymentsRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x13\n\x0b\x66\x61iled_only\x18\x03 \x01(\x08\"?\n\x14ListPaymentsResponse\x12\'\n\x08payments\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Payment\":\n\x11PayInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x11\n\treference\x18\x02 \x01(\t\":\n\x14RenderInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\"J\n\x0fInvoiceDocument\x12\x10\n\x08\x66ilename\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x03 \x01(\x0c\"\xab\x01\n\x0bInvoiceLine\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\r\n\x05meter\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\t\x12\x0c\n\x04unit\x18\x05 \x01(\t\x12\x0c\n\x04rate\x18\x06 \x01(\t\x12\x11\n\trate_unit\x18\x07 \x01(\t\x12#\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\x87\x04\n\x07Invoice\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x30\n\x0cperiod_start\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tissued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05lines\x18\x07 \x03(\x0b\x32\x19.rentmeter.v1.InvoiceLine\x12\"\n\x05total\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0e\n\x06number\x18\t \x01(\t\x12 \n\x03net\x18\n \x01(\x0b\x32\x13.rentmeter.v1.Money\x12 \n\x03tax\x18\x0b \x01(\x0b\x32\x13.rentmeter.v1.Money\x12+\n\x07paid_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1b\n\x13\x63ollection_attempts\x18\r \x01(\r\x12\x36\n\x12next_collection_at\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\ttime_zone\x18\x0f \x01(\t\"%\n\x13ListInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"?\n\x14ListInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\"\'\n\x11GetInvoiceRequest\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\"f\n\x14\x43loseInvoicesRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12)\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0binvoice_now\x18\x03 \x01(\x08\"l\n\x15\x43loseInvoicesResponse\x12\'\n\x08invoices\x18\x01 \x03(\x0b\x32\x15.rentmeter.v1.Invoice\x12*\n\x08\x66\x61ilures\x18\x02 \x03(\x0b\x32\x18.rentmeter.v1.JobFailure2\xa7\x05\n\x0eInvoiceService\x12U\n\x0cListInvoices\x12!.rentmeter.v1.ListInvoicesRequest\x1a\".rentmeter.v1.ListInvoicesResponse\x12\x44\n\nGetInvoice\x12\x1f.rentmeter.v1.GetInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12X\n\rCloseInvoices\x12\".rentmeter.v1.CloseInvoicesRequest\x1a#.rentmeter.v1.CloseInvoicesResponse\x12R\n\rRenderInvoice\x12\".rentmeter.v1.RenderInvoiceRequest\x1a\x1d.rentmeter.v1.InvoiceDocument\x12\x44\n\nPayInvoice\x12\x1f.rentmeter.v1.PayInvoiceRequest\x1a\x15.rentmeter.v1.Invoice\x12M\n\rCreditInvoice\x12\".rentmeter.v1.CreditInvoiceRequest\x1a\x18.rentmeter.v1.CreditNote\x12^\n\x0fListCreditNotes\x12$.rentmeter.v1.ListCreditNotesRequest\x1a%.rentmeter.v1.ListCreditNotesResponse\x12U\n\x0cListPayments\x12!.rentmeter.v1.ListPaymentsRequest\x1a\".rentmeter.v1.ListPaymentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,26 +38,36 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREDITINVOICEREQUEST']._serialized_end=204
   _globals['_CREDITNOTE']._serialized_start=207
   _globals['_CREDITNOTE']._serialized_end=429
-  _globals['_PAYINVOICEREQUEST']._serialized_start=431
-  _globals['_PAYINVOICEREQUEST']._serialized_end=489
-  _globals['_RENDERINVOICEREQUEST']._serialized_start=491
-  _globals['_RENDERINVOICEREQUEST']._serialized_end=549
-  _globals['_INVOICEDOCUMENT']._serialized_start=551
-  _globals['_INVOICEDOCUMENT']._serialized_end=625
-  _globals['_INVOICELINE']._serialized_start=628
-  _globals['_INVOICELINE']._serialized_end=799
-  _globals['_INVOICE']._serialized_start=802
-  _globals['_INVOICE']._serialized_end=1321
-  _globals['_LISTINVOICESREQUEST']._serialized_start=1323
-  _globals['_LISTINVOICESREQUEST']._serialized_end=1360
-  _globals['_LISTINVOICESRESPONSE']._serialized_start=1362
-  _globals['_LISTINVOICESRESPONSE']._serialized_end=1425
-  _globals['_GETINVOICEREQUEST']._serialized_start=1427
-  _globals['_GETINVOICEREQUEST']._serialized_end=1466
-  _globals['_CLOSEINVOICESREQUEST']._serialized_start=1468
-  _globals['_CLOSEINVOICESREQUEST']._serialized_end=1570
-  _globals['_CLOSEINVOICESRESPONSE']._serialized_start=1572
-  _globals['_CLOSEINVOICESRESPONSE']._serialized_end=1680
-  _globals['_INVOICESERVICE']._serialized_start=1683
-  _globals['_INVOICESERVICE']._serialized_end=2179
+  _globals['_LISTCREDITNOTESREQUEST']._serialized_start=431
+  _globals['_LISTCREDITNOTESREQUEST']._serialized_end=491
+  _globals['_LISTCREDITNOTESRESPONSE']._serialized_start=493
+  _globals['_LISTCREDITNOTESRESPONSE']._serialized_end=566
+  _globals['_PAYMENT']._serialized_start=569
+  _globals['_PAYMENT']._serialized_end=786
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=788
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=866
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=868
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=931
+  _globals['_PAYINVOICEREQUEST']._serialized_start=933
+  _globals['_PAYINVOICEREQUEST']._serialized_end=991
+  _globals['_RENDERINVOICEREQUEST']._serialized_start=993
+  _globals['_RENDERINVOICEREQUEST']._serialized_end=1051
+  _globals['_INVOICEDOCUMENT']._serialized_start=1053
+  _globals['_INVOICEDOCUMENT']._serialized_end=1127
+  _globals['_INVOICELINE']._serialized_start=1130
+  _globals['_INVOICELINE']._serialized_end=1301
+  _globals['_INVOICE']._serialized_start=1304
+  _globals['_INVOICE']._serialized_end=1823
+  _globals['_LISTINVOICESREQUEST']._serialized_start=1825
+  _globals['_LISTINVOICESREQUEST']._serialized_end=1862
+  _globals['_LISTINVOICESRESPONSE']._serialized_start=1864
+  _globals['_LISTINVOICESRESPONSE']._serialized_end=1927
+  _globals['_GETINVOICEREQUEST']._serialized_start=1929
+  _globals['_GETINVOICEREQUEST']._serialized_end=1968
+  _globals['_CLOSEINVOICESREQUEST']._serialized_start=1970
+  _globals['_CLOSEINVOICESREQUEST']._serialized_end=2072
+  _globals['_CLOSEINVOICESRESPONSE']._serialized_start=2074
+  _globals['_CLOSEINVOICESRESPONSE']._serialized_end=2182
+  _globals['_INVOICESERVICE']._serialized_start=2185
+  _globals['_INVOICESERVICE']._serialized_end=2864
 # @@protoc_insertion_point(module_scope)

@@ -41,6 +41,58 @@ class CreditNote(_message.Message):
     issued_at: _timestamp_pb2.Timestamp
     def __init__(self, credit_note_id: _Optional[str] = ..., number: _Optional[str] = ..., invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., tax: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., reason: _Optional[str] = ..., issued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class ListCreditNotesRequest(_message.Message):
+    __slots__ = ("invoice_id", "renter")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    renter: str
+    def __init__(self, invoice_id: _Optional[str] = ..., renter: _Optional[str] = ...) -> None: ...
+
+class ListCreditNotesResponse(_message.Message):
+    __slots__ = ("credit_notes",)
+    CREDIT_NOTES_FIELD_NUMBER: _ClassVar[int]
+    credit_notes: _containers.RepeatedCompositeFieldContainer[CreditNote]
+    def __init__(self, credit_notes: _Optional[_Iterable[_Union[CreditNote, _Mapping]]] = ...) -> None: ...
+
+class Payment(_message.Message):
+    __slots__ = ("invoice_id", "invoice_number", "renter", "provider", "amount", "succeeded", "reference", "error", "at")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    INVOICE_NUMBER_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    invoice_number: str
+    renter: str
+    provider: str
+    amount: _common_pb2.Money
+    succeeded: bool
+    reference: str
+    error: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, invoice_id: _Optional[str] = ..., invoice_number: _Optional[str] = ..., renter: _Optional[str] = ..., provider: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., succeeded: _Optional[bool] = ..., reference: _Optional[str] = ..., error: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListPaymentsRequest(_message.Message):
+    __slots__ = ("invoice_id", "renter", "failed_only")
+    INVOICE_ID_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    FAILED_ONLY_FIELD_NUMBER: _ClassVar[int]
+    invoice_id: str
+    renter: str
+    failed_only: bool
+    def __init__(self, invoice_id: _Optional[str] = ..., renter: _Optional[str] = ..., failed_only: _Optional[bool] = ...) -> None: ...
+
+class ListPaymentsResponse(_message.Message):
+    __slots__ = ("payments",)
+    PAYMENTS_FIELD_NUMBER: _ClassVar[int]
+    payments: _containers.RepeatedCompositeFieldContainer[Payment]
+    def __init__(self, payments: _Optional[_Iterable[_Union[Payment, _Mapping]]] = ...) -> None: ...
+
 class PayInvoiceRequest(_message.Message):
     __slots__ = ("invoice_id", "reference")
     INVOICE_ID_FIELD_NUMBER: _ClassVar[int]

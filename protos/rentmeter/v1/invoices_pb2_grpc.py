@@ -64,6 +64,16 @@ class InvoiceServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_invoices__pb2.CreditInvoiceRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.CreditNote.FromString,
                 _registered_method=True)
+        self.ListCreditNotes = channel.unary_unary(
+                '/rentmeter.v1.InvoiceService/ListCreditNotes',
+                request_serializer=rentmeter_dot_v1_dot_invoices__pb2.ListCreditNotesRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.ListCreditNotesResponse.FromString,
+                _registered_method=True)
+        self.ListPayments = channel.unary_unary(
+                '/rentmeter.v1.InvoiceService/ListPayments',
+                request_serializer=rentmeter_dot_v1_dot_invoices__pb2.ListPaymentsRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_invoices__pb2.ListPaymentsResponse.FromString,
+                _registered_method=True)
 
 
 class InvoiceServiceServicer:
@@ -114,6 +124,21 @@ class InvoiceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCreditNotes(self, request, context):
+        """Credit notes of one invoice, or of one renter ("" = all; renters: their own), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayments(self, request, context):
+        """Payment attempts (collection, transfers, wallet), of one invoice or renter, newest first; admin: all,
+        optionally only failed ones (dunning); renters: their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InvoiceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +171,16 @@ def add_InvoiceServiceServicer_to_server(servicer, server):
                     servicer.CreditInvoice,
                     request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.CreditInvoiceRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_invoices__pb2.CreditNote.SerializeToString,
+            ),
+            'ListCreditNotes': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCreditNotes,
+                    request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.ListCreditNotesRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_invoices__pb2.ListCreditNotesResponse.SerializeToString,
+            ),
+            'ListPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayments,
+                    request_deserializer=rentmeter_dot_v1_dot_invoices__pb2.ListPaymentsRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_invoices__pb2.ListPaymentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -310,6 +345,60 @@ class InvoiceService:
             '/rentmeter.v1.InvoiceService/CreditInvoice',
             rentmeter_dot_v1_dot_invoices__pb2.CreditInvoiceRequest.SerializeToString,
             rentmeter_dot_v1_dot_invoices__pb2.CreditNote.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCreditNotes(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.InvoiceService/ListCreditNotes',
+            rentmeter_dot_v1_dot_invoices__pb2.ListCreditNotesRequest.SerializeToString,
+            rentmeter_dot_v1_dot_invoices__pb2.ListCreditNotesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.InvoiceService/ListPayments',
+            rentmeter_dot_v1_dot_invoices__pb2.ListPaymentsRequest.SerializeToString,
+            rentmeter_dot_v1_dot_invoices__pb2.ListPaymentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

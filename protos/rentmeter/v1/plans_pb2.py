@@ -28,7 +28,7 @@ from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 from protos.rentmeter.v1 import invoices_pb2 as rentmeter_dot_v1_dot_invoices__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/plans.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x1brentmeter/v1/invoices.proto\"\xcf\x01\n\x0bRentalTerms\x12\x15\n\rmachine_class\x18\x01 \x01(\t\x12\x15\n\rservice_level\x18\x02 \x01(\t\x12\x13\n\x0bmember_tier\x18\x03 \x01(\t\x12\x0e\n\x06\x63oupon\x18\x04 \x01(\t\x12;\n\tresources\x18\x05 \x03(\x0b\x32(.rentmeter.v1.RentalTerms.ResourcesEntry\x1a\x30\n\x0eResourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x88\x03\n\x0cQuoteRequest\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11\x65xpected_rx_bytes\x18\x05 \x01(\x04\x12\x19\n\x11\x65xpected_tx_bytes\x18\x06 \x01(\x04\x12(\n\x05terms\x18\x07 \x01(\x0b\x32\x19.rentmeter.v1.RentalTerms\x12\x1b\n\x13\x65xpected_busy_cores\x18\x08 \x01(\r\x12\x1d\n\x15\x65xpected_memory_bytes\x18\t \x01(\x04\x12\x32\n\x04gpus\x18\n \x03(\x0b\x32$.rentmeter.v1.QuoteRequest.GpusEntry\x1a+\n\tGpusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01\"\xd3\x01\n\nPriceQuote\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05lines\x18\x05 \x03(\x0b\x32\x19.rentmeter.v1.InvoiceLine\x12\"\n\x05total\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xa2\x01\n\x0bPlanVersion\x12\x0e\n\x06number\x18\x01 \x01(\r\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64ocument\x18\x03 \x01(\t\x12\r\n\x05rules\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\tPricePlan\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08versions\x18\t \x03(\x0b\x32\x19.rentmeter.v1.PlanVersionJ\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06J\x04\x08\x07\x10\x08J\x04\x08\x08\x10\t\"+\n\x11\x43reatePlanRequest\x12\x10\n\x08\x64ocument\x18\x02 \x01(\tJ\x04\x08\x01\x10\x02\"7\n\x15\x41\x64\x64PlanVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\"\x12\n\x10ListPlansRequest\";\n\x11ListPlansResponse\x12&\n\x05plans\x18\x01 \x03(\x0b\x32\x17.rentmeter.v1.PricePlan\"\x1e\n\x0eGetPlanRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2\xf4\x02\n\x0bPlanService\x12\x46\n\nCreatePlan\x12\x1f.rentmeter.v1.CreatePlanRequest\x1a\x17.rentmeter.v1.PricePlan\x12N\n\x0e\x41\x64\x64PlanVersion\x12#.rentmeter.v1.AddPlanVersionRequest\x1a\x17.rentmeter.v1.PricePlan\x12L\n\tListPlans\x12\x1e.rentmeter.v1.ListPlansRequest\x1a\x1f.rentmeter.v1.ListPlansResponse\x12@\n\x07GetPlan\x12\x1c.rentmeter.v1.GetPlanRequest\x1a\x17.rentmeter.v1.PricePlan\x12=\n\x05Quote\x12\x1a.rentmeter.v1.QuoteRequest\x1a\x18.rentmeter.v1.PriceQuoteb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/plans.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x1brentmeter/v1/invoices.proto\"\xcf\x01\n\x0bRentalTerms\x12\x15\n\rmachine_class\x18\x01 \x01(\t\x12\x15\n\rservice_level\x18\x02 \x01(\t\x12\x13\n\x0bmember_tier\x18\x03 \x01(\t\x12\x0e\n\x06\x63oupon\x18\x04 \x01(\t\x12;\n\tresources\x18\x05 \x03(\x0b\x32(.rentmeter.v1.RentalTerms.ResourcesEntry\x1a\x30\n\x0eResourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x03\n\x0cQuoteRequest\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08\x64uration\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x19\n\x11\x65xpected_rx_bytes\x18\x05 \x01(\x04\x12\x19\n\x11\x65xpected_tx_bytes\x18\x06 \x01(\x04\x12(\n\x05terms\x18\x07 \x01(\x0b\x32\x19.rentmeter.v1.RentalTerms\x12\x1b\n\x13\x65xpected_busy_cores\x18\x08 \x01(\r\x12\x1d\n\x15\x65xpected_memory_bytes\x18\t \x01(\x04\x12\x32\n\x04gpus\x18\n \x03(\x0b\x32$.rentmeter.v1.QuoteRequest.GpusEntry\x12\x10\n\x08\x64ocument\x18\x0b \x01(\t\x1a+\n\tGpusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\r:\x02\x38\x01\"\xd3\x01\n\nPriceQuote\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05lines\x18\x05 \x03(\x0b\x32\x19.rentmeter.v1.InvoiceLine\x12\"\n\x05total\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xa2\x01\n\x0bPlanVersion\x12\x0e\n\x06number\x18\x01 \x01(\r\x12\x32\n\x0e\x65\x66\x66\x65\x63tive_from\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x64ocument\x18\x03 \x01(\t\x12\r\n\x05rules\x18\x04 \x03(\t\x12.\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa6\x01\n\tPricePlan\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x08versions\x18\t \x03(\x0b\x32\x19.rentmeter.v1.PlanVersionJ\x04\x08\x03\x10\x04J\x04\x08\x04\x10\x05J\x04\x08\x05\x10\x06J\x04\x08\x07\x10\x08J\x04\x08\x08\x10\t\"+\n\x11\x43reatePlanRequest\x12\x10\n\x08\x64ocument\x18\x02 \x01(\tJ\x04\x08\x01\x10\x02\"7\n\x15\x41\x64\x64PlanVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x64ocument\x18\x02 \x01(\t\"\x12\n\x10ListPlansRequest\";\n\x11ListPlansResponse\x12&\n\x05plans\x18\x01 \x03(\x0b\x32\x17.rentmeter.v1.PricePlan\"\x1e\n\x0eGetPlanRequest\x12\x0c\n\x04name\x18\x01 \x01(\t2\xf4\x02\n\x0bPlanService\x12\x46\n\nCreatePlan\x12\x1f.rentmeter.v1.CreatePlanRequest\x1a\x17.rentmeter.v1.PricePlan\x12N\n\x0e\x41\x64\x64PlanVersion\x12#.rentmeter.v1.AddPlanVersionRequest\x1a\x17.rentmeter.v1.PricePlan\x12L\n\tListPlans\x12\x1e.rentmeter.v1.ListPlansRequest\x1a\x1f.rentmeter.v1.ListPlansResponse\x12@\n\x07GetPlan\x12\x1c.rentmeter.v1.GetPlanRequest\x1a\x17.rentmeter.v1.PricePlan\x12=\n\x05Quote\x12\x1a.rentmeter.v1.QuoteRequest\x1a\x18.rentmeter.v1.PriceQuoteb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,25 +44,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RENTALTERMS_RESOURCESENTRY']._serialized_start=323
   _globals['_RENTALTERMS_RESOURCESENTRY']._serialized_end=371
   _globals['_QUOTEREQUEST']._serialized_start=374
-  _globals['_QUOTEREQUEST']._serialized_end=766
-  _globals['_QUOTEREQUEST_GPUSENTRY']._serialized_start=723
-  _globals['_QUOTEREQUEST_GPUSENTRY']._serialized_end=766
-  _globals['_PRICEQUOTE']._serialized_start=769
-  _globals['_PRICEQUOTE']._serialized_end=980
-  _globals['_PLANVERSION']._serialized_start=983
-  _globals['_PLANVERSION']._serialized_end=1145
-  _globals['_PRICEPLAN']._serialized_start=1148
-  _globals['_PRICEPLAN']._serialized_end=1314
-  _globals['_CREATEPLANREQUEST']._serialized_start=1316
-  _globals['_CREATEPLANREQUEST']._serialized_end=1359
-  _globals['_ADDPLANVERSIONREQUEST']._serialized_start=1361
-  _globals['_ADDPLANVERSIONREQUEST']._serialized_end=1416
-  _globals['_LISTPLANSREQUEST']._serialized_start=1418
-  _globals['_LISTPLANSREQUEST']._serialized_end=1436
-  _globals['_LISTPLANSRESPONSE']._serialized_start=1438
-  _globals['_LISTPLANSRESPONSE']._serialized_end=1497
-  _globals['_GETPLANREQUEST']._serialized_start=1499
-  _globals['_GETPLANREQUEST']._serialized_end=1529
-  _globals['_PLANSERVICE']._serialized_start=1532
-  _globals['_PLANSERVICE']._serialized_end=1904
+  _globals['_QUOTEREQUEST']._serialized_end=784
+  _globals['_QUOTEREQUEST_GPUSENTRY']._serialized_start=741
+  _globals['_QUOTEREQUEST_GPUSENTRY']._serialized_end=784
+  _globals['_PRICEQUOTE']._serialized_start=787
+  _globals['_PRICEQUOTE']._serialized_end=998
+  _globals['_PLANVERSION']._serialized_start=1001
+  _globals['_PLANVERSION']._serialized_end=1163
+  _globals['_PRICEPLAN']._serialized_start=1166
+  _globals['_PRICEPLAN']._serialized_end=1332
+  _globals['_CREATEPLANREQUEST']._serialized_start=1334
+  _globals['_CREATEPLANREQUEST']._serialized_end=1377
+  _globals['_ADDPLANVERSIONREQUEST']._serialized_start=1379
+  _globals['_ADDPLANVERSIONREQUEST']._serialized_end=1434
+  _globals['_LISTPLANSREQUEST']._serialized_start=1436
+  _globals['_LISTPLANSREQUEST']._serialized_end=1454
+  _globals['_LISTPLANSRESPONSE']._serialized_start=1456
+  _globals['_LISTPLANSRESPONSE']._serialized_end=1515
+  _globals['_GETPLANREQUEST']._serialized_start=1517
+  _globals['_GETPLANREQUEST']._serialized_end=1547
+  _globals['_PLANSERVICE']._serialized_start=1550
+  _globals['_PLANSERVICE']._serialized_end=1922
 # @@protoc_insertion_point(module_scope)

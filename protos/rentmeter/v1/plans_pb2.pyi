@@ -34,7 +34,7 @@ class RentalTerms(_message.Message):
     def __init__(self, machine_class: _Optional[str] = ..., service_level: _Optional[str] = ..., member_tier: _Optional[str] = ..., coupon: _Optional[str] = ..., resources: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class QuoteRequest(_message.Message):
-    __slots__ = ("plan", "machine_class", "start", "duration", "expected_rx_bytes", "expected_tx_bytes", "terms", "expected_busy_cores", "expected_memory_bytes", "gpus")
+    __slots__ = ("plan", "machine_class", "start", "duration", "expected_rx_bytes", "expected_tx_bytes", "terms", "expected_busy_cores", "expected_memory_bytes", "gpus", "document")
     class GpusEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -52,6 +52,7 @@ class QuoteRequest(_message.Message):
     EXPECTED_BUSY_CORES_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
     GPUS_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     plan: str
     machine_class: str
     start: _timestamp_pb2.Timestamp
@@ -62,7 +63,8 @@ class QuoteRequest(_message.Message):
     expected_busy_cores: int
     expected_memory_bytes: int
     gpus: _containers.ScalarMap[str, int]
-    def __init__(self, plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expected_rx_bytes: _Optional[int] = ..., expected_tx_bytes: _Optional[int] = ..., terms: _Optional[_Union[RentalTerms, _Mapping]] = ..., expected_busy_cores: _Optional[int] = ..., expected_memory_bytes: _Optional[int] = ..., gpus: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    document: str
+    def __init__(self, plan: _Optional[str] = ..., machine_class: _Optional[str] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., expected_rx_bytes: _Optional[int] = ..., expected_tx_bytes: _Optional[int] = ..., terms: _Optional[_Union[RentalTerms, _Mapping]] = ..., expected_busy_cores: _Optional[int] = ..., expected_memory_bytes: _Optional[int] = ..., gpus: _Optional[_Mapping[str, int]] = ..., document: _Optional[str] = ...) -> None: ...
 
 class PriceQuote(_message.Message):
     __slots__ = ("plan", "machine_class", "start", "end", "lines", "total")

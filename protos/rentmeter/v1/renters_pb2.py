@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arentmeter/v1/renters.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x1c\n\x0cRenterExport\x12\x0c\n\x04json\x18\x01 \x01(\t\".\n\x13\x45raseRenterResponse\x12\x17\n\x0freports_cleared\x18\x01 \x01(\x04\"\xdf\x02\n\x06Renter\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0f\n\x07prepaid\x18\x02 \x01(\x08\x12\x15\n\rbilling_cycle\x18\x03 \x01(\t\x12\x30\n\x0c\x63ycle_anchor\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0einvoiced_until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_invoice_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x18\n\x10payment_customer\x18\n \x01(\t\x12\x11\n\ttime_zone\x18\x0b \x01(\t\"\"\n\x10GetRenterRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"\xdd\x02\n\x13UpdateRenterRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x1a\n\rbilling_cycle\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x30\n\x0c\x63ycle_anchor\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1b\n\x0epayment_method\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1d\n\x10payment_customer\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x1b\n\x0epayment_source\x18\x07 \x01(\tH\x04\x88\x01\x01\x12\x16\n\ttime_zone\x18\x08 \x01(\tH\x05\x88\x01\x01\x42\x10\n\x0e_billing_cycleB\x08\n\x06_emailB\x11\n\x0f_payment_methodB\x13\n\x11_payment_customerB\x11\n\x0f_payment_sourceB\x0c\n\n_time_zone2\xb9\x02\n\rRenterService\x12\x41\n\tGetRenter\x12\x1e.rentmeter.v1.GetRenterRequest\x1a\x14.rentmeter.v1.Renter\x12G\n\x0cUpdateRenter\x12!.rentmeter.v1.UpdateRenterRequest\x1a\x14.rentmeter.v1.Renter\x12J\n\x0c\x45xportRenter\x12\x1e.rentmeter.v1.GetRenterRequest\x1a\x1a.rentmeter.v1.RenterExport\x12P\n\x0b\x45raseRenter\x12\x1e.rentmeter.v1.GetRenterRequest\x1a!.rentmeter.v1.EraseRenterResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arentmeter/v1/renters.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x1c\n\x0cRenterExport\x12\x0c\n\x04json\x18\x01 \x01(\t\".\n\x13\x45raseRenterResponse\x12\x17\n\x0freports_cleared\x18\x01 \x01(\x04\"\xdf\x02\n\x06Renter\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0f\n\x07prepaid\x18\x02 \x01(\x08\x12\x15\n\rbilling_cycle\x18\x03 \x01(\t\x12\x30\n\x0c\x63ycle_anchor\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0einvoiced_until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0fnext_invoice_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05\x65mail\x18\x07 \x01(\t\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0epayment_method\x18\t \x01(\t\x12\x18\n\x10payment_customer\x18\n \x01(\t\x12\x11\n\ttime_zone\x18\x0b \x01(\t\"A\n\x12ListRentersRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x02 \x01(\t\x12\r\n\x05limit\x18\x03 \x01(\r\"<\n\x13ListRentersResponse\x12%\n\x07renters\x18\x01 \x03(\x0b\x32\x14.rentmeter.v1.Renter\"\"\n\x10GetRenterRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"\xdd\x02\n\x13UpdateRenterRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x1a\n\rbilling_cycle\x18\x02 \x01(\tH\x00\x88\x01\x01\x12\x30\n\x0c\x63ycle_anchor\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\x05\x65mail\x18\x04 \x01(\tH\x01\x88\x01\x01\x12\x1b\n\x0epayment_method\x18\x05 \x01(\tH\x02\x88\x01\x01\x12\x1d\n\x10payment_customer\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x1b\n\x0epayment_source\x18\x07 \x01(\tH\x04\x88\x01\x01\x12\x16\n\ttime_zone\x18\x08 \x01(\tH\x05\x88\x01\x01\x42\x10\n\x0e_billing_cycleB\x08\n\x06_emailB\x11\n\x0f_payment_methodB\x13\n\x11_payment_customerB\x11\n\x0f_payment_sourceB\x0c\n\n_time_zone2\x8d\x03\n\rRenterService\x12\x41\n\tGetRenter\x12\x1e.rentmeter.v1.GetRenterRequest\x1a\x14.rentmeter.v1.Renter\x12R\n\x0bListRenters\x12 .rentmeter.v1.ListRentersRequest\x1a!.rentmeter.v1.ListRentersResponse\x12G\n\x0cUpdateRenter\x12!.rentmeter.v1.UpdateRenterRequest\x1a\x14.rentmeter.v1.Renter\x12J\n\x0c\x45xportRenter\x12\x1e.rentmeter.v1.GetRenterRequest\x1a\x1a.rentmeter.v1.RenterExport\x12P\n\x0b\x45raseRenter\x12\x1e.rentmeter.v1.GetRenterRequest\x1a!.rentmeter.v1.EraseRenterResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,10 +38,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ERASERENTERRESPONSE']._serialized_end=153
   _globals['_RENTER']._serialized_start=156
   _globals['_RENTER']._serialized_end=507
-  _globals['_GETRENTERREQUEST']._serialized_start=509
-  _globals['_GETRENTERREQUEST']._serialized_end=543
-  _globals['_UPDATERENTERREQUEST']._serialized_start=546
-  _globals['_UPDATERENTERREQUEST']._serialized_end=895
-  _globals['_RENTERSERVICE']._serialized_start=898
-  _globals['_RENTERSERVICE']._serialized_end=1211
+  _globals['_LISTRENTERSREQUEST']._serialized_start=509
+  _globals['_LISTRENTERSREQUEST']._serialized_end=574
+  _globals['_LISTRENTERSRESPONSE']._serialized_start=576
+  _globals['_LISTRENTERSRESPONSE']._serialized_end=636
+  _globals['_GETRENTERREQUEST']._serialized_start=638
+  _globals['_GETRENTERREQUEST']._serialized_end=672
+  _globals['_UPDATERENTERREQUEST']._serialized_start=675
+  _globals['_UPDATERENTERREQUEST']._serialized_end=1024
+  _globals['_RENTERSERVICE']._serialized_start=1027
+  _globals['_RENTERSERVICE']._serialized_end=1424
 # @@protoc_insertion_point(module_scope)

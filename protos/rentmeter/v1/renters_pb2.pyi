@@ -1,9 +1,10 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -45,6 +46,22 @@ class Renter(_message.Message):
     payment_customer: str
     time_zone: str
     def __init__(self, renter: _Optional[str] = ..., prepaid: _Optional[bool] = ..., billing_cycle: _Optional[str] = ..., cycle_anchor: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., invoiced_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., next_invoice_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., email: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., payment_method: _Optional[str] = ..., payment_customer: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
+
+class ListRentersRequest(_message.Message):
+    __slots__ = ("query", "after", "limit")
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    query: str
+    after: str
+    limit: int
+    def __init__(self, query: _Optional[str] = ..., after: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListRentersResponse(_message.Message):
+    __slots__ = ("renters",)
+    RENTERS_FIELD_NUMBER: _ClassVar[int]
+    renters: _containers.RepeatedCompositeFieldContainer[Renter]
+    def __init__(self, renters: _Optional[_Iterable[_Union[Renter, _Mapping]]] = ...) -> None: ...
 
 class GetRenterRequest(_message.Message):
     __slots__ = ("renter",)

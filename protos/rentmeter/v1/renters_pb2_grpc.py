@@ -39,6 +39,11 @@ class RenterServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_renters__pb2.Renter.FromString,
                 _registered_method=True)
+        self.ListRenters = channel.unary_unary(
+                '/rentmeter.v1.RenterService/ListRenters',
+                request_serializer=rentmeter_dot_v1_dot_renters__pb2.ListRentersRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_renters__pb2.ListRentersResponse.FromString,
+                _registered_method=True)
         self.UpdateRenter = channel.unary_unary(
                 '/rentmeter.v1.RenterService/UpdateRenter',
                 request_serializer=rentmeter_dot_v1_dot_renters__pb2.UpdateRenterRequest.SerializeToString,
@@ -61,6 +66,14 @@ class RenterServiceServicer:
 
     def GetRenter(self, request, context):
         """Errors: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRenters(self, request, context):
+        """Admin: renters by id, `limit` (default 100, at most 1000) after `after` ("" = the first), optionally
+        only those whose id contains `query`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -95,6 +108,11 @@ def add_RenterServiceServicer_to_server(servicer, server):
                     servicer.GetRenter,
                     request_deserializer=rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_renters__pb2.Renter.SerializeToString,
+            ),
+            'ListRenters': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRenters,
+                    request_deserializer=rentmeter_dot_v1_dot_renters__pb2.ListRentersRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_renters__pb2.ListRentersResponse.SerializeToString,
             ),
             'UpdateRenter': grpc.unary_unary_rpc_method_handler(
                     servicer.UpdateRenter,
@@ -139,6 +157,33 @@ class RenterService:
             '/rentmeter.v1.RenterService/GetRenter',
             rentmeter_dot_v1_dot_renters__pb2.GetRenterRequest.SerializeToString,
             rentmeter_dot_v1_dot_renters__pb2.Renter.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRenters(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.RenterService/ListRenters',
+            rentmeter_dot_v1_dot_renters__pb2.ListRentersRequest.SerializeToString,
+            rentmeter_dot_v1_dot_renters__pb2.ListRentersResponse.FromString,
             options,
             channel_credentials,
             insecure,

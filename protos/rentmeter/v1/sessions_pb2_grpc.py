@@ -78,7 +78,8 @@ class SessionServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def StopSession(self, request, context):
-        """Errors: NOT_FOUND, FAILED_PRECONDITION (already stopped).
+        """Admins, the machine's host and the session's renter. Errors: NOT_FOUND, FAILED_PRECONDITION (already
+        stopped).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -22,22 +22,29 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/usage.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x98\x01\n\x0fGetUsageRequest\x12\x12\n\x08\x61gent_id\x18\x01 \x01(\tH\x00\x12\x14\n\nsession_id\x18\x02 \x01(\tH\x00\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x07\n\x05scope\"\xd8\x02\n\x0cUsageSummary\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncovered_us\x18\x04 \x01(\x04\x12\x13\n\x0b\x63pu_busy_us\x18\x05 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\x06 \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\x07 \x01(\x04\x12\x17\n\x0f\x64isk_read_bytes\x18\x08 \x01(\x04\x12\x18\n\x10\x64isk_write_bytes\x18\t \x01(\x04\x12\x1e\n\x16peak_memory_used_bytes\x18\n \x01(\x04\x12\x14\n\x0csample_count\x18\x0b \x01(\x04\x12$\n\x04gpus\x18\x0c \x03(\x0b\x32\x16.rentmeter.v1.GpuUsage\"\x7f\n\x08GpuUsage\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12#\n\x1b\x61verage_utilization_percent\x18\x03 \x01(\x01\x12\x11\n\tenergy_mj\x18\x04 \x01(\x04\x12\x1e\n\x16peak_memory_used_bytes\x18\x05 \x01(\x04\x32U\n\x0cUsageService\x12\x45\n\x08GetUsage\x12\x1d.rentmeter.v1.GetUsageRequest\x1a\x1a.rentmeter.v1.UsageSummaryb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/usage.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x01\n\x15GetUsageSeriesRequest\x12\x12\n\x08\x61gent_id\x18\x01 \x01(\tH\x00\x12\x14\n\nsession_id\x18\x02 \x01(\tH\x00\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04step\x18\x05 \x01(\x0b\x32\x19.google.protobuf.DurationB\x07\n\x05scope\"\xd6\x01\n\nUsagePoint\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncovered_us\x18\x02 \x01(\x04\x12\x17\n\x0f\x63pu_utilization\x18\x03 \x01(\x01\x12\x14\n\x0cnet_rx_bytes\x18\x04 \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\x05 \x01(\x04\x12\x1e\n\x16peak_memory_used_bytes\x18\x06 \x01(\x04\x12$\n\x04gpus\x18\x07 \x03(\x0b\x32\x16.rentmeter.v1.GpuUsage\"\xc6\x01\n\x0bUsageSeries\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x04step\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12(\n\x06points\x18\x05 \x03(\x0b\x32\x18.rentmeter.v1.UsagePoint\"\x98\x01\n\x0fGetUsageRequest\x12\x12\n\x08\x61gent_id\x18\x01 \x01(\tH\x00\x12\x14\n\nsession_id\x18\x02 \x01(\tH\x00\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x07\n\x05scope\"\xd8\x02\n\x0cUsageSummary\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12)\n\x05start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\ncovered_us\x18\x04 \x01(\x04\x12\x13\n\x0b\x63pu_busy_us\x18\x05 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\x06 \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\x07 \x01(\x04\x12\x17\n\x0f\x64isk_read_bytes\x18\x08 \x01(\x04\x12\x18\n\x10\x64isk_write_bytes\x18\t \x01(\x04\x12\x1e\n\x16peak_memory_used_bytes\x18\n \x01(\x04\x12\x14\n\x0csample_count\x18\x0b \x01(\x04\x12$\n\x04gpus\x18\x0c \x03(\x0b\x32\x16.rentmeter.v1.GpuUsage\"\x7f\n\x08GpuUsage\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12#\n\x1b\x61verage_utilization_percent\x18\x03 \x01(\x01\x12\x11\n\tenergy_mj\x18\x04 \x01(\x04\x12\x1e\n\x16peak_memory_used_bytes\x18\x05 \x01(\x04\x32\xa7\x01\n\x0cUsageService\x12\x45\n\x08GetUsage\x12\x1d.rentmeter.v1.GetUsageRequest\x1a\x1a.rentmeter.v1.UsageSummary\x12P\n\x0eGetUsageSeries\x12#.rentmeter.v1.GetUsageSeriesRequest\x1a\x19.rentmeter.v1.UsageSeriesb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.usage_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETUSAGEREQUEST']._serialized_start=76
-  _globals['_GETUSAGEREQUEST']._serialized_end=228
-  _globals['_USAGESUMMARY']._serialized_start=231
-  _globals['_USAGESUMMARY']._serialized_end=575
-  _globals['_GPUUSAGE']._serialized_start=577
-  _globals['_GPUUSAGE']._serialized_end=704
-  _globals['_USAGESERVICE']._serialized_start=706
-  _globals['_USAGESERVICE']._serialized_end=791
+  _globals['_GETUSAGESERIESREQUEST']._serialized_start=108
+  _globals['_GETUSAGESERIESREQUEST']._serialized_end=307
+  _globals['_USAGEPOINT']._serialized_start=310
+  _globals['_USAGEPOINT']._serialized_end=524
+  _globals['_USAGESERIES']._serialized_start=527
+  _globals['_USAGESERIES']._serialized_end=725
+  _globals['_GETUSAGEREQUEST']._serialized_start=728
+  _globals['_GETUSAGEREQUEST']._serialized_end=880
+  _globals['_USAGESUMMARY']._serialized_start=883
+  _globals['_USAGESUMMARY']._serialized_end=1227
+  _globals['_GPUUSAGE']._serialized_start=1229
+  _globals['_GPUUSAGE']._serialized_end=1356
+  _globals['_USAGESERVICE']._serialized_start=1359
+  _globals['_USAGESERVICE']._serialized_end=1526
 # @@protoc_insertion_point(module_scope)

@@ -39,6 +39,11 @@ class UsageServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_usage__pb2.GetUsageRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_usage__pb2.UsageSummary.FromString,
                 _registered_method=True)
+        self.GetUsageSeries = channel.unary_unary(
+                '/rentmeter.v1.UsageService/GetUsageSeries',
+                request_serializer=rentmeter_dot_v1_dot_usage__pb2.GetUsageSeriesRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_usage__pb2.UsageSeries.FromString,
+                _registered_method=True)
 
 
 class UsageServiceServicer:
@@ -51,6 +56,14 @@ class UsageServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetUsageSeries(self, request, context):
+        """Usage over [start, end) in back-to-back steps, for charts: one point per step (at most 1000 points).
+        Errors: NOT_FOUND, INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UsageServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +71,11 @@ def add_UsageServiceServicer_to_server(servicer, server):
                     servicer.GetUsage,
                     request_deserializer=rentmeter_dot_v1_dot_usage__pb2.GetUsageRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_usage__pb2.UsageSummary.SerializeToString,
+            ),
+            'GetUsageSeries': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetUsageSeries,
+                    request_deserializer=rentmeter_dot_v1_dot_usage__pb2.GetUsageSeriesRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_usage__pb2.UsageSeries.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +105,33 @@ class UsageService:
             '/rentmeter.v1.UsageService/GetUsage',
             rentmeter_dot_v1_dot_usage__pb2.GetUsageRequest.SerializeToString,
             rentmeter_dot_v1_dot_usage__pb2.UsageSummary.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetUsageSeries(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.UsageService/GetUsageSeries',
+            rentmeter_dot_v1_dot_usage__pb2.GetUsageSeriesRequest.SerializeToString,
+            rentmeter_dot_v1_dot_usage__pb2.UsageSeries.FromString,
             options,
             channel_credentials,
             insecure,

@@ -26,25 +26,27 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arentmeter/v1/wallets.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"Y\n\x0cTopUpRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"4\n\x10GetWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\xa4\x01\n\x0bLedgerEntry\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x04\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x06Wallet\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0f\n\x07prepaid\x18\x02 \x01(\x08\x12$\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12!\n\x04held\x18\x04 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\tspendable\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\x07\x65ntries\x18\x06 \x03(\x0b\x32\x19.rentmeter.v1.LedgerEntry\"\x14\n\x12\x43heckLedgerRequest\"\xb2\x01\n\x0bLedgerCheck\x12\x10\n\x08\x62\x61lanced\x18\x01 \x01(\x08\x12\x14\n\x0ctransactions\x18\x02 \x01(\x04\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x04\x12#\n\x06\x64\x65\x62its\x18\x04 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12$\n\x07\x63redits\x18\x05 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12\x1f\n\x17unbalanced_transactions\x18\x06 \x03(\x04\x32\xd9\x01\n\rWalletService\x12\x39\n\x05TopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12\x41\n\tGetWallet\x12\x1e.rentmeter.v1.GetWalletRequest\x1a\x14.rentmeter.v1.Wallet\x12J\n\x0b\x43heckLedger\x12 .rentmeter.v1.CheckLedgerRequest\x1a\x19.rentmeter.v1.LedgerCheckb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arentmeter/v1/wallets.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"p\n\x13\x41\x64justWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"Y\n\x0cTopUpRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"4\n\x10GetWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\xa4\x01\n\x0bLedgerEntry\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x04\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x06Wallet\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0f\n\x07prepaid\x18\x02 \x01(\x08\x12$\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12!\n\x04held\x18\x04 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\tspendable\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\x07\x65ntries\x18\x06 \x03(\x0b\x32\x19.rentmeter.v1.LedgerEntry\"\x14\n\x12\x43heckLedgerRequest\"\xb2\x01\n\x0bLedgerCheck\x12\x10\n\x08\x62\x61lanced\x18\x01 \x01(\x08\x12\x14\n\x0ctransactions\x18\x02 \x01(\x04\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x04\x12#\n\x06\x64\x65\x62its\x18\x04 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12$\n\x07\x63redits\x18\x05 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12\x1f\n\x17unbalanced_transactions\x18\x06 \x03(\x04\x32\xe4\x02\n\rWalletService\x12\x39\n\x05TopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12\x41\n\tGetWallet\x12\x1e.rentmeter.v1.GetWalletRequest\x1a\x14.rentmeter.v1.Wallet\x12J\n\x0b\x43heckLedger\x12 .rentmeter.v1.CheckLedgerRequest\x1a\x19.rentmeter.v1.LedgerCheck\x12@\n\x0cRequestTopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12G\n\x0c\x41\x64justWallet\x12!.rentmeter.v1.AdjustWalletRequest\x1a\x14.rentmeter.v1.Walletb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.wallets_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_TOPUPREQUEST']._serialized_start=104
-  _globals['_TOPUPREQUEST']._serialized_end=193
-  _globals['_GETWALLETREQUEST']._serialized_start=195
-  _globals['_GETWALLETREQUEST']._serialized_end=247
-  _globals['_LEDGERENTRY']._serialized_start=250
-  _globals['_LEDGERENTRY']._serialized_end=414
-  _globals['_WALLET']._serialized_start=417
-  _globals['_WALLET']._serialized_end=615
-  _globals['_CHECKLEDGERREQUEST']._serialized_start=617
-  _globals['_CHECKLEDGERREQUEST']._serialized_end=637
-  _globals['_LEDGERCHECK']._serialized_start=640
-  _globals['_LEDGERCHECK']._serialized_end=818
-  _globals['_WALLETSERVICE']._serialized_start=821
-  _globals['_WALLETSERVICE']._serialized_end=1038
+  _globals['_ADJUSTWALLETREQUEST']._serialized_start=104
+  _globals['_ADJUSTWALLETREQUEST']._serialized_end=216
+  _globals['_TOPUPREQUEST']._serialized_start=218
+  _globals['_TOPUPREQUEST']._serialized_end=307
+  _globals['_GETWALLETREQUEST']._serialized_start=309
+  _globals['_GETWALLETREQUEST']._serialized_end=361
+  _globals['_LEDGERENTRY']._serialized_start=364
+  _globals['_LEDGERENTRY']._serialized_end=528
+  _globals['_WALLET']._serialized_start=531
+  _globals['_WALLET']._serialized_end=729
+  _globals['_CHECKLEDGERREQUEST']._serialized_start=731
+  _globals['_CHECKLEDGERREQUEST']._serialized_end=751
+  _globals['_LEDGERCHECK']._serialized_start=754
+  _globals['_LEDGERCHECK']._serialized_end=932
+  _globals['_WALLETSERVICE']._serialized_start=935
+  _globals['_WALLETSERVICE']._serialized_end=1291
 # @@protoc_insertion_point(module_scope)

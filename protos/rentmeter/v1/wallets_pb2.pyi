@@ -10,6 +10,20 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class AdjustWalletRequest(_message.Message):
+    __slots__ = ("renter", "amount", "currency", "reason", "idempotency_key")
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    amount: str
+    currency: str
+    reason: str
+    idempotency_key: str
+    def __init__(self, renter: _Optional[str] = ..., amount: _Optional[str] = ..., currency: _Optional[str] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
 class TopUpRequest(_message.Message):
     __slots__ = ("renter", "amount", "currency", "idempotency_key")
     RENTER_FIELD_NUMBER: _ClassVar[int]

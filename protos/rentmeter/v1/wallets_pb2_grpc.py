@@ -49,6 +49,16 @@ class WalletServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_wallets__pb2.CheckLedgerRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_wallets__pb2.LedgerCheck.FromString,
                 _registered_method=True)
+        self.RequestTopUp = channel.unary_unary(
+                '/rentmeter.v1.WalletService/RequestTopUp',
+                request_serializer=rentmeter_dot_v1_dot_wallets__pb2.TopUpRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_wallets__pb2.Wallet.FromString,
+                _registered_method=True)
+        self.AdjustWallet = channel.unary_unary(
+                '/rentmeter.v1.WalletService/AdjustWallet',
+                request_serializer=rentmeter_dot_v1_dot_wallets__pb2.AdjustWalletRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_wallets__pb2.Wallet.FromString,
+                _registered_method=True)
 
 
 class WalletServiceServicer:
@@ -76,6 +86,23 @@ class WalletServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestTopUp(self, request, context):
+        """A renter (or an admin for it) tops the wallet up through the renter's payment method on file (a card
+        with Stripe): charged with the idempotency key, credited once on success. Errors: FAILED_PRECONDITION
+        (no payment method on file, or the charge failed: its sentence), INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdjustWallet(self, request, context):
+        """Admin: a correction of a wallet, up (credit) or down (debit), with a reason, on the ledger and in the
+        audit log. Errors: INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WalletServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -93,6 +120,16 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.CheckLedger,
                     request_deserializer=rentmeter_dot_v1_dot_wallets__pb2.CheckLedgerRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_wallets__pb2.LedgerCheck.SerializeToString,
+            ),
+            'RequestTopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestTopUp,
+                    request_deserializer=rentmeter_dot_v1_dot_wallets__pb2.TopUpRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_wallets__pb2.Wallet.SerializeToString,
+            ),
+            'AdjustWallet': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdjustWallet,
+                    request_deserializer=rentmeter_dot_v1_dot_wallets__pb2.AdjustWalletRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_wallets__pb2.Wallet.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -176,6 +213,60 @@ class WalletService:
             '/rentmeter.v1.WalletService/CheckLedger',
             rentmeter_dot_v1_dot_wallets__pb2.CheckLedgerRequest.SerializeToString,
             rentmeter_dot_v1_dot_wallets__pb2.LedgerCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestTopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.WalletService/RequestTopUp',
+            rentmeter_dot_v1_dot_wallets__pb2.TopUpRequest.SerializeToString,
+            rentmeter_dot_v1_dot_wallets__pb2.Wallet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdjustWallet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.WalletService/AdjustWallet',
+            rentmeter_dot_v1_dot_wallets__pb2.AdjustWalletRequest.SerializeToString,
+            rentmeter_dot_v1_dot_wallets__pb2.Wallet.FromString,
             options,
             channel_credentials,
             insecure,
