@@ -17,6 +17,7 @@ from rentmeter.commands import (
     ledger,
     machines,
     plans,
+    portal,
     quote,
     renters,
     sessions,
@@ -29,5 +30,5 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
-    renters, access, jobs, watch, certs, demo,
+    renters, access, jobs, watch, portal, certs, demo,
 )  # fmt: skip
