@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+import grpc
 import httpx
 import pytest
 
@@ -23,9 +25,9 @@ from portal.auth import sign_in
 from portal.server import RunningPortal, running_portal
 from portal.session_cookie import cookie_name, encode_session
 from portal.settings import PortalSettings
-from protos.rentmeter.v1 import accounts_pb2, sessions_pb2
+from protos.rentmeter.v1 import accounts_pb2, agent_pb2_grpc, sessions_pb2
 from rentmeter.client import AdminClient
-from tests.collector.helpers import enrolled_machine, plan_request
+from tests.collector.helpers import enrolled_machine, plan_request, sample, signed
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -91,6 +93,17 @@ def sign_in_through_page(browser: httpx.Client, name: str, password: str) -> htt
 def machine(collector: Collector) -> Identity:
     """An enrolled machine of class standard (no agent runs on it: sessions on it cost time only)."""
     return enrolled_machine(collector.database, datetime.now(UTC))
+
+
+def report_usage(
+    channel: grpc.Channel, machine: Identity, rental: sessions_pb2.RentalSession, seconds: float
+) -> None:
+    """The machine reports `seconds` of use from the rental's start (one signed report, sequence 1); waits
+    until that time has passed, so that the rental covers it when stopped now."""
+    begun = rental.started_at.ToMicroseconds() / 1e6
+    time.sleep(max(0.0, begun + seconds - time.time() + 0.05))
+    report = signed(machine, 1, [sample(begun, begun + seconds, rx=10**6, tx=2 * 10**6)])
+    list(agent_pb2_grpc.AgentServiceStub(channel).StreamReports(iter([report]), timeout=10))
 
 
 def open_rental(
