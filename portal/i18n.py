@@ -24,7 +24,10 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
+from babel.dates import format_time as babel_time
+from babel.dates import get_datetime_format
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -173,10 +176,17 @@ def as_datetime(moment: Timestamp | datetime) -> datetime:
     return moment
 
 
-def format_datetime(moment: Timestamp | datetime, form: str = "medium") -> str:
-    """A moment in the viewer's time zone and conventions (`form`: short, medium, long, or a pattern)."""
+def format_datetime(moment: Timestamp | datetime, form: str = "when") -> str:
+    """A moment in the viewer's time zone and conventions. `form`: "when" (the default: the date spelled
+    out, the time to the minute: `Nov 30, 2026, 9:54 PM`, `2026年11月30日 21:54`), or Babel's short,
+    medium, long, full, or a pattern."""
     viewer = current()
-    return babel_datetime(as_datetime(moment), form, tzinfo=viewer.time_zone, locale=viewer.formats)
+    at = as_datetime(moment)
+    if form != "when":
+        return babel_datetime(at, form, tzinfo=viewer.time_zone, locale=viewer.formats)
+    date = babel_date(at.astimezone(viewer.time_zone), "medium", locale=viewer.formats)
+    time = babel_time(at, "short", tzinfo=viewer.time_zone, locale=viewer.formats)
+    return str(get_datetime_format("medium", locale=viewer.formats)).replace("{1}", date).replace("{0}", time)
 
 
 def format_time(moment: Timestamp | datetime) -> str:

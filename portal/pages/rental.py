@@ -12,11 +12,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from portal import i18n
+from portal.api import Api
 from portal.auth import User, requires, user_api
 from portal.errors import Refused
 from portal.live import live_now, open_watch, relay, sse_response
 from portal.web import FormError, notice, render, see_other, templates
-from protos.rentmeter.v1 import sessions_pb2
+from protos.rentmeter.v1 import invoices_pb2, sessions_pb2
 
 LIVE_FRAGMENT = "rental/_live.html"
 
@@ -37,8 +38,16 @@ async def _my_rental_page(request: Request, error: FormError | None = None) -> R
     rentals = [(rental, await live_now(api, rental.session_id)) for rental in open_ones]
     ended = [s for s in sessions if s.state == sessions_pb2.RentalSession.STOPPED]
     last = max(ended, key=lambda s: s.ended_at.ToNanoseconds(), default=None)
-    context = {"rentals": rentals, "last": last, "error": error}
+    invoice = await _invoice_of(api, last.session_id) if last and not rentals else None
+    context = {"rentals": rentals, "last": last, "invoice": invoice, "error": error}
     return render(request, "rental/my_rental.html", context, status=409 if error else 200)
+
+
+async def _invoice_of(api: Api, session_id: str) -> invoices_pb2.Invoice | None:
+    """The newest invoice that charges the session, if it is invoiced yet."""
+    invoices = (await api.invoices.ListInvoices(invoices_pb2.ListInvoicesRequest())).invoices
+    charging = [i for i in invoices if any(line.session_id == session_id for line in i.lines)]
+    return max(charging, key=lambda i: i.issued_at.ToNanoseconds(), default=None)
 
 
 @requires("renter")

@@ -8,9 +8,11 @@
   } catch (e) {
     return;
   }
-  if (!zone || document.cookie.indexOf("tz=" + encodeURIComponent(zone)) !== -1) {
+  // IANA names are letters, digits and _ + - /: all allowed in a cookie as they are (the portal checks
+  // the name against the time zone database).
+  if (!zone || !/^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) || document.cookie.indexOf("tz=" + zone) !== -1) {
     return;
   }
   var secure = location.protocol === "https:" ? "; Secure" : "";
-  document.cookie = "tz=" + encodeURIComponent(zone) + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
+  document.cookie = "tz=" + zone + "; Path=/; Max-Age=31536000; SameSite=Lax" + secure;
 })();

@@ -65,13 +65,19 @@ def api_token(collector: Collector, role: str, subject: str) -> str:
     return str(collector.database.call(create_api_token, role, subject, "portal test", datetime.now(UTC)))
 
 
+def session_for(token: str, role: str, subject: str) -> dict[str, object]:
+    """The session auth.sign_in makes for an account of `role` acting for `subject`, holding `token`."""
+    session: dict[str, object] = {}
+    account = accounts_pb2.Account(name=subject or role, role=role, subject=subject)
+    sign_in(session, token, account, datetime.now(UTC) + timedelta(hours=1))
+    return session
+
+
 def signed_in(
     portal: RunningPortal, token: str, role: str, subject: str, language: str = "en"
 ) -> httpx.Client:
     """A client whose session holds `token` as sign-in would put it there."""
-    session: dict[str, object] = {}
-    account = accounts_pb2.Account(name=subject or role, role=role, subject=subject)
-    sign_in(session, token, account, datetime.now(UTC) + timedelta(hours=1))
+    session = session_for(token, role, subject)
     settings: PortalSettings = portal.app.state.settings
     browser = client(portal, language)
     browser.cookies.set(cookie_name(settings.secure_cookies), encode_session(settings.secret_key, session))

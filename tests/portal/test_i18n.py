@@ -78,3 +78,12 @@ def test_english_durations(as_viewer) -> None:  # type: ignore[no-untyped-def]
     as_viewer()
     assert i18n.format_duration(timedelta(minutes=4, seconds=9)) == "4 min 09 s"
     assert i18n.format_duration(i18n.microseconds(3_723_000_000)) == "1 h 02 min"
+
+
+@pytest.mark.parametrize(
+    ("accept", "shown"),
+    [("en-US", "Nov 30, 2026, 10:54\u202fPM"), ("zh-CN", "2026年11月30日 22:54"), ("de-DE", "30.11.2026, 22:54")],
+)
+def test_moments_in_the_viewers_zone_and_words(as_viewer, accept: str, shown: str) -> None:  # type: ignore[no-untyped-def]
+    as_viewer(accept_language=accept, time_zones=("Europe/Berlin",))
+    assert i18n.format_datetime(datetime(2026, 11, 30, 21, 54, 59, tzinfo=UTC)) == shown

@@ -91,3 +91,11 @@ def test_attachment_names_survive_any_characters() -> None:
     assert attachment('发票 "1".pdf') == (
         "attachment; filename=\"____1_.pdf\"; filename*=UTF-8''%E5%8F%91%E7%A5%A8%20%221%22.pdf"
     )
+
+
+def test_my_rental_links_the_last_rentals_invoice(
+    collector: Collector, portal: RunningPortal, invoice: invoices_pb2.Invoice
+) -> None:
+    page = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice").get("/rental").text
+    assert f'<a href="/invoices/{invoice.number}/pdf" download>download the PDF</a>' in page
+    assert f"Invoice {invoice.number}, €0.0" in page

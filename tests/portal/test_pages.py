@@ -6,12 +6,10 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC
-from zoneinfo import ZoneInfo
-
-from babel.dates import format_datetime
 
 from agent.identity import Identity
 from collector.server import Collector
+from portal import i18n
 from portal.server import RunningPortal, running_portal
 from portal.settings import PortalSettings
 from protos.rentmeter.v1 import sessions_pb2
@@ -147,7 +145,11 @@ def test_the_viewers_time_zone_cookie(
     started = rental.started_at.ToDatetime(tzinfo=UTC)
 
     def shown(zone: str) -> str:
-        return f"Renting since {format_datetime(started, 'short', tzinfo=ZoneInfo(zone), locale='en')}"
+        token = i18n.use(i18n.viewer_for(time_zones=(zone,)))
+        try:
+            return f"Renting since {i18n.format_datetime(started)}"
+        finally:
+            i18n.reset(token)
 
     assert shown("UTC") in browser.get("/rental").text
     browser.cookies.set("tz", "Asia/Kolkata")  # UTC+05:30
