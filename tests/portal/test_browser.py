@@ -10,6 +10,7 @@ test-artifacts/screenshots/ (git-ignored). One browser per test process.
 from __future__ import annotations
 
 import io
+import os
 import re
 import secrets
 import time
@@ -50,7 +51,10 @@ LANGUAGES = {"en": "en-US", "zh": "zh-CN"}
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)")
+        missing = "Debian's chromium is not installed (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

@@ -82,7 +82,11 @@ def test_english_durations(as_viewer) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(
     ("accept", "shown"),
-    [("en-US", "Nov 30, 2026, 10:54\u202fPM"), ("zh-CN", "2026年11月30日 22:54"), ("de-DE", "30.11.2026, 22:54")],
+    [
+        ("en-US", "Nov 30, 2026, 10:54\u202fPM"),
+        ("zh-CN", "2026年11月30日 22:54"),
+        ("de-DE", "30.11.2026, 22:54"),
+    ],
 )
 def test_moments_in_the_viewers_zone_and_words(as_viewer, accept: str, shown: str) -> None:  # type: ignore[no-untyped-def]
     as_viewer(accept_language=accept, time_zones=("Europe/Berlin",))
