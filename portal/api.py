@@ -69,12 +69,11 @@ def portal_error(exc: grpc.aio.AioRpcError) -> PortalError:
     """The PortalError for a failed call: the collector's sentence, the page's reaction."""
     code, sentence = exc.code(), exc.details() or ""
     kind = STATUS_TO_ERROR.get(code)
-    if kind in (Refused, None):
-        if kind is None:
-            logger.warning("the collector answered %s: %s", code.name, sentence)
-            return CollectorFailed(sentence, code.name)
+    if kind is None:
+        logger.warning("the collector answered %s: %s", code.name, sentence)
+        return CollectorFailed(sentence, code.name)
+    if kind is Refused:
         return Refused(sentence, code.name)
-    assert kind is not None
     return kind(sentence)
 
 

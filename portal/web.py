@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
@@ -45,6 +46,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    # The i18n extension adds this method to the environment; jinja2's types do not know it.
     env.install_gettext_callables(i18n.gettext, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         money=i18n.format_money,
@@ -179,7 +181,7 @@ async def sign_in_required(request: Request, exc: Exception) -> Response:
     sign_out(request.session)
     if had_user:
         notice(request, i18n.gettext("Your session has ended. Please sign in again."))
-    target = "/signin" + (f"?next={request.url.path}" if request.method == "GET" else "")
+    target = "/signin" + (f"?next={quote(request.url.path)}" if request.method == "GET" else "")
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return see_other(target)

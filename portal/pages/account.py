@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Mapping
 from datetime import UTC
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,8 +42,9 @@ from protos.rentmeter.v1 import accounts_pb2
 SIGNUP_PROBE_S = 60.0
 
 
-def _text(form: object, name: str, limit: int = 200) -> str:
-    value = form.get(name, "")  # type: ignore[attr-defined]
+def _text(form: Mapping[str, Any], name: str, limit: int = 200) -> str:
+    """A form field's text, stripped and cut to `limit` characters ("" when absent or a file)."""
+    value = form.get(name, "")
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
@@ -188,7 +191,9 @@ async def signup_open(request: Request) -> bool:
     return is_open
 
 
-def _signup_context(form: object | None = None, error: FormError | None = None) -> dict[str, object]:
+def _signup_context(
+    form: Mapping[str, Any] | None = None, error: FormError | None = None
+) -> dict[str, object]:
     keep = ("name", "display_name", "email")
     return {"error": error, **{k: (_text(form, k) if form is not None else "") for k in keep}}
 
