@@ -17,6 +17,8 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from collector.accounts import audit
+from collector.accounts.passwords import check_policy, hasher
 from collector.accounts.renters import check_time_zone, get_or_create_renter
 from collector.accounts.tokens import ADMIN, RENTER, ROLES, revoke_sign_ins
 from collector.core.errors import AlreadyExists, InvalidArgument, NotFound, quoted
@@ -102,6 +104,19 @@ def create_account(
     return account
 
 
+def create_account_offline(
+    db: Session, name: str, role: str, subject: str, email: str, password: str, now: datetime
+) -> Account:
+    """An account made on the database directly (the first admin account): the password checked and hashed
+    here, the creation written to the audit log."""
+    name = check_name(name)
+    check_policy(password, name)
+    account = create_account(db, name, role, subject, hasher().hash(password), Profile(email=email), now)
+    details = {"name": account.name, "role": account.role, "subject": account.subject}
+    audit.record(db, "collector", "account:created-offline", details, now)
+    return account
+
+
 def name_is_free_for_signup(db: Session, name: str) -> bool:
     """Whether a self sign-up may take `name`: no account has it, and no renter has it as id (else the
     newcomer would see that renter's sessions and invoices)."""
@@ -124,7 +139,8 @@ def list_accounts(db: Session, role: str = "") -> list[Account]:
 
 
 def update_account(db: Session, name: str, profile: Profile, disabled: bool | None, now: datetime) -> Account:
-    """Change what is given of the account's profile; disable or enable it."""
+    """Change what is given of the account's profile; disable it (its sign-in tokens are revoked, so
+    enabling it again does not bring them back) or enable it."""
     account = get_account(db, name)
     profile = profile.checked()
     for field in ("display_name", "email", "locale", "time_zone"):
@@ -133,7 +149,9 @@ def update_account(db: Session, name: str, profile: Profile, disabled: bool | No
             setattr(account, field, value)
     if disabled is not None and disabled != account.disabled:
         account.disabled = disabled
-        logger.info("account %s %s", account.name, "disabled" if disabled else "enabled")
+        revoked = revoke_sign_ins(db, account.id, now) if disabled else 0
+        logger.info("account %s %s (%d sign-in tokens revoked)", account.name,
+                    "disabled" if disabled else "enabled", revoked)  # fmt: skip
     return account
 
 
