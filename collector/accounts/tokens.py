@@ -25,6 +25,7 @@ ADMIN, HOST, RENTER = "admin", "host", "renter"
 ROLES = (ADMIN, HOST, RENTER)
 TOKEN_PREFIX = "rmk_"
 UNKNOWN_TOKEN = "a valid API token is required: authorization: Bearer rmk_..."
+ENDED = "this sign-in has ended (signed out, or the password was changed): sign in again"
 
 
 def hash_token(token: str) -> str:
@@ -96,13 +97,15 @@ def token_holder(db: Session, token_hash: str, now: datetime) -> Holder:
         select(ApiToken, Account).outerjoin(Account, ApiToken.account_id == Account.id)
         .where(ApiToken.token_hash == token_hash)
     ).first()  # fmt: skip
-    if found is None or found[0].revoked_at is not None:
+    if found is None:
         raise Unauthenticated(UNKNOWN_TOKEN)
     row, account = found
-    if row.expires_at is not None and row.expires_at <= now:
-        raise Unauthenticated(f"the sign-in expired at {row.expires_at.isoformat()}: sign in again")
     if account is not None and account.disabled:
         raise Unauthenticated(f"the account {account.name!r} is disabled")
+    if row.revoked_at is not None:
+        raise Unauthenticated(ENDED if account is not None else UNKNOWN_TOKEN)
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthenticated(f"the sign-in expired at {row.expires_at.isoformat()}: sign in again")
     return Holder(row.id, row.role, row.subject, account.name if account else "", row.expires_at)
 
 

@@ -111,9 +111,12 @@ def test_which_tokens_are_refused(database: Database) -> None:
     database.call(lambda db: setattr(db.scalar(select(Account)), "disabled", True))
     with pytest.raises(Unauthenticated, match="the account 'alice' is disabled"):
         database.call(token_holder, _hash(signed), NOW)
+    database.call(lambda db: setattr(db.scalar(select(Account)), "disabled", False))
     database.call(revoke_api_token, signed_id, NOW)
-    with pytest.raises(Unauthenticated, match="a valid API token is required"):
+    with pytest.raises(Unauthenticated, match="this sign-in has ended"):
         database.call(token_holder, _hash(signed), NOW)
+    with pytest.raises(Unauthenticated, match="a valid API token is required"):
+        database.call(token_holder, _hash("rmk_made-up"), NOW)
 
 
 def _hash(token: str) -> str:
