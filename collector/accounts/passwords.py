@@ -83,8 +83,9 @@ class Passwords:
         self._ph = ph or hasher()
         self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="argon2")
         # Unknown names and accounts without a password are checked against this, so that a wrong name
-        # takes as long as a wrong password and timing does not reveal which names exist.
-        self._dummy = self._ph.hash(secrets.token_urlsafe(16))
+        # takes as long as a wrong password and timing does not reveal which names exist. Made on the
+        # hashing threads, so that it does not delay the collector's start.
+        self._dummy = self._executor.submit(self._ph.hash, secrets.token_urlsafe(16))
 
     def hash_now(self, password: str) -> str:
         """The hash of `password`, on this thread (the command line's offline account creation)."""
@@ -93,7 +94,7 @@ class Passwords:
     def verify_now(self, stored: str, password: str) -> Verified:
         """Check `password` against `stored` ("" = no password: always fails, taking the same time)."""
         try:
-            self._ph.verify(stored or self._dummy, password)
+            self._ph.verify(stored or self._dummy.result(), password)
         except (VerificationError, InvalidHashError):
             return Verified(False)
         if not stored:
