@@ -12,7 +12,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from collector.accounts import audit
@@ -56,6 +58,7 @@ from collector.db.database import Database
 from collector.delivery.outbox import enqueue_email
 from protos.rentmeter.v1 import accounts_pb2, accounts_pb2_grpc
 
+R = TypeVar("R")
 RESET_EVENT = "account.password_reset"
 BUSY = "too many sign-in requests on this collector: retry in a few seconds"
 
@@ -133,9 +136,17 @@ class AccountService(Servicer, accounts_pb2_grpc.AccountServiceServicer):
         if request.password:
             check_policy(request.password, name)
             password_hash = await self._passwords.hash(request.password)
-        return await self.db.run(lambda db: wire.account_to_proto(
+        return await self._creating(name, lambda db: wire.account_to_proto(
             create_account(db, name, role, request.subject, password_hash, profile, self.now())
         ))  # fmt: skip
+
+    async def _creating(self, name: str, create: Callable[[Session], R]) -> R:
+        """Run `create` (which makes the account `name`); the loser of a race for the name (another
+        collector thread inserted it first) gets ALREADY_EXISTS like any later caller."""
+        try:
+            return await self.db.run(create)
+        except IntegrityError:
+            raise AlreadyExists(f"an account named {name!r} exists already") from None
 
     @maps_errors
     async def ListAccounts(
@@ -269,4 +280,4 @@ class AccountService(Servicer, accounts_pb2_grpc.AccountServiceServicer):
             attempt = Attempt(name, account.id, password_hash)
             return wire.login_to_proto(*finish_login(db, attempt, Verified(True), self._rules.token_ttl, now))
 
-        return await self.db.run(sign_up)
+        return await self._creating(name, sign_up)

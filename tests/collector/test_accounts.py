@@ -283,3 +283,16 @@ def test_an_old_hash_is_upgraded_at_sign_in(accounts: Collector, clock: Clock) -
         stored = db.execute(text("SELECT password_hash FROM accounts WHERE name = 'old-timer'")).scalar_one()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
     assert login(client(accounts), "old-timer").token  # the new hash verifies
+
+
+def test_accounts_created_at_once_with_one_name(accounts: Collector) -> None:
+    """Concurrent creations of one name (PostgreSQL: on 8 database threads): one account, the others
+    ALREADY_EXISTS, none INTERNAL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    admin = client(accounts, accounts.admin_token)  # type: ignore[attr-defined]
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(lambda n: outcome(lambda: create(admin, "same-name", display_name=str(n)))[0], range(8))
+        )
+    assert sorted(code.name for code in codes) == ["ALREADY_EXISTS"] * 7 + ["OK"]
