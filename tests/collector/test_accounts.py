@@ -296,3 +296,17 @@ def test_accounts_created_at_once_with_one_name(accounts: Collector) -> None:
             pool.map(lambda n: outcome(lambda: create(admin, "same-name", display_name=str(n)))[0], range(8))
         )
     assert sorted(code.name for code in codes) == ["ALREADY_EXISTS"] * 7 + ["OK"]
+
+
+def test_sign_ins_are_limited_per_collector(tmp_path: Path, clock: Clock) -> None:
+    settings = CollectorSettings.from_env(
+        {"RENTMETER_LOGIN_RATE_LIMIT": "0.5"}, listen="127.0.0.1:0", db_url=f"sqlite:///{tmp_path / 'c.db'}"
+    )
+    with clocked_collector(settings, clock) as running:
+        create(client(running, running.admin_token), "alice")  # type: ignore[attr-defined]
+        anyone = client(running)
+        answers = [outcome(lambda: login(anyone, "alice"))[0] for _ in range(6)]  # a burst of 5 passes
+        assert answers == [OK] * 5 + [grpc.StatusCode.RESOURCE_EXHAUSTED]
+        assert outcome(lambda: login(anyone, "alice"))[1] == (
+            "too many sign-in requests on this collector: retry in a few seconds"
+        )
