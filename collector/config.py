@@ -74,6 +74,13 @@ class CollectorSettings:
     tls_client_ca: str = ""
     # Serve without TLS on a non-loopback address (behind a TLS-terminating proxy only).
     allow_plaintext: bool = False
+    # Accounts: how long a sign-in token is valid; sign-in calls (Login, SignUp, password resets and
+    # changes) per second on this collector, in bursts of 10x (0: no limit); the web portal's address for
+    # password reset links (empty: the e-mail tells the user to ask the provider); self sign-up of renters.
+    login_token_ttl: timedelta = timedelta(hours=12)
+    login_rate_limit: float = 5.0
+    portal_url: str = ""
+    self_signup: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
@@ -118,6 +125,12 @@ class CollectorSettings:
             raise SettingsError("payments_webhook_listen needs stripe_webhook_secret to verify the events")
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", settings.invoice_prefix):
             raise SettingsError("invoice_prefix: 1 to 20 letters or digits, e.g. RM")
+        if not timedelta(minutes=1) <= settings.login_token_ttl <= timedelta(days=30):
+            raise SettingsError("login_token_ttl: from 1m to 30d, e.g. 12h")
+        if settings.portal_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", settings.portal_url):
+            raise SettingsError(
+                f"portal_url: {settings.portal_url!r} is not a web address such as https://portal.example.net"
+            )
         return settings
 
     def alert_levels(self) -> tuple[Decimal, ...]:

@@ -12,7 +12,9 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from collector.accounts.passwords import Passwords
 from collector.api.access_servicer import AccessService
+from collector.api.accounts_servicer import AccountService, SignInRules
 from collector.api.agent_servicer import AgentService
 from collector.api.controls import ControlHub
 from collector.api.interceptors import AuthInterceptor
@@ -36,6 +38,8 @@ from collector.scheduler import JobScheduler
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
+    accounts_pb2,
+    accounts_pb2_grpc,
     agent_pb2,
     agent_pb2_grpc,
     invoices_pb2,
@@ -72,6 +76,7 @@ SERVICE_NAMES = [
         (renters_pb2, "RenterService"),
         (access_pb2, "AccessService"),
         (jobs_pb2, "JobService"),
+        (accounts_pb2, "AccountService"),
     )
 ]
 
@@ -98,6 +103,7 @@ class Collector:
         self.metrics_port = 0
         self.health = health.aio.HealthServicer()
         self.auth = AuthInterceptor(self.database, now, rate_limit=settings.api_rate_limit)
+        self.passwords = Passwords()
         self.server = grpc.aio.server(
             interceptors=[self.auth],
             options=[
@@ -134,6 +140,10 @@ class Collector:
         renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now, self.auth), server)
         access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobService(db, now, self.scheduler.board), server)
+        rules = SignInRules(settings.login_token_ttl, settings.login_rate_limit, settings.portal_url,
+                            settings.self_signup)  # fmt: skip
+        accounts = AccountService(db, now, self.auth, self.passwords, rules)
+        accounts_pb2_grpc.add_AccountServiceServicer_to_server(accounts, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
             [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server
@@ -212,6 +222,7 @@ class Collector:
             self.webhooks.stop()
         self.metrics.stop()
         await self.writer.stop()
+        self.passwords.close()
         self.database.close()
         logger.info("collector stopped")
 

@@ -12,6 +12,7 @@ import grpc
 
 from protos.rentmeter.v1 import (
     access_pb2_grpc,
+    accounts_pb2_grpc,
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
@@ -81,6 +82,7 @@ class AdminClient:
     renters: renters_pb2_grpc.RenterServiceStub
     access: access_pb2_grpc.AccessServiceStub
     jobs: jobs_pb2_grpc.JobServiceStub
+    accounts: accounts_pb2_grpc.AccountServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -102,6 +104,7 @@ class AdminClient:
             renters_pb2_grpc.RenterServiceStub(channel),
             access_pb2_grpc.AccessServiceStub(channel),
             jobs_pb2_grpc.JobServiceStub(channel),
+            accounts_pb2_grpc.AccountServiceStub(channel),
         )
 
     def close(self) -> None:

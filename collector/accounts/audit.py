@@ -82,3 +82,11 @@ def verify(db: Session) -> Verification:
             count, last_id or None, "the log ends before its recorded head (entries were removed)"
         )
     return Verification(count, None)
+
+
+def actor(role: str, subject: str = "", account: str = "") -> str:
+    """How the audit log names a caller: `admin`, `host:h1`, `renter:alice` for an API token; for a signed-in
+    account `account:NAME (ROLE)`."""
+    if account:
+        return f"account:{account} ({role})"
+    return role + (f":{subject}" if subject else "")

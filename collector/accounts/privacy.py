@@ -1,9 +1,10 @@
 """A renter's data: exported in full, or erased except what invoices must keep by law.
 
-Export: the account, sessions with their usage, invoices with their lines, credit notes, payments and the
-wallet's ledger entries, as one JSON document. Erase: the e-mail address, payment references and API tokens
-go; the OS login names in the signed reports of the renter's sessions are removed (with the payload and
-signature that contain them); invoices, credit notes, payments and the ledger stay (the law keeps them).
+Export: the account, its sign-in accounts, sessions with their usage, invoices with their lines, credit
+notes, payments and the wallet's ledger entries, as one JSON document. Erase: the e-mail address, payment
+references, API tokens and sign-in accounts (with their profiles and password hashes) go; the OS login
+names in the signed reports of the renter's sessions are removed (with the payload and signature that
+contain them); invoices, credit notes, payments and the ledger stay (the law keeps them).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from billing import ledger
 from collector.accounts.renters import get_renter
 from collector.core.clock import to_us
 from collector.db.models import (
+    Account,
     ApiToken,
     CreditNote,
     Invoice,
     LedgerEntry,
     LedgerTransaction,
+    PasswordReset,
     Payment,
     RentalSession,
     Report,
@@ -67,6 +70,19 @@ def export_renter(db: Session, renter_id: str, now: datetime) -> dict[str, Any]:
             "time_zone": renter.time_zone,
             "payment_method": renter.payment_method,
         },
+        "sign_in_accounts": [
+            {
+                "name": a.name,
+                "display_name": a.display_name,
+                "email": a.email,
+                "locale": a.locale,
+                "time_zone": a.time_zone,
+                "disabled": a.disabled,
+                "created_at": a.created_at.isoformat(),
+                "last_login_at": a.last_login_at.isoformat() if a.last_login_at else None,
+            }
+            for a in _sign_in_accounts(db, renter_id)
+        ],
         "sessions": [
             {
                 "id": s.id,
@@ -143,6 +159,9 @@ def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
     renter.email = ""
     renter.payment_method = renter.payment_customer = renter.payment_source = ""
     db.execute(delete(ApiToken).where(ApiToken.role == "renter", ApiToken.subject == renter_id))
+    for account in _sign_in_accounts(db, renter_id):
+        db.execute(delete(PasswordReset).where(PasswordReset.account_id == account.id))
+        db.delete(account)
     spans = [
         (s.agent_id, to_us(s.started_at), to_us(s.ended_at or now))
         for s in db.scalars(select(RentalSession).where(RentalSession.renter_id == renter_id))
@@ -164,6 +183,14 @@ def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
             or 0
         )
     logger.info(
-        "renter %s erased: contact, payment references, tokens; %d reports cleared", renter_id, cleared
+        "renter %s erased: contact, payment references, tokens, accounts; %d reports cleared",
+        renter_id,
+        cleared,
     )
     return cleared
+
+
+def _sign_in_accounts(db: Session, renter_id: str) -> list[Account]:
+    """The accounts that sign in as the renter."""
+    query = select(Account).where(Account.role == "renter", Account.subject == renter_id).order_by(Account.id)
+    return list(db.scalars(query))

@@ -2,7 +2,8 @@
 
 Roles: `admin` (the provider: everything), `host` (owns machines: its machines and their sessions),
 `renter` (its sessions, invoices, wallet and account). Agents do not use bearer tokens: AgentService is
-open to enrolled machines, whose reports are verified by their signatures.
+open to enrolled machines, whose reports are verified by their signatures. Signing in (Login, SignUp, the
+password reset) is open to anyone; a sign-in token then carries its account's role and subject.
 
 The interceptor (api/interceptors.py) authenticates the token and checks the method against POLICY before
 the servicer runs; servicers then check ownership through current(): another account's object answers
@@ -13,12 +14,14 @@ from __future__ import annotations
 
 import contextvars
 from dataclasses import dataclass
+from datetime import datetime
 
+from collector.accounts import audit
 from collector.accounts.tokens import ADMIN, HOST, RENTER, ROLES
 from collector.core.errors import NotFound
 
 __all__ = [
-    "ADMIN", "HOST", "OPEN_PREFIXES", "POLICY", "READ_ONLY", "RENTER",
+    "ADMIN", "HOST", "OPEN_METHODS", "OPEN_PREFIXES", "POLICY", "READ_ONLY", "RENTER",
     "Principal", "act_as", "current", "hide_unless",
 ]  # fmt: skip
 
@@ -48,21 +51,39 @@ POLICY: dict[str, frozenset[str]] = {
     "WalletService/GetWallet": _RENTERS,
     "RenterService/GetRenter": _RENTERS,
     "RenterService/ExportRenter": _RENTERS,
+    # Every caller: its own sign-in and account (AccountService checks whose account it is).
+    "AccountService/Logout": _ALL,
+    "AccountService/WhoAmI": _ALL,
+    "AccountService/UpdateAccount": _ALL,
+    "AccountService/ChangePassword": _ALL,
 }
 # Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
 OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")
+# Open to anyone, without a token: signing in (these write their own audit entries).
+OPEN_METHODS = frozenset(
+    f"/rentmeter.v1.AccountService/{name}"
+    for name in ("Login", "RequestPasswordReset", "ResetPassword", "SignUp")
+)
 # Calls that change nothing; every other admin call is written to the audit log when it succeeds.
-READ_ONLY = ("Get", "List", "Explain", "Watch", "Quote", "Render", "CheckLedger")
+READ_ONLY = ("Get", "List", "Explain", "Watch", "Quote", "Render", "CheckLedger", "WhoAmI")
 
 
 @dataclass(frozen=True)
 class Principal:
     role: str
     subject: str = ""  # the host account or renter id
+    token_id: int = 0  # the API token the call is made with
+    account: str = ""  # a sign-in token's account name ("" for other API tokens)
+    expires_at: datetime | None = None  # a sign-in token's end
 
     @property
     def is_admin(self) -> bool:
         return self.role == ADMIN
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names this caller."""
+        return audit.actor(self.role, self.subject, self.account)
 
     def may_see_renter(self, renter_id: str) -> bool:
         return self.is_admin or (self.role == RENTER and self.subject == renter_id)

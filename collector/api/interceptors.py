@@ -1,5 +1,11 @@
 """The gRPC server interceptor: authenticates `authorization: Bearer TOKEN`, applies the policy of
-api/authorization.py, decodes requests safely and writes successful state-changing calls to the audit log."""
+api/authorization.py, decodes requests safely and writes successful state-changing calls to the audit log
+(passwords and tokens in a request are redacted first).
+
+Token look-ups are cached for CACHE_TTL_S seconds: a token revoked, or whose account is disabled or gets a
+new password, is refused at once on the collector that did it (it calls forget()) and within CACHE_TTL_S
+on other collectors sharing the database. A sign-in token's expiry is checked on every call, cached or not.
+"""
 
 from __future__ import annotations
 
@@ -15,15 +21,27 @@ from google.protobuf import json_format
 from google.protobuf.message import DecodeError
 
 from collector.accounts import audit
-from collector.accounts.tokens import hash_token, token_holder
-from collector.api.authorization import ADMIN, OPEN_PREFIXES, POLICY, READ_ONLY, Principal, act_as
+from collector.accounts.tokens import UNKNOWN_TOKEN, hash_token, token_holder
+from collector.api.authorization import (
+    ADMIN,
+    OPEN_METHODS,
+    OPEN_PREFIXES,
+    POLICY,
+    READ_ONLY,
+    Principal,
+    act_as,
+)
 from collector.api.status import abort_with, internal_error
+from collector.core.errors import Unauthenticated
 from collector.core.limits import RateLimiter
 from collector.db.database import Database
 
 logger = logging.getLogger(__name__)
 
 CACHE_TTL_S = 30.0
+# Request fields the audit log never keeps (any field whose name contains one of these).
+SECRET_FIELDS = ("password", "token", "secret")
+REDACTED = "[redacted]"
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):
@@ -40,10 +58,11 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._now = now
         self._clock = clock
         self._limiter = RateLimiter(rate_limit, rate_limit * 10, clock)
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
+        self._cache: dict[str, tuple[float, Principal | str]] = {}
 
     def forget(self) -> None:
-        """Drop cached principals (after a token is revoked on this collector)."""
+        """Drop cached principals (after a token is revoked, or an account disabled or given a new
+        password, on this collector)."""
         self._cache.clear()
 
     async def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
@@ -52,13 +71,12 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         handler = _decoding_safely(handler)
-        if method.startswith(OPEN_PREFIXES):
+        if method.startswith(OPEN_PREFIXES) or method in OPEN_METHODS:
             return handler
         token = _bearer(details.invocation_metadata)
-        principal = await self._lookup(token) if token else None
-        if principal is None:
-            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED,
-                            "a valid API token is required: authorization: Bearer rmk_...")  # fmt: skip
+        principal = await self._lookup(token) if token else UNKNOWN_TOKEN
+        if isinstance(principal, str):
+            return _refusal(handler, grpc.StatusCode.UNAUTHENTICATED, principal)
         if not self._limiter.allow(token):
             return _refusal(
                 handler, grpc.StatusCode.RESOURCE_EXHAUSTED, "too many calls with this API token; retry later"
@@ -74,21 +92,28 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
             return _as(handler, principal)
 
         async def audit_log(request: Any) -> None:
-            details = _summary(request)
-            actor = principal.role + (f":{principal.subject}" if principal.subject else "")
-            await self._db.run(audit.record, actor, action, details, self._now())
+            await self._db.run(audit.record, principal.actor, action, _summary(request), self._now())
 
         return _as(handler, principal, audit_log)
 
-    async def _lookup(self, token: str) -> Principal | None:
+    async def _lookup(self, token: str) -> Principal | str:
+        """The caller holding `token`, or why it is refused."""
         key = hash_token(token)
         cached = self._cache.get(key)
-        if cached is not None and self._clock() - cached[0] < CACHE_TTL_S:
-            return cached[1]
-        holder = await self._db.run(token_holder, key)
-        principal = Principal(*holder) if holder else None
-        self._cache[key] = (self._clock(), principal)
-        return principal
+        if cached is None or self._clock() - cached[0] >= CACHE_TTL_S:
+            try:
+                holder = await self._db.run(token_holder, key, self._now())
+                found: Principal | str = Principal(holder.role, holder.subject, holder.token_id,
+                                                   holder.account, holder.expires_at)  # fmt: skip
+            except Unauthenticated as exc:
+                found = str(exc)
+            if len(self._cache) > 100_000:  # forget old entries rather than grow without bound
+                self._cache.clear()
+            cached = self._cache[key] = (self._clock(), found)
+        found = cached[1]
+        if isinstance(found, Principal) and found.expires_at is not None and found.expires_at <= self._now():
+            return f"the sign-in expired at {found.expires_at.isoformat()}: sign in again"
+        return found
 
 
 class _Undecodable:
@@ -150,9 +175,23 @@ def _decoding_safely(handler: Any) -> Any:
 
 
 def _summary(request: Any) -> dict[str, Any]:
-    """The request as the audit log keeps it: its fields, long texts (plan documents) shortened."""
-    fields = json_format.MessageToDict(request, preserving_proto_field_name=True)
-    return {k: (v[:200] + "…" if isinstance(v, str) and len(v) > 200 else v) for k, v in fields.items()}
+    """The request as the audit log keeps it: its fields, long texts (plan documents) shortened, and
+    passwords, tokens and secrets replaced by REDACTED (at any depth)."""
+    return _redacted(json_format.MessageToDict(request, preserving_proto_field_name=True))
+
+
+def _redacted(fields: dict[str, Any]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, value in fields.items():
+        if any(secret in key.lower() for secret in SECRET_FIELDS):
+            kept[key] = REDACTED
+        elif isinstance(value, dict):
+            kept[key] = _redacted(value)
+        elif isinstance(value, list):
+            kept[key] = [_redacted(v) if isinstance(v, dict) else v for v in value]
+        else:
+            kept[key] = value[:200] + "…" if isinstance(value, str) and len(value) > 200 else value
+    return kept
 
 
 def _bearer(metadata: Any) -> str:

@@ -30,6 +30,7 @@ from collector.sessions.live import LiveCost
 from collector.sessions.plans import parse_document
 from protos.rentmeter.v1 import (
     access_pb2,
+    accounts_pb2,
     agent_pb2,
     common_pb2,
     invoices_pb2,
@@ -547,4 +548,25 @@ def job_failure_to_proto(row: models.JobFailure) -> jobs_pb2.JobFailure:
         retry_at=timestamp(row.retry_at),
         error=row.error,
         error_id=row.error_id,
+    )
+
+
+def account_to_proto(account: models.Account) -> accounts_pb2.Account:
+    return accounts_pb2.Account(
+        name=account.name,
+        role=account.role,
+        subject=account.subject,
+        display_name=account.display_name,
+        email=account.email,
+        locale=account.locale,
+        time_zone=account.time_zone,
+        disabled=account.disabled,
+        created_at=timestamp(account.created_at),
+        last_login_at=timestamp(account.last_login_at),
+    )
+
+
+def login_to_proto(token: str, row: models.ApiToken, account: models.Account) -> accounts_pb2.LoginResponse:
+    return accounts_pb2.LoginResponse(
+        token=token, expires_at=timestamp(row.expires_at), account=account_to_proto(account)
     )

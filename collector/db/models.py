@@ -404,7 +404,7 @@ class CreditNote(Base):
 
 class ApiToken(Base):
     """A bearer token for the admin API, stored only as its SHA-256 hash, with its role and subject (the
-    host account or renter it speaks for)."""
+    host account or renter it speaks for). A sign-in token (made by Login) names its account and expires."""
 
     __tablename__ = "api_tokens"
 
@@ -415,6 +415,55 @@ class ApiToken(Base):
     label: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # Sign-in tokens only: the account signed in, and when the token stops being accepted.
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"), index=True)
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class Account(Base):
+    """A person who signs in with a name and password: a renter, a host or one of the provider's admins.
+    The password is kept only as an argon2id hash ("" = none set: sign-in only after a reset)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)  # lower case
+    role: Mapped[str] = mapped_column(String(10))  # admin, host, renter
+    subject: Mapped[str] = mapped_column(String(100), default="")  # renter id or host id ("" for admins)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(200), default="", index=True)  # lower case
+    locale: Mapped[str] = mapped_column(String(20), default="")
+    time_zone: Mapped[str] = mapped_column(String(64), default="")
+    password_hash: Mapped[str] = mapped_column(String(200), default="")
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+    password_changed_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins in a row for a name (any name, existing or not, so that a lock reveals nothing),
+    shared by every collector on the database; a success removes the row."""
+
+    __tablename__ = "login_throttles"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+    locked_until: Mapped[datetime | None]
+
+
+class PasswordReset(Base):
+    """A one-time password reset token, stored only as its SHA-256 hash."""
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
 
 
 class AuditEntry(Base):

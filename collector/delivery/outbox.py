@@ -44,6 +44,7 @@ LONGEST_RETRY = timedelta(hours=6)
 SIGNATURE_TOLERANCE_S = 300
 BATCH = 100
 DELIVERY_JOB = "deliver-notifications"
+SECRET_REMOVED = "(text removed once sent: it held a one-time link)"
 
 
 @dataclass(frozen=True)
@@ -63,9 +64,21 @@ def enqueue_webhook(db: Session, event: str, body: dict[str, Any], now: datetime
 
 
 def enqueue_email(
-    db: Session, event: str, to: str, subject: str, text: str, now: datetime, invoice_id: str = ""
+    db: Session,
+    event: str,
+    to: str,
+    subject: str,
+    text: str,
+    now: datetime,
+    invoice_id: str = "",
+    *,
+    secret: bool = False,
 ) -> None:
-    payload = {"to": to, "subject": subject, "text": text, "invoice_id": invoice_id}
+    """An e-mail to send; `secret`: its text holds a secret (a one-time link) and is removed from the
+    outbox once it is sent or given up."""
+    payload: dict[str, Any] = {"to": to, "subject": subject, "text": text, "invoice_id": invoice_id}
+    if secret:
+        payload["secret"] = True
     db.add(Notification(channel="email", event=event, payload=payload, created_at=now, next_attempt_at=now))
 
 
@@ -191,14 +204,21 @@ def _record(db: Session, notification_id: int, error: str, now: datetime) -> Non
     row.last_error = error
     if not error or error.startswith("dropped:"):
         row.delivered_at = now
+        _forget_secret(row)
     elif row.attempts >= MAX_ATTEMPTS:
         row.failed_at = now
+        _forget_secret(row)
         logger.error("notification %d (%s) given up after %d attempts: %s",
                      row.id, row.event, row.attempts, error)  # fmt: skip
     else:
         row.next_attempt_at = now + min(FIRST_RETRY * 2 ** (row.attempts - 1), LONGEST_RETRY)
         logger.warning("notification %d (%s) failed, retry at %s: %s", row.id, row.event,
                        row.next_attempt_at.isoformat(), error)  # fmt: skip
+
+
+def _forget_secret(row: Notification) -> None:
+    if row.payload.get("secret"):
+        row.payload = {**row.payload, "text": SECRET_REMOVED}
 
 
 async def deliver_due(database: Database, channels: Channels, now: datetime) -> JobOutcome:

@@ -7,6 +7,7 @@ from types import ModuleType
 
 from rentmeter.commands import (
     access,
+    accounts,
     agent,
     certs,
     collector,
@@ -30,5 +31,5 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
-    renters, access, jobs, watch, portal, certs, demo,
+    renters, access, accounts, jobs, watch, portal, certs, demo,
 )  # fmt: skip

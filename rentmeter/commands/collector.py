@@ -1,4 +1,4 @@
-"""`rentmeter collector serve|migrate|token|audit-verify`: the collector process and its database."""
+"""`rentmeter collector serve|migrate|token|account|audit-verify`: the collector process and its database."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from rentmeter.commands.remote import Commands
 from rentmeter.errors import EXIT_CANNOT_START, EXIT_REFUSED, UsageError
+from rentmeter.passwords import password_options, read_password
 
 if TYPE_CHECKING:
     from collector.config import CollectorSettings
@@ -42,6 +43,18 @@ def register(commands: Commands) -> None:
     token.add_argument("--subject", default="", help="the host account or renter the token speaks for")
     token.add_argument("--label", default="", help="a note, e.g. who holds it")
     token.set_defaults(handler=collector_token)
+    account = collector.add_parser(
+        "account", help="create an account directly in the database (the first admin account)"
+    )
+    account.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
+    account.add_argument("--name", required=True, help="the sign-in name")
+    account.add_argument("--role", choices=["admin", "host", "renter"], default="admin")
+    account.add_argument(
+        "--subject", default="", help="the renter or host id it acts for (default: the name)"
+    )
+    account.add_argument("--email", default="", help="where password reset links go")
+    password_options(account, required=True)
+    account.set_defaults(handler=collector_account)
     verify = collector.add_parser("audit-verify", help="check the audit log's hash chain (exit 1 if broken)")
     verify.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
     verify.set_defaults(handler=collector_audit_verify)
@@ -101,6 +114,29 @@ def collector_token(args: argparse.Namespace) -> int:
         print(database.call(create_api_token, args.role, args.subject, args.label, datetime.now(UTC)))
         where = database.engine.url.render_as_string(hide_password=True)
         print(f"{args.role} API token stored in {where} (shown once, above)", file=sys.stderr)
+    except CollectorError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        database.close()
+    return 0
+
+
+def collector_account(args: argparse.Namespace) -> int:
+    from collector.accounts.profiles import create_account_offline
+    from collector.core.errors import CollectorError
+    from collector.db.database import Database
+
+    password = read_password(args)
+    settings = collector_settings(args)
+    settings.ensure_db_dir()
+    database = Database(settings.db_url)
+    try:
+        now = datetime.now(UTC)
+        account = database.call(
+            create_account_offline, args.name, args.role, args.subject, args.email, password, now
+        )
+        where = database.engine.url.render_as_string(hide_password=True)
+        print(f"{account.role} account {account.name} stored in {where}")
     except CollectorError as exc:
         raise UsageError(str(exc)) from None
     finally:

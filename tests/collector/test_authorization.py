@@ -5,6 +5,8 @@ renter r2; no token; a made-up token. For each RPC the table says which roles ma
 PERMISSION_DENIED) and whether it reaches an owned object (then a caller who does not own it gets
 NOT_FOUND, as if it did not exist). A call that is allowed may still fail for its own reasons (e.g. a
 session already stopped), but never with UNAUTHENTICATED, PERMISSION_DENIED or, for the owner, NOT_FOUND.
+Open calls (signing in) are allowed to every caller, even without a token. The table runs twice: with API
+tokens, and with the sign-in tokens of accounts (names acct-h1, ... acting for h1, ...).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from agent.identity import Identity, public_key_bytes
 from collector.server import Collector
 from protos.rentmeter.v1 import (
     access_pb2,
+    accounts_pb2,
     agent_pb2,
     agent_pb2_grpc,
     invoices_pb2,
@@ -40,15 +43,49 @@ from tests.collector.helpers import new_identity, plan_request, sample, signed
 
 A, H1, H2, R1, R2 = "admin", "h1", "h2", "r1", "r2"
 HOSTS, RENTERS, ALL = {A, H1, H2}, {A, R1, R2}, {A, H1, H2, R1, R2}
+OPEN = {*ALL, "none", "forged"}  # calls that need no token
+ROLE_OF = {H1: "host", H2: "host", R1: "renter", R2: "renter"}
+PASSWORD = "correct horse battery"
+
+
+def _api_tokens(collector: Collector, admin: AdminClient) -> dict[str, str]:
+    tokens = {A: collector.admin_token}  # type: ignore[attr-defined]
+    for who, role in ROLE_OF.items():
+        request = access_pb2.CreateApiTokenRequest(role=role, subject=who, label=f"test {who}")
+        tokens[who] = admin.access.CreateApiToken(request).token
+    return tokens
+
+
+def _sign_in_tokens(collector: Collector, admin: AdminClient) -> dict[str, str]:
+    tokens = {}
+    for who, role in {A: "admin", **ROLE_OF}.items():
+        subject = "" if who == A else who
+        request = accounts_pb2.CreateAccountRequest(
+            name=f"acct-{who}", role=role, subject=subject, password=PASSWORD
+        )
+        admin.accounts.CreateAccount(request)
+        signed_in = admin.accounts.Login(accounts_pb2.LoginRequest(name=f"acct-{who}", password=PASSWORD))
+        tokens[who] = signed_in.token
+    return tokens
 
 
 @pytest.fixture
 def world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]:
+    """Callers with API tokens."""
+    yield from _world(collector, admin, _api_tokens(collector, admin))
+
+
+@pytest.fixture
+def signed_in_world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]:
+    """Callers signed in to accounts."""
+    yield from _world(collector, admin, _sign_in_tokens(collector, admin))
+
+
+def _world(collector: Collector, admin: AdminClient, tokens: dict[str, str]) -> Iterator[SimpleNamespace]:
     target = f"127.0.0.1:{collector.port}"
-    tokens = {A: collector.admin_token}  # type: ignore[attr-defined]
-    for who, role in ((H1, "host"), (H2, "host"), (R1, "renter"), (R2, "renter")):
-        request = access_pb2.CreateApiTokenRequest(role=role, subject=who, label=f"test {who}")
-        tokens[who] = admin.access.CreateApiToken(request).token
+    admin.accounts.CreateAccount(
+        accounts_pb2.CreateAccountRequest(name="table-user", role="renter", password=PASSWORD)
+    )
     clients = {who: AdminClient.connect(target, token) for who, token in tokens.items()}
     clients["none"] = AdminClient.connect(target)
     clients["forged"] = AdminClient.connect(target, "rmk_not-a-real-token")
@@ -71,6 +108,7 @@ def world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]
     time.sleep(0.3)
     admin.wallets.TopUp(wallets_pb2.TopUpRequest(renter=R1, amount="5", currency="EUR", idempotency_key="k"))
     admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter=R2))
+    admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter="r3"))  # erased by the table
     clients[H1].sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session))
     close = invoices_pb2.CloseInvoicesRequest(renter=R1, invoice_now=True)
     (invoice,) = admin.invoices.CloseInvoices(close).invoices
@@ -83,7 +121,7 @@ def world(collector: Collector, admin: AdminClient) -> Iterator[SimpleNamespace]
 # (name, roles allowed, owners (None: not about an owned object), call)
 Call = Callable[[AdminClient, Any], Any]
 M, P, S, U, W, R, X = machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2, renters_pb2, access_pb2
-IV, J = invoices_pb2, jobs_pb2
+IV, J, AC = invoices_pb2, jobs_pb2, accounts_pb2
 VERSION = 'name = "p"\ncurrency = "EUR"\neffective_from = 2030-01-01\n[time.hourly]\nstandard = "1"\n'
 TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("ListMachines", HOSTS, None, lambda c, w: c.machines.ListMachines(M.ListMachinesRequest())),
@@ -136,7 +174,25 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("RevokeMachine", HOSTS, {A, H1},
      lambda c, w: c.machines.RevokeMachine(M.RevokeMachineRequest(agent_id=w.agent))),
     ("GetJobStatus", {A}, None, lambda c, w: c.jobs.GetJobStatus(J.GetJobStatusRequest())),
-    ("EraseRenter", {A}, None, lambda c, w: c.renters.EraseRenter(R.GetRenterRequest(renter=R2))),
+    ("EraseRenter", {A}, None, lambda c, w: c.renters.EraseRenter(R.GetRenterRequest(renter="r3"))),
+    ("Login", OPEN, None,
+     lambda c, w: c.accounts.Login(AC.LoginRequest(name="table-user", password=PASSWORD))),
+    ("SignUp", OPEN, None,  # self sign-up is off here: FAILED_PRECONDITION, to everyone alike
+     lambda c, w: c.accounts.SignUp(AC.SignUpRequest(name="walk-in", password=PASSWORD))),
+    ("RequestPasswordReset", OPEN, None,
+     lambda c, w: c.accounts.RequestPasswordReset(AC.RequestPasswordResetRequest(name_or_email="t@x.org"))),
+    ("ResetPassword", OPEN, None, lambda c, w: c.accounts.ResetPassword(AC.ResetPasswordRequest(token=""))),
+    ("WhoAmI", ALL, None, lambda c, w: c.accounts.WhoAmI(AC.WhoAmIRequest())),
+    ("CreateAccount", {A}, None, lambda c, w: c.accounts.CreateAccount(
+        AC.CreateAccountRequest(name="made-by-table", role="host"))),
+    ("ListAccounts", {A}, None, lambda c, w: c.accounts.ListAccounts(AC.ListAccountsRequest())),
+    ("UpdateAccount", ALL, {A}, lambda c, w: c.accounts.UpdateAccount(
+        AC.UpdateAccountRequest(name="table-user", display_name="T"))),
+    ("SetPassword", {A}, None,
+     lambda c, w: c.accounts.SetPassword(AC.SetPasswordRequest(name="table-user", password=PASSWORD))),
+    ("ChangePassword", ALL, None, lambda c, w: c.accounts.ChangePassword(  # a weak new password: refused
+        AC.ChangePasswordRequest(current_password=PASSWORD, new_password="short"))),
+    ("Logout", ALL, None, lambda c, w: c.accounts.Logout(AC.LogoutRequest())),  # last: it ends the token
 ]  # fmt: skip
 
 DENIED = {grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED}
@@ -151,11 +207,19 @@ def _code(call: Call, client: AdminClient, world: SimpleNamespace) -> grpc.Statu
 
 
 def test_every_rpc_for_every_role(world: SimpleNamespace) -> None:
+    assert _wrong_answers(world) == []
+
+
+def test_every_rpc_for_every_signed_in_role(signed_in_world: SimpleNamespace) -> None:
+    assert _wrong_answers(signed_in_world) == []
+
+
+def _wrong_answers(world: SimpleNamespace) -> list[str]:
     clients, wrong = world.clients, []
     for name, allowed, owners, call in TABLE:
         for who in ("none", "forged", H2, R2, R1, H1, A):  # outsiders first: admin's call may change things
             code = _code(call, clients[who], world)
-            if who in ("none", "forged"):
+            if who in ("none", "forged") and allowed is not OPEN:
                 expected = "UNAUTHENTICATED"
                 ok = code is grpc.StatusCode.UNAUTHENTICATED
             elif who not in allowed:
@@ -167,10 +231,18 @@ def test_every_rpc_for_every_role(world: SimpleNamespace) -> None:
                 ok = code not in DENIED and (owners is None or code is not grpc.StatusCode.NOT_FOUND)
             if not ok:
                 wrong.append(f"{name} as {who}: {code.name}, expected {expected}")
-    assert wrong == []
+    return wrong
 
 
 def test_lists_show_only_the_callers_own(world: SimpleNamespace) -> None:
+    _only_their_own(world)
+
+
+def test_a_signed_in_renter_or_host_sees_only_its_own(signed_in_world: SimpleNamespace) -> None:
+    _only_their_own(signed_in_world)
+
+
+def _only_their_own(world: SimpleNamespace) -> None:
     clients = world.clients
 
     def machines(who: str) -> list[str]:
@@ -231,6 +303,7 @@ def test_the_table_covers_every_admin_rpc() -> None:
         (machines_pb2, "MachineService"), (plans_pb2, "PlanService"), (sessions_pb2, "SessionService"),
         (usage_pb2, "UsageService"), (invoices_pb2, "InvoiceService"), (wallets_pb2, "WalletService"),
         (renters_pb2, "RenterService"), (access_pb2, "AccessService"), (jobs_pb2, "JobService"),
+        (accounts_pb2, "AccountService"),
     ]  # fmt: skip
     every = {m.name for module, name in services for m in module.DESCRIPTOR.services_by_name[name].methods}
     assert {name.split("(")[0] for name, *_ in TABLE} == every

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,7 +18,7 @@ from grpc_reflection.v1alpha import reflection_pb2
 
 from agent.actions import ControlEvent, log_action
 from collector.server import Collector
-from tests.e2e.harness import ROOT, free_port
+from tests.e2e.harness import ROOT, free_port, wait_for
 
 V1_METHOD = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
 V1ALPHA_METHOD = "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo"
@@ -52,12 +53,20 @@ def test_reflection_v1_and_v1alpha_list_and_describe_the_services(collector: Col
             assert package in {f.package for f in files}, symbol
 
 
+def _accepts(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def _collector_log(tmp_path: Path, *flags: str, seconds: float = 4.0) -> str:
-    """Standard error of `rentmeter [flags] collector serve` running idle for `seconds` (jobs every 1 s)."""
-    listen, db = f"127.0.0.1:{free_port()}", f"sqlite:///{tmp_path / 'c.db'}"
+    """Standard error of `rentmeter [flags] collector serve` running idle for `seconds` (jobs every 1 s) once
+    it serves (start-up takes about 2 s on a busy 2-core machine; interrupted before, it exits 130)."""
+    port = free_port()
+    listen, db = f"127.0.0.1:{port}", f"sqlite:///{tmp_path / 'c.db'}"
     command = [sys.executable, "-m", "rentmeter", *flags, "collector", "serve", "--listen", listen,
                "--db", db, "--rating-interval", "1s"]  # fmt: skip
     with subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True) as process:
+        wait_for(lambda: _accepts(port), timeout=60, what="the collector to serve")
         time.sleep(seconds)
         process.send_signal(signal.SIGINT)
         _, log = process.communicate(timeout=30)
