@@ -1,17 +1,18 @@
 """Portal fixtures: a real collector on loopback (tests/conftest.py), the portal served by uvicorn on a
 thread, HTTP clients signed in as a renter, a host or the admin.
 
-Signing in: `signed_in(portal, token, role, subject)` puts an API token made in the test's database into a
-session cookie through auth.sign_in, the code path the Login page takes. Tests of the Login page itself
-sign in through it (sign_in_through_page) with accounts made by AccountService.CreateAccount.
+Signing in: the `sign_in` fixture makes an account (AccountService.CreateAccount) and signs in through the
+Login page: `browser = sign_in("renter", "alice")`. `with_session(portal, token, role, subject)` puts a
+token into the session cookie directly (auth.sign_in's code path), for a portal whose collector is away.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -21,11 +22,11 @@ import pytest
 from agent.identity import Identity
 from collector.accounts.tokens import create_api_token
 from collector.server import Collector
-from portal.auth import sign_in
+from portal import auth
 from portal.server import RunningPortal, running_portal
 from portal.session_cookie import cookie_name, encode_session
 from portal.settings import PortalSettings
-from protos.rentmeter.v1 import accounts_pb2, agent_pb2_grpc, sessions_pb2
+from protos.rentmeter.v1 import accounts_pb2, accounts_pb2_grpc, agent_pb2_grpc, sessions_pb2
 from rentmeter.client import AdminClient
 from tests.collector.helpers import enrolled_machine, plan_request, sample, signed
 
@@ -69,11 +70,11 @@ def session_for(token: str, role: str, subject: str) -> dict[str, object]:
     """The session auth.sign_in makes for an account of `role` acting for `subject`, holding `token`."""
     session: dict[str, object] = {}
     account = accounts_pb2.Account(name=subject or role, role=role, subject=subject)
-    sign_in(session, token, account, datetime.now(UTC) + timedelta(hours=1))
+    auth.sign_in(session, token, account, datetime.now(UTC) + timedelta(hours=1))
     return session
 
 
-def signed_in(
+def with_session(
     portal: RunningPortal, token: str, role: str, subject: str, language: str = "en"
 ) -> httpx.Client:
     """A client whose session holds `token` as sign-in would put it there."""
@@ -82,6 +83,32 @@ def signed_in(
     browser = client(portal, language)
     browser.cookies.set(cookie_name(settings.secure_cookies), encode_session(settings.secret_key, session))
     return browser
+
+
+PASSWORD = "correct horse battery"
+SignIn = Callable[..., httpx.Client]
+
+
+def admin_accounts(admin: AdminClient) -> accounts_pb2_grpc.AccountServiceStub:
+    return accounts_pb2_grpc.AccountServiceStub(admin.channel)
+
+
+@pytest.fixture
+def sign_in(admin: AdminClient, portal: RunningPortal) -> SignIn:
+    """`sign_in(role, subject="", language="en")`: a client signed in through the Login page as a new
+    account of `role` acting for `subject` (renters: the renter id; hosts: the host id)."""
+    numbers = itertools.count(1)
+
+    def signed_in(role: str, subject: str = "", language: str = "en") -> httpx.Client:
+        name = f"{role}-{subject or 'all'}-{next(numbers)}"
+        request = accounts_pb2.CreateAccountRequest(name=name, role=role, subject=subject, password=PASSWORD)
+        admin_accounts(admin).CreateAccount(request)
+        browser = client(portal, language)
+        answer = sign_in_through_page(browser, name, PASSWORD)
+        assert answer.status_code == 303, answer.text
+        return browser
+
+    return signed_in
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -28,11 +28,11 @@ from collector.server import Collector
 from portal.server import RunningPortal, running_portal
 from portal.session_cookie import cookie_name, encode_session
 from portal.settings import PortalSettings
-from protos.rentmeter.v1 import invoices_pb2, machines_pb2, sessions_pb2
+from protos.rentmeter.v1 import accounts_pb2, invoices_pb2, machines_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from rentmeter.embedded import running_agent
 from tests.collector.helpers import plan_request
-from tests.portal.conftest import api_token, session_for
+from tests.portal.conftest import PASSWORD, admin_accounts, api_token, session_for
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -81,8 +81,19 @@ class Tab:
         if "Content Security Policy" in text or "Refused to" in text:
             self.violations.append(text)
 
+    def sign_in(self, admin: AdminClient, role: str, subject: str = "") -> None:
+        """Make an account of `role` for `subject` and sign in with it on the Login page."""
+        name = f"{role}-{subject or 'all'}-{secrets.token_hex(3)}"
+        request = accounts_pb2.CreateAccountRequest(name=name, role=role, subject=subject, password=PASSWORD)
+        admin_accounts(admin).CreateAccount(request)
+        self.page.goto("/signin")
+        self.page.locator("#name").fill(name)
+        self.page.locator("#password").fill(PASSWORD)
+        self.page.locator("button.primary").click()
+        self.page.wait_for_url(re.compile(r"/(rental|host/.*|admin/.*)$"))
+
     def sign_in_with_token(self, token: str, role: str, subject: str) -> None:
-        """The session that auth.sign_in makes, as the portal's cookie (until the Login page can be used)."""
+        """The session that auth.sign_in makes, as the portal's cookie (for a portal without a collector)."""
         settings = self.portal.app.state.settings
         value = encode_session(settings.secret_key, session_for(token, role, subject))
         self.context.add_cookies([{"name": cookie_name(False), "value": value, "url": self.portal.url}])
@@ -165,8 +176,7 @@ def test_a_renter_watches_the_cost_rise_and_downloads_the_invoice(
         sessions_pb2.StartSessionRequest(agent_id=agent.identity.agent_id, renter="alice", plan="fast")
     )
     tab = tabs("en")
-    tab.sign_in_with_token(api_token(collector, "renter", "alice"), "renter", "alice")
-    tab.page.goto("/rental")
+    tab.sign_in(admin, "renter", "alice")
     assert tab.page.locator("h1").inner_text() == "My rental"
     costs = costs_seen(tab, 3)
     assert [amount(c) for c in costs] == sorted(amount(c) for c in costs) and costs[0].startswith("€")
@@ -219,8 +229,7 @@ def test_the_rental_in_chinese_with_yuan(
     )
     for size in (DESKTOP, PHONE):
         tab = tabs("zh", size)
-        tab.sign_in_with_token(api_token(collector, "renter", "li"), "renter", "li")
-        tab.page.goto("/rental")
+        tab.sign_in(admin, "renter", "li")
         assert tab.page.locator("h1").inner_text() == "我的租用"
         assert tab.page.locator("html").get_attribute("lang") == "zh-CN"
         costs = costs_seen(tab, 2)
@@ -245,7 +254,7 @@ def test_the_language_switch_in_the_browser(collector: Collector, tabs: Callable
 @pytest.mark.parametrize("language", ["en", "zh"])
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_screenshots_of_every_page(
-    collector: Collector, tabs: Callable[..., Tab], language: str, size: dict[str, int]
+    admin: AdminClient, tabs: Callable[..., Tab], language: str, size: dict[str, int]
 ) -> None:
     tab = tabs(language, size)
     anonymous = {
@@ -260,11 +269,11 @@ def test_screenshots_of_every_page(
     tab.page.goto("/signin")
     tab.page.locator("#name").fill("alice")
     tab.page.locator("#password").fill("wrong password")
-    tab.page.locator("button.primary").click()  # no AccountService yet, or a wrong password: an error page
+    tab.page.locator("button.primary").click()
+    assert tab.page.locator(".error").count() == 1  # the collector's sentence, in the viewer's frame
     tab.shot("signin-refused")
     renter = tabs(language, size)
-    renter.sign_in_with_token(api_token(collector, "renter", "nobody"), "renter", "nobody")
-    renter.page.goto("/rental")
+    renter.sign_in(admin, "renter", "nobody")
     renter.shot("my-rental-none")
     renter.page.goto("/no/such/page")
     renter.shot("not-found-signed-in")
@@ -296,3 +305,23 @@ def test_an_unreachable_collector_is_the_503_page(collector: Collector, browser:
                 assert response is not None and response.status == 503
                 tab.shot("unavailable")
                 tab.close()
+
+
+@pytest.mark.needs_collector("fleetapi")
+def test_the_renter_stops_the_rental_with_the_button(
+    admin: AdminClient, agent: Agent, tabs: Callable[..., Tab]
+) -> None:
+    admin.plans.CreatePlan(plan_request("fast", {"standard": "360.00"}))
+    rental = admin.sessions.StartSession(
+        sessions_pb2.StartSessionRequest(agent_id=agent.identity.agent_id, renter="alice", plan="fast")
+    )
+    for size in (PHONE, DESKTOP):
+        tab = tabs("en", size)
+        tab.sign_in(admin, "renter", "alice")
+        tab.page.get_by_text("Stop the rental").click()  # opens the confirmation
+        tab.shot("my-rental-stop")
+    tab.page.get_by_role("button", name="Yes, stop now").click()
+    tab.page.get_by_text("Your rental is stopped.").wait_for()
+    tab.shot("my-rental-stopped")
+    stopped = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
+    assert stopped.state == sessions_pb2.RentalSession.STOPPED

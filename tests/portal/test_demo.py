@@ -62,7 +62,6 @@ def test_the_demo_serves_the_portal(tmp_path: Path) -> None:
     assert page.status_code == 200 and 'action="/signin"' in page.text
 
 
-@pytest.mark.needs_collector("accounts")
 @pytest.mark.timeout(90)
 def test_the_demo_prints_sign_ins_that_work(tmp_path: Path) -> None:
     with demo(tmp_path) as (url, sign_ins, lines):

@@ -15,7 +15,7 @@ from portal.pages.invoices import attachment
 from portal.server import RunningPortal
 from protos.rentmeter.v1 import invoices_pb2, sessions_pb2
 from rentmeter.client import AdminClient
-from tests.portal.conftest import api_token, open_rental, report_usage, signed_in
+from tests.portal.conftest import SignIn, open_rental, report_usage
 
 
 @pytest.fixture
@@ -45,9 +45,9 @@ def same_document(got: bytes, expected: bytes, form: str) -> bool:
 )
 def test_the_renter_downloads_its_invoice(
     collector: Collector, admin: AdminClient, portal: RunningPortal, invoice: invoices_pb2.Invoice, form: str,
-    media: str,
+    media: str, sign_in: SignIn,
 ) -> None:  # fmt: skip
-    renter = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice")
+    renter = sign_in("renter", "alice")
     expected = admin.invoices.RenderInvoice(
         invoices_pb2.RenderInvoiceRequest(invoice_id=invoice.number, format=form)
     )
@@ -63,11 +63,14 @@ def test_the_renter_downloads_its_invoice(
 
 
 def test_nobody_else_gets_the_invoice(
-    collector: Collector, portal: RunningPortal, invoice: invoices_pb2.Invoice
+    collector: Collector,
+    portal: RunningPortal,
+    invoice: invoices_pb2.Invoice,
+    sign_in: SignIn,
 ) -> None:
-    mallory = signed_in(portal, api_token(collector, "renter", "mallory"), "renter", "mallory")
-    host = signed_in(portal, api_token(collector, "host", "h1"), "host", "h1")
-    renter = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice")
+    mallory = sign_in("renter", "mallory")
+    host = sign_in("host", "h1")
+    renter = sign_in("renter", "alice")
     guesses = [invoice.number, invoice.invoice_id, "RM-000002", "RM-999999", "inv-0", "..%2F..%2Fetc"]
     for browser in (mallory, host):
         for guess in guesses:
@@ -76,7 +79,7 @@ def test_nobody_else_gets_the_invoice(
     assert renter.get(f"/invoices/{invoice.number}/pdf").status_code == 200
 
 
-def test_an_anonymous_download_asks_to_sign_in(portal: RunningPortal) -> None:
+def test_an_anonymous_download_asks_to_sign_in(portal: RunningPortal, sign_in: SignIn) -> None:
     from tests.portal.conftest import client
 
     response = client(portal).get("/invoices/RM-000001/pdf")
@@ -94,8 +97,11 @@ def test_attachment_names_survive_any_characters() -> None:
 
 
 def test_my_rental_links_the_last_rentals_invoice(
-    collector: Collector, portal: RunningPortal, invoice: invoices_pb2.Invoice
+    collector: Collector,
+    portal: RunningPortal,
+    invoice: invoices_pb2.Invoice,
+    sign_in: SignIn,
 ) -> None:
-    page = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice").get("/rental").text
+    page = sign_in("renter", "alice").get("/rental").text
     assert f'<a href="/invoices/{invoice.number}/pdf" download>download the PDF</a>' in page
     assert f"Invoice {invoice.number}, €0.0" in page

@@ -14,7 +14,7 @@ from portal.live import sse_event
 from portal.server import RunningPortal
 from protos.rentmeter.v1 import sessions_pb2
 from rentmeter.client import AdminClient
-from tests.portal.conftest import api_token, open_rental, signed_in
+from tests.portal.conftest import SignIn, open_rental
 
 
 def events(response: httpx.Response) -> Iterator[tuple[str, str]]:
@@ -43,10 +43,14 @@ def test_an_event_carries_html_line_by_line() -> None:
 
 
 def test_updates_are_relayed_until_the_session_stops(
-    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity
+    collector: Collector,
+    admin: AdminClient,
+    portal: RunningPortal,
+    machine: Identity,
+    sign_in: SignIn,
 ) -> None:
     rental = open_rental(admin, machine.agent_id, "alice")
-    browser = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice", language="zh-CN")
+    browser = sign_in("renter", "alice", language="zh-CN")
     seen: list[tuple[str, str]] = []
     with browser.stream("GET", f"/rental/{rental.session_id}/live") as response:
         assert response.headers["content-type"].startswith("text/event-stream")
@@ -65,10 +69,14 @@ def test_updates_are_relayed_until_the_session_stops(
 
 
 def test_leaving_the_page_cancels_the_collector_stream(
-    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity
+    collector: Collector,
+    admin: AdminClient,
+    portal: RunningPortal,
+    machine: Identity,
+    sign_in: SignIn,
 ) -> None:
     rental = open_rental(admin, machine.agent_id, "alice")
-    browser = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice")
+    browser = sign_in("renter", "alice")
     watches = portal.app.state.watches
     for _ in range(3):  # each visit opens a stream and leaving closes it
         with browser.stream("GET", f"/rental/{rental.session_id}/live") as response:
@@ -84,12 +92,14 @@ def test_leaving_the_page_cancels_the_collector_stream(
 
 
 def test_several_watchers_each_have_their_own_stream(
-    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity
+    collector: Collector,
+    admin: AdminClient,
+    portal: RunningPortal,
+    machine: Identity,
+    sign_in: SignIn,
 ) -> None:
     rental = open_rental(admin, machine.agent_id, "alice")
-    browsers = [
-        signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice") for _ in range(3)
-    ]
+    browsers = [sign_in("renter", "alice") for _ in range(3)]
     watches = portal.app.state.watches
     streams = [b.stream("GET", f"/rental/{rental.session_id}/live") for b in browsers]
     responses = [s.__enter__() for s in streams]

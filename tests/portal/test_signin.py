@@ -1,8 +1,8 @@
 """Signing in through the Login page with accounts made by AccountService, signing out (the token is
 revoked), password resets, sign-up, and the renter stopping its own rental.
 
-Marked needs_collector: they are expected to fail until the collector's AccountService (branch
-`accounts`) and renters' StopSession (branch `fleetapi`) are merged; then they pass and the marker goes.
+The renter's stop is marked needs_collector: expected to fail until renters may call StopSession (branch
+`fleetapi`); then it passes and the marker goes.
 """
 
 from __future__ import annotations
@@ -18,7 +18,13 @@ from portal.server import RunningPortal
 from portal.session_cookie import decode_session
 from protos.rentmeter.v1 import accounts_pb2, accounts_pb2_grpc, sessions_pb2
 from rentmeter.client import AdminClient
-from tests.portal.conftest import api_token, client, csrf_of, open_rental, sign_in_through_page, signed_in
+from tests.portal.conftest import (
+    SignIn,
+    client,
+    csrf_of,
+    open_rental,
+    sign_in_through_page,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -27,7 +33,7 @@ PASSWORD = "correct horse battery"
 def accounts(admin: AdminClient) -> Iterator[accounts_pb2_grpc.AccountServiceStub]:
     """Accounts alice (renter), h1 (host) and boss (admin), all with PASSWORD."""
     stub = accounts_pb2_grpc.AccountServiceStub(admin.channel)
-    for name, role in (("alice", "renter"), ("h1", "host"), ("boss", "admin")):
+    for name, role in (("alice", "renter"), ("host-1", "host"), ("boss", "admin")):
         stub.CreateAccount(accounts_pb2.CreateAccountRequest(name=name, role=role, password=PASSWORD))
     yield stub
 
@@ -38,9 +44,8 @@ def token_in(portal: RunningPortal, browser: object) -> str:
     return str(session["user"]["token"])
 
 
-@pytest.mark.needs_collector("accounts")
 @pytest.mark.parametrize(
-    ("name", "home"), [("alice", "/rental"), ("h1", "/host/machines"), ("boss", "/admin/fleet")]
+    ("name", "home"), [("alice", "/rental"), ("host-1", "/host/machines"), ("boss", "/admin/fleet")]
 )
 def test_sign_in_through_the_page_lands_on_the_roles_home(
     accounts: object, portal: RunningPortal, name: str, home: str
@@ -53,7 +58,6 @@ def test_sign_in_through_the_page_lands_on_the_roles_home(
     assert name in browser.get("/no-such-page").text
 
 
-@pytest.mark.needs_collector("accounts")
 def test_sign_in_goes_back_where_it_was_asked_for(accounts: object, portal: RunningPortal) -> None:
     browser = client(portal)
     page = browser.get("/signin?next=/invoices/RM-000001/pdf")
@@ -69,7 +73,6 @@ def test_sign_in_goes_back_where_it_was_asked_for(accounts: object, portal: Runn
     assert response.headers["location"] == "/invoices/RM-000001/pdf"
 
 
-@pytest.mark.needs_collector("accounts")
 def test_a_wrong_password_is_refused_with_the_collectors_sentence(
     accounts: object, portal: RunningPortal
 ) -> None:
@@ -80,7 +83,6 @@ def test_a_wrong_password_is_refused_with_the_collectors_sentence(
     assert "not the password" not in response.text
 
 
-@pytest.mark.needs_collector("accounts")
 def test_sign_out_revokes_the_token(accounts: object, collector: Collector, portal: RunningPortal) -> None:
     browser = client(portal)
     sign_in_through_page(browser, "alice", PASSWORD)
@@ -97,7 +99,6 @@ def test_sign_out_revokes_the_token(accounts: object, collector: Collector, port
     assert browser.get("/rental").status_code == 303
 
 
-@pytest.mark.needs_collector("accounts")
 def test_password_reset_pages(accounts: object, portal: RunningPortal) -> None:
     browser = client(portal)
     page = browser.get("/reset/request")
@@ -123,7 +124,6 @@ def test_the_reset_form_checks_the_two_passwords(portal: RunningPortal) -> None:
     assert response.status_code == 400 and "The two passwords are not the same." in response.text
 
 
-@pytest.mark.needs_collector("accounts")
 def test_sign_up_is_offered_only_when_the_collector_allows_it(
     accounts: object, portal: RunningPortal
 ) -> None:
@@ -137,10 +137,14 @@ def test_sign_up_is_offered_only_when_the_collector_allows_it(
 
 @pytest.mark.needs_collector("fleetapi")
 def test_the_renter_stops_its_own_rental(
-    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity
+    collector: Collector,
+    admin: AdminClient,
+    portal: RunningPortal,
+    machine: Identity,
+    sign_in: SignIn,
 ) -> None:
     rental = open_rental(admin, machine.agent_id, "alice")
-    browser = signed_in(portal, api_token(collector, "renter", "alice"), "renter", "alice")
+    browser = sign_in("renter", "alice")
     page = browser.get("/rental")
     response = browser.post(f"/rental/{rental.session_id}/stop", data={"csrf_token": csrf_of(page)})
     assert response.status_code == 303 and response.headers["location"] == "/rental"
