@@ -8,6 +8,8 @@ The renter's stop is marked needs_collector: expected to fail until renters may 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC
+from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
@@ -154,3 +156,21 @@ def test_the_renter_stops_its_own_rental(
     assert stopped.state == sessions_pb2.RentalSession.STOPPED
     again = browser.post(f"/rental/{rental.session_id}/stop", data={"csrf_token": csrf_of(page)})
     assert again.status_code == 409 and "The request was refused:" in again.text
+
+
+def test_the_accounts_language_and_time_zone_are_used(
+    admin: AdminClient, portal: RunningPortal, machine: Identity
+) -> None:
+    rental = open_rental(admin, machine.agent_id, "wang")
+    request = accounts_pb2.CreateAccountRequest(
+        name="wang", role="renter", password=PASSWORD, locale="zh-CN", time_zone="Asia/Shanghai"
+    )
+    accounts_pb2_grpc.AccountServiceStub(admin.channel).CreateAccount(request)
+    browser = client(portal, language="en-US,en")  # an English browser, a Chinese account
+    sign_in_through_page(browser, "wang", PASSWORD)
+    page = browser.get("/rental").text
+    started = rental.started_at.ToDatetime(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    assert "我的租用" in page and f"{started:%H:%M}" in page
+    token = csrf_of(browser.get("/rental"))
+    browser.post("/language", data={"csrf_token": token, "language": "en"})
+    assert "My rental" in browser.get("/rental").text  # the switch wins over the account's language
