@@ -12,6 +12,8 @@ import grpc
 
 from protos.rentmeter.v1 import (
     access_pb2_grpc,
+    audit_pb2_grpc,
+    fleet_pb2_grpc,
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
@@ -81,6 +83,8 @@ class AdminClient:
     renters: renters_pb2_grpc.RenterServiceStub
     access: access_pb2_grpc.AccessServiceStub
     jobs: jobs_pb2_grpc.JobServiceStub
+    fleet: fleet_pb2_grpc.FleetServiceStub
+    audit: audit_pb2_grpc.AuditServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -102,6 +106,8 @@ class AdminClient:
             renters_pb2_grpc.RenterServiceStub(channel),
             access_pb2_grpc.AccessServiceStub(channel),
             jobs_pb2_grpc.JobServiceStub(channel),
+            fleet_pb2_grpc.FleetServiceStub(channel),
+            audit_pb2_grpc.AuditServiceStub(channel),
         )
 
     def close(self) -> None:
