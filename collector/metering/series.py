@@ -122,31 +122,27 @@ def _samples_query() -> Select[Any]:
     """Per step (by index): covered time inside the sample's first step, counters of the samples starting
     in it, peak memory, and the samples' own utilisation integrated; then (kind 1) each sample that goes on
     past its first step, with its start, end and memory."""
-    s_start, s_end, step = Sample.start_us, Sample.end_us, _param("step_us")
-    start, end = _param("start_us"), _param("end_us")
-    inside = s_start >= start
-    first = case((inside, (s_start - start) // step), else_=0)
-    step_end = _least(start + (first + 1) * step, end)
-    duration = s_end - s_start
-    rows = (
-        select(first.label("i"),
-               (_least(s_end, step_end) - _greatest(s_start, start)).label("own"),
+    start, end, step = _param("start_us"), _param("end_us"), _param("step_us")
+    inside = Sample.start_us >= start
+    duration = Sample.end_us - Sample.start_us
+    samples = (
+        select(case((inside, (Sample.start_us - start) // step), else_=0).label("i"),
+               Sample.start_us.label("s"), Sample.end_us.label("e"), Sample.memory_used_bytes.label("memory"),
                case((inside, Sample.cpu_busy_us), else_=0).label("busy"),
                case((inside, Sample.net_rx_bytes), else_=0).label("rx"),
                case((inside, Sample.net_tx_bytes), else_=0).label("tx"),
                case((inside, duration), else_=0).label("started"),
-               Sample.memory_used_bytes.label("memory"),
-               case((inside, Sample.cpu_utilization * duration), else_=0.0).label("weighted"),
-               s_start.label("s"), s_end.label("e"), step_end.label("step_end"))
-        .where(Sample.agent_id == _param("agent_id"), s_start >= start - MAX_SAMPLE_US, s_start < end,
-               s_end > start)
+               case((inside, Sample.cpu_utilization * duration), else_=0.0).label("weighted"))
+        .where(Sample.agent_id == bindparam("agent_id"), Sample.start_us >= start - MAX_SAMPLE_US,
+               Sample.start_us < end, Sample.end_us > start)
         .subquery()
     )  # fmt: skip
-    c = rows.c
+    steps = select(samples, _least(start + (samples.c.i + 1) * step, end).label("step_end")).subquery()
+    c = steps.c
     totals = select(
-        literal(0).label("kind"), c.i, func.sum(c.own), func.sum(c.busy), func.sum(c.rx), func.sum(c.tx),
-        func.sum(c.started), func.max(c.memory), func.sum(c.weighted),
-        literal(0).label("s"), literal(0).label("e"), literal(0).label("memory"),
+        literal(0).label("kind"), c.i, func.sum(_least(c.e, c.step_end) - _greatest(c.s, start)),
+        func.sum(c.busy), func.sum(c.rx), func.sum(c.tx), func.sum(c.started), func.max(c.memory),
+        func.sum(c.weighted), literal(0).label("s"), literal(0).label("e"), literal(0).label("memory"),
     ).group_by(c.i)  # fmt: skip
     crossing = select(
         literal(1), c.i, literal(0), literal(0), literal(0), literal(0), literal(0), literal(0), literal(0.0),
@@ -164,7 +160,7 @@ def _gpus(db: Session, params: dict[str, Any]) -> dict[int, list[GpuUsage]]:
         select(((GpuSample.start_us - start) // step).label("i"), GpuSample.gpu_index, GpuSample.uuid,
                (GpuSample.utilization_percent * duration).label("busy"), duration.label("duration"),
                GpuSample.energy_mj, GpuSample.memory_used_bytes)
-        .where(GpuSample.agent_id == _param("agent_id"), GpuSample.start_us >= start,
+        .where(GpuSample.agent_id == bindparam("agent_id"), GpuSample.start_us >= start,
                GpuSample.start_us < _param("end_us"))
         .subquery()
     )  # fmt: skip
