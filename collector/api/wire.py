@@ -10,6 +10,7 @@ from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 import billing
+import billing.numbers
 import billing.plan
 from collector.accounts.audit import Verification
 from collector.accounts.wallets import LedgerCheck, WalletState
@@ -241,7 +242,14 @@ def money_from_text(text: str, currency: str) -> billing.Money:
 def signed_money_from_text(text: str, currency: str) -> billing.Money:
     """An amount such as "12.50" or "-3.00" (an adjustment): money_from_text's rules for its size."""
     negative = text.strip().startswith("-")
-    amount = money_from_text(text.strip().removeprefix("-") if negative else text, currency)
+    magnitude = text.strip().removeprefix("-") if negative else text
+    try:
+        zero = not billing.numbers.parse_decimal(magnitude, "amount")
+    except billing.BillingError as exc:
+        raise InvalidArgument(str(exc)) from None
+    if zero:
+        raise InvalidArgument("amount: must not be zero (positive credits the wallet, negative debits it)")
+    amount = money_from_text(magnitude, currency)
     return billing.Money(-amount.minor, amount.currency) if negative else amount
 
 
