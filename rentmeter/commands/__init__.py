@@ -8,10 +8,12 @@ from types import ModuleType
 from rentmeter.commands import (
     access,
     agent,
+    audit,
     certs,
     collector,
     demo,
     explain,
+    fleet,
     invoices,
     jobs,
     ledger,
@@ -28,6 +30,6 @@ from rentmeter.commands import (
 
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
-    collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
-    renters, access, jobs, watch, certs, demo,
+    collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
+    ledger, renters, access, audit, jobs, watch, certs, demo,
 )  # fmt: skip
