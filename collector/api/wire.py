@@ -611,7 +611,7 @@ def fleet_to_proto(view: Fleet) -> fleet_pb2.Fleet:
         )
         if m.rental is not None:
             entry.session_id, entry.renter = m.rental.id, m.rental.renter_id
-            entry.rate_per_hour.CopyFrom(money(m.rate_per_hour_minor, m.rental.plan.currency))
+            entry.rate_per_hour.CopyFrom(money(m.rate_per_hour_minor, m.rental.currency))
         machines.append(entry)
     return fleet_pb2.Fleet(
         machines=machines,

@@ -12,16 +12,28 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, selectinload
 
+import billing
 from billing.money import exponent, round_half_up
 from collector.db.models import GpuSample, Machine, PricePlan, RentalSession, Report, Sample
 from collector.metering.gaps import gap_counts
-from collector.sessions.balances import current_rate
+from collector.sessions.balances import hourly_rate
+from collector.sessions.plans import versions_of
+
+
+@dataclass(frozen=True)
+class OpenSession:
+    """The open session on a machine, as the fleet shows it."""
+
+    id: str
+    renter_id: str
+    currency: str
 
 
 @dataclass(frozen=True)
@@ -29,7 +41,7 @@ class FleetMachine:
     machine: Machine
     online: bool
     gap_count: int
-    rental: RentalSession | None
+    rental: OpenSession | None
     rate_per_hour_minor: int  # of the open session, in its plan's currency; 0 without one
     cpu_utilization: float  # over the last report, 0..1
     gpu_utilization_percent: tuple[int, ...]  # per GPU (by index) over the last report
@@ -54,10 +66,9 @@ class Fleet:
 def fleet(db: Session, now: datetime, online_window: timedelta, host_id: str | None = None) -> Fleet:
     """The machines of `host_id` (None: every machine) as they are at `now`."""
     machines = list(db.scalars(_of_host(select(Machine), host_id).order_by(Machine.enrolled_at)))
-    rentals = _open_sessions(db, host_id)
+    rentals, rates = _open_sessions(db, host_id, now)
     gaps = gap_counts(db)
     cpu, gpus = _last_report_utilization(db, host_id)
-    rates = _rates(rentals.values(), now)
     classes: dict[str, ClassCount] = defaultdict(ClassCount)
     revenue: dict[str, Fraction] = defaultdict(Fraction)
     listed = []
@@ -65,9 +76,10 @@ def fleet(db: Session, now: datetime, online_window: timedelta, host_id: str | N
         seen = machine.last_seen_at
         online = seen is not None and now - seen <= online_window and machine.revoked_at is None
         rental = rentals.get(machine.agent_id)
-        rate = rates[rental.id] if rental is not None else Fraction(0)
+        rate_minor = 0
         if rental is not None:
-            revenue[rental.plan.currency] += rate
+            revenue[rental.currency] += rates[rental.id]
+            rate_minor = round_half_up(rates[rental.id])
         count = classes[machine.machine_class]
         if machine.revoked_at is not None:
             count.revoked += 1
@@ -77,7 +89,7 @@ def fleet(db: Session, now: datetime, online_window: timedelta, host_id: str | N
             count.offline += 1
         count.rented += rental is not None
         listed.append(
-            FleetMachine(machine, online, gaps.get(machine.agent_id, 0), rental, round_half_up(rate),
+            FleetMachine(machine, online, gaps.get(machine.agent_id, 0), rental, rate_minor,
                          cpu.get(machine.agent_id, 0.0), gpus.get(machine.agent_id, ()))
         )  # fmt: skip
     per_hour = {currency: round_half_up(total) for currency, total in sorted(revenue.items())}
@@ -91,28 +103,37 @@ def _of_host(query: Q, host_id: str | None) -> Q:
     return query if host_id is None else query.where(Machine.host_id == host_id)
 
 
-def _open_sessions(db: Session, host_id: str | None) -> dict[str, RentalSession]:
-    """The open session of each machine, with its plan and the plan's versions loaded."""
-    query = (
-        select(RentalSession)
+def _open_sessions(
+    db: Session, host_id: str | None, now: datetime
+) -> tuple[dict[str, OpenSession], dict[str, Fraction]]:
+    """The open session of each machine, and each one's price of the next hour in minor units: one quote
+    per distinct plan and terms. Read as rows, not ORM objects (the fleet may be large)."""
+    query = _of_host(
+        select(RentalSession.id, RentalSession.agent_id, RentalSession.renter_id, RentalSession.plan_id,
+               RentalSession.machine_class, RentalSession.service_level, RentalSession.member_tier,
+               RentalSession.coupon, RentalSession.resources)
         .join(Machine, Machine.agent_id == RentalSession.agent_id)
-        .where(RentalSession.ended_at.is_(None))
-        .options(selectinload(RentalSession.plan).selectinload(PricePlan.versions))
-    )
-    return {rental.agent_id: rental for rental in db.scalars(_of_host(query, host_id))}
-
-
-def _rates(rentals: Any, now: datetime) -> dict[str, Fraction]:
-    """Each session's price of the next hour, in minor units; one quote per distinct plan and terms."""
+        .where(RentalSession.ended_at.is_(None)),
+        host_id,
+    )  # fmt: skip
+    rows = list(db.execute(query))
+    plans_query = select(PricePlan).where(PricePlan.id.in_({row.plan_id for row in rows}))
+    plans = {plan.id: plan for plan in db.scalars(plans_query.options(selectinload(PricePlan.versions)))}
     priced: dict[tuple[Any, ...], Fraction] = {}
-    rates = {}
-    for rental in rentals:
-        key = (rental.plan_id, rental.machine_class, rental.service_level, rental.member_tier, rental.coupon,
-               tuple(sorted((rental.resources or {}).items())))  # fmt: skip
+    sessions, rates = {}, {}
+    for row in rows:
+        plan = plans[row.plan_id]
+        resources = tuple(sorted((row.resources or {}).items()))
+        key = (row.plan_id, row.machine_class, row.service_level, row.member_tier, row.coupon, resources)
         if key not in priced:
-            priced[key] = current_rate(rental, now) * 10 ** exponent(rental.plan.currency)
-        rates[rental.id] = priced[key]
-    return rates
+            held = {name: Decimal(quantity) for name, quantity in resources}
+            terms = billing.RentalTerms(
+                row.machine_class, row.service_level, row.member_tier, row.coupon, held
+            )
+            priced[key] = hourly_rate(versions_of(plan), terms, now) * 10 ** exponent(plan.currency)
+        sessions[row.agent_id] = OpenSession(row.id, row.renter_id, plan.currency)
+        rates[row.id] = priced[key]
+    return sessions, rates
 
 
 def _last_report_utilization(
