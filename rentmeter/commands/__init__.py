@@ -9,10 +9,12 @@ from rentmeter.commands import (
     access,
     accounts,
     agent,
+    audit,
     certs,
     collector,
     demo,
     explain,
+    fleet,
     invoices,
     jobs,
     ledger,
@@ -29,6 +31,6 @@ from rentmeter.commands import (
 
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
-    collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
-    renters, access, accounts, jobs, watch, certs, demo,
+    collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
+    ledger, renters, access, accounts, audit, jobs, watch, certs, demo,
 )  # fmt: skip
