@@ -8,7 +8,8 @@ transaction sum to zero in every currency. Accounts:
   debits it; the renter's balance is minus its sum);
 - `hold:RENTER`: part of the wallet set aside while a session runs;
 - `revenue`, `tax:NAME`: what invoices earn and the tax they collect (credits);
-- `receivable:RENTER`: what a renter without a wallet owes on invoices, until paid.
+- `receivable:RENTER`: what a renter without a wallet owes on invoices, until paid;
+- `adjustments`: the provider's corrections of wallets (what it gave, positive, or took back).
 
 Balances are never stored: they are sums of postings, which are never changed or deleted.
 """
@@ -24,6 +25,7 @@ from billing.money import Money
 
 CASH = "cash"
 REVENUE = "revenue"
+ADJUSTMENTS = "adjustments"
 
 
 def wallet(renter: str) -> str:
@@ -94,6 +96,14 @@ def top_up(renter: str, amount: Money, reference: str = "") -> Transaction:
 def refund(renter: str, amount: Money, reference: str = "") -> Transaction:
     """Wallet credit paid back to the renter."""
     return _pair("refund", reference, wallet(renter), CASH, amount)
+
+
+def adjustment(renter: str, amount: Money, reason: str) -> Transaction:
+    """The provider's correction of a renter's wallet: a positive amount credits the wallet, a negative one
+    debits it; the other side is the `adjustments` account."""
+    if amount.minor < 0:
+        return _pair("adjustment", reason, wallet(renter), ADJUSTMENTS, Money(-amount.minor, amount.currency))
+    return _pair("adjustment", reason, ADJUSTMENTS, wallet(renter), amount)
 
 
 def payment(renter: str, amount: Money, invoice: str) -> Transaction:

@@ -16,7 +16,9 @@ from collector.accounts.passwords import Passwords
 from collector.api.access_servicer import AccessService
 from collector.api.accounts_servicer import AccountService, SignInRules
 from collector.api.agent_servicer import AgentService
+from collector.api.audit_servicer import AuditService
 from collector.api.controls import ControlHub
+from collector.api.fleet_servicer import FleetService
 from collector.api.interceptors import AuthInterceptor
 from collector.api.invoices_servicer import InvoiceService
 from collector.api.jobs_servicer import JobService
@@ -33,6 +35,7 @@ from collector.core.clock import SteadyClock
 from collector.db.database import Database
 from collector.metering.keys import AgentKeys
 from collector.metering.writer import ReportWriter
+from collector.payments.providers import configured_providers
 from collector.payments.webhooks import WebhookServer
 from collector.scheduler import JobScheduler
 from protos.rentmeter.v1 import (
@@ -42,6 +45,10 @@ from protos.rentmeter.v1 import (
     accounts_pb2_grpc,
     agent_pb2,
     agent_pb2_grpc,
+    audit_pb2,
+    audit_pb2_grpc,
+    fleet_pb2,
+    fleet_pb2_grpc,
     invoices_pb2,
     invoices_pb2_grpc,
     jobs_pb2,
@@ -77,6 +84,8 @@ SERVICE_NAMES = [
         (access_pb2, "AccessService"),
         (jobs_pb2, "JobService"),
         (accounts_pb2, "AccountService"),
+        (fleet_pb2, "FleetService"),
+        (audit_pb2, "AuditService"),
     )
 ]
 
@@ -136,7 +145,8 @@ class Collector:
         sessions_pb2_grpc.add_SessionServiceServicer_to_server(sessions, server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(invoices, server)
-        wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now), server)
+        providers = configured_providers(settings.stripe_api_key, settings.stripe_api_base)
+        wallets_pb2_grpc.add_WalletServiceServicer_to_server(WalletService(db, now, providers), server)
         renters_pb2_grpc.add_RenterServiceServicer_to_server(RenterService(db, now, self.auth), server)
         access_pb2_grpc.add_AccessServiceServicer_to_server(AccessService(db, now, self.auth), server)
         jobs_pb2_grpc.add_JobServiceServicer_to_server(JobService(db, now, self.scheduler.board), server)
@@ -144,6 +154,11 @@ class Collector:
                             settings.self_signup)  # fmt: skip
         accounts = AccountService(db, now, self.auth, self.passwords, rules)
         accounts_pb2_grpc.add_AccountServiceServicer_to_server(accounts, server)
+        levels = settings.alert_levels()
+        fleet = FleetService(db, now, online_window=settings.online_window, board=self.scheduler.board,
+                             low_balance=levels[0] if levels else None)  # fmt: skip
+        fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet, server)
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(db, now), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
             [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server

@@ -13,6 +13,8 @@ import grpc
 from protos.rentmeter.v1 import (
     access_pb2_grpc,
     accounts_pb2_grpc,
+    audit_pb2_grpc,
+    fleet_pb2_grpc,
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
@@ -83,6 +85,8 @@ class AdminClient:
     access: access_pb2_grpc.AccessServiceStub
     jobs: jobs_pb2_grpc.JobServiceStub
     accounts: accounts_pb2_grpc.AccountServiceStub
+    fleet: fleet_pb2_grpc.FleetServiceStub
+    audit: audit_pb2_grpc.AuditServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -105,6 +109,8 @@ class AdminClient:
             access_pb2_grpc.AccessServiceStub(channel),
             jobs_pb2_grpc.JobServiceStub(channel),
             accounts_pb2_grpc.AccountServiceStub(channel),
+            fleet_pb2_grpc.FleetServiceStub(channel),
+            audit_pb2_grpc.AuditServiceStub(channel),
         )
 
     def close(self) -> None:

@@ -66,6 +66,13 @@ def amount(text: str) -> str:
     return format(decimal_of("", MAX_AMOUNT, positive=True)(text), "f")
 
 
+def signed_amount(text: str) -> str:
+    """An argparse type for a correction: a decimal other than 0, negative or positive, at most MAX_AMOUNT
+    either way, as plain text ("-5" -> "-5")."""
+    magnitude = decimal_of("", MAX_AMOUNT, positive=True)(text.strip().removeprefix("-"))
+    return format(-magnitude if text.strip().startswith("-") else magnitude, "f")
+
+
 def seconds(text: str) -> float:
     """An argparse type: a positive number of seconds up to a week (an interval, not money)."""
     return float(decimal_of("seconds", MAX_SECONDS, positive=True)(text))

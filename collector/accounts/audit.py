@@ -53,6 +53,21 @@ def _insert_head_if_missing(db: Session) -> None:
         db.execute(sqlite.insert(AuditHead).values(values).on_conflict_do_nothing())
 
 
+def list_entries(
+    db: Session, *, before_id: int = 0, limit: int = 100, actor: str = "", action: str = ""
+) -> list[AuditEntry]:
+    """Entries newest first: `limit` of them with ids below `before_id` (0: from the newest), only those
+    whose actor and action start with the given prefixes ("": any)."""
+    query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+    if before_id:
+        query = query.where(AuditEntry.id < before_id)
+    if actor:
+        query = query.where(AuditEntry.actor.startswith(actor, autoescape=True))
+    if action:
+        query = query.where(AuditEntry.action.startswith(action, autoescape=True))
+    return list(db.scalars(query))
+
+
 @dataclass(frozen=True)
 class Verification:
     entries: int

@@ -132,11 +132,7 @@ def export_renter(db: Session, renter_id: str, now: datetime) -> dict[str, Any]:
                 "reference": p.reference,
                 "at": p.created_at.isoformat(),
             }
-            for p in db.scalars(
-                select(Payment)
-                .join(Invoice, Invoice.id == Payment.invoice_id)
-                .where(Invoice.renter_id == renter_id)
-            )
+            for p in db.scalars(select(Payment).where(Payment.renter_id == renter_id).order_by(Payment.id))
         ],
         "ledger": [
             {

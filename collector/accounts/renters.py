@@ -8,6 +8,7 @@ import re
 import zoneinfo
 from datetime import datetime, tzinfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.cycles import CYCLES
@@ -47,6 +48,17 @@ def get_renter(db: Session, renter_id: str) -> Renter:
     if renter is None:
         raise NotFound("renter", renter_id)
     return renter
+
+
+def list_renters(db: Session, *, query: str = "", after: str = "", limit: int = 100) -> list[Renter]:
+    """Renters by id: `limit` of them after `after` ("": from the first), only those whose id contains
+    `query` ("": all)."""
+    found = select(Renter).order_by(Renter.id).limit(limit)
+    if after:
+        found = found.where(Renter.id > after)
+    if query:
+        found = found.where(Renter.id.contains(query, autoescape=True))
+    return list(db.scalars(found))
 
 
 def get_or_create_renter(db: Session, renter_id: str, now: datetime) -> Renter:

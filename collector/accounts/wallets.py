@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,8 +15,8 @@ import billing.numbers
 from billing import ledger
 from collector.accounts import audit
 from collector.accounts.renters import get_or_create_renter
-from collector.core.errors import InvalidArgument
-from collector.db.models import LedgerEntry, LedgerTransaction
+from collector.core.errors import InvalidArgument, NotFound
+from collector.db.models import LedgerEntry, LedgerTransaction, Renter
 
 logger = logging.getLogger(__name__)
 
@@ -83,26 +84,83 @@ def wallet_state(db: Session, renter: str, currency: str) -> WalletState:
 
 
 def top_up(
-    db: Session, renter_id: str, amount: billing.Money, idempotency_key: str, now: datetime
+    db: Session,
+    renter_id: str,
+    amount: billing.Money,
+    idempotency_key: str,
+    now: datetime,
+    *,
+    reference: str = "",
 ) -> WalletState:
-    """Credit a renter's wallet (creating the renter on first use) and make the renter prepaid. A wallet
-    holds at most the money range's largest amount (billing/numbers.py); a top-up beyond it is refused."""
-    largest = billing.numbers.largest(amount.currency)
-    if not 0 < amount.minor <= largest.minor:
-        raise InvalidArgument(f"a top-up must be positive and at most {largest}, not {amount}")
+    """Credit a renter's wallet (creating the renter on first use) and make the renter prepaid, once per
+    `idempotency_key`; `reference` (default: the key) is what the ledger shows, e.g. the card payment's id.
+    A wallet holds at most the money range's largest amount (billing/numbers.py); a top-up beyond it is
+    refused."""
     renter = get_or_create_renter(db, renter_id, now)
     renter_id = renter.id
     key = f"top-up:{idempotency_key}"
-    retried = db.scalar(select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == key))
+    check_top_up(db, renter_id, amount, retried=posted(db, key))
+    renter.prepaid = True
+    post(db, ledger.top_up(renter_id, amount, reference or idempotency_key), key, now)
+    return wallet_state(db, renter_id, amount.currency)
+
+
+def posted(db: Session, idempotency_key: str) -> bool:
+    """Whether a transaction with this key is on the ledger already (a retried request)."""
+    query = select(LedgerTransaction.id).where(LedgerTransaction.idempotency_key == idempotency_key)
+    return db.scalar(query) is not None
+
+
+def check_top_up(db: Session, renter_id: str, amount: billing.Money, *, retried: bool = False) -> None:
+    """InvalidArgument unless `amount` is positive and (unless the top-up is `retried`: it is in already)
+    leaves the wallet within the money range."""
+    largest = billing.numbers.largest(amount.currency)
+    if not 0 < amount.minor <= largest.minor:
+        raise InvalidArgument(f"a top-up must be positive and at most {largest}, not {amount}")
+    if retried:
+        return
     balance = wallet_state(db, renter_id, amount.currency).balance_minor
-    if retried is None and balance + amount.minor > largest.minor:
+    if balance + amount.minor > largest.minor:
         raise InvalidArgument(
             f"the wallet of {renter_id} holds {billing.Money(balance, amount.currency)}: a top-up of {amount}"
             f" would take it beyond {largest}, the largest amount rentmeter handles"
         )
-    renter.prepaid = True
-    post(db, ledger.top_up(renter_id, amount, idempotency_key), key, now)
-    return wallet_state(db, renter_id, amount.currency)
+
+
+MAX_REASON = 100
+
+
+def adjust_wallet(
+    db: Session, renter_id: str, amount: billing.Money, reason: str, idempotency_key: str, now: datetime
+) -> WalletState:
+    """The provider's correction of an existing renter's wallet, once per (renter, idempotency_key): a
+    positive amount credits it, a negative one debits it (the balance may go below zero, never beyond
+    the money range either way). The reason (1 to 100 characters) is the ledger transaction's reference,
+    so the renter sees it with the entry."""
+    reason = reason.strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise InvalidArgument(f"reason is required (1 to {MAX_REASON} characters): the renter sees it")
+    renter = db.get(Renter, renter_id, with_for_update=True)  # one adjustment of a renter at a time
+    if renter is None:
+        raise NotFound("renter", renter_id)
+    key = "adjustment:" + scoped_key(renter.id, idempotency_key)
+    if posted(db, key):
+        return wallet_state(db, renter.id, amount.currency)
+    largest = billing.numbers.largest(amount.currency)
+    balance = wallet_state(db, renter.id, amount.currency).balance_minor
+    if not amount.minor or not -largest.minor <= balance + amount.minor <= largest.minor:
+        raise InvalidArgument(
+            f"an adjustment must not be zero and must leave the wallet of {renter.id} (now "
+            f"{billing.Money(balance, amount.currency)}) within ±{largest}, not change it by {amount}"
+        )
+    post(db, ledger.adjustment(renter.id, amount, reason), key, now)
+    return wallet_state(db, renter.id, amount.currency)
+
+
+def scoped_key(renter_id: str, idempotency_key: str) -> str:
+    """A ledger idempotency key of one renter's request: keys chosen by different renters never meet
+    (SHA-256 of both, 64 hex digits, so any renter id and key fit the column)."""
+    return hashlib.sha256(f"{renter_id}\0{idempotency_key}".encode()).hexdigest()
 
 
 def entries_of(db: Session, renter: str) -> list[tuple[LedgerTransaction, LedgerEntry]]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 import grpc
 from cryptography.exceptions import InvalidSignature
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from collector.api import wire
 from collector.api.controls import ControlHub, Outbox
 from collector.api.metrics import Metrics
-from collector.api.status import Servicer, abort_with, maps_errors
+from collector.api.status import Servicer, abort_with, internal_error, maps_errors
 from collector.core.errors import (
     CollectorError,
     InvalidArgument,
@@ -34,6 +35,7 @@ from collector.db.models import Machine
 from collector.metering.enrollment import enroll
 from collector.metering.ingest import Ack, AckStatus, IncomingReport
 from collector.metering.keys import AgentKeys, KeyRing
+from collector.metering.rejections import record_rejections, refused
 from collector.metering.writer import ReportWriter
 from collector.sessions.rentals import open_session_of
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
@@ -94,7 +96,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         pending: asyncio.Queue[_Pending | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
         reader = asyncio.create_task(self._read(request_iterator, pending, stream))
-        acker = asyncio.create_task(_forward_acks(pending, outbox, self._metrics))
+        acker = asyncio.create_task(
+            _forward_acks(pending, outbox, self._metrics, partial(self._remember_refused, stream))
+        )
         try:
             while (message := await outbox.get()) is not None:
                 yield message
@@ -144,6 +148,16 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                 await pending.put(_Pending(self._writer.submit(verified), gaps))
         finally:
             await pending.put(None)
+
+    async def _remember_refused(self, stream: _Stream, acks: list[Ack]) -> None:
+        """Keep the refused reports in the database (after their acks went out). Losing these records is
+        no reason to end the agent's stream: a failure is logged with an error id."""
+        if not stream.agent_id or not refused(acks):
+            return
+        try:
+            await self.db.run(record_rejections, stream.agent_id, acks, self.now())
+        except Exception:  # a loop boundary: the stream goes on
+            internal_error(f"recording refused reports of agent {stream.agent_id}")
 
     async def _attach(self, stream: _Stream) -> None:
         """Route this agent's controls to the stream, tell it the last sequence stored and the rental open
@@ -296,8 +310,14 @@ def _count(metrics: Metrics, acks: list[Ack], gaps: list[str]) -> None:
         metrics.gaps.labels(kind).inc()
 
 
-async def _forward_acks(pending: asyncio.Queue[_Pending | None], outbox: Outbox, metrics: Metrics) -> None:
-    """Send acks in arrival order, as many per message as are ready; end the stream after the last."""
+async def _forward_acks(
+    pending: asyncio.Queue[_Pending | None],
+    outbox: Outbox,
+    metrics: Metrics,
+    remember: Callable[[list[Ack]], Awaitable[None]],
+) -> None:
+    """Send acks in arrival order, as many per message as are ready, then `remember` them; end the stream
+    after the last."""
     try:
         while (item := await pending.get()) is not None:
             items = [item]
@@ -312,6 +332,7 @@ async def _forward_acks(pending: asyncio.Queue[_Pending | None], outbox: Outbox,
             stored = [kind for i in accepted for kind in i.gaps]
             _count(metrics, acks, stored)
             outbox.put_nowait(wire.acks_to_proto(acks))
+            await remember(acks)
     finally:
         outbox.put_nowait(None)
 

@@ -39,16 +39,20 @@ POLICY: dict[str, frozenset[str]] = {
     "PlanService/GetPlan": _ALL,
     "PlanService/Quote": _ALL,
     "SessionService/StartSession": _HOSTS,
-    "SessionService/StopSession": _HOSTS,
+    "SessionService/StopSession": _ALL,
     "SessionService/GetSession": _ALL,
     "SessionService/ListSessions": _ALL,
     "SessionService/ExplainSession": _ALL,
     "SessionService/WatchSession": _ALL,
     "UsageService/GetUsage": _ALL,
+    "UsageService/GetUsageSeries": _ALL,
     "InvoiceService/ListInvoices": _RENTERS,
     "InvoiceService/GetInvoice": _RENTERS,
     "InvoiceService/RenderInvoice": _RENTERS,
+    "InvoiceService/ListCreditNotes": _RENTERS,
+    "InvoiceService/ListPayments": _RENTERS,
     "WalletService/GetWallet": _RENTERS,
+    "WalletService/RequestTopUp": _RENTERS,
     "RenterService/GetRenter": _RENTERS,
     "RenterService/ExportRenter": _RENTERS,
     # Every caller: its own sign-in and account (AccountService checks whose account it is).
@@ -56,6 +60,8 @@ POLICY: dict[str, frozenset[str]] = {
     "AccountService/WhoAmI": _ALL,
     "AccountService/UpdateAccount": _ALL,
     "AccountService/ChangePassword": _ALL,
+    "FleetService/GetFleet": _HOSTS,
+    "FleetService/GetEarnings": _HOSTS,
 }
 # Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
 OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")
@@ -65,7 +71,7 @@ OPEN_METHODS = frozenset(
     for name in ("Login", "RequestPasswordReset", "ResetPassword", "SignUp")
 )
 # Calls that change nothing; every other admin call is written to the audit log when it succeeds.
-READ_ONLY = ("Get", "List", "Explain", "Watch", "Quote", "Render", "CheckLedger", "WhoAmI")
+READ_ONLY = ("Get", "List", "Explain", "Watch", "Quote", "Render", "CheckLedger", "WhoAmI", "VerifyAuditLog")
 
 
 @dataclass(frozen=True)

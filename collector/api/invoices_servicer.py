@@ -1,4 +1,5 @@
-"""InvoiceService: invoices, their documents, payments received, credit notes and closing periods."""
+"""InvoiceService: invoices, their documents, payments (and their lists), credit notes (and their lists)
+and closing periods."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from collector.db.database import Database
 from collector.db.isolation import JobRun, current_failures
 from collector.db.models import Invoice
 from collector.delivery.documents import render_invoice
-from collector.invoicing.credit_notes import credit_invoice
+from collector.invoicing.credit_notes import credit_invoice, list_credit_notes
 from collector.invoicing.invoices import INVOICING_JOB, close_invoices, get_invoice, list_invoices
+from collector.payments.attempts import list_payments
 from collector.payments.collection import mark_paid
 from protos.rentmeter.v1 import (
     invoices_pb2,
@@ -56,6 +58,34 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
                 amount = wire.money_from_text(request.amount, invoice.currency)
             note = credit_invoice(db, invoice.id, amount, request.reason, self.now())
             return wire.credit_note_to_proto(note)
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def ListCreditNotes(
+        self, request: invoices_pb2.ListCreditNotesRequest, context: Ctx
+    ) -> invoices_pb2.ListCreditNotesResponse:
+        who = authorization.current()
+
+        def run(db: Session) -> invoices_pb2.ListCreditNotesResponse:
+            invoice, renter = _scope(db, who, request.invoice_id, request.renter)
+            notes = list_credit_notes(db, invoice_id=invoice, renter_id=renter)
+            return invoices_pb2.ListCreditNotesResponse(
+                credit_notes=[wire.credit_note_to_proto(n) for n in notes]
+            )
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def ListPayments(
+        self, request: invoices_pb2.ListPaymentsRequest, context: Ctx
+    ) -> invoices_pb2.ListPaymentsResponse:
+        who = authorization.current()
+
+        def run(db: Session) -> invoices_pb2.ListPaymentsResponse:
+            invoice, renter = _scope(db, who, request.invoice_id, request.renter)
+            found = list_payments(db, invoice_id=invoice, renter_id=renter, failed_only=request.failed_only)
+            return invoices_pb2.ListPaymentsResponse(payments=[wire.payment_to_proto(p, n) for p, n in found])
 
         return await self.db.run(run)
 
@@ -125,6 +155,15 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
             )  # fmt: skip
 
         return await self.db.run(run)
+
+
+def _scope(db: Session, who: authorization.Principal, invoice_ref: str, renter: str) -> tuple[str, str]:
+    """(invoice id, renter) a list is filtered by: a renter's own only, whatever it asks for; an invoice
+    given by its id or number, NotFound when the caller may not see it."""
+    if who.role == authorization.RENTER:
+        renter = who.subject
+    invoice_id = own_invoice(db, invoice_ref, who).id if invoice_ref else ""
+    return invoice_id, renter
 
 
 def _known(db: Session, reference: str) -> Invoice:

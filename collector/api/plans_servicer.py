@@ -11,7 +11,15 @@ import billing
 from collector.api import wire
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import FailedPrecondition, InvalidArgument
-from collector.sessions.plans import add_version, create_plan, get_plan, list_plans, versions_of
+from collector.db.models import PricePlan
+from collector.sessions.plans import (
+    add_version,
+    check_document,
+    create_plan,
+    get_plan,
+    list_plans,
+    versions_of,
+)
 from protos.rentmeter.v1 import (
     plans_pb2,
     plans_pb2_grpc,
@@ -67,8 +75,13 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
 
     @maps_errors
     async def Quote(self, request: plans_pb2.QuoteRequest, context: Ctx) -> plans_pb2.PriceQuote:
-        """Price a planned rental: the same rating as a real session whose machine reports all along."""
+        """Price a planned rental: the same rating as a real session whose machine reports all along.
+        With `document`, under that plan (not stored; a preview), from its effective_from when that is
+        later than now and no start is given."""
+        preview = check_document(_document(request.document)) if request.document else None
         start = _quote_start(request) if request.HasField("start") else self.now()
+        if preview is not None and not request.HasField("start"):
+            start = max(start, preview.effective_from)
         duration = _quote_duration(request)
         expected = _expected_load(request)
         terms = wire.terms_from_proto(request.terms, request.machine_class)
@@ -76,9 +89,14 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
             raise InvalidArgument("machine_class is required")
 
         def run(db: Session) -> plans_pb2.PriceQuote:
-            plan = get_plan(db, request.plan)
+            plan: PricePlan | billing.PricePlan
+            if preview is not None:
+                plan, versions = preview, [preview]
+            else:
+                plan = get_plan(db, request.plan)
+                versions = versions_of(plan)
             try:
-                charges = billing.quote(versions_of(plan), terms, start, start + duration, **expected)
+                charges = billing.quote(versions, terms, start, start + duration, **expected)
             except billing.AmountOutOfRange as exc:
                 raise InvalidArgument(f"the quote leaves the money range: {exc}") from None
             except billing.BillingError as exc:

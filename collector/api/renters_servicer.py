@@ -7,13 +7,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from collector.accounts.privacy import erase_renter, export_renter
-from collector.accounts.renters import get_renter, update_renter
+from collector.accounts.renters import get_renter, list_renters, update_renter
 from collector.api import authorization, wire
 from collector.api.interceptors import AuthInterceptor
 from collector.api.status import Ctx, Servicer, maps_errors
+from collector.core.errors import InvalidArgument
 from collector.db.database import Database
 from protos.rentmeter.v1 import renters_pb2, renters_pb2_grpc
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+MAX_QUERY = 100  # a renter id's length
 
 
 class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
@@ -27,6 +34,21 @@ class RenterService(Servicer, renters_pb2_grpc.RenterServiceServicer):
             authorization.current().may_see_renter(request.renter), "renter", request.renter
         )
         return await self.db.run(lambda db: wire.renter_to_proto(get_renter(db, request.renter)))
+
+    @maps_errors
+    async def ListRenters(
+        self, request: renters_pb2.ListRentersRequest, context: Ctx
+    ) -> renters_pb2.ListRentersResponse:
+        """`limit` 0 means 100; above 1000 it is 1000 (a page size, not an error)."""
+        limit = min(request.limit or DEFAULT_LIMIT, MAX_LIMIT)
+        if len(request.query) > MAX_QUERY or len(request.after) > MAX_QUERY:
+            raise InvalidArgument(f"query and after are at most {MAX_QUERY} characters")
+
+        def run(db: Session) -> renters_pb2.ListRentersResponse:
+            found = list_renters(db, query=request.query, after=request.after, limit=limit)
+            return renters_pb2.ListRentersResponse(renters=[wire.renter_to_proto(r) for r in found])
+
+        return await self.db.run(run)
 
     @maps_errors
     async def UpdateRenter(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +14,8 @@ from collector.api.ownership import own_machine, own_session
 from collector.api.status import Ctx, Servicer, abort_with, maps_errors
 from collector.db.database import Database
 from collector.sessions.explain import explain_session
-from collector.sessions.live import live_cost
+from collector.sessions.live import Burn, live_cost
+from collector.sessions.live_hub import LiveHub
 from collector.sessions.rentals import (
     list_sessions,
     start_session,
@@ -30,6 +31,13 @@ from protos.rentmeter.v1 import (
 WATCH_INTERVAL_S = 1.0
 
 
+class LiveUpdate(NamedTuple):
+    """What the watchers of a session receive, and the burn rate kept for the next rating."""
+
+    message: sessions_pb2.LiveCost
+    burn: Burn | None
+
+
 class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     """Sessions; starting and stopping one tells the machine's agent (SESSION_STARTED / SESSION_STOPPED)."""
 
@@ -39,6 +47,9 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
         super().__init__(database, now)
         self._hub = hub
         self._hold_for = hold_for
+        self._live: LiveHub[LiveUpdate] = LiveHub(
+            self._live_update, WATCH_INTERVAL_S, lambda u: u.message.state != sessions_pb2.RentalSession.OPEN
+        )
 
     @maps_errors
     async def StartSession(
@@ -97,22 +108,24 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     async def WatchSession(
         self, request: sessions_pb2.GetSessionRequest, context: Ctx
     ) -> AsyncIterator[sessions_pb2.LiveCost]:
-        """The live cost at once, then every second while the session runs; a last message when it stops."""
+        """The live cost at once, then every second while the session runs; a last message when it stops.
+        Every watcher of a session receives the same updates from one rating per second (the hub)."""
         try:
             await self.db.run(own_session, request.session_id, authorization.current())
+            async for update in self._live.watch(request.session_id):
+                yield update.message
         except Exception as exc:  # the API edge
             await abort_with(context, exc, "WatchSession")
-        while True:
-            try:
-                live = await self.db.run(
-                    lambda db: wire.live_cost_to_proto(live_cost(db, request.session_id, self.now()))
-                )
-            except Exception as exc:  # the API edge
-                await abort_with(context, exc, "WatchSession")
-            yield live
-            if live.state != sessions_pb2.RentalSession.OPEN:
-                return
-            await asyncio.sleep(WATCH_INTERVAL_S)
+
+    async def _live_update(self, session_id: str, previous: LiveUpdate | None) -> LiveUpdate:
+        """One rating of a watched session, as its watchers receive it."""
+        known = previous.burn if previous is not None else None
+
+        def run(db: Session) -> LiveUpdate:
+            live = live_cost(db, session_id, self.now(), known)
+            return LiveUpdate(wire.live_cost_to_proto(live), live.burn)
+
+        return await self.db.run(run)
 
     @maps_errors
     async def GetSession(

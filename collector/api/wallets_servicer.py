@@ -1,15 +1,22 @@
-"""WalletService: prepaid top-ups, wallets with their ledger entries, and the ledger check."""
+"""WalletService: prepaid top-ups (recorded by the provider, or charged to the renter's card), the
+provider's adjustments, wallets with their ledger entries, and the ledger check."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 import billing
-from collector.accounts.wallets import check_ledger, entries_of, top_up, wallet_state
+from collector.accounts.wallets import adjust_wallet, check_ledger, entries_of, top_up, wallet_state
 from collector.api import authorization, wire
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument, NotFound
+from collector.db.database import Database
 from collector.db.models import Renter
+from collector.payments.providers import PaymentProvider
+from collector.payments.topups import request_top_up
 from collector.sessions.balances import spendable_minor
 from protos.rentmeter.v1 import wallets_pb2, wallets_pb2_grpc
 
@@ -27,18 +34,57 @@ def _wallet(db: Session, renter_id: str, currency: str = "") -> wallets_pb2.Wall
     )
 
 
+def _idempotency_key(text: str) -> str:
+    if not text.strip() or len(text) > 150:
+        raise InvalidArgument(
+            "idempotency_key is required (1 to 150 characters), so a retry is not paid twice"
+        )
+    return text
+
+
 class WalletService(Servicer, wallets_pb2_grpc.WalletServiceServicer):
+    def __init__(
+        self,
+        database: Database,
+        now: Callable[[], datetime],
+        providers: Mapping[str, PaymentProvider] | None = None,
+    ) -> None:
+        """`providers`: the payment providers renters' top-ups are charged through, by method name."""
+        super().__init__(database, now)
+        self._providers = providers or {}
+
     @maps_errors
     async def TopUp(self, request: wallets_pb2.TopUpRequest, context: Ctx) -> wallets_pb2.Wallet:
-        if not request.idempotency_key.strip() or len(request.idempotency_key) > 150:
-            raise InvalidArgument(
-                "idempotency_key is required (1 to 150 characters), so a retry is not paid twice"
-            )
+        _idempotency_key(request.idempotency_key)
         amount = wire.money_from_text(request.amount, request.currency)
 
         def run(db: Session) -> wallets_pb2.Wallet:
             top_up(db, request.renter, amount, request.idempotency_key, self.now())
             return _wallet(db, request.renter.strip(), amount.currency)
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def RequestTopUp(self, request: wallets_pb2.TopUpRequest, context: Ctx) -> wallets_pb2.Wallet:
+        """The renter's own wallet (an admin: any renter's), charged to its payment method on file."""
+        authorization.hide_unless(
+            authorization.current().may_see_renter(request.renter), "renter", request.renter
+        )
+        key = _idempotency_key(request.idempotency_key)
+        amount = wire.money_from_text(request.amount, request.currency)
+        await request_top_up(self.db, self._providers, request.renter, amount, key, self.now())
+        return await self.db.run(_wallet, request.renter, amount.currency)
+
+    @maps_errors
+    async def AdjustWallet(
+        self, request: wallets_pb2.AdjustWalletRequest, context: Ctx
+    ) -> wallets_pb2.Wallet:
+        key = _idempotency_key(request.idempotency_key)
+        amount = wire.signed_money_from_text(request.amount, request.currency)
+
+        def run(db: Session) -> wallets_pb2.Wallet:
+            adjust_wallet(db, request.renter, amount, request.reason, key, self.now())
+            return _wallet(db, request.renter, amount.currency)
 
         return await self.db.run(run)
 

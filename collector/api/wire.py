@@ -10,12 +10,15 @@ from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 import billing
+import billing.numbers
 import billing.plan
+from collector.accounts.audit import Verification
 from collector.accounts.wallets import LedgerCheck, WalletState
 from collector.core.errors import InvalidArgument
 from collector.core.job_board import JobState
 from collector.db import models
 from collector.delivery.documents import invoice_tax_minor
+from collector.invoicing.earnings import EarningsRow
 from collector.metering.ingest import (
     Ack,
     AckStatus,
@@ -24,15 +27,20 @@ from collector.metering.ingest import (
     IncomingReport,
     IncomingSample,
 )
-from collector.metering.usage import UsageSummary
+from collector.metering.series import UsagePoint
+from collector.metering.usage import GpuUsage, UsageSummary
+from collector.sessions.alerts import Alert
 from collector.sessions.explain import Explanation, plan_rules
+from collector.sessions.fleet import Fleet
 from collector.sessions.live import LiveCost
 from collector.sessions.plans import parse_document
 from protos.rentmeter.v1 import (
     access_pb2,
     accounts_pb2,
     agent_pb2,
+    audit_pb2,
     common_pb2,
+    fleet_pb2,
     invoices_pb2,
     jobs_pb2,
     machines_pb2,
@@ -232,6 +240,20 @@ def money_from_text(text: str, currency: str) -> billing.Money:
         raise InvalidArgument(str(exc)) from None
 
 
+def signed_money_from_text(text: str, currency: str) -> billing.Money:
+    """An amount such as "12.50" or "-3.00" (an adjustment): money_from_text's rules for its size."""
+    negative = text.strip().startswith("-")
+    magnitude = text.strip().removeprefix("-") if negative else text
+    try:
+        zero = not billing.numbers.parse_decimal(magnitude, "amount")
+    except billing.BillingError as exc:
+        raise InvalidArgument(str(exc)) from None
+    if zero:
+        raise InvalidArgument("amount: must not be zero (positive credits the wallet, negative debits it)")
+    amount = money_from_text(magnitude, currency)
+    return billing.Money(-amount.minor, amount.currency) if negative else amount
+
+
 MAX_RESOURCES = 16
 MAX_RESOURCE_NAME = 100
 
@@ -284,7 +306,7 @@ def session_to_proto(rental: models.RentalSession) -> sessions_pb2.RentalSession
 
 
 def quote_to_proto(
-    plan: models.PricePlan,
+    plan: models.PricePlan | billing.PricePlan,
     machine_class: str,
     start: datetime,
     end: datetime,
@@ -370,6 +392,16 @@ def explanation_to_proto(x: Explanation) -> sessions_pb2.SessionExplanation:
     )
 
 
+def _gpu_usage(g: GpuUsage) -> usage_pb2.GpuUsage:
+    return usage_pb2.GpuUsage(
+        index=g.gpu_index,
+        uuid=g.uuid,
+        average_utilization_percent=g.average_utilization_percent,
+        energy_mj=g.energy_mj,
+        peak_memory_used_bytes=g.peak_memory_used_bytes,
+    )
+
+
 def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
     return usage_pb2.UsageSummary(
         agent_id=summary.agent_id,
@@ -383,17 +415,32 @@ def usage_to_proto(summary: UsageSummary) -> usage_pb2.UsageSummary:
         disk_write_bytes=summary.disk_write_bytes,
         peak_memory_used_bytes=summary.peak_memory_used_bytes,
         sample_count=summary.sample_count,
-        gpus=[
-            usage_pb2.GpuUsage(
-                index=g.gpu_index,
-                uuid=g.uuid,
-                average_utilization_percent=g.average_utilization_percent,
-                energy_mj=g.energy_mj,
-                peak_memory_used_bytes=g.peak_memory_used_bytes,
+        gpus=[_gpu_usage(g) for g in summary.gpus],
+    )
+
+
+def usage_series_to_proto(
+    agent_id: str, start_us: int, end_us: int, step_us: int, points: Sequence[UsagePoint]
+) -> usage_pb2.UsageSeries:
+    series = usage_pb2.UsageSeries(
+        agent_id=agent_id,
+        start=timestamp_us(start_us),
+        end=timestamp_us(end_us),
+        points=[
+            usage_pb2.UsagePoint(
+                start=timestamp_us(p.start_us),
+                covered_us=p.covered_us,
+                cpu_utilization=p.cpu_utilization,
+                net_rx_bytes=p.net_rx_bytes,
+                net_tx_bytes=p.net_tx_bytes,
+                peak_memory_used_bytes=p.peak_memory_used_bytes,
+                gpus=[_gpu_usage(g) for g in p.gpus],
             )
-            for g in summary.gpus
+            for p in points
         ],
     )
+    series.step.FromMicroseconds(step_us)
+    return series
 
 
 def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
@@ -446,6 +493,10 @@ def live_cost_to_proto(live: LiveCost) -> sessions_pb2.LiveCost:
         message.balance.CopyFrom(money(live.spendable_minor, currency))
     if live.time_left is not None:
         message.time_left.FromTimedelta(live.time_left)
+    if live.burn is not None:
+        message.burn_rate_per_hour.CopyFrom(money(live.burn_rate_minor, currency))
+    if live.runs_out_at is not None:
+        message.balance_runs_out_at.FromDatetime(live.runs_out_at.astimezone(UTC))
     return message
 
 
@@ -569,4 +620,91 @@ def account_to_proto(account: models.Account) -> accounts_pb2.Account:
 def login_to_proto(token: str, row: models.ApiToken, account: models.Account) -> accounts_pb2.LoginResponse:
     return accounts_pb2.LoginResponse(
         token=token, expires_at=timestamp(row.expires_at), account=account_to_proto(account)
+    )
+
+
+def fleet_to_proto(view: Fleet) -> fleet_pb2.Fleet:
+    machines = []
+    for m in view.machines:
+        entry = fleet_pb2.FleetMachine(
+            machine=machine_to_proto(m.machine, m.online, m.gap_count),
+            cpu_utilization=m.cpu_utilization,
+            gpu_utilization_percent=list(m.gpu_utilization_percent),
+        )
+        if m.rental is not None:
+            entry.session_id, entry.renter = m.rental.id, m.rental.renter_id
+            entry.rate_per_hour.CopyFrom(money(m.rate_per_hour_minor, m.rental.currency))
+        machines.append(entry)
+    return fleet_pb2.Fleet(
+        machines=machines,
+        classes=[
+            fleet_pb2.ClassCount(
+                machine_class=name, online=c.online, offline=c.offline, rented=c.rented, revoked=c.revoked
+            )
+            for name, c in view.classes.items()
+        ],
+        revenue_per_hour=[money(minor, currency) for currency, minor in view.revenue_per_hour_minor.items()],
+        at=timestamp(view.at),
+    )
+
+
+def earnings_to_proto(rows: Sequence[EarningsRow]) -> fleet_pb2.Earnings:
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row.currency] = totals.get(row.currency, 0) + row.invoiced_minor + row.uninvoiced_minor
+    return fleet_pb2.Earnings(
+        rows=[
+            fleet_pb2.EarningsRow(
+                agent_id=row.agent_id,
+                period_start=timestamp(row.period_start),
+                currency=row.currency,
+                invoiced=money(row.invoiced_minor, row.currency),
+                uninvoiced=money(row.uninvoiced_minor, row.currency),
+                sessions=row.sessions,
+                rented_seconds=row.rented_us / 1e6,
+            )
+            for row in rows
+        ],
+        totals=[money(minor, currency) for currency, minor in sorted(totals.items())],
+    )
+
+
+def alert_to_proto(alert: Alert) -> fleet_pb2.Alert:
+    return fleet_pb2.Alert(
+        kind=alert.kind,
+        subject=alert.subject,
+        message=alert.message,
+        since=timestamp(alert.since),
+        count=alert.count,
+    )
+
+
+def audit_entry_to_proto(entry: models.AuditEntry) -> audit_pb2.AuditEntry:
+    return audit_pb2.AuditEntry(
+        id=entry.id,
+        at=timestamp(entry.at),
+        actor=entry.actor,
+        action=entry.action,
+        details=entry.details,
+        hash=entry.hash,
+    )
+
+
+def verification_to_proto(result: Verification) -> audit_pb2.AuditVerification:
+    return audit_pb2.AuditVerification(
+        intact=result.intact, entries=result.entries, broken_at=result.broken_at or 0, reason=result.reason
+    )
+
+
+def payment_to_proto(payment: models.Payment, invoice_number: str | None) -> invoices_pb2.Payment:
+    return invoices_pb2.Payment(
+        invoice_id=payment.invoice_id or "",
+        invoice_number=invoice_number or "",
+        renter=payment.renter_id,
+        provider=payment.provider,
+        amount=money(payment.amount_minor, payment.currency),
+        succeeded=payment.succeeded,
+        reference=payment.reference,
+        error=payment.error,
+        at=timestamp(payment.created_at),
     )

@@ -23,6 +23,11 @@ def to_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def from_us(micros: int) -> datetime:
+    """The aware UTC instant `micros` microseconds after the Unix epoch (to_us's inverse)."""
+    return EPOCH + timedelta(microseconds=micros)
+
+
 class SteadyClock:
     """The collector's "now": the wall clock read once, at start, advanced by a steady clock.
 

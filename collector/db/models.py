@@ -159,6 +159,21 @@ class ReportGap(Base):
     received_at: Mapped[datetime]
 
 
+class ReportRejection(Base):
+    """A report the collector refused (REJECTED, CONFLICT or FORGED ack), kept so that every collector
+    sharing the database sees what was refused and why (the metrics count only their own process)."""
+
+    __tablename__ = "report_rejections"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"), index=True)
+    sequence: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))  # rejected, conflict, forged
+    kind: Mapped[str] = mapped_column(String(40))  # the bounded reason kind, as the metrics label it
+    reason: Mapped[str] = mapped_column(String(200))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class GpuSample(Base):
     """One GPU's use over a sample's interval; energy is what it used during the interval."""
 
@@ -369,12 +384,14 @@ class Notification(Base):
 
 
 class Payment(Base):
-    """One attempt to take payment for an invoice, and its outcome."""
+    """One attempt to take a payment, and its outcome: for an invoice, or (no invoice) a wallet top-up
+    charged to the renter's payment method."""
 
     __tablename__ = "payments"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    renter_id: Mapped[str] = mapped_column(String(100), default="", server_default="", index=True)
     provider: Mapped[str] = mapped_column(String(20))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

@@ -86,3 +86,19 @@ def credit_invoice(
     logger.info("credit note %s for invoice %s: %s, %s", note.number, invoice.number,
                 billing.Money(minor, invoice.currency), reason)  # fmt: skip
     return note
+
+
+# Lists answer at most this many, newest first: filters narrow them.
+MAX_LISTED = 1000
+
+
+def list_credit_notes(db: Session, *, invoice_id: str = "", renter_id: str = "") -> list[CreditNote]:
+    """Credit notes of one invoice and/or one renter ("": any), newest first (at most MAX_LISTED)."""
+    query = (
+        select(CreditNote).order_by(CreditNote.issued_at.desc(), CreditNote.number.desc()).limit(MAX_LISTED)
+    )
+    if invoice_id:
+        query = query.where(CreditNote.invoice_id == invoice_id)
+    if renter_id:
+        query = query.where(CreditNote.renter_id == renter_id)
+    return list(db.scalars(query))

@@ -1,5 +1,6 @@
 """Retention of raw measurements: samples and signed reports older than `raw_retention` are deleted once
-the usage they measure is invoiced; invoices, their lines, the ledger and the audit log stay.
+the usage they measure is invoiced (refused reports' records at that age, invoiced or not); invoices,
+their lines, the ledger and the audit log stay.
 
 Each machine is purged on its own up to its own cutoff: `now - raw_retention`, held back to the start of
 the oldest not yet invoiced part of a session on that machine. A renter whose invoicing is stuck therefore
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from collector.core.clock import to_us
 from collector.db.isolation import JobOutcome, JobRun
-from collector.db.models import GpuSample, RentalSession, Renter, Report, Sample
+from collector.db.models import GpuSample, RentalSession, Renter, Report, ReportRejection, Sample
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,9 @@ def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutco
         deleted = run.each(f"machine {agent_id}", partial(_purge, db, agent_id, cutoff))
         run.outcome.produced += deleted or 0
     run.settle(f"machine {agent_id}" for agent_id in machines)
+    # Refused reports are evidence of nothing billed: they go at the horizon, whatever is invoiced.
+    gone = delete(ReportRejection).where(ReportRejection.received_at < horizon)
+    run.outcome.produced += db.execute(gone).rowcount or 0  # type: ignore[attr-defined]  # as in _purge
     if run.outcome.produced:
         logger.info("deleted %d raw rows that ended before %s", run.outcome.produced, horizon.isoformat())
     return run.outcome

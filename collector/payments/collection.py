@@ -79,7 +79,7 @@ def due(db: Session, now: datetime) -> list[tuple[str, ChargeRequest]]:
             (
                 renter.payment_method,
                 ChargeRequest(
-                    invoice_id=invoice.id,
+                    reference=invoice.id,
                     description=f"Invoice {invoice.number}",
                     amount=billing.Money(invoice.total_minor, invoice.currency),
                     customer=renter.payment_customer,
@@ -96,7 +96,7 @@ def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]],
     next attempt."""
     run = JobRun(db, COLLECTION_JOB, now)
     for provider, request, result in outcomes:
-        subject = f"invoice {request.invoice_id}"
+        subject = f"invoice {request.reference}"
         run.each(subject, partial(_record, db, provider, request, result, now))
         if not result.succeeded:
             run.outcome.failed.append(subject)
@@ -104,7 +104,7 @@ def record(db: Session, outcomes: list[tuple[str, ChargeRequest, ChargeResult]],
 
 
 def _record(db: Session, provider: str, request: ChargeRequest, result: ChargeResult, now: datetime) -> None:
-    invoice = db.get(Invoice, request.invoice_id, with_for_update=True)
+    invoice = db.get(Invoice, request.reference, with_for_update=True)
     if invoice is None or invoice.paid_at is not None:
         return
     invoice.collection_attempts += 1
@@ -141,20 +141,20 @@ def collect(
         if provider is None:
             result = ChargeResult(False, "", f"payment provider {name!r} is not configured")
         else:
-            result = _charge(provider, request)
+            result = charge_safely(provider, request)
         outcomes.append((name, request, result))
     return outcomes
 
 
-def _charge(provider: PaymentProvider, request: ChargeRequest) -> ChargeResult:
+def charge_safely(provider: PaymentProvider, request: ChargeRequest) -> ChargeResult:
     """One charge; a provider's unexpected exception is a failed attempt (retried by dunning), not the end
     of the other invoices' collection."""
     try:
         return provider.charge(request)
     except Exception:  # a loop boundary: the next invoice is charged anyway
         error_id = secrets.token_hex(6)
-        logger.exception("invoice %s: charging through %s failed (error id %s)", request.invoice_id,
-                         provider.name, error_id)  # fmt: skip
+        logger.exception("%s %s: charging through %s failed (error id %s)", request.purpose,
+                         request.reference, provider.name, error_id)  # fmt: skip
         return ChargeResult(False, "", f"unexpected error (error id {error_id})")
 
 
@@ -163,9 +163,9 @@ def _attempt(
 ) -> None:
     """Keep one attempt to take the invoice's total, whatever its outcome."""
     db.add(
-        Payment(invoice_id=invoice.id, provider=provider, amount_minor=invoice.total_minor,
-                currency=invoice.currency, succeeded=result.succeeded, reference=result.reference,
-                idempotency_key=key, error=result.error, created_at=now)
+        Payment(invoice_id=invoice.id, renter_id=invoice.renter_id, provider=provider,
+                amount_minor=invoice.total_minor, currency=invoice.currency, succeeded=result.succeeded,
+                reference=result.reference, idempotency_key=key, error=result.error, created_at=now)
     )  # fmt: skip
 
 

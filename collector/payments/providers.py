@@ -1,7 +1,7 @@
 """Payment providers. Each takes a charge request with an idempotency key (a retry never charges twice)
 and says whether the money was taken. Prepaid wallets are charged by the ledger when an invoice is issued;
-these are for renters who pay invoices: a card on file through Stripe, or manual payment (bank transfer,
-marked paid by the provider with its reference)."""
+these are for renters who pay invoices (a card on file through Stripe, or manual payment: bank transfer,
+marked paid by the provider with its reference) and for wallet top-ups charged to the card on file."""
 
 from __future__ import annotations
 
@@ -14,14 +14,27 @@ if TYPE_CHECKING:  # stripe is an optional extra, imported where it is used
     from stripe.params import PaymentIntentCreateParams
 
 
+INVOICE = "invoice"
+TOP_UP = "top_up"
+
+
 @dataclass(frozen=True)
 class ChargeRequest:
-    invoice_id: str
+    """A charge for `reference`: an invoice id (purpose INVOICE) or a wallet top-up's key (TOP_UP). The
+    provider keeps both with the payment (Stripe: metadata `invoice_id` or `top_up_id`, which the gateway's
+    webhooks read back)."""
+
+    reference: str
     description: str
     amount: billing.Money
     customer: str  # the provider's customer id
     source: str  # the provider's payment method id
     idempotency_key: str
+    purpose: str = INVOICE
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {f"{self.purpose}_id": self.reference}
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,7 @@ class StripeProvider:
             "confirm": True,
             "off_session": True,
             "description": request.description,
-            "metadata": {"invoice_id": request.invoice_id},
+            "metadata": request.metadata,
         }
         try:
             intent = self._client.v1.payment_intents.create(

@@ -56,8 +56,14 @@ def invoiced_minor(db: Session, session_id: str) -> int:
 
 def current_rate(rental: RentalSession, now: datetime) -> Fraction:
     """What an hour of the session costs from `now` on, as the plan would price it (per hour, major units)."""
+    return hourly_rate(versions_of(rental.plan), rental_terms(rental), now)
+
+
+def hourly_rate(versions: list[billing.PricePlan], terms: billing.RentalTerms, now: datetime) -> Fraction:
+    """What an hour from `now` on costs under the plan's `versions` and `terms`, without traffic (major
+    units); 0 when the plan cannot price it."""
     try:
-        charges = billing.quote(versions_of(rental.plan), rental_terms(rental), now, now + timedelta(hours=1))
+        charges = billing.quote(versions, terms, now, now + timedelta(hours=1))
     except billing.BillingError:
         return Fraction(0)
     usage = [c for c in charges if c.pieces]  # usage lines; caps and discounts apply to whole sessions

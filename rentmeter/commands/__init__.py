@@ -9,10 +9,12 @@ from rentmeter.commands import (
     access,
     accounts,
     agent,
+    audit,
     certs,
     collector,
     demo,
     explain,
+    fleet,
     invoices,
     jobs,
     ledger,
@@ -30,6 +32,6 @@ from rentmeter.commands import (
 
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
-    collector, agent, tokens, machines, plans, sessions, usage, explain, quote, invoices, wallets, ledger,
-    renters, access, accounts, jobs, watch, portal, certs, demo,
+    collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
+    ledger, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""`rentmeter invoice list|show|export|pay|credit|close`: invoices, their documents, payments, credits."""
+"""`rentmeter invoice list|show|export|pay|credit|close|payments|credit-notes`: invoices, their documents,
+payments (and the list of attempts: `--failed` is the dunning view), credits (and their list)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,19 @@ def register(commands: Commands) -> None:
     close.add_argument("--renter", default="")
     close.add_argument("--now", action="store_true", help="also close the current period early (invoice now)")
     close.set_defaults(handler=invoice_close)
+    payments = invoice.add_parser(
+        "payments", parents=[remote_options(prints=True)], help="payment attempts, newest first"
+    )
+    payments.add_argument("--invoice", default="", help="of this invoice (number or id)")
+    payments.add_argument("--renter", default="")
+    payments.add_argument("--failed", action="store_true", help="only failed attempts (dunning)")
+    payments.set_defaults(handler=invoice_payments)
+    notes = invoice.add_parser(
+        "credit-notes", parents=[remote_options(prints=True)], help="credit notes, newest first"
+    )
+    notes.add_argument("--invoice", default="", help="of this invoice (number or id)")
+    notes.add_argument("--renter", default="")
+    notes.set_defaults(handler=invoice_credit_notes)
 
 
 @with_client
@@ -132,6 +146,51 @@ def _render_closed(closed: invoices_pb2.CloseInvoicesResponse) -> None:
               "retried by the invoicing job, see `rentmeter jobs status`)", file=sys.stderr)  # fmt: skip
 
 
+@with_client
+def invoice_payments(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.ListPaymentsRequest(
+        invoice_id=args.invoice, renter=args.renter, failed_only=args.failed
+    )
+    listed = client.invoices.ListPayments(request, timeout=30)
+    show(args, listed, lambda: render_payments(listed))
+
+
+@with_client
+def invoice_credit_notes(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import invoices_pb2
+
+    request = invoices_pb2.ListCreditNotesRequest(invoice_id=args.invoice, renter=args.renter)
+    listed = client.invoices.ListCreditNotes(request, timeout=30)
+    show(args, listed, lambda: render_credit_notes(listed))
+
+
+def render_payments(listed: invoices_pb2.ListPaymentsResponse) -> None:
+    from rich.table import Table
+
+    from rentmeter.output import console, id_column, when
+
+    table = Table("at", "invoice", "renter", "provider", "amount", "outcome", id_column("reference"))
+    for p in listed.payments:
+        outcome = "paid" if p.succeeded else f"failed: {p.error}"
+        table.add_row(when(p.at), p.invoice_number or "top-up", p.renter, p.provider, p.amount.display,
+                      outcome, p.reference or "-")  # fmt: skip
+    console.print(table)
+
+
+def render_credit_notes(listed: invoices_pb2.ListCreditNotesResponse) -> None:
+    from rich.table import Table
+
+    from rentmeter.output import console, id_column, when
+
+    table = Table("number", id_column("invoice"), "renter", "amount", "tax", "issued", "reason")
+    for n in listed.credit_notes:
+        table.add_row(n.number, n.invoice_id, n.renter, n.amount.display, n.tax.display, when(n.issued_at),
+                      n.reason)  # fmt: skip
+    console.print(table)
+
+
 def render_invoices(items: list[invoices_pb2.Invoice]) -> None:
     from rich.table import Table
 
@@ -159,14 +218,12 @@ def render_invoice(i: invoices_pb2.Invoice) -> None:
     from billing.invoice import rate_text
     from rentmeter.output import console, when
 
-    table = Table(
-        title=f"Invoice {i.number} ({i.invoice_id}) - renter {i.renter}",
-        caption=(
-            f"period {when(i.period_start, zone=i.time_zone)} to {when(i.period_end, zone=i.time_zone)}"
-            + (f" ({i.time_zone})" if i.time_zone else "")
-            + f", issued {when(i.issued_at)}, "
-            + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
-        ),
+    table = Table(title=f"Invoice {i.number} ({i.invoice_id}) - renter {i.renter}")
+    period = (
+        f"period {when(i.period_start, zone=i.time_zone)} to {when(i.period_end, zone=i.time_zone)}"
+        + (f" ({i.time_zone})" if i.time_zone else "")
+        + f", issued {when(i.issued_at)}, "
+        + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
     )
     table.add_column("session", no_wrap=True, overflow="fold")
     for column in ("item", "quantity", "rate", "amount"):
@@ -184,3 +241,4 @@ def render_invoice(i: invoices_pb2.Invoice) -> None:
     table.add_row("", "tax", "", "", i.tax.display)
     table.add_row("", "total", "", "", i.total.display)
     console.print(table)
+    console.print(period, soft_wrap=True)

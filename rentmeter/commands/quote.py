@@ -1,4 +1,5 @@
-"""`rentmeter quote`: price a planned rental with the billing engine before it starts."""
+"""`rentmeter quote`: price a planned rental with the billing engine before it starts, under a stored plan
+or (`--file`) a plan file not stored yet."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def register(commands: Commands) -> None:
     quote = commands.add_parser(
         "quote", parents=[remote_options(prints=True)], help="price a planned rental before it starts"
     )
-    quote.add_argument("--plan", required=True)
+    plan = quote.add_mutually_exclusive_group(required=True)
+    plan.add_argument("--plan", help="a stored price plan")
+    plan.add_argument("--file", help="a plan file (TOML) to preview, not stored: from its effective_from")
     quote.add_argument(
         "--class", dest="machine_class", default="standard", help="machine class (default standard)"
     )
@@ -75,7 +78,8 @@ def quote_rental(client: AdminClient, args: argparse.Namespace) -> None:
         except argparse.ArgumentTypeError as exc:
             raise UsageError(f"--gpu {model}: {exc}") from None
     request = plans_pb2.QuoteRequest(
-        plan=args.plan, machine_class=args.machine_class, duration=duration,
+        plan=args.plan or "", document=_document(args.file), machine_class=args.machine_class,
+        duration=duration,
         expected_rx_bytes=numbers.gigabytes_to_bytes(args.traffic_in),
         expected_tx_bytes=numbers.gigabytes_to_bytes(args.traffic_out), terms=terms(args),
         expected_busy_cores=args.busy_cores, expected_memory_bytes=numbers.gigabytes_to_bytes(args.memory_gb),
@@ -85,6 +89,20 @@ def quote_rental(client: AdminClient, args: argparse.Namespace) -> None:
         request.start.CopyFrom(timestamp(args.start))
     quoted = client.plans.Quote(request, timeout=30)
     show(args, quoted, lambda: render_quote(quoted))
+
+
+def _document(path: str | None) -> str:
+    """The plan file's text ("" without one); a file that cannot be read is a UsageError."""
+    if not path:
+        return ""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(
+            f"cannot read the plan file {path}: {getattr(exc, 'strerror', None) or exc}"
+        ) from None
 
 
 def render_quote(q: plans_pb2.PriceQuote) -> None:

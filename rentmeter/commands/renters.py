@@ -1,10 +1,11 @@
-"""`rentmeter renter show|set|export|erase`: renter accounts and their data."""
+"""`rentmeter renter list|show|set|export|erase`: renter accounts and their data."""
 
 from __future__ import annotations
 
 import argparse
 from typing import TYPE_CHECKING
 
+from rentmeter import numbers
 from rentmeter.commands.remote import Commands, parse_time, remote_options, show, timestamp, with_client
 from rentmeter.errors import UsageError
 
@@ -17,6 +18,11 @@ def register(commands: Commands) -> None:
     renter = commands.add_parser("renter", help="renter accounts").add_subparsers(
         dest="action", required=True
     )
+    listing = renter.add_parser("list", parents=[remote_options(prints=True)], help="renters by id (admin)")
+    listing.add_argument("--query", default="", help="only renters whose id contains this")
+    listing.add_argument("--after", default="", help="only renters after this id (the next page)")
+    listing.add_argument("--limit", type=numbers.whole("renters", 1000, minimum=1), default=100)
+    listing.set_defaults(handler=renter_list)
     one = renter.add_parser("show", parents=[remote_options(prints=True)], help="a renter's account")
     one.add_argument("renter")
     one.set_defaults(handler=renter_show)
@@ -50,6 +56,15 @@ def register(commands: Commands) -> None:
     )
     erase.add_argument("renter")
     erase.set_defaults(handler=renter_erase)
+
+
+@with_client
+def renter_list(client: AdminClient, args: argparse.Namespace) -> None:
+    from protos.rentmeter.v1 import renters_pb2
+
+    request = renters_pb2.ListRentersRequest(query=args.query, after=args.after, limit=args.limit)
+    listed = client.renters.ListRenters(request, timeout=30)
+    show(args, listed, lambda: render_renters(listed, args.limit))
 
 
 @with_client
@@ -120,6 +135,21 @@ def time_zone(text: str) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise argparse.ArgumentTypeError(f"{text!r} is not an IANA time zone such as Europe/Berlin") from None
     return text
+
+
+def render_renters(listed: renters_pb2.ListRentersResponse, limit: int) -> None:
+    from rich.table import Table
+
+    from rentmeter.output import console, id_column, when
+
+    table = Table(id_column("renter"), "kind", "cycle", "time zone", "invoiced until", "e-mail", "pays by")
+    for r in listed.renters:
+        table.add_row(r.renter, "prepaid" if r.prepaid else "invoiced", r.billing_cycle or "default",
+                      r.time_zone or "UTC", when(r.invoiced_until), r.email or "-",
+                      r.payment_method or "bank transfer")  # fmt: skip
+    console.print(table)
+    if len(listed.renters) == limit:
+        console.print(f"next page: rentmeter renter list --after {listed.renters[-1].renter}")
 
 
 def render_renter(r: renters_pb2.Renter) -> None:

@@ -29,6 +29,8 @@ from protos.rentmeter.v1 import (
     accounts_pb2,
     agent_pb2,
     agent_pb2_grpc,
+    audit_pb2,
+    fleet_pb2,
     invoices_pb2,
     jobs_pb2,
     machines_pb2,
@@ -121,7 +123,7 @@ def _world(collector: Collector, admin: AdminClient, tokens: dict[str, str]) -> 
 # (name, roles allowed, owners (None: not about an owned object), call)
 Call = Callable[[AdminClient, Any], Any]
 M, P, S, U, W, R, X = machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2, renters_pb2, access_pb2
-IV, J, AC = invoices_pb2, jobs_pb2, accounts_pb2
+IV, J, AC, F, AU = invoices_pb2, jobs_pb2, accounts_pb2, fleet_pb2, audit_pb2
 VERSION = 'name = "p"\ncurrency = "EUR"\neffective_from = 2030-01-01\n[time.hourly]\nstandard = "1"\n'
 TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("ListMachines", HOSTS, None, lambda c, w: c.machines.ListMachines(M.ListMachinesRequest())),
@@ -168,12 +170,36 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
      lambda c, w: c.invoices.PayInvoice(IV.PayInvoiceRequest(invoice_id=w.invoice, reference="x"))),
     ("StartSession", HOSTS, {A, H1}, lambda c, w: c.sessions.StartSession(
         S.StartSessionRequest(agent_id=w.agent, renter=R2, plan="p"))),
-    ("StopSession", HOSTS, {A, H1},
+    ("StopSession", ALL, {A, H1, R1},
      lambda c, w: c.sessions.StopSession(S.StopSessionRequest(session_id=w.session))),
     ("RevokeApiToken", {A}, None, lambda c, w: c.access.RevokeApiToken(X.RevokeApiTokenRequest(id=999))),
     ("RevokeMachine", HOSTS, {A, H1},
      lambda c, w: c.machines.RevokeMachine(M.RevokeMachineRequest(agent_id=w.agent))),
     ("GetJobStatus", {A}, None, lambda c, w: c.jobs.GetJobStatus(J.GetJobStatusRequest())),
+    ("GetFleet", HOSTS, None, lambda c, w: c.fleet.GetFleet(F.GetFleetRequest())),
+    ("GetEarnings", HOSTS, None, lambda c, w: c.fleet.GetEarnings(F.GetEarningsRequest())),
+    ("GetEarnings(machine)", HOSTS, {A, H1},
+     lambda c, w: c.fleet.GetEarnings(F.GetEarningsRequest(agent_id=w.agent))),
+    ("ListAlerts", {A}, None, lambda c, w: c.fleet.ListAlerts(F.ListAlertsRequest())),
+    ("ListAuditEntries", {A}, None, lambda c, w: c.audit.ListAuditEntries(AU.ListAuditEntriesRequest())),
+    ("VerifyAuditLog", {A}, None, lambda c, w: c.audit.VerifyAuditLog(AU.VerifyAuditLogRequest())),
+    ("GetUsageSeries", ALL, {A, H1, R1},
+     lambda c, w: c.usage.GetUsageSeries(U.GetUsageSeriesRequest(session_id=w.session))),
+    ("GetUsageSeries(machine)", ALL, {A, H1},
+     lambda c, w: c.usage.GetUsageSeries(U.GetUsageSeriesRequest(agent_id=w.agent))),
+    ("RequestTopUp", RENTERS, {A, R1}, lambda c, w: c.wallets.RequestTopUp(
+        W.TopUpRequest(renter=R1, amount="1", currency="EUR", idempotency_key="rt"))),
+    ("AdjustWallet", {A}, None, lambda c, w: c.wallets.AdjustWallet(
+        W.AdjustWalletRequest(renter=R1, amount="-0.5", currency="EUR", reason="x", idempotency_key="a"))),
+    ("ListRenters", {A}, None, lambda c, w: c.renters.ListRenters(R.ListRentersRequest())),
+    ("ListCreditNotes", RENTERS, None, lambda c, w: c.invoices.ListCreditNotes(IV.ListCreditNotesRequest())),
+    ("ListCreditNotes(invoice)", RENTERS, {A, R1},
+     lambda c, w: c.invoices.ListCreditNotes(IV.ListCreditNotesRequest(invoice_id=w.invoice))),
+    ("ListPayments", RENTERS, None, lambda c, w: c.invoices.ListPayments(IV.ListPaymentsRequest())),
+    ("ListPayments(invoice)", RENTERS, {A, R1},
+     lambda c, w: c.invoices.ListPayments(IV.ListPaymentsRequest(invoice_id=w.invoice))),
+    ("Quote(preview)", ALL, None, lambda c, w: c.plans.Quote(
+        P.QuoteRequest(document=VERSION, machine_class="standard", duration=Duration(seconds=60)))),
     ("EraseRenter", {A}, None, lambda c, w: c.renters.EraseRenter(R.GetRenterRequest(renter="r3"))),
     ("Login", OPEN, None,
      lambda c, w: c.accounts.Login(AC.LoginRequest(name="table-user", password=PASSWORD))),
@@ -303,7 +329,7 @@ def test_the_table_covers_every_admin_rpc() -> None:
         (machines_pb2, "MachineService"), (plans_pb2, "PlanService"), (sessions_pb2, "SessionService"),
         (usage_pb2, "UsageService"), (invoices_pb2, "InvoiceService"), (wallets_pb2, "WalletService"),
         (renters_pb2, "RenterService"), (access_pb2, "AccessService"), (jobs_pb2, "JobService"),
-        (accounts_pb2, "AccountService"),
+        (accounts_pb2, "AccountService"), (fleet_pb2, "FleetService"), (audit_pb2, "AuditService"),
     ]  # fmt: skip
     every = {m.name for module, name in services for m in module.DESCRIPTOR.services_by_name[name].methods}
     assert {name.split("(")[0] for name, *_ in TABLE} == every

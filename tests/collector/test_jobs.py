@@ -183,14 +183,14 @@ def test_one_notification_or_payment_that_raises_does_not_stop_the_others(
         name = "card"
 
         def charge(self, request: ChargeRequest) -> ChargeResult:
-            if request.invoice_id == "inv-bad":
+            if request.reference == "inv-bad":
                 raise RuntimeError("the gateway library crashed")
-            return ChargeResult(True, f"ch_{request.invoice_id}")
+            return ChargeResult(True, f"ch_{request.reference}")
 
     money = billing.Money(100, "EUR")
     requests = [("card", ChargeRequest(i, "x", money, "c", "s", f"k-{i}")) for i in ("inv-bad", "inv-good")]
     results = collect(requests, {"card": Provider()})
-    assert [(r.invoice_id, o.succeeded) for _, r, o in results] == [("inv-bad", False), ("inv-good", True)]
+    assert [(r.reference, o.succeeded) for _, r, o in results] == [("inv-bad", False), ("inv-good", True)]
     assert "error id" in results[0][2].error
 
 
