@@ -33,17 +33,6 @@ from tests.collector.helpers import enrolled_machine, plan_request, sample, sign
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`needs_collector(branch)`: a strict xfail until that branch's collector work is merged, so that the
-    test fails (XPASS) the moment it passes and its marker must go."""
-    for item in items:
-        for mark in item.iter_markers("needs_collector"):
-            branch = mark.args[0]
-            item.add_marker(
-                pytest.mark.xfail(reason=f"needs the collector of branch {branch!r}", strict=True, run=True)
-            )
-
-
 @pytest.fixture
 def portal_settings(collector: Collector) -> PortalSettings:
     return PortalSettings(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -53,7 +54,9 @@ def test_a_forgotten_password_is_reset_through_the_emailed_link(
     )
     assert asked.status_code == 200 and "Check your e-mail" in asked.text
     channels = Channels(smtp_host="127.0.0.1", smtp_port=port, smtp_from="portal@cafe.example")
-    asyncio.run(deliver_due(collector.database, channels, datetime.now(UTC)))
+    # On a thread of its own: Playwright's sync API may hold an event loop on this one (same test process).
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, deliver_due(collector.database, channels, datetime.now(UTC))).result()
     (message,) = mailbox.messages
     link = re.search(
         r"https://portal\.example\.net(/reset\?token=rmr_[\w-]+)", message.get_payload(decode=True).decode()

@@ -1,8 +1,5 @@
 """Signing in through the Login page with accounts made by AccountService, signing out (the token is
 revoked), password resets, sign-up, and the renter stopping its own rental.
-
-The renter's stop is marked needs_collector: expected to fail until renters may call StopSession (branch
-`fleetapi`); then it passes and the marker goes.
 """
 
 from __future__ import annotations
@@ -137,7 +134,6 @@ def test_sign_up_is_offered_only_when_the_collector_allows_it(
     assert sign_in_through_page(browser, "alice", PASSWORD).status_code == 303
 
 
-@pytest.mark.needs_collector("fleetapi")
 def test_the_renter_stops_its_own_rental(
     collector: Collector,
     admin: AdminClient,
