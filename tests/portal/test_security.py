@@ -170,3 +170,18 @@ def test_no_redirect_leaves_the_site(portal: RunningPortal, next_path: str) -> N
     token = csrf_of(browser.get("/signin"))
     response = browser.post("/language", data={"csrf_token": token, "language": "en", "next": next_path})
     assert response.headers["location"] == "/"
+
+
+def test_a_bug_is_the_500_page_with_an_error_id_and_the_headers(
+    portal: RunningPortal, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(request: object) -> None:
+        raise ZeroDivisionError("a secret detail")
+
+    portal.app.router.routes.append(Route("/test-broken", broken))
+    response = client(portal, language="zh-CN").get("/test-broken")
+    assert response.status_code == 500 and "我们这边出了问题" in response.text
+    assert "a secret detail" not in response.text and "Traceback" not in response.text
+    assert_secure_headers(response)
+    error_id = re.search(r"错误编号告知服务商：(\w+)", response.text)  # noqa: RUF001
+    assert error_id and any(error_id[1] in record.getMessage() for record in caplog.records)
