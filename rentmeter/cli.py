@@ -47,11 +47,11 @@ CHATTY_LIBRARIES = ("apscheduler", "alembic")
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
-    """Processes (collector, agent) log at INFO, other commands only warnings; `-v`: DEBUG, everything."""
+    """Processes (collector, agent, portal) log at INFO, other commands only warnings; `-v`: DEBUG, all."""
     if args.verbose:
         level = logging.DEBUG
     else:
-        level = logging.INFO if args.command in ("collector", "agent") else logging.WARNING
+        level = logging.INFO if args.command in ("collector", "agent", "portal") else logging.WARNING
         for name in CHATTY_LIBRARIES:
             logging.getLogger(name).setLevel(logging.WARNING)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

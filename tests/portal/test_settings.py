@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from portal.errors import SettingsError
 from portal.settings import settings_from
 from rentmeter.cli import main
+from tests.e2e.harness import free_port
 
 GOOD = "q8Jx2mPz7LrT4vWc9YbN1sKd6HfG3aEu0iOp5lZn"
 
@@ -79,3 +85,27 @@ def test_serve_refuses_to_start_without_a_secret(
     monkeypatch.delenv("RENTMETER_PORTAL_SECRET_KEY_FILE", raising=False)
     assert main(["portal", "serve", "--collector", "127.0.0.1:50051"]) == 4
     assert "no secret key" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(60)
+def test_portal_serve_serves(tmp_path: Path) -> None:
+    """`rentmeter portal serve` as a process: the secret from a file, pages on --listen, stops on SIGTERM."""
+    key = tmp_path / "portal.key"
+    key.write_text(GOOD)
+    port = free_port()
+    command = [sys.executable, "-m", "rentmeter", "portal", "serve", "--collector", "127.0.0.1:9",
+               "--listen", f"127.0.0.1:{port}", "--secret-key-file", str(key)]  # fmt: skip
+    with subprocess.Popen(command, stderr=subprocess.PIPE, text=True) as process:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/signin", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None and time.monotonic() < deadline, "the portal did not start"
+                time.sleep(0.2)
+        process.terminate()
+        _, log = process.communicate(timeout=30)
+    assert page.status_code == 200 and 'action="/signin"' in page.text
+    assert process.returncode in (0, -signal.SIGTERM), log  # uvicorn ends by the signal it stopped on
+    assert f"portal serving on 127.0.0.1:{port} for http://127.0.0.1:{port}, collector 127.0.0.1:9" in log
