@@ -66,6 +66,7 @@ class JobScheduler:
             timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._running: set[asyncio.Task[object]] = set()  # runs under way
         self._balance_timer: asyncio.TimerHandle | None = None
         self._balance_due: float | None = None  # loop time of the pending balance check
         providers = configured_providers(settings.stripe_api_key, settings.stripe_api_base)
@@ -96,11 +97,17 @@ class JobScheduler:
         self._scheduler.start()
         self._spawn(self._watch_wall_clock())
 
-    def shutdown(self) -> None:
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+    async def shutdown(self, grace_s: float = 5.0) -> None:
+        """Start no more runs, let the runs under way finish (up to `grace_s`), then stop; a run still
+        going after that is cancelled, and its subjects are done again at the next start."""
         if self._balance_timer is not None:
             self._balance_timer.cancel()
+        if self._scheduler.running:
+            self._scheduler.pause()
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=grace_s)
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
         for task in self._tasks:
             task.cancel()
 
@@ -108,6 +115,9 @@ class JobScheduler:
         """Run a job, keeping its board entry and metrics; a failure of the whole run is logged with an
         error id and shown on the board (the next run tries again)."""
         state = self.board.jobs[name]
+        task = asyncio.current_task()
+        assert task is not None
+        self._running.add(task)
         state.runs += 1
         state.last_started = datetime.now(UTC)
         began = time.monotonic()
@@ -116,6 +126,8 @@ class JobScheduler:
         except Exception:  # the run's boundary: the next run tries again
             state.error = internal_error(f"job {name}")
             self._metrics.job_runs.labels(name, "failed").inc()
+        except asyncio.CancelledError:  # the collector stopped during the run: its transaction rolled back
+            logger.warning("job %s was stopped with the collector before it finished", name)
         else:
             state.error = ""
             state.processed, state.failed, state.deferred = (
@@ -125,6 +137,7 @@ class JobScheduler:
             self._metrics.job_subject_failures.labels(name).inc(len(outcome.failed))
             self._metrics.job_failing.labels(name).set(len(outcome.failed))
         finally:
+            self._running.discard(task)
             state.last_duration_s = time.monotonic() - began
             state.last_finished = datetime.now(UTC)
             self._metrics.job_seconds.labels(name).observe(state.last_duration_s)

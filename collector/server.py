@@ -231,7 +231,7 @@ class Collector:
     async def stop(self, grace: float = 5.0) -> None:
         """Stop accepting calls, let running ones finish for `grace` seconds, then release everything."""
         await self.health.enter_graceful_shutdown()
-        self.scheduler.shutdown()
+        await self.scheduler.shutdown(grace)
         await self.server.stop(grace)
         if self.webhooks is not None:
             self.webhooks.stop()
