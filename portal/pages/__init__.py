@@ -1,7 +1,8 @@
-"""The portal's pages, one module per area; each module lists its routes in ROUTES.
+"""The portal's pages: the pages anyone signed in (or nobody) sees here, each role's in its package
+(renter/, host/, admin/); each module lists its routes in ROUTES.
 
-To add a page: a route in the area's module (or a new module listed here), a template under templates/,
-its strings through `_()`, a test in tests/portal/ and a screenshot in tests/portal/test_browser.py
+To add a page: a route in the area's module (or a new module listed in its package), a template under
+templates/AREA/, its strings through `_()`, a test in tests/portal/ and a screenshot in a browser test
 (README: Development, "Adding a portal page").
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages import account, home, invoices, rental
+from portal.pages import account, admin, home, host, invoices, renter
 
-ROUTES: list[BaseRoute] = [*home.ROUTES, *account.ROUTES, *rental.ROUTES, *invoices.ROUTES]
+ROUTES: list[BaseRoute] = [
+    *home.ROUTES, *account.ROUTES, *invoices.ROUTES, *renter.ROUTES, *host.ROUTES, *admin.ROUTES
+]  # fmt: skip

@@ -139,3 +139,7 @@ def open_rental(
     return admin.sessions.StartSession(
         sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=renter, plan=plan)
     )
+
+
+# The browser tests' fixtures, for every module here (tests/portal/browsing.py uses the helpers above).
+from tests.portal.browsing import agent, chromium, tabs  # noqa: E402, F401

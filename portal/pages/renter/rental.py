@@ -19,7 +19,7 @@ from portal.live import live_now, open_watch, relay, sse_response
 from portal.web import FormError, notice, render, see_other, templates
 from protos.rentmeter.v1 import invoices_pb2, sessions_pb2
 
-LIVE_FRAGMENT = "rental/_live.html"
+LIVE_FRAGMENT = "renter/_live.html"
 
 
 def live_fragment(live: sessions_pb2.LiveCost) -> str:
@@ -40,7 +40,7 @@ async def _my_rental_page(request: Request, error: FormError | None = None) -> R
     last = max(ended, key=lambda s: s.ended_at.ToNanoseconds(), default=None)
     invoice = await _invoice_of(api, last.session_id) if last and not rentals else None
     context = {"rentals": rentals, "last": last, "invoice": invoice, "error": error}
-    return render(request, "rental/my_rental.html", context, status=409 if error else 200)
+    return render(request, "renter/my_rental.html", context, status=409 if error else 200)
 
 
 async def _invoice_of(api: Api, session_id: str) -> invoices_pb2.Invoice | None:

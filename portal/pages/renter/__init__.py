@@ -1,0 +1,9 @@
+"""The renter's pages: My rental (live), rentals, invoices, wallet, prices. One module per page group."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from portal.pages.renter import rental
+
+ROUTES: list[BaseRoute] = [*rental.ROUTES]
