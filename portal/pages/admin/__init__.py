@@ -5,4 +5,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-ROUTES: list[BaseRoute] = []
+from portal.pages.admin import fleet, renters, sessions
+
+ROUTES: list[BaseRoute] = [*fleet.ROUTES, *sessions.ROUTES, *renters.ROUTES]

@@ -1,0 +1,137 @@
+"""The provider's pages (/admin/...) against a real collector: each page shows the API's figures, each form
+succeeds and shows a refusal as the collector's sentence, and renters and hosts get 404 on every one."""
+
+from __future__ import annotations
+
+import re
+
+from agent.identity import Identity
+from collector.server import Collector
+from portal.server import RunningPortal
+from protos.rentmeter.v1 import fleet_pb2, renters_pb2, sessions_pb2, wallets_pb2
+from rentmeter.client import AdminClient
+from tests.collector.helpers import plan_request
+from tests.portal.conftest import SignIn, csrf_of, open_rental
+from tests.portal.test_security import routes
+
+
+def figure(html: str, name: str) -> str:
+    found = re.search(rf'data-figure="{name}">([^<]*)<', html)
+    assert found, f"no figure {name}"
+    return found.group(1)
+
+
+def test_renters_and_hosts_get_404_on_every_admin_page(
+    collector: Collector, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    admin_paths = [path for path in routes(portal, "GET") if path.startswith("/admin/")]
+    posts = [path for path in routes(portal, "POST") if path.startswith("/admin/")]
+    assert "/admin/fleet" in admin_paths and "/admin/sessions" in posts
+    for browser in (sign_in("renter", "alice"), sign_in("host", "h1")):
+        token = csrf_of(browser.get("/signin", follow_redirects=True))
+        for path in admin_paths:
+            assert browser.get(path).status_code == 404, path
+        for path in posts:
+            assert browser.post(path, data={"csrf_token": token}).status_code == 404, path
+
+
+def test_the_fleet_shows_the_apis_machines_and_revenue(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, sign_in: SignIn
+) -> None:
+    rental = open_rental(admin, machine.agent_id, "alice")
+    fleet = admin.fleet.GetFleet(fleet_pb2.GetFleetRequest())
+    page = sign_in("admin").get("/admin/fleet")
+    assert page.status_code == 200
+    assert figure(page.text, "revenue") == "€36.00/h" and fleet.revenue_per_hour[0].minor_units == 3600
+    assert figure(page.text, "open-sessions") == "1"
+    assert f'data-machine="{machine.agent_id}"' in page.text
+    assert f'href="/admin/sessions/{rental.session_id}"' in page.text and "in use" in page.text
+
+
+def test_the_admin_starts_and_stops_a_session_and_sees_its_explanation(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, sign_in: SignIn
+) -> None:
+    admin.plans.CreatePlan(plan_request("hourly", {"standard": "36.00"}))
+    browser = sign_in("admin")
+    page = browser.get("/admin/sessions")
+    assert page.status_code == 200 and "0 sessions" in page.text
+    assert f'<option value="{machine.agent_id}"' in page.text and '<option value="hourly"' in page.text
+    form = {"csrf_token": csrf_of(page), "agent_id": machine.agent_id, "renter": "bob", "plan": "hourly"}
+    started = browser.post("/admin/sessions", data=form)
+    assert started.status_code == 303, started.text
+    (rental,) = admin.sessions.ListSessions(sessions_pb2.ListSessionsRequest(renter="bob")).sessions
+    assert started.headers["location"] == f"/admin/sessions/{rental.session_id}"
+    shown = browser.get(started.headers["location"])
+    assert "The session is started." in shown.text and "hourly" in shown.text
+    assert f'action="/admin/sessions/{rental.session_id}/stop"' in shown.text
+
+    again = browser.post("/admin/sessions", data=form)  # the machine is rented already
+    assert again.status_code == 400 and 'role="alert"' in again.text
+    said = re.search(r'<p class="said" lang="en">([^<]+)</p>', again.text)
+    assert said and said.group(1).strip()
+
+    listed = browser.get("/admin/sessions", params={"renter": "bob"})
+    assert f'data-session="{rental.session_id}"' in listed.text and "1 session" in listed.text
+    assert "0 sessions" in browser.get("/admin/sessions", params={"renter": "bob", "state": "stopped"}).text
+
+    stopped = browser.post(f"/admin/sessions/{rental.session_id}/stop", data={"csrf_token": csrf_of(shown)})
+    assert stopped.status_code == 303
+    after = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
+    assert after.state == sessions_pb2.RentalSession.STOPPED
+    page = browser.get(f"/admin/sessions/{rental.session_id}")
+    assert "The session is stopped." in page.text and "/stop" not in page.text
+    assert figure(page.text, "cost") == "€" + f"{after.cost.minor_units / 100:,.2f}"
+    refused = browser.post(f"/admin/sessions/{rental.session_id}/stop", data={"csrf_token": csrf_of(page)})
+    assert refused.status_code == 409 and 'class="said"' in refused.text
+    assert browser.get("/admin/sessions/s-unknown").status_code == 404
+
+
+def test_the_admin_tops_up_and_adjusts_a_renters_wallet_once_per_form(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, sign_in: SignIn
+) -> None:
+    open_rental(admin, machine.agent_id, "carol")
+    admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter="carol", email="carol@example.net",
+                                                               time_zone="Asia/Shanghai"))  # fmt: skip
+    browser = sign_in("admin")
+    listed = browser.get("/admin/renters")
+    assert listed.status_code == 200 and 'data-renter="carol"' in listed.text
+    page = browser.get("/admin/renters/carol")
+    assert page.status_code == 200
+    assert (
+        figure(page.text, "time-zone") == "Asia/Shanghai"
+        and figure(page.text, "email") == "carol@example.net"
+    )
+    key = re.search(
+        r'action="/admin/renters/carol/top-up">.*?name="idempotency_key" value="([^"]+)"', page.text, re.S
+    )
+    assert key
+    form = {
+        "csrf_token": csrf_of(page),
+        "amount": "20.00",
+        "currency": "EUR",
+        "idempotency_key": key.group(1),
+    }
+    for _ in range(2):  # the same form posted twice is credited once
+        assert browser.post("/admin/renters/carol/top-up", data=form).status_code == 303
+    wallet = admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="carol"))
+    assert wallet.balance.minor_units == 2000
+    page = browser.get("/admin/renters/carol")
+    assert "The wallet is topped up: the balance is €20.00." in page.text
+    assert figure(page.text, "balance") == "€20.00"
+    assert re.search(
+        r'data-renter="carol">.*?data-figure="balance">€20\.00<', browser.get("/admin/renters").text, re.S
+    )
+
+    refused = browser.post(
+        "/admin/renters/carol/top-up", data={**form, "amount": "lots", "idempotency_key": "k-2"}
+    )
+    assert refused.status_code == 400 and 'class="said"' in refused.text and 'value="lots"' in refused.text
+
+    adjust = {"csrf_token": form["csrf_token"], "amount": "-5.00", "currency": "EUR", "reason": "",
+              "idempotency_key": "adjust-1"}  # fmt: skip
+    refused = browser.post("/admin/renters/carol/adjust", data=adjust)
+    assert refused.status_code == 400 and 'class="said"' in refused.text
+    done = browser.post("/admin/renters/carol/adjust", data={**adjust, "reason": "goodwill"})
+    assert done.status_code == 303
+    assert admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="carol")).balance.minor_units == 1500
+    assert browser.get("/admin/renters/nobody-here").status_code == 404
