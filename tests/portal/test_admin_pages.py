@@ -4,11 +4,13 @@ succeeds and shows a refusal as the collector's sentence, and renters and hosts 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
+import billing
 from agent.identity import Identity
 from collector.server import Collector
 from portal.server import RunningPortal
-from protos.rentmeter.v1 import fleet_pb2, renters_pb2, sessions_pb2, wallets_pb2
+from protos.rentmeter.v1 import fleet_pb2, plans_pb2, renters_pb2, sessions_pb2, wallets_pb2
 from rentmeter.client import AdminClient
 from tests.collector.helpers import plan_request
 from tests.portal.conftest import SignIn, csrf_of, open_rental
@@ -135,3 +137,46 @@ def test_the_admin_tops_up_and_adjusts_a_renters_wallet_once_per_form(
     assert done.status_code == 303
     assert admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="carol")).balance.minor_units == 1500
     assert browser.get("/admin/renters/nobody-here").status_code == 404
+
+
+def test_the_admin_uploads_a_plan_sees_the_blamed_line_previews_and_adds_a_version(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    browser = sign_in("admin")
+    page = browser.get("/admin/plans")
+    assert page.status_code == 200 and "No plan yet." in page.text
+    good = billing.simple_document("gold", "EUR", {"standard": "1.20"})
+    bad = good.replace('"1.20"', '"x1"')
+    form = {"csrf_token": csrf_of(page), "machine_class": "standard", "hours": "2"}
+    refused = browser.post("/admin/plans", data={**form, "document": bad, "action": "save"})
+    assert refused.status_code == 400 and "is not a decimal number" in refused.text
+    line = bad.splitlines().index('"standard" = "x1"') + 1
+    blamed = f'<li id="line-{line}" class="blamed" aria-current="true">&#34;standard&#34; = &#34;x1&#34;</li>'
+    assert blamed in refused.text
+    assert "gold" not in {p.name for p in admin.plans.ListPlans(plans_pb2.ListPlansRequest()).plans}
+
+    preview = browser.post(
+        "/admin/plans", data={**form, "action": "preview"}, files={"upload": ("gold.toml", good.encode())}
+    )
+    assert preview.status_code == 200 and figure(preview.text, "quote-total") == "€2.40"
+    assert "gold" not in {p.name for p in admin.plans.ListPlans(plans_pb2.ListPlansRequest()).plans}
+
+    created = browser.post(
+        "/admin/plans", data={**form, "action": "save"}, files={"upload": ("gold.toml", good.encode())}
+    )
+    assert created.status_code == 303 and created.headers["location"] == "/admin/plans/gold"
+    page = browser.get("/admin/plans/gold", params={"machine_class": "standard", "hours": "10"})
+    assert "The plan gold is created." in page.text and figure(page.text, "quote-total") == "€12.00"
+    assert 'data-version="1"' in page.text and "1.20 EUR/h" in page.text
+    no_price = browser.get("/admin/plans/gold", params={"machine_class": "gpu-h100", "hours": "1"})
+    assert no_price.status_code == 400 and 'class="said"' in no_price.text
+
+    later = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    version = f'effective_from = "{later}"\n' + good.replace('"1.20"', '"1.50"')
+    added = browser.post("/admin/plans/gold/versions", data={**form, "document": version, "action": "save"})
+    assert added.status_code == 303, added.text
+    stored = admin.plans.GetPlan(plans_pb2.GetPlanRequest(name="gold"))
+    assert [v.number for v in stored.versions] == [1, 2]
+    again = browser.post("/admin/plans/gold/versions", data={**form, "document": good, "action": "save"})
+    assert again.status_code == 400 and 'class="said"' in again.text
+    assert browser.get("/admin/plans/nothing").status_code == 404
