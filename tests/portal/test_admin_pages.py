@@ -6,14 +6,16 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+import grpc
+
 import billing
 from agent.identity import Identity
 from collector.server import Collector
 from portal.server import RunningPortal
-from protos.rentmeter.v1 import fleet_pb2, plans_pb2, renters_pb2, sessions_pb2, wallets_pb2
+from protos.rentmeter.v1 import fleet_pb2, invoices_pb2, plans_pb2, renters_pb2, sessions_pb2, wallets_pb2
 from rentmeter.client import AdminClient
 from tests.collector.helpers import plan_request
-from tests.portal.conftest import SignIn, csrf_of, open_rental
+from tests.portal.conftest import SignIn, csrf_of, open_rental, report_usage
 from tests.portal.test_security import routes
 
 
@@ -180,3 +182,73 @@ def test_the_admin_uploads_a_plan_sees_the_blamed_line_previews_and_adds_a_versi
     again = browser.post("/admin/plans/gold/versions", data={**form, "document": good, "action": "save"})
     assert again.status_code == 400 and 'class="said"' in again.text
     assert browser.get("/admin/plans/nothing").status_code == 404
+
+
+def stopped_rental(admin: AdminClient, channel: grpc.Channel, machine: Identity, renter: str) -> None:
+    """A rental of `renter` with 1.5 s of reported use, stopped: something to invoice."""
+    rental = open_rental(admin, machine.agent_id, renter)
+    report_usage(channel, machine, rental, seconds=1.5)
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+
+
+def test_the_admin_closes_invoices_credits_one_and_records_a_payment(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, channel: grpc.Channel,
+    sign_in: SignIn,
+) -> None:  # fmt: skip
+    stopped_rental(admin, channel, machine, "dave")
+    browser = sign_in("admin")
+    page = browser.get("/admin/invoices")
+    assert page.status_code == 200 and "0 invoices" in page.text
+    closed = browser.post("/admin/invoices/close", data={"csrf_token": csrf_of(page), "renter": "dave",
+                                                          "invoice_now": "yes"})  # fmt: skip
+    assert closed.status_code == 303
+    (invoice,) = admin.invoices.ListInvoices(invoices_pb2.ListInvoicesRequest(renter="dave")).invoices
+    page = browser.get("/admin/invoices")
+    assert "1 invoice is made." in page.text and f'data-invoice="{invoice.number}"' in page.text
+    assert f'href="/invoices/{invoice.number}/pdf"' in page.text
+    assert "0 invoices" in browser.get("/admin/invoices", params={"state": "paid"}).text
+
+    detail = browser.get(f"/admin/invoices/{invoice.number}")
+    assert detail.status_code == 200 and figure(detail.text, "paid") == "unpaid"
+    total = invoice.total.minor_units
+    assert figure(detail.text, "total") == f"€{total // 100}.{total % 100:02d}"
+    token = csrf_of(detail)
+    refused = browser.post(
+        f"/admin/invoices/{invoice.number}/credit",
+        data={"csrf_token": token, "amount": "999.00", "reason": "too much"},
+    )
+    assert (
+        refused.status_code == 400 and 'class="said"' in refused.text and 'value="too much"' in refused.text
+    )
+    credited = browser.post(
+        f"/admin/invoices/{invoice.number}/credit",
+        data={"csrf_token": token, "amount": "0.01", "reason": "goodwill"},
+    )
+    assert credited.status_code == 303
+    (note,) = admin.invoices.ListCreditNotes(
+        invoices_pb2.ListCreditNotesRequest(invoice_id=invoice.invoice_id)
+    ).credit_notes
+    detail = browser.get(f"/admin/invoices/{invoice.number}")
+    assert f"Credit note {note.number} for €0.01 is issued." in detail.text
+    assert f'data-credit-note="{note.number}"' in detail.text and "goodwill" in detail.text
+
+    refused = browser.post(
+        f"/admin/invoices/{invoice.number}/pay", data={"csrf_token": token, "reference": ""}
+    )
+    assert refused.status_code == 400 and 'class="said"' in refused.text
+    paid = browser.post(
+        f"/admin/invoices/{invoice.number}/pay", data={"csrf_token": token, "reference": "bank-42"}
+    )
+    assert paid.status_code == 303
+    assert admin.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=invoice.number)).HasField(
+        "paid_at"
+    )
+    detail = browser.get(f"/admin/invoices/{invoice.number}")
+    assert (
+        "The payment is recorded" in detail.text and "bank-42" in detail.text and '/pay"' not in detail.text
+    )
+    again = browser.post(
+        f"/admin/invoices/{invoice.number}/pay", data={"csrf_token": token, "reference": "x"}
+    )
+    assert again.status_code == 400 and 'class="said"' in again.text
+    assert browser.get("/admin/invoices/RM-999999").status_code == 404

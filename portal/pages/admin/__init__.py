@@ -5,6 +5,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.admin import fleet, plans, renters, sessions
+from portal.pages.admin import fleet, invoicing, plans, renters, sessions
 
-ROUTES: list[BaseRoute] = [*fleet.ROUTES, *sessions.ROUTES, *renters.ROUTES, *plans.ROUTES]
+ROUTES: list[BaseRoute] = [*fleet.ROUTES, *sessions.ROUTES, *renters.ROUTES, *plans.ROUTES, *invoicing.ROUTES]
