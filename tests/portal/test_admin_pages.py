@@ -252,3 +252,26 @@ def test_the_admin_closes_invoices_credits_one_and_records_a_payment(
     )
     assert again.status_code == 400 and 'class="said"' in again.text
     assert browser.get("/admin/invoices/RM-999999").status_code == 404
+
+
+def test_payments_show_what_is_owed_and_each_attempt(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, channel: grpc.Channel,
+    sign_in: SignIn,
+) -> None:  # fmt: skip
+    stopped_rental(admin, channel, machine, "erin")
+    close = invoices_pb2.CloseInvoicesRequest(renter="erin", invoice_now=True)
+    (invoice,) = admin.invoices.CloseInvoices(close).invoices
+    browser = sign_in("admin")
+    page = browser.get("/admin/payments")
+    total = invoice.total.minor_units
+    assert (
+        figure(page.text, "owed") == f"€{total // 100}.{total % 100:02d}"
+        and figure(page.text, "unpaid") == "1"
+    )
+    assert figure(page.text, f"collection-{invoice.number}").strip() == "awaiting a transfer"
+    assert "No payment." in page.text
+    admin.invoices.PayInvoice(invoices_pb2.PayInvoiceRequest(invoice_id=invoice.number, reference="SEPA-7"))
+    page = browser.get("/admin/payments")
+    assert figure(page.text, "unpaid") == "0" and "Nothing is owed." in page.text
+    assert f'data-payment="{invoice.number}"' in page.text and "SEPA-7" in page.text
+    assert "No payment." in browser.get("/admin/payments", params={"failed": "yes"}).text

@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.admin import fleet, invoicing, plans, renters, sessions
+from portal.pages.admin import fleet, invoicing, payments, plans, renters, sessions
 
-ROUTES: list[BaseRoute] = [*fleet.ROUTES, *sessions.ROUTES, *renters.ROUTES, *plans.ROUTES, *invoicing.ROUTES]
+ROUTES: list[BaseRoute] = [
+    *fleet.ROUTES,
+    *sessions.ROUTES,
+    *renters.ROUTES,
+    *plans.ROUTES,
+    *invoicing.ROUTES,
+    *payments.ROUTES,
+]
