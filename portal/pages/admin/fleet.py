@@ -13,6 +13,8 @@ from protos.rentmeter.v1 import fleet_pb2
 
 # A machine's state as the page names it (N_ msgids, translated in the template).
 REVOKED, IN_USE, ONLINE, OFFLINE = N_("revoked"), N_("in use"), N_("online"), N_("offline")
+# The badge each state wears (portal.css: .badge.ok, .warn, .bad).
+TONES = {IN_USE: "ok", ONLINE: "", OFFLINE: "warn", REVOKED: "bad"}
 
 
 def machine_state(machine: fleet_pb2.FleetMachine) -> str:
@@ -30,7 +32,7 @@ async def fleet(request: Request, user: User) -> Response:
     machines = sorted(answer.machines, key=lambda m: (m.machine.machine_class, m.machine.agent_id))
     states = [(m, machine_state(m)) for m in machines]
     counts = {state: sum(1 for _, s in states if s == state) for state in (IN_USE, ONLINE, OFFLINE, REVOKED)}
-    context = {"fleet": answer, "machines": states, "counts": counts}
+    context = {"fleet": answer, "machines": states, "counts": counts, "tones": TONES}
     return render(request, "admin/fleet.html", context)
 
 
