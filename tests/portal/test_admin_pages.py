@@ -3,6 +3,7 @@ succeeds and shows a refusal as the collector's sentence, and renters and hosts 
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -12,7 +13,15 @@ import billing
 from agent.identity import Identity
 from collector.server import Collector
 from portal.server import RunningPortal
-from protos.rentmeter.v1 import fleet_pb2, invoices_pb2, plans_pb2, renters_pb2, sessions_pb2, wallets_pb2
+from protos.rentmeter.v1 import (
+    fleet_pb2,
+    invoices_pb2,
+    jobs_pb2,
+    plans_pb2,
+    renters_pb2,
+    sessions_pb2,
+    wallets_pb2,
+)
 from rentmeter.client import AdminClient
 from tests.collector.helpers import plan_request
 from tests.portal.conftest import SignIn, csrf_of, open_rental, report_usage
@@ -275,3 +284,25 @@ def test_payments_show_what_is_owed_and_each_attempt(
     assert figure(page.text, "unpaid") == "0" and "Nothing is owed." in page.text
     assert f'data-payment="{invoice.number}"' in page.text and "SEPA-7" in page.text
     assert "No payment." in browser.get("/admin/payments", params={"failed": "yes"}).text
+
+
+def test_alerts_show_the_apis_alerts_by_kind_and_the_jobs(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, sign_in: SignIn
+) -> None:
+    browser = sign_in("admin")
+    assert "Nothing needs attention now." in browser.get("/admin/alerts").text
+    admin.wallets.TopUp(
+        wallets_pb2.TopUpRequest(renter="fay", amount="1.00", currency="EUR", idempotency_key="t1")
+    )
+    open_rental(admin, machine.agent_id, "fay")  # the machine never reports: offline with a session
+    alerts = admin.fleet.ListAlerts(fleet_pb2.ListAlertsRequest()).alerts
+    assert {"machine_offline", "balance_low"} <= {a.kind for a in alerts}
+    page = browser.get("/admin/alerts")
+    assert page.status_code == 200 and "Nothing needs attention now." not in page.text
+    for alert in alerts:
+        assert f'data-kind="{alert.kind}"' in page.text
+        assert html.escape(alert.message) in page.text
+    assert "Offline machines with an open session" in page.text and "Low prepaid balances" in page.text
+    jobs = admin.jobs.GetJobStatus(jobs_pb2.GetJobStatusRequest())
+    for job in jobs.jobs:
+        assert f'data-job="{job.name}"' in page.text
