@@ -8,12 +8,16 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import grpc
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 import billing
 from agent.identity import Identity
+from collector.db.models import AuditEntry
 from collector.server import Collector
 from portal.server import RunningPortal
 from protos.rentmeter.v1 import (
+    audit_pb2,
     fleet_pb2,
     invoices_pb2,
     jobs_pb2,
@@ -306,3 +310,41 @@ def test_alerts_show_the_apis_alerts_by_kind_and_the_jobs(
     jobs = admin.jobs.GetJobStatus(jobs_pb2.GetJobStatusRequest())
     for job in jobs.jobs:
         assert f'data-job="{job.name}"' in page.text
+
+
+def test_the_audit_log_pages_back_filters_and_verifies_its_chain(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    for n in range(30):  # two audit entries each: the call and its ledger transaction
+        top_up = wallets_pb2.TopUpRequest(
+            renter="gus", amount="1.00", currency="EUR", idempotency_key=f"k{n}"
+        )
+        admin.wallets.TopUp(top_up)
+    browser = sign_in("admin")
+    newest = admin.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest(limit=50)).entries
+    page = browser.get("/admin/audit")
+    assert page.status_code == 200 and f'data-entry="{newest[0].id}"' in page.text
+    assert page.text.count("data-entry=") == 50
+    older = re.search(r'href="(/admin/audit\?[^"]*before=(\d+))"', page.text)
+    assert older and int(older.group(2)) == newest[-1].id
+    second = browser.get(html.unescape(older.group(1)))
+    assert (
+        f'data-entry="{newest[-1].id - 1}"' in second.text
+        and f'data-entry="{newest[0].id}"' not in second.text
+    )
+    filtered = browser.get("/admin/audit", params={"action": "WalletService/TopUp"})
+    actions = set(re.findall(r'data-action="([^"]+)"', filtered.text))
+    assert actions == {"WalletService/TopUp"}, actions
+
+    verdict = browser.get("/admin/audit/verify")
+    expected = admin.audit.VerifyAuditLog(audit_pb2.VerifyAuditLogRequest())
+    assert expected.intact and f"The audit log is intact: {expected.entries} entries" in verdict.text
+
+    def tamper(db: Session) -> None:
+        db.execute(update(AuditEntry).where(AuditEntry.id == newest[-1].id).values(details="{}"))
+
+    collector.database.call(tamper)
+    verdict = browser.get("/admin/audit/verify")
+    assert (
+        f"The audit log is broken at entry {newest[-1].id}" in verdict.text and 'role="alert"' in verdict.text
+    )

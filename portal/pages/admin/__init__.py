@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.admin import alerts, fleet, invoicing, payments, plans, renters, sessions
+from portal.pages.admin import alerts, audit, fleet, invoicing, payments, plans, renters, sessions
 
 ROUTES: list[BaseRoute] = [
     *fleet.ROUTES,
@@ -15,4 +15,5 @@ ROUTES: list[BaseRoute] = [
     *invoicing.ROUTES,
     *payments.ROUTES,
     *alerts.ROUTES,
+    *audit.ROUTES,
 ]
