@@ -17,6 +17,7 @@ from collector.db.models import AuditEntry
 from collector.server import Collector
 from portal.server import RunningPortal
 from protos.rentmeter.v1 import (
+    accounts_pb2,
     audit_pb2,
     fleet_pb2,
     invoices_pb2,
@@ -28,7 +29,15 @@ from protos.rentmeter.v1 import (
 )
 from rentmeter.client import AdminClient
 from tests.collector.helpers import plan_request
-from tests.portal.conftest import SignIn, csrf_of, open_rental, report_usage
+from tests.portal.conftest import (
+    PASSWORD,
+    SignIn,
+    client,
+    csrf_of,
+    open_rental,
+    report_usage,
+    sign_in_through_page,
+)
 from tests.portal.test_security import routes
 
 
@@ -348,3 +357,47 @@ def test_the_audit_log_pages_back_filters_and_verifies_its_chain(
     assert (
         f"The audit log is broken at entry {newest[-1].id}" in verdict.text and 'role="alert"' in verdict.text
     )
+
+
+def test_the_admin_creates_an_account_sets_its_password_and_disables_it(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    browser = sign_in("admin")
+    page = browser.get("/admin/accounts")
+    assert page.status_code == 200
+    names = {a.name for a in admin.accounts.ListAccounts(accounts_pb2.ListAccountsRequest()).accounts}
+    assert all(f'data-account="{name}"' in page.text for name in names)
+    form = {"csrf_token": csrf_of(page), "name": "hana", "role": "renter", "subject": "hana-co",
+            "password": "short", "display_name": "Hana", "email": "hana@example.net"}  # fmt: skip
+    refused = browser.post("/admin/accounts", data=form)
+    assert refused.status_code == 400 and "password: at least 10 characters" in refused.text
+    assert 'value="hana-co"' in refused.text and "short" not in refused.text.split("<main")[1]
+    made = browser.post("/admin/accounts", data={**form, "password": PASSWORD})
+    assert made.status_code == 303 and made.headers["location"] == "/admin/accounts/hana"
+    page = browser.get("/admin/accounts/hana")
+    assert "The account hana is created." in page.text and figure(page.text, "role") == "renter"
+    assert 'href="/admin/renters/hana-co"' in page.text
+    assert 'data-account="hana"' not in browser.get("/admin/accounts", params={"role": "host"}).text
+
+    hana = client(portal)
+    assert sign_in_through_page(hana, "hana", PASSWORD).status_code == 303
+    token = csrf_of(page)
+    mismatch = {"csrf_token": token, "password": "a new secret 1", "password_again": "a new secret 2"}
+    refused = browser.post("/admin/accounts/hana/password", data=mismatch)
+    assert refused.status_code == 400 and "The two passwords are not the same." in refused.text
+    new = {**mismatch, "password_again": "a new secret 1"}
+    assert browser.post("/admin/accounts/hana/password", data=new).status_code == 303
+    assert hana.get("/rental").status_code == 303  # her sign-in ended
+    assert sign_in_through_page(client(portal), "hana", "a new secret 1").status_code == 303
+
+    assert browser.post("/admin/accounts/hana/reset", data={"csrf_token": token}).status_code == 303
+    assert "A reset link is sent" in browser.get("/admin/accounts/hana").text
+    disable = browser.post("/admin/accounts/hana/disabled", data={"csrf_token": token, "disabled": "yes"})
+    assert disable.status_code == 303
+    page = browser.get("/admin/accounts/hana")
+    assert figure(page.text, "state") == "disabled" and "The account is disabled" in page.text
+    assert sign_in_through_page(client(portal), "hana", "a new secret 1").status_code == 401
+    enable = browser.post("/admin/accounts/hana/disabled", data={"csrf_token": token, "disabled": "no"})
+    assert enable.status_code == 303
+    assert figure(browser.get("/admin/accounts/hana").text, "state") == "enabled"
+    assert browser.get("/admin/accounts/nobody").status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.admin import alerts, audit, fleet, invoicing, payments, plans, renters, sessions
+from portal.pages.admin import accounts, alerts, audit, fleet, invoicing, payments, plans, renters, sessions
 
 ROUTES: list[BaseRoute] = [
     *fleet.ROUTES,
@@ -16,4 +16,5 @@ ROUTES: list[BaseRoute] = [
     *payments.ROUTES,
     *alerts.ROUTES,
     *audit.ROUTES,
+    *accounts.ROUTES,
 ]
