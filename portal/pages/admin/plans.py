@@ -70,7 +70,7 @@ def _duration(hours: str) -> Duration:
     except InvalidOperation:
         value = Decimal(-1)
     if not value.is_finite() or value <= 0 or value > MAX_QUOTE_HOURS:
-        raise Refused(i18n.gettext("hours: a number of hours above 0, at most a year"), "INVALID_ARGUMENT")
+        raise Refused("hours: a number of hours above 0, at most a year", "INVALID_ARGUMENT")
     duration = Duration()
     duration.FromTimedelta(timedelta(seconds=float(value * 3600)))
     return duration
