@@ -70,8 +70,11 @@ async def _sessions_page(
 @requires("admin")
 async def start(request: Request, user: User) -> Response:
     fields = await form_fields(request, START_FIELDS)
+    asked = sessions_pb2.StartSessionRequest(
+        agent_id=fields["agent_id"], renter=fields["renter"], plan=fields["plan"]
+    )
     try:
-        rental = await user_api(request).sessions.StartSession(sessions_pb2.StartSessionRequest(**fields))
+        rental = await user_api(request).sessions.StartSession(asked)
     except Refused as refusal:  # unknown plan, a machine already rented, no price for its class ...
         return await _sessions_page(request, FormError.from_refusal(refusal), fields)
     notice(request, i18n.gettext("The session is started."))
