@@ -1,0 +1,167 @@
+"""The host's pages against a real collector: machines enrolled with the host's own enrollment token, a real
+rental on them, signed reports; what the pages show equals what the API answers; locking and revoking take
+effect in the collector; another host's machines are 404 (also by guessing)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import grpc
+import httpx
+import pytest
+
+from agent.identity import Identity, public_key_bytes
+from collector.metering.enrollment import enroll
+from collector.server import Collector
+from portal.server import RunningPortal
+from protos.rentmeter.v1 import fleet_pb2, machines_pb2, machines_pb2_grpc, sessions_pb2
+from rentmeter.client import AdminClient
+from tests.collector.helpers import new_identity
+from tests.portal.conftest import SignIn, api_token, csrf_of, open_rental, report_usage
+
+
+def host_token(collector: Collector, host: str, machine_class: str = "standard", label: str = "") -> str:
+    """An enrollment token made by `host` through MachineService (so that machines enrolled with it are
+    the host's)."""
+    metadata = (("authorization", f"Bearer {api_token(collector, 'host', host)}"),)
+    with grpc.insecure_channel(f"127.0.0.1:{collector.port}") as channel:
+        request = machines_pb2.CreateEnrollmentTokenRequest(machine_class=machine_class, label=label)
+        answer = machines_pb2_grpc.MachineServiceStub(channel).CreateEnrollmentToken(
+            request, metadata=metadata
+        )
+    return str(answer.token)
+
+
+def hosts_machine(collector: Collector, host: str, label: str = "") -> Identity:
+    """A machine of class standard enrolled with `host`'s token (no agent runs on it)."""
+    owner = new_identity()
+    row = collector.database.call(
+        enroll,
+        token=host_token(collector, host, label=label),
+        public_key=public_key_bytes(owner.key),
+        facts={},
+        now=datetime.now(UTC),
+    )
+    return Identity(row.agent_id, "standard", owner.key)
+
+
+def figure(page: httpx.Response, name: str, agent_id: str = "") -> str:
+    """The text of `data-figure="NAME"` (in the row of `agent_id` when given)."""
+    html = page.text
+    if agent_id:
+        html = html.split(f'data-agent="{agent_id}"')[1].split("</tr>")[0]
+    found = re.search(rf'data-figure="{name}">([^<]*)<', html)
+    assert found, f"no figure {name}"
+    return found.group(1).strip()
+
+
+@pytest.fixture
+def seat(collector: Collector) -> Identity:
+    return hosts_machine(collector, "cafe", label="seat 12")
+
+
+def test_the_host_sees_its_machines_with_renter_and_utilisation(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    idle = hosts_machine(collector, "cafe")
+    others = hosts_machine(collector, "elsewhere", label="not yours")
+    rental = open_rental(admin, seat.agent_id, "alice")
+    report_usage(admin.channel, seat, rental, 1.0)
+    host = sign_in("host", "cafe")
+    page = host.get("/host/machines")
+    assert page.status_code == 200
+    assert f'href="/host/machines/{seat.agent_id}">seat 12</a>' in page.text
+    assert f'href="/host/machines/{idle.agent_id}">{idle.agent_id}</a>' in page.text
+    assert others.agent_id not in page.text and "not yours" not in page.text
+    (entry,) = [
+        e
+        for e in admin.fleet.GetFleet(fleet_pb2.GetFleetRequest()).machines
+        if e.machine.agent_id == seat.agent_id
+    ]
+    assert figure(page, "cpu", seat.agent_id) == f"{round(entry.cpu_utilization * 100)} %" == "10 %"
+    assert figure(page, "renter", seat.agent_id) == "alice"
+    assert rental.session_id in page.text and "€36.00/h" in page.text
+    assert 'data-state="online"' in page.text.split(f'data-agent="{seat.agent_id}"')[1].split("</tr>")[0]
+    assert 'data-state="offline"' in page.text.split(f'data-agent="{idle.agent_id}"')[1].split("</tr>")[0]
+    assert figure(page, "cpu", idle.agent_id) == "—" and "no report yet" in page.text
+    assert figure(page, "online") == "1 / 2" and figure(page, "rented") == "1"
+    assert 'hx-get="/host/machines/table" hx-trigger="every 10s"' in page.text
+    table = host.get("/host/machines/table", headers={"hx-request": "true"})
+    assert (
+        table.status_code == 200
+        and "<html" not in table.text
+        and f'data-agent="{seat.agent_id}"' in table.text
+    )
+
+
+def test_a_host_without_machines_is_shown_how_to_enroll_one(
+    collector: Collector, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    page = sign_in("host", "new").get("/host/machines")
+    assert "No machines yet" in page.text and 'href="/host/enrollment"' in page.text
+
+
+def test_the_machine_page_shows_usage_rentals_and_earnings_as_the_api_does(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    rental = open_rental(admin, seat.agent_id, "alice")
+    report_usage(admin.channel, seat, rental, 2.0)
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+    host = sign_in("host", "cafe")
+    page = host.get(f"/host/machines/{seat.agent_id}")
+    assert page.status_code == 200 and "<h1>seat 12</h1>" in page.text
+    stopped = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
+    row = page.text.split(f'data-session="{rental.session_id}"')[1].split("</tr>")[0]
+    assert "alice" in row
+    assert f">€{stopped.cost.minor_units / 100:.2f}<" in row
+    earnings = admin.fleet.GetEarnings(fleet_pb2.GetEarningsRequest(agent_id=seat.agent_id))
+    (total,) = earnings.totals
+    assert total.minor_units > 0 and figure(page, "earned") == f"€{total.minor_units / 100:.2f}"
+    assert "10 %" in page.text  # the usage table: the reported 10 % CPU
+    day = host.get(f"/host/machines/{seat.agent_id}?span=day")
+    assert day.status_code == 200 and 'href="?span=day" aria-current="true"' in day.text
+
+
+def test_lock_reaches_the_collector_and_revoke_takes_effect(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    rental = open_rental(admin, seat.agent_id, "alice")
+    host = sign_in("host", "cafe")
+    page = host.get(f"/host/machines/{seat.agent_id}")
+    token = csrf_of(page)
+    locked = host.post(
+        f"/host/machines/{seat.agent_id}/lock", data={"csrf_token": token, "message": "closing"}
+    )
+    assert locked.status_code == 303
+    assert "not connected now" in host.get(locked.headers["location"]).text  # no agent runs on it
+    revoked = host.post(
+        f"/host/machines/{seat.agent_id}/revoke", data={"csrf_token": token, "reason": "sold"}
+    )
+    assert revoked.status_code == 303
+    after = host.get(f"/host/machines/{seat.agent_id}")
+    assert "The machine is revoked" in after.text and 'data-state="revoked"' in after.text
+    assert f"/host/machines/{seat.agent_id}/revoke" not in after.text
+    machine = admin.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=seat.agent_id))
+    assert machine.HasField("revoked_at")
+    ended = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
+    assert ended.state == sessions_pb2.RentalSession.STOPPED
+    again = host.post(f"/host/machines/{seat.agent_id}/revoke", data={"csrf_token": token})
+    assert again.status_code == 409 and "The request was refused:" in again.text
+
+
+def test_another_hosts_machine_is_not_found_even_by_guessing(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    rival = sign_in("host", "rival")
+    token = csrf_of(rival.get("/host/machines"))
+    for guess in (seat.agent_id, "m-0000000000000000", "..", "%00"):
+        assert rival.get(f"/host/machines/{guess}").status_code == 404
+        for action in ("lock", "revoke"):
+            answer = rival.post(f"/host/machines/{guess}/{action}", data={"csrf_token": token})
+            assert answer.status_code == 404, (guess, action)
+    machine = admin.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=seat.agent_id))
+    assert not machine.HasField("revoked_at")
+    renter = sign_in("renter", "alice")
+    for path in ("/host/machines", f"/host/machines/{seat.agent_id}", "/host/machines/table"):
+        assert renter.get(path).status_code == 404
