@@ -1,0 +1,80 @@
+// Draws the portal's charts with the vendored uPlot: every `.chart-plot[data-chart]` element, on load and
+// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, labels, x, ys}; x in Unix
+// seconds, shown in the viewer's time zone; values formatted in the page's language.
+(function () {
+  "use strict";
+  var COLOURS = ["#0a5c7a", "#c0571a", "#2e7d32", "#6a3d9a", "#a4262c", "#5f6b00"];
+  var HEIGHT = 220;
+
+  function language() {
+    return document.documentElement.lang || "en";
+  }
+
+  function formatter(spec) {
+    var lang = language();
+    if (spec.unit === "percent") {
+      var percent = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+      return function (v) { return percent.format(v) + "%"; };
+    }
+    if (spec.unit === "money") {
+      var money = new Intl.NumberFormat(lang, { style: "currency", currency: spec.currency });
+      return function (v) { return money.format(v); };
+    }
+    var number = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+    var units = ["B/s", "kB/s", "MB/s", "GB/s", "TB/s"];
+    return function (v) {
+      var i = 0;
+      while (Math.abs(v) >= 1000 && i < units.length - 1) { v /= 1000; i += 1; }
+      return number.format(v) + " " + units[i];
+    };
+  }
+
+  function draw(element) {
+    if (element.getAttribute("data-drawn") || typeof uPlot === "undefined") {
+      return;
+    }
+    var spec = JSON.parse(element.getAttribute("data-chart"));
+    var format = formatter(spec);
+    var series = [{}];
+    spec.labels.forEach(function (label, i) {
+      var colour = COLOURS[i % COLOURS.length];
+      series.push({
+        label: label,
+        stroke: colour,
+        width: 2,
+        fill: spec.labels.length === 1 ? colour + "22" : undefined,
+        value: function (u, v) { return v == null ? "–" : format(v); },
+        spanGaps: false,
+      });
+    });
+    var options = {
+      width: Math.max(element.clientWidth, 200),
+      height: HEIGHT,
+      series: series,
+      scales: spec.unit === "percent" ? { y: { range: [0, 100] } } : {},
+      axes: [
+        {},
+        { values: function (u, splits) { return splits.map(format); }, size: 70 },
+      ],
+      tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), spec.zone); },
+      cursor: { drag: { x: false, y: false } },
+    };
+    var plot = new uPlot(options, [spec.x].concat(spec.ys), element);
+    element.setAttribute("data-drawn", "1");
+    if (typeof ResizeObserver !== "undefined") {
+      new ResizeObserver(function () {
+        plot.setSize({ width: Math.max(element.clientWidth, 200), height: HEIGHT });
+      }).observe(element);
+    }
+  }
+
+  function drawIn(root) {
+    var elements = root.querySelectorAll(".chart-plot[data-chart]");
+    for (var i = 0; i < elements.length; i += 1) {
+      draw(elements[i]);
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { drawIn(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { drawIn(event.target); });
+})();
