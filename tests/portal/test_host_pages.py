@@ -5,6 +5,7 @@ effect in the collector; another host's machines are 404 (also by guessing)."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import UTC, datetime
 
 import grpc
@@ -15,9 +16,17 @@ from agent.identity import Identity, public_key_bytes
 from collector.metering.enrollment import enroll
 from collector.server import Collector
 from portal.server import RunningPortal
-from protos.rentmeter.v1 import fleet_pb2, machines_pb2, machines_pb2_grpc, sessions_pb2
+from protos.rentmeter.v1 import (
+    agent_pb2_grpc,
+    fleet_pb2,
+    invoices_pb2,
+    machines_pb2,
+    machines_pb2_grpc,
+    sessions_pb2,
+)
 from rentmeter.client import AdminClient
-from tests.collector.helpers import new_identity
+from tests.collector.helpers import new_identity, sample, signed
+from tests.portal.browsing import wait_for
 from tests.portal.conftest import SignIn, api_token, csrf_of, open_rental, report_usage
 
 
@@ -54,6 +63,20 @@ def figure(page: httpx.Response, name: str, agent_id: str = "") -> str:
     found = re.search(rf'data-figure="{name}">([^<]*)<', html)
     assert found, f"no figure {name}"
     return found.group(1).strip()
+
+
+def report(channel: grpc.Channel, machine: Identity, sequence: int, start_s: float, seconds: float) -> None:
+    """One signed report of `seconds` of use from `start_s` (10 % CPU), once that time has passed."""
+    time.sleep(max(0.0, start_s + seconds - time.time() + 0.05))
+    envelope = signed(machine, sequence, [sample(start_s, start_s + seconds)])
+    list(agent_pb2_grpc.AgentServiceStub(channel).StreamReports(iter([envelope]), timeout=10))
+
+
+def rated(admin: AdminClient, session_id: str) -> sessions_pb2.RentalSession:
+    """The stopped session once the collector has rated it (rating follows the stop on its own)."""
+    request = sessions_pb2.GetSessionRequest(session_id=session_id)
+    wait_for(lambda: admin.sessions.GetSession(request).cost.minor_units > 0)
+    return admin.sessions.GetSession(request)
 
 
 @pytest.fixture
@@ -108,17 +131,18 @@ def test_the_machine_page_shows_usage_rentals_and_earnings_as_the_api_does(
     rental = open_rental(admin, seat.agent_id, "alice")
     report_usage(admin.channel, seat, rental, 2.0)
     admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+    stopped = rated(admin, rental.session_id)
     host = sign_in("host", "cafe")
     page = host.get(f"/host/machines/{seat.agent_id}")
     assert page.status_code == 200 and "<h1>seat 12</h1>" in page.text
-    stopped = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
     row = page.text.split(f'data-session="{rental.session_id}"')[1].split("</tr>")[0]
     assert "alice" in row
     assert f">€{stopped.cost.minor_units / 100:.2f}<" in row
     earnings = admin.fleet.GetEarnings(fleet_pb2.GetEarningsRequest(agent_id=seat.agent_id))
     (total,) = earnings.totals
     assert total.minor_units > 0 and figure(page, "earned") == f"€{total.minor_units / 100:.2f}"
-    assert "10 %" in page.text  # the usage table: the reported 10 % CPU
+    assert 'class="chart-plot" data-chart=' in page.text
+    assert '<td class="number">10.0%</td>' in page.text  # the chart's figures: the reported 10 % CPU
     day = host.get(f"/host/machines/{seat.agent_id}?span=day")
     assert day.status_code == 200 and 'href="?span=day" aria-current="true"' in day.text
 
@@ -165,3 +189,37 @@ def test_another_hosts_machine_is_not_found_even_by_guessing(
     renter = sign_in("renter", "alice")
     for path in ("/host/machines", f"/host/machines/{seat.agent_id}", "/host/machines/table"):
         assert renter.get(path).status_code == 404
+
+
+def test_earnings_per_machine_and_period_are_the_apis(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    rival = hosts_machine(collector, "rival", label="rival seat")
+    for machine, renter in ((seat, "alice"), (rival, "bob")):
+        rental = open_rental(admin, machine.agent_id, renter)
+        report_usage(admin.channel, machine, rental, 1.0)
+        admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+        rated(admin, rental.session_id)
+    (invoice,) = admin.invoices.CloseInvoices(
+        invoices_pb2.CloseInvoicesRequest(renter="alice", invoice_now=True)
+    ).invoices
+    second = open_rental(admin, seat.agent_id, "carol")  # not invoiced yet
+    report(admin.channel, seat, 2, second.started_at.ToMicroseconds() / 1e6, 1.0)
+    cafe = fleet_pb2.GetEarningsRequest(host="cafe")
+    wait_for(lambda: admin.fleet.GetEarnings(cafe).totals[0].minor_units > invoice.total.minor_units > 0)
+    (total,) = admin.fleet.GetEarnings(cafe).totals  # the open rental's rated cost is in it now
+    host = sign_in("host", "cafe")
+    page = host.get("/host/earnings")
+    assert page.status_code == 200
+    assert figure(page, "total-EUR") == f"€{total.minor_units / 100:.2f}"
+    assert figure(page, "earned", seat.agent_id) == f"€{total.minor_units / 100:.2f}"
+    row = page.text.split(f'data-agent="{seat.agent_id}"')[1].split("</tr>")[0]
+    assert f"€{invoice.total.minor_units / 100:.2f}" in row and "seat 12" in row
+    assert rival.agent_id not in page.text and "rival seat" not in page.text
+    assert 'class="chart-plot" data-chart=' in page.text and '<option value="day" selected>' in page.text
+    for period in ("week", "month"):
+        other = host.get(f"/host/earnings?period={period}")
+        assert f'<option value="{period}" selected>' in other.text
+        assert figure(other, "total-EUR") == f"€{total.minor_units / 100:.2f}"
+    assert '<option value="day" selected>' in host.get("/host/earnings?period=year").text
+    assert sign_in("renter", "alice").get("/host/earnings").status_code == 404

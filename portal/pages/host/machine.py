@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,8 +20,16 @@ from starlette.routing import Route
 from portal import i18n
 from portal.api import Api
 from portal.auth import User, requires, user_api
+from portal.charts import usage_charts
 from portal.errors import Refused
-from portal.pages.host.view import fleet_time, machine_name, machine_row
+from portal.pages.host.view import (
+    duration,
+    fleet_time,
+    machine_name,
+    machine_row,
+    timestamp,
+    viewer_zone_name,
+)
 from portal.web import FormError, notice, render, see_other
 from protos.rentmeter.v1 import agent_pb2, fleet_pb2, machines_pb2, sessions_pb2, usage_pb2
 
@@ -37,27 +43,10 @@ SESSIONS_SHOWN = 10
 MESSAGE_CHARS = 500  # the collector's limit on a control message
 
 
-def _timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment)
-    return stamp
-
-
-def _duration(span: timedelta) -> Duration:
-    duration = Duration()
-    duration.FromTimedelta(span)
-    return duration
-
-
-def viewer_zone_name() -> str:
-    """The viewer's IANA time zone name, for the collector's local periods ("UTC" when none is known)."""
-    return str(getattr(i18n.current().time_zone, "key", "UTC"))
-
-
 async def usage_series(api: Api, agent_id: str, span: str, now: datetime) -> usage_pb2.UsageSeries:
     length, step = SPANS[span]
     request = usage_pb2.GetUsageSeriesRequest(
-        agent_id=agent_id, start=_timestamp(now - length), end=_timestamp(now), step=_duration(step)
+        agent_id=agent_id, start=timestamp(now - length), end=timestamp(now), step=duration(step)
     )
     series: usage_pb2.UsageSeries = await api.usage.GetUsageSeries(request)
     return series
@@ -76,18 +65,20 @@ async def _machine_page(request: Request, error: FormError | None = None, status
     earned = await api.fleet.GetEarnings(
         fleet_pb2.GetEarningsRequest(
             agent_id=agent_id,
-            start=_timestamp(now - timedelta(days=EARNINGS_DAYS)),
-            end=_timestamp(now),
+            start=timestamp(now - timedelta(days=EARNINGS_DAYS)),
+            end=timestamp(now),
             time_zone=viewer_zone_name(),
         )
     )
+    series = await usage_series(api, agent_id, span, now.replace(microsecond=0))
     context = {
         "machine": machine,
         "name": machine_name(machine),
         "row": machine_row(entry or fleet_pb2.FleetMachine(machine=machine), now),
         "span": span,
         "spans": list(SPANS),
-        "series": await usage_series(api, agent_id, span, now.replace(microsecond=0)),
+        "series": series,
+        "charts": usage_charts(series),
         "sessions": newest[:SESSIONS_SHOWN],
         "session_count": len(sessions),
         "earned": earned,

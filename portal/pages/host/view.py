@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from babel.dates import format_timedelta
+from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from portal import i18n
@@ -18,6 +19,7 @@ from protos.rentmeter.v1 import fleet_pb2, machines_pb2
 
 ONLINE, OFFLINE, REVOKED = "online", "offline", "revoked"
 STATE_LABELS = {ONLINE: N_("Online"), OFFLINE: N_("Offline"), REVOKED: N_("Revoked")}
+STATE_BADGES = {ONLINE: "ok", OFFLINE: "", REVOKED: "bad"}  # the .badge styles of portal.css
 
 
 def state_of(machine: machines_pb2.Machine) -> str:
@@ -65,6 +67,11 @@ class MachineRow:
         return machine_name(self.entry.machine)
 
     @property
+    def badge(self) -> str:
+        """An offline machine with a rental on it needs the host's eye."""
+        return "warn" if self.state == OFFLINE and self.entry.session_id else STATE_BADGES[self.state]
+
+    @property
     def state_label(self) -> str:
         return i18n.gettext(STATE_LABELS[self.state])
 
@@ -84,3 +91,20 @@ def machine_row(entry: fleet_pb2.FleetMachine, now: datetime) -> MachineRow:
 def fleet_time(fleet: fleet_pb2.Fleet) -> datetime:
     """The moment the collector made the fleet view (its clock, not the portal's)."""
     return fleet.at.ToDatetime(tzinfo=UTC) if fleet.HasField("at") else datetime.now(UTC)
+
+
+def timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment)
+    return stamp
+
+
+def duration(span: timedelta) -> Duration:
+    value = Duration()
+    value.FromTimedelta(span)
+    return value
+
+
+def viewer_zone_name() -> str:
+    """The viewer's IANA time zone name, for the collector's local periods ("UTC" when none is known)."""
+    return str(getattr(i18n.current().time_zone, "key", "UTC"))
