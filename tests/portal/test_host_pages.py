@@ -4,6 +4,7 @@ effect in the collector; another host's machines are 404 (also by guessing)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from datetime import UTC, datetime
@@ -15,8 +16,10 @@ import pytest
 from agent.identity import Identity, public_key_bytes
 from collector.metering.enrollment import enroll
 from collector.server import Collector
-from portal.server import RunningPortal
+from portal.server import RunningPortal, running_portal
+from portal.settings import PortalSettings
 from protos.rentmeter.v1 import (
+    accounts_pb2,
     agent_pb2_grpc,
     fleet_pb2,
     invoices_pb2,
@@ -27,7 +30,17 @@ from protos.rentmeter.v1 import (
 from rentmeter.client import AdminClient
 from tests.collector.helpers import new_identity, sample, signed
 from tests.portal.browsing import wait_for
-from tests.portal.conftest import SignIn, api_token, csrf_of, open_rental, report_usage
+from tests.portal.conftest import (
+    PASSWORD,
+    SignIn,
+    admin_accounts,
+    api_token,
+    client,
+    csrf_of,
+    open_rental,
+    report_usage,
+    sign_in_through_page,
+)
 
 
 def host_token(collector: Collector, host: str, machine_class: str = "standard", label: str = "") -> str:
@@ -63,6 +76,14 @@ def figure(page: httpx.Response, name: str, agent_id: str = "") -> str:
     found = re.search(rf'data-figure="{name}">([^<]*)<', html)
     assert found, f"no figure {name}"
     return found.group(1).strip()
+
+
+def account(admin: AdminClient, role: str, subject: str) -> str:
+    """A new account of `role` for `subject` (password PASSWORD); its name."""
+    name = f"{role}-{subject}-{time.monotonic_ns()}"
+    request = accounts_pb2.CreateAccountRequest(name=name, role=role, subject=subject, password=PASSWORD)
+    admin_accounts(admin).CreateAccount(request)
+    return name
 
 
 def report(channel: grpc.Channel, machine: Identity, sequence: int, start_s: float, seconds: float) -> None:
@@ -223,3 +244,42 @@ def test_earnings_per_machine_and_period_are_the_apis(
         assert figure(other, "total-EUR") == f"€{total.minor_units / 100:.2f}"
     assert '<option value="day" selected>' in host.get("/host/earnings?period=year").text
     assert sign_in("renter", "alice").get("/host/earnings").status_code == 404
+
+
+def test_the_host_makes_an_enrollment_token_and_the_machine_it_enrolls_is_its_own(
+    collector: Collector, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    host = sign_in("host", "cafe")
+    form = host.get("/host/enrollment")
+    assert form.status_code == 200 and '<option value="24h" selected>' in form.text
+    data = {"csrf_token": csrf_of(form), "machine_class": "gpu-a100", "label": "seat 7", "validity": "7d"}
+    made = host.post("/host/enrollment", data=data)
+    assert made.status_code == 200
+    token = figure(made, "token")
+    dial = f"127.0.0.1:{collector.port}"
+    assert f"sudo rentmeter agent install --collector {dial} --token {token}</pre>" in made.text
+    assert f"rentmeter agent run --collector {dial} --token {token}</pre>" in made.text
+    assert 'data-copy="install-command"' in made.text and '<script src="/static/copy.js" defer>' in made.text
+    owner = new_identity()
+    row = collector.database.call(
+        enroll, token=token, public_key=public_key_bytes(owner.key), facts={}, now=datetime.now(UTC)
+    )
+    assert row.machine_class == "gpu-a100"
+    listed = host.get("/host/machines")
+    assert f'href="/host/machines/{row.agent_id}">seat 7</a>' in listed.text
+    assert sign_in("host", "rival").get(f"/host/machines/{row.agent_id}").status_code == 404
+    too_long = host.post("/host/enrollment", data={**data, "machine_class": "x" * 65})
+    assert too_long.status_code == 400 and "machine_class must be 1 to 64 characters" in too_long.text
+    assert sign_in("renter", "alice").get("/host/enrollment").status_code == 404
+
+
+def test_the_install_command_names_the_collector_the_agents_dial(
+    collector: Collector, admin: AdminClient, portal_settings: PortalSettings
+) -> None:
+    settings = dataclasses.replace(portal_settings, agent_collector="collector.example.net:50051")
+    with running_portal(settings) as running:
+        host = client(running)
+        assert sign_in_through_page(host, account(admin, "host", "cafe"), PASSWORD).status_code == 303
+        data = {"csrf_token": csrf_of(host.get("/host/enrollment")), "machine_class": "standard"}
+        made = host.post("/host/enrollment", data=data)
+    assert "sudo rentmeter agent install --collector collector.example.net:50051 --token rmt_" in made.text
