@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import rental
+from portal.pages.renter import rental, rentals
 
-ROUTES: list[BaseRoute] = [*rental.ROUTES]
+ROUTES: list[BaseRoute] = [*rental.ROUTES, *rentals.ROUTES]

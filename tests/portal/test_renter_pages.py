@@ -1,0 +1,118 @@
+"""The renter's pages against a real collector and real data: a rental opened, reported, stopped and
+invoiced; the figures each page shows are the API's; another renter (or a host) gets 404 for every rental
+and invoice address, guessed ones too; refusals are shown as the collector's sentences."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import grpc
+import httpx
+import pytest
+
+from agent.identity import Identity
+from collector.server import Collector
+from portal import i18n
+from portal.server import RunningPortal
+from protos.rentmeter.v1 import invoices_pb2, sessions_pb2
+from rentmeter.client import AdminClient
+from tests.portal.conftest import SignIn, open_rental, report_usage
+
+GUESSES = ("s-0000000000000000", "RM-999999", "inv-0", "%00", "..%2Fadmin")
+
+
+def text_of(page: httpx.Response) -> str:
+    """The page's text as a reader sees it (tags dropped, entities decoded, spaces collapsed)."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
+
+
+def figure(page: httpx.Response, name: str) -> str:
+    found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', page.text)
+    assert found, f"no figure {name}"
+    return html.unescape(found.group(1)).strip()
+
+
+@pytest.fixture
+def invoiced(
+    admin: AdminClient, machine: Identity, channel: grpc.Channel
+) -> tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice]:
+    """alice's rental: 1.5 s reported, stopped, and invoiced at once."""
+    rental = open_rental(admin, machine.agent_id, "alice")
+    report_usage(channel, machine, rental, seconds=1.5)
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+    (invoice,) = admin.invoices.CloseInvoices(
+        invoices_pb2.CloseInvoicesRequest(renter="alice", invoice_now=True)
+    ).invoices
+    assert invoice.total.minor_units > 0
+    stopped = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=rental.session_id))
+    return stopped, invoice
+
+
+def test_the_rentals_list_shows_the_apis_figures_newest_first(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity,
+    invoiced: tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice], sign_in: SignIn,
+) -> None:  # fmt: skip
+    stopped, _ = invoiced
+    running = open_rental(admin, machine.agent_id, "alice")
+    page = sign_in("renter", "alice").get("/rentals")
+    assert page.status_code == 200 and "<caption>" in page.text
+    order = re.findall(r'<tr data-session="([^"]+)"', page.text)
+    assert order == [running.session_id, stopped.session_id]
+    row = page.text.split(f'data-session="{stopped.session_id}"')[1].split("</tr>")[0]
+    assert f'href="/rentals/{stopped.session_id}"' in row
+    assert f'data-figure="cost">{i18n.format_money(stopped.cost)}<' in row
+    assert "Ended" in row and "hourly" in row and machine.agent_id in row
+    running_row = page.text.split(f'data-session="{running.session_id}"')[1].split("</tr>")[0]
+    assert "Running" in running_row and 'href="/rental"' in running_row
+
+
+def test_the_rental_page_explains_the_charge_line_by_line(
+    collector: Collector, admin: AdminClient, portal: RunningPortal,
+    invoiced: tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice], sign_in: SignIn,
+) -> None:  # fmt: skip
+    stopped, invoice = invoiced
+    explanation = admin.sessions.ExplainSession(sessions_pb2.GetSessionRequest(session_id=stopped.session_id))
+    page = sign_in("renter", "alice").get(f"/rentals/{stopped.session_id}")
+    assert page.status_code == 200
+    assert figure(page, "total") == i18n.format_money(explanation.total) == i18n.format_money(invoice.total)
+    assert figure(page, "charges-total") == i18n.format_money(explanation.total)
+    for charge in explanation.charges:
+        row = page.text.split(f'data-meter="{charge.meter}"')[1].split("</tr>")[0]
+        assert html.escape(charge.description) in row and charge.exact_amount in row
+        assert f"{charge.quantity} {charge.unit}" in row and i18n.format_money(charge.amount) in row
+    assert "€36.00/h" in page.text  # the time line's price
+    assert 'class="chart-plot"' in page.text and "Utilisation" in page.text  # charts of GetUsageSeries
+    text = text_of(page)
+    assert f"Invoice {invoice.number} · {i18n.format_money(invoice.total)} · Unpaid" in text  # not prepaid
+    assert f'href="/invoices/{invoice.number}"' in page.text
+    for form in ("pdf", "html", "csv"):
+        assert f'href="/invoices/{invoice.number}/{form}"' in page.text
+    assert "This rental is running." not in text
+
+
+def test_an_open_rental_links_to_the_live_view_and_is_not_invoiced_yet(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, sign_in: SignIn,
+) -> None:  # fmt: skip
+    rental = open_rental(admin, machine.agent_id, "alice")
+    page = sign_in("renter", "alice").get(f"/rentals/{rental.session_id}")
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "This rental is running." in text and 'href="/rental"' in page.text
+    assert "Not invoiced yet" in text and "Nothing charged yet" in text
+
+
+def test_nobody_else_sees_a_rental(
+    collector: Collector, portal: RunningPortal,
+    invoiced: tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice], sign_in: SignIn,
+) -> None:  # fmt: skip
+    stopped, _ = invoiced
+    mallory, host = sign_in("renter", "mallory"), sign_in("host", "h1")
+    assert stopped.session_id not in mallory.get("/rentals").text
+    assert "No rentals yet" in mallory.get("/rentals").text
+    for guess in (stopped.session_id, *GUESSES):
+        for browser in (mallory, host):
+            answer = browser.get(f"/rentals/{guess}")
+            assert answer.status_code == 404, (guess, answer.text[:300])
+            assert "This page is not here" in answer.text
+    assert host.get("/rentals").status_code == 404
