@@ -27,6 +27,11 @@ def text_of(page: httpx.Response) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page.text)).split())
 
 
+def row_of(page: httpx.Response, attribute: str, key: str) -> str:
+    """The table row marked `attribute="key"` (e.g. data-invoice="RM-000001"), as HTML."""
+    return page.text.split(f'{attribute}="{key}"')[1].split("</tr>")[0]
+
+
 def figure(page: httpx.Response, name: str) -> str:
     found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', page.text)
     assert found, f"no figure {name}"
@@ -59,11 +64,11 @@ def test_the_rentals_list_shows_the_apis_figures_newest_first(
     assert page.status_code == 200 and "<caption>" in page.text
     order = re.findall(r'<tr data-session="([^"]+)"', page.text)
     assert order == [running.session_id, stopped.session_id]
-    row = page.text.split(f'data-session="{stopped.session_id}"')[1].split("</tr>")[0]
+    row = row_of(page, "data-session", stopped.session_id)
     assert f'href="/rentals/{stopped.session_id}"' in row
     assert f'data-figure="cost">{i18n.format_money(stopped.cost)}<' in row
     assert "Ended" in row and "hourly" in row and machine.agent_id in row
-    running_row = page.text.split(f'data-session="{running.session_id}"')[1].split("</tr>")[0]
+    running_row = row_of(page, "data-session", running.session_id)
     assert "Running" in running_row and 'href="/rental"' in running_row
 
 
@@ -78,7 +83,7 @@ def test_the_rental_page_explains_the_charge_line_by_line(
     assert figure(page, "total") == i18n.format_money(explanation.total) == i18n.format_money(invoice.total)
     assert figure(page, "charges-total") == i18n.format_money(explanation.total)
     for charge in explanation.charges:
-        row = page.text.split(f'data-meter="{charge.meter}"')[1].split("</tr>")[0]
+        row = row_of(page, "data-meter", charge.meter)
         assert html.escape(charge.description) in row and charge.exact_amount in row
         assert f"{charge.quantity} {charge.unit}" in row and i18n.format_money(charge.amount) in row
     assert "€36.00/h" in page.text  # the time line's price
@@ -116,3 +121,57 @@ def test_nobody_else_sees_a_rental(
             assert answer.status_code == 404, (guess, answer.text[:300])
             assert "This page is not here" in answer.text
     assert host.get("/rentals").status_code == 404
+
+
+def test_the_invoices_list_and_an_invoice_with_its_payment_and_credit_note(
+    collector: Collector, admin: AdminClient, portal: RunningPortal,
+    invoiced: tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice], sign_in: SignIn,
+) -> None:  # fmt: skip
+    stopped, invoice = invoiced
+    alice = sign_in("renter", "alice")
+    listed = alice.get("/invoices")
+    assert listed.status_code == 200
+    row = row_of(listed, "data-invoice", invoice.number)
+    assert f'href="/invoices/{invoice.number}"' in row and "Unpaid" in row
+    assert f'data-figure="total">{i18n.format_money(invoice.total)}<' in row
+    assert f'href="/invoices/{invoice.number}/pdf"' in row
+
+    page = alice.get(f"/invoices/{invoice.number}")
+    assert page.status_code == 200
+    assert figure(page, "total") == figure(page, "lines-total") == i18n.format_money(invoice.total)
+    assert figure(page, "net") == i18n.format_money(invoice.net)
+    assert figure(page, "tax") == i18n.format_money(invoice.tax) and figure(page, "paid") == "Not yet"
+    for line in invoice.lines:
+        row = row_of(page, "data-meter", line.meter)
+        assert html.escape(line.description) in row and i18n.format_money(line.amount) in row
+    assert f'href="/rentals/{stopped.session_id}"' in page.text
+    assert "No payment recorded yet." in page.text and "Credit notes" not in page.text
+
+    admin.invoices.PayInvoice(invoices_pb2.PayInvoiceRequest(invoice_id=invoice.number, reference="SEPA-42"))
+    note = admin.invoices.CreditInvoice(
+        invoices_pb2.CreditInvoiceRequest(invoice_id=invoice.number, amount="0.01", reason="goodwill")
+    )
+    paid = admin.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=invoice.number))
+    page = alice.get(f"/invoices/{invoice.invoice_id}")  # by its id as well as its number
+    assert figure(page, "paid") == i18n.format_datetime(paid.paid_at)
+    text = text_of(page)
+    assert "SEPA-42" in text and "manual" in text and "No payment recorded yet." not in text
+    credit_row = row_of(page, "data-credit-note", note.number)
+    assert "goodwill" in credit_row and i18n.format_money(note.amount) in credit_row
+    assert "Paid" in row_of(alice.get("/invoices"), "data-invoice", invoice.number)
+    assert alice.get(f"/invoices/{invoice.number}/csv").status_code == 200  # the documents' route still
+
+
+def test_nobody_else_sees_an_invoice(
+    collector: Collector, portal: RunningPortal,
+    invoiced: tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice], sign_in: SignIn,
+) -> None:  # fmt: skip
+    _, invoice = invoiced
+    mallory, host = sign_in("renter", "mallory"), sign_in("host", "h1")
+    listed = mallory.get("/invoices")
+    assert invoice.number not in listed.text and "No invoices yet" in listed.text
+    for guess in (invoice.number, invoice.invoice_id, "RM-000002", *GUESSES):
+        for browser in (mallory, host):
+            answer = browser.get(f"/invoices/{guess}")
+            assert answer.status_code == 404, (guess, answer.text[:300])
+    assert host.get("/invoices").status_code == 404

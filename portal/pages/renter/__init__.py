@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import rental, rentals
+from portal.pages.renter import my_invoices, rental, rentals
 
-ROUTES: list[BaseRoute] = [*rental.ROUTES, *rentals.ROUTES]
+ROUTES: list[BaseRoute] = [*rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES]
