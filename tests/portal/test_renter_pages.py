@@ -6,20 +6,43 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
 
 from agent.identity import Identity
+from collector.config import CollectorSettings
 from collector.server import Collector
 from portal import i18n
 from portal.server import RunningPortal
-from protos.rentmeter.v1 import invoices_pb2, sessions_pb2
+from protos.rentmeter.v1 import invoices_pb2, renters_pb2, sessions_pb2, wallets_pb2
 from rentmeter.client import AdminClient
-from tests.portal.conftest import SignIn, open_rental, report_usage
+from tests.collector.test_payments import StripeStandIn
+from tests.portal.conftest import SignIn, csrf_of, open_rental, report_usage
 
 GUESSES = ("s-0000000000000000", "RM-999999", "inv-0", "%00", "..%2Fadmin")
+
+
+@pytest.fixture
+def stripe() -> Iterator[StripeStandIn]:
+    """A stand-in for Stripe's API that declines the first charge and accepts the others."""
+    server = StripeStandIn(declines=1)
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def collector_settings(tmp_path: Path, stripe: StripeStandIn) -> CollectorSettings:
+    """The collector of tests/conftest.py, charging cards through the stand-in (wallet top-ups)."""
+    return CollectorSettings(
+        listen="127.0.0.1:0", db_url=f"sqlite:///{tmp_path / 'collector.db'}",
+        rating_interval=timedelta(seconds=1), invoice_period=timedelta(days=1),
+        invoice_grace=timedelta(seconds=2), stripe_api_key="sk_test_standin", stripe_api_base=stripe.url,
+    )  # fmt: skip
 
 
 def text_of(page: httpx.Response) -> str:
@@ -175,3 +198,86 @@ def test_nobody_else_sees_an_invoice(
             answer = browser.get(f"/invoices/{guess}")
             assert answer.status_code == 404, (guess, answer.text[:300])
     assert host.get("/invoices").status_code == 404
+
+
+def test_the_wallet_is_topped_up_by_card_and_a_decline_is_the_collectors_sentence(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, stripe: StripeStandIn, sign_in: SignIn,
+) -> None:  # fmt: skip
+    admin.wallets.TopUp(
+        wallets_pb2.TopUpRequest(renter="alice", amount="10.00", currency="EUR", idempotency_key="t1")
+    )
+    card = {"payment_method": "stripe", "payment_customer": "cus_1", "payment_source": "pm_1"}
+    admin.renters.UpdateRenter(renters_pb2.UpdateRenterRequest(renter="alice", **card))
+    alice = sign_in("renter", "alice")
+    page = alice.get("/wallet")
+    assert page.status_code == 200 and figure(page, "balance-EUR") == "€10.00"
+    assert 'action="/wallet/top-up"' in page.text and '<label for="amount">' in page.text
+
+    def top_up(page: httpx.Response, amount: str) -> httpx.Response:
+        key = re.search(r'name="key" value="([^"]+)"', page.text)
+        assert key
+        form = {"csrf_token": csrf_of(page), "amount": amount, "currency": "EUR", "key": key.group(1)}
+        return alice.post("/wallet/top-up", data=form)
+
+    declined = top_up(page, "20.00")
+    assert declined.status_code == 409
+    said = "the top-up of 20.00 EUR was not charged: declined: Your card was declined."
+    assert said in text_of(declined) and 'role="alert"' in declined.text
+    assert figure(declined, "balance-EUR") == "€10.00" and 'value="20.00"' in declined.text
+    done = top_up(declined, "20.00")  # the form again has a new key: a new request
+    assert done.status_code == 303 and done.headers["location"] == "/wallet"
+    wallet = admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="alice"))
+    assert wallet.balance.minor_units == 3000
+    page = alice.get("/wallet")
+    assert "topped up: €30.00" in page.text and figure(page, "balance-EUR") == i18n.format_money(
+        wallet.balance
+    )
+    assert figure(page, "spendable-EUR") == i18n.format_money(wallet.spendable)
+    rows = re.findall(r"<tr data-transaction=.*?</tr>", page.text, re.S)
+    assert ["Top-up" in row for row in rows] == [True, True]
+    assert "+€20.00" in rows[0] and "pi_2" in rows[0] and "+€10.00" in rows[1]
+    assert len(stripe.requests) == 2  # declined once, charged once
+    bad = top_up(page, "-5")
+    assert bad.status_code == 409 and 'role="alert"' in bad.text and len(stripe.requests) == 2
+
+
+def test_a_prepaid_rental_is_taken_from_the_wallet(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity,
+    channel: grpc.Channel, sign_in: SignIn,
+) -> None:  # fmt: skip
+    admin.wallets.TopUp(
+        wallets_pb2.TopUpRequest(renter="alice", amount="10.00", currency="EUR", idempotency_key="t1")
+    )
+    rental = open_rental(admin, machine.agent_id, "alice")
+    report_usage(channel, machine, rental, seconds=1.5)
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=rental.session_id))
+    (invoice,) = admin.invoices.CloseInvoices(
+        invoices_pb2.CloseInvoicesRequest(renter="alice", invoice_now=True)
+    ).invoices
+    alice = sign_in("renter", "alice")
+    page = alice.get("/wallet")
+    wallet = admin.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="alice"))
+    assert figure(page, "balance-EUR") == i18n.format_money(wallet.balance)
+    assert wallet.balance.minor_units == 1000 - invoice.total.minor_units
+    charge = re.findall(r"<tr data-transaction=.*?</tr>", page.text, re.S)[0]
+    assert "Invoice paid from the wallet" in charge and f"-{i18n.format_money(invoice.total)}" in charge
+    assert f'href="/invoices/{invoice.invoice_id}"' in charge
+    assert "You have no card on file" in page.text and 'action="/wallet/top-up"' not in page.text
+    assert "Paid" in row_of(alice.get("/invoices"), "data-invoice", invoice.number)
+    assert alice.get(f"/invoices/{invoice.invoice_id}").status_code == 200
+
+
+def test_without_a_card_the_top_up_is_refused_with_the_collectors_sentence(
+    collector: Collector, admin: AdminClient, portal: RunningPortal,
+    invoiced: tuple[sessions_pb2.RentalSession, invoices_pb2.Invoice], sign_in: SignIn,
+) -> None:  # fmt: skip
+    alice, mallory, host = sign_in("renter", "alice"), sign_in("renter", "mallory"), sign_in("host", "h1")
+    page = alice.get("/wallet")
+    assert page.status_code == 200 and "You have no card on file" in page.text
+    form = {"csrf_token": csrf_of(page), "amount": "5.00", "currency": "EUR", "key": "k1"}
+    refused = alice.post("/wallet/top-up", data=form)
+    assert refused.status_code == 409 and "alice has no payment method on file" in text_of(refused)
+    empty = mallory.get("/wallet")
+    assert empty.status_code == 200 and figure(empty, "balance-EUR") == "€0.00"
+    assert "No money has moved through your wallet yet." in empty.text
+    assert host.get("/wallet").status_code == 404

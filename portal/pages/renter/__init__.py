@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import my_invoices, rental, rentals
+from portal.pages.renter import my_invoices, rental, rentals, wallet
 
-ROUTES: list[BaseRoute] = [*rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES]
+ROUTES: list[BaseRoute] = [*rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES]
