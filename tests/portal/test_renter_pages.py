@@ -13,14 +13,16 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
+from google.protobuf.duration_pb2 import Duration
 
 from agent.identity import Identity
 from collector.config import CollectorSettings
 from collector.server import Collector
 from portal import i18n
 from portal.server import RunningPortal
-from protos.rentmeter.v1 import invoices_pb2, renters_pb2, sessions_pb2, wallets_pb2
+from protos.rentmeter.v1 import invoices_pb2, plans_pb2, renters_pb2, sessions_pb2, wallets_pb2
 from rentmeter.client import AdminClient
+from tests.collector.helpers import plan_request
 from tests.collector.test_payments import StripeStandIn
 from tests.portal.conftest import SignIn, csrf_of, open_rental, report_usage
 
@@ -56,7 +58,12 @@ def row_of(page: httpx.Response, attribute: str, key: str) -> str:
 
 
 def figure(page: httpx.Response, name: str) -> str:
-    found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', page.text)
+    return figure_in(page.text, name)
+
+
+def figure_in(markup: str, name: str) -> str:
+    """The text of the element marked data-figure="name"."""
+    found = re.search(rf'data-figure="{name}"[^>]*>([^<]*)<', markup)
     assert found, f"no figure {name}"
     return html.unescape(found.group(1)).strip()
 
@@ -281,3 +288,68 @@ def test_without_a_card_the_top_up_is_refused_with_the_collectors_sentence(
     assert empty.status_code == 200 and figure(empty, "balance-EUR") == "€0.00"
     assert "No money has moved through your wallet yet." in empty.text
     assert host.get("/wallet").status_code == 404
+
+
+def test_the_prices_and_a_quote_are_the_apis(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    admin.plans.CreatePlan(plan_request("cafe", {"standard": "36.00", "gpu": "80"}, traffic_out="0.10"))
+    alice = sign_in("renter", "alice")
+    page = alice.get("/prices")
+    assert page.status_code == 200 and 'data-plan="cafe"' in page.text
+    assert figure_in(row_of(page, "data-price", "time:standard:"), "price") == "€36.00/h"
+    assert figure_in(row_of(page, "data-price", "time:gpu:"), "price") == "€80.00/h"
+    assert figure_in(row_of(page, "data-price", "traffic_out::"), "price") == "€0.10/GB"
+    assert 'action="/prices#quote"' in page.text and 'method="get"' in page.text
+
+    asked = {"plan": "cafe", "machine_class": "gpu", "hours": "2.5", "traffic_out": "3"}
+    quoted = alice.get("/prices", params=asked)
+    expected = admin.plans.Quote(
+        plans_pb2.QuoteRequest(
+            plan="cafe", machine_class="gpu", duration=Duration(seconds=9000), expected_tx_bytes=3 * 10**9
+        )
+    )
+    assert quoted.status_code == 200 and expected.total.minor_units == 200_30
+    assert figure(quoted, "quote-total") == i18n.format_money(expected.total) == "€200.30"
+    for line in expected.lines:
+        row = row_of(quoted, "data-meter", line.meter)
+        assert html.escape(line.description) in row and i18n.format_money(line.amount) in row
+    assert 'value="2.5"' in quoted.text and 'value="gpu"' in quoted.text  # the form keeps what was typed
+
+
+@pytest.mark.parametrize(
+    ("asked", "said"),
+    [
+        ({"machine_class": "mainframe"}, "mainframe"),  # the collector's sentence: no price for the class
+        ({"hours": "soon"}, "Hours: give a number, for example 2 or 1.5."),
+        ({"hours": "9000"}, "Give between 0 and 8,784 hours (366 days)."),
+        ({"gpu_model": "A100", "gpus": "1.5"}, "Give the number of GPUs as a whole number, 1 to 1,000."),
+        ({"plan": "no-such-plan"}, "There is no price plan of that name."),
+    ],
+)
+def test_a_quote_that_cannot_be_made_says_why(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn,
+    asked: dict[str, str], said: str,
+) -> None:  # fmt: skip
+    admin.plans.CreatePlan(plan_request("cafe", {"standard": "36.00"}))
+    answer = sign_in("renter", "alice").get(
+        "/prices", params={"plan": "cafe", "machine_class": "standard", "hours": "1", **asked}
+    )
+    assert answer.status_code == 409 and 'role="alert"' in answer.text
+    assert said in text_of(answer)
+    assert 'data-figure="quote-total"' not in answer.text
+
+
+def test_prices_in_chinese_with_yuan(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    admin.plans.CreatePlan(plan_request("cafe-cny", {"standard": "36.00"}, currency="CNY"))
+    li = sign_in("renter", "li", language="zh-CN,zh;q=0.9")
+    page = li.get("/prices")
+    assert (
+        "价格" in page.text
+        and figure_in(row_of(page, "data-price", "time:standard:"), "price") == "¥36.00/小时"
+    )
+    quoted = li.get("/prices", params={"plan": "cafe-cny", "machine_class": "standard", "hours": "2"})
+    assert figure(quoted, "quote-total") == "¥72.00"
+    assert sign_in("host", "h1").get("/prices").status_code == 404
