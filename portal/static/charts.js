@@ -1,6 +1,6 @@
 // Draws the portal's charts with the vendored uPlot: every `.chart-plot[data-chart]` element, on load and
-// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, time_label, labels, x, ys}; x in Unix
-// seconds, shown in the viewer's time zone; values formatted in the page's language.
+// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, time_label, labels, x, ys};
+// x in Unix seconds, shown in the viewer's time zone; values formatted in the page's language.
 (function () {
   "use strict";
   var COLOURS = ["#0a5c7a", "#c0571a", "#2e7d32", "#6a3d9a", "#a4262c", "#5f6b00"];
