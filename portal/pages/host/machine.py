@@ -11,7 +11,8 @@ ends now.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,39 +53,45 @@ async def usage_series(api: Api, agent_id: str, span: str, now: datetime) -> usa
     return series
 
 
+async def earned_lately(api: Api, agent_id: str, now: datetime) -> fleet_pb2.Earnings:
+    """What the machine earned in the last EARNINGS_DAYS days, per currency."""
+    request = fleet_pb2.GetEarningsRequest(
+        agent_id=agent_id,
+        start=timestamp(now - timedelta(days=EARNINGS_DAYS)),
+        end=timestamp(now),
+        time_zone=viewer_zone_name(),
+    )
+    earned: fleet_pb2.Earnings = await api.fleet.GetEarnings(request)
+    return earned
+
+
 async def _machine_page(request: Request, error: FormError | None = None, status: int = 200) -> Response:
     api, agent_id = user_api(request), request.path_params["agent_id"]
-    machine = await api.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id))
-    fleet = await api.fleet.GetFleet(fleet_pb2.GetFleetRequest())
-    entry = next((e for e in fleet.machines if e.machine.agent_id == agent_id), None)
-    now = fleet_time(fleet)
     span = request.query_params.get("span", "hour")
     span = span if span in SPANS else "hour"
-    sessions = (await api.sessions.ListSessions(sessions_pb2.ListSessionsRequest(agent_id=agent_id))).sessions
-    newest = sorted(sessions, key=lambda s: s.started_at.ToNanoseconds(), reverse=True)
-    earned = await api.fleet.GetEarnings(
-        fleet_pb2.GetEarningsRequest(
-            agent_id=agent_id,
-            start=timestamp(now - timedelta(days=EARNINGS_DAYS)),
-            end=timestamp(now),
-            time_zone=viewer_zone_name(),
-        )
+    # The machine first: another host's (or a made-up id) is a 404 before anything else is asked.
+    machine = await api.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id))
+    now = datetime.now(UTC).replace(microsecond=0)
+    fleet, listed, earned, series = await asyncio.gather(
+        api.fleet.GetFleet(fleet_pb2.GetFleetRequest()),
+        api.sessions.ListSessions(sessions_pb2.ListSessionsRequest(agent_id=agent_id)),
+        earned_lately(api, agent_id, now),
+        usage_series(api, agent_id, span, now),
     )
-    series = await usage_series(api, agent_id, span, now.replace(microsecond=0))
+    entry = next((e for e in fleet.machines if e.machine.agent_id == agent_id), None)
+    sessions = sorted(listed.sessions, key=lambda s: s.started_at.ToNanoseconds(), reverse=True)
     context = {
         "machine": machine,
         "name": machine_name(machine),
-        "row": machine_row(entry or fleet_pb2.FleetMachine(machine=machine), now),
+        "row": machine_row(entry or fleet_pb2.FleetMachine(machine=machine), fleet_time(fleet)),
         "span": span,
-        "spans": list(SPANS),
-        "series": series,
         "charts": usage_charts(series),
-        "sessions": newest[:SESSIONS_SHOWN],
+        "reported": any(point.covered_us for point in series.points),
+        "sessions": sessions[:SESSIONS_SHOWN],
         "session_count": len(sessions),
         "earned": earned,
         "earnings_days": EARNINGS_DAYS,
         "error": error,
-        "message_chars": MESSAGE_CHARS,
     }
     return render(request, "host/machine.html", context, status=status)
 
