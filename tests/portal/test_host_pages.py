@@ -142,8 +142,15 @@ def test_the_host_sees_its_machines_with_renter_and_utilisation(
 def test_a_host_without_machines_is_shown_how_to_enroll_one(
     collector: Collector, portal: RunningPortal, sign_in: SignIn
 ) -> None:
-    page = sign_in("host", "new").get("/host/machines")
+    host = sign_in("host", "new")
+    page = host.get("/host/machines")
     assert "No machines yet" in page.text and 'href="/host/enrollment"' in page.text
+    assert 'hx-get="/host/machines/table"' in page.text  # the first machine shows up by itself
+    first = hosts_machine(collector, "new", label="till")
+    table = host.get("/host/machines/table", headers={"hx-request": "true"})
+    assert (
+        f'href="/host/machines/{first.agent_id}">till</a>' in table.text and "No machines" not in table.text
+    )
 
 
 def test_the_machine_page_shows_usage_rentals_and_earnings_as_the_api_does(
