@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from agent.identity import Identity, public_key_bytes
+from agent.spool import Gap
+from agent.wire import build_report, sample_to_proto, sign_report
 from collector.metering.enrollment import enroll
 from collector.server import Collector
 from portal.server import RunningPortal, running_portal
@@ -290,3 +292,17 @@ def test_the_install_command_names_the_collector_the_agents_dial(
         data = {"csrf_token": csrf_of(host.get("/host/enrollment")), "machine_class": "standard"}
         made = host.post("/host/enrollment", data=data)
     assert "sudo rentmeter agent install --collector collector.example.net:50051 --token rmt_" in made.text
+
+
+def test_the_machine_page_tells_the_holes_the_agent_reported(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    now = time.time()
+    lost = Gap("forged", 3, int((now - 60) * 1e6), int((now - 50) * 1e6), "signature does not verify")
+    report = build_report(seat.agent_id, 1, [sample_to_proto(sample(now - 2, now - 1))], [], 0, [lost])
+    envelope = sign_report(seat, report)
+    list(agent_pb2_grpc.AgentServiceStub(admin.channel).StreamReports(iter([envelope]), timeout=10))
+    page = sign_in("host", "cafe").get(f"/host/machines/{seat.agent_id}")
+    assert "The agent told of 1 hole in its reporting" in page.text
+    assert "a stored report no longer matched its signature and was set aside" in page.text
+    assert "(signature does not verify)" in page.text

@@ -26,6 +26,7 @@ from portal.errors import Refused
 from portal.pages.host.view import (
     duration,
     fleet_time,
+    gap_text,
     machine_name,
     machine_row,
     timestamp,
@@ -91,6 +92,7 @@ async def _machine_page(request: Request, error: FormError | None = None, status
         "session_count": len(sessions),
         "earned": earned,
         "earnings_days": EARNINGS_DAYS,
+        "gaps": [(gap, gap_text(gap)) for gap in machine.gaps],
         "error": error,
     }
     return render(request, "host/machine.html", context, status=status)
