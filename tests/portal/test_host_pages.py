@@ -173,6 +173,9 @@ def test_the_machine_page_shows_usage_rentals_and_earnings_as_the_api_does(
     assert total.minor_units > 0 and figure(page, "earned") == f"€{total.minor_units / 100:.2f}"
     assert 'class="chart-plot" data-chart=' in page.text
     assert '<td class="number">10.0%</td>' in page.text  # the chart's figures: the reported 10 % CPU
+    assert f'hx-get="/host/machines/{seat.agent_id}/now" hx-trigger="every 10s"' in page.text
+    now = host.get(f"/host/machines/{seat.agent_id}/now", headers={"hx-request": "true"})
+    assert now.status_code == 200 and "<html" not in now.text and 'data-state="online"' in now.text
     day = host.get(f"/host/machines/{seat.agent_id}?span=day")
     assert day.status_code == 200 and 'href="?span=day" aria-current="true"' in day.text
 
@@ -210,7 +213,8 @@ def test_another_hosts_machine_is_not_found_even_by_guessing(
     rival = sign_in("host", "rival")
     token = csrf_of(rival.get("/host/machines"))
     for guess in (seat.agent_id, "m-0000000000000000", "..", "%00"):
-        assert rival.get(f"/host/machines/{guess}").status_code == 404
+        for view in ("", "/now"):
+            assert rival.get(f"/host/machines/{guess}{view}").status_code == 404
         for action in ("lock", "revoke"):
             answer = rival.post(f"/host/machines/{guess}/{action}", data={"csrf_token": token})
             assert answer.status_code == 404, (guess, action)

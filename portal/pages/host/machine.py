@@ -24,6 +24,7 @@ from portal.auth import User, requires, user_api
 from portal.charts import usage_charts
 from portal.errors import Refused
 from portal.pages.host.view import (
+    MachineRow,
     duration,
     fleet_time,
     gap_text,
@@ -42,6 +43,7 @@ SPANS = {
 }
 EARNINGS_DAYS = 30
 SESSIONS_SHOWN = 10
+NOW_FRAGMENT = "host/_machine_now.html"
 MESSAGE_CHARS = 500  # the collector's limit on a control message
 
 
@@ -79,12 +81,11 @@ async def _machine_page(request: Request, error: FormError | None = None, status
         earned_lately(api, agent_id, now),
         usage_series(api, agent_id, span, now),
     )
-    entry = next((e for e in fleet.machines if e.machine.agent_id == agent_id), None)
     sessions = sorted(listed.sessions, key=lambda s: s.started_at.ToNanoseconds(), reverse=True)
     context = {
         "machine": machine,
         "name": machine_name(machine),
-        "row": machine_row(entry or fleet_pb2.FleetMachine(machine=machine), fleet_time(fleet)),
+        "row": row_of(fleet, machine),
         "span": span,
         "charts": usage_charts(series),
         "reported": any(point.covered_us for point in series.points),
@@ -101,6 +102,21 @@ async def _machine_page(request: Request, error: FormError | None = None, status
 @requires("host")
 async def machine_page(request: Request, user: User) -> Response:
     return await _machine_page(request)
+
+
+@requires("host")
+async def machine_now(request: Request, user: User) -> Response:
+    """The figures alone, for the page's periodic refresh."""
+    api, agent_id = user_api(request), request.path_params["agent_id"]
+    machine = await api.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id))
+    fleet = await api.fleet.GetFleet(fleet_pb2.GetFleetRequest())
+    return render(request, NOW_FRAGMENT, {"row": row_of(fleet, machine)})
+
+
+def row_of(fleet: fleet_pb2.Fleet, machine: machines_pb2.Machine) -> MachineRow:
+    """The machine's row as the fleet has it (a machine just revoked may have left the fleet view)."""
+    entry = next((e for e in fleet.machines if e.machine.agent_id == machine.agent_id), None)
+    return machine_row(entry or fleet_pb2.FleetMachine(machine=machine), fleet_time(fleet))
 
 
 async def _text(request: Request, name: str, limit: int) -> str:
@@ -143,6 +159,7 @@ async def revoke(request: Request, user: User) -> Response:
 
 ROUTES = [
     Route("/host/machines/{agent_id}", machine_page, methods=["GET"]),
+    Route("/host/machines/{agent_id}/now", machine_now, methods=["GET"]),
     Route("/host/machines/{agent_id}/lock", lock, methods=["POST"]),
     Route("/host/machines/{agent_id}/revoke", revoke, methods=["POST"]),
 ]
