@@ -33,7 +33,7 @@ from portal.pages.host.view import (
     timestamp,
     viewer_zone_name,
 )
-from portal.web import FormError, notice, render, see_other
+from portal.web import FormError, form_fields, notice, render, see_other
 from protos.rentmeter.v1 import agent_pb2, fleet_pb2, machines_pb2, sessions_pb2, usage_pb2
 
 # The usage chart's spans: ?span=hour (default) or day, each with the step of its points.
@@ -119,17 +119,11 @@ def row_of(fleet: fleet_pb2.Fleet, machine: machines_pb2.Machine) -> MachineRow:
     return machine_row(entry or fleet_pb2.FleetMachine(machine=machine), fleet_time(fleet))
 
 
-async def _text(request: Request, name: str, limit: int) -> str:
-    async with request.form() as form:
-        value = form.get(name, "")
-    return value.strip()[:limit] if isinstance(value, str) else ""
-
-
 @requires("host")
 async def lock(request: Request, user: User) -> Response:
     """LOCK_NOW to the machine's agent; says whether the agent was connected to receive it."""
     agent_id = request.path_params["agent_id"]
-    message = await _text(request, "message", MESSAGE_CHARS)
+    message = (await form_fields(request, ("message",), MESSAGE_CHARS))["message"]
     control = machines_pb2.SendControlRequest(
         agent_id=agent_id, kind=agent_pb2.Control.LOCK_NOW, message=message
     )
@@ -147,7 +141,7 @@ async def lock(request: Request, user: User) -> Response:
 @requires("host")
 async def revoke(request: Request, user: User) -> Response:
     agent_id = request.path_params["agent_id"]
-    reason = await _text(request, "reason", 200)
+    reason = (await form_fields(request, ("reason",), 200))["reason"]
     revoking = machines_pb2.RevokeMachineRequest(agent_id=agent_id, reason=reason)
     try:
         await user_api(request).machines.RevokeMachine(revoking)
