@@ -28,6 +28,7 @@ from collector.core.job_board import JobBoard
 from collector.db.database import Database
 from collector.db.isolation import JobOutcome
 from collector.delivery.outbox import Channels, deliver_due
+from collector.insights.profiling import refresh_profiles
 from collector.invoicing.invoices import close_due_invoices
 from collector.metering.retention import purge_raw_data
 from collector.payments.collection import collect_due
@@ -81,6 +82,8 @@ class JobScheduler:
             ("collect-payments", COLLECT_INTERVAL, lambda: collect_due(database, providers, now())),
             ("purge-raw-data", PURGE_INTERVAL,
              lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
+            ("profile-usage", settings.insights_interval,
+             lambda: refresh_profiles(database, now(), settings.insights_grace)),
         ]  # fmt: skip
         for name, interval, body in jobs:
             self.board.add(name, interval)
