@@ -25,6 +25,7 @@ import billing
 from collector.db.models import Offer, PlanRecommendation, PricePlan, RentalSession, Renter
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.insights.weekly import night_us
+from collector.metering.usage import UsageSummary
 from collector.sessions.plans import versions_of
 from collector.sessions.rating import cumulative_usage, machine_profile, session_total
 
@@ -87,8 +88,16 @@ def terms_under(
     return terms
 
 
+Summaries = dict[tuple[str, int, int], UsageSummary]
+
+
 def price_candidate(
-    db: Session, rentals: list[RentalSession], plan: PricePlan, candidate: Candidate, until: datetime
+    db: Session,
+    rentals: list[RentalSession],
+    plan: PricePlan,
+    candidate: Candidate,
+    until: datetime,
+    summaries: Summaries,
 ) -> Priced:
     """The candidate's total for `rentals`: each session rated whole and rounded line by line."""
     versions = versions_of(plan)
@@ -97,18 +106,20 @@ def price_candidate(
         for rental in rentals:
             version = versions[billing.version_at(versions, rental.started_at)]
             terms = terms_under(version, rental, candidate)
-            _, charges = cumulative_usage(db, rental, until, versions=versions, terms=terms)
+            _, charges = cumulative_usage(
+                db, rental, until, versions=versions, terms=terms, summaries=summaries
+            )
             total += session_total(rental, charges, plan.currency).minor
     except billing.BillingError as exc:
         return Priced(candidate, None, str(exc))
     return Priced(candidate, total)
 
 
-def current_total(db: Session, rentals: list[RentalSession], until: datetime) -> int:
+def current_total(db: Session, rentals: list[RentalSession], until: datetime, summaries: Summaries) -> int:
     """What `rentals` cost under their own plans and terms."""
     total = 0
     for rental in rentals:
-        _, charges = cumulative_usage(db, rental, until)
+        _, charges = cumulative_usage(db, rental, until, summaries=summaries)
         total += session_total(rental, charges, rental.plan.currency).minor
     return total
 
@@ -132,10 +143,12 @@ def recommend(
         return None
     currency = Counter(r.plan.currency for r in rentals).most_common(1)[0][0]
     rentals = [r for r in rentals if r.plan.currency == currency]
-    current = current_total(db, rentals, now)
+    summaries: Summaries = {}  # segments' usage, shared by plans that cut sessions alike
+    current = current_total(db, rentals, now, summaries)
     by_name = {p.name: p for p in plans}
     priced = [
-        price_candidate(db, rentals, by_name[c.plan], c, now) for c in candidates(plans, currency, offers)
+        price_candidate(db, rentals, by_name[c.plan], c, now, summaries)
+        for c in candidates(plans, currency, offers)
     ]
     fits = sorted(
         (p for p in priced if p.total_minor is not None), key=lambda p: (p.total_minor, p.candidate.key)

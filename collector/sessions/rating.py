@@ -18,7 +18,7 @@ from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
-from collector.metering.usage import usage_summary
+from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions.plans import versions_of
 
 logger = logging.getLogger(__name__)
@@ -78,12 +78,14 @@ def cumulative_usage(
     *,
     versions: list[billing.PricePlan] | None = None,
     terms: billing.RentalTerms | None = None,
+    summaries: dict[tuple[str, int, int], UsageSummary] | None = None,
 ) -> tuple[billing.Usage, list[billing.Charge]]:
     """Usage of `rental` from its start to `until` (clipped to its end), and its full-precision charges.
 
     The session is cut into the engine's segments (plan versions, time windows, local days) and each
     segment's usage is aggregated in SQL. `versions` and `terms` (default: the session's own plan and
-    terms) re-rate the same usage under another plan: what a plan recommendation compares.
+    terms) re-rate the same usage under another plan: what a plan recommendation compares; it passes
+    `summaries` to keep each segment's usage for the other plans that cut the session the same way.
     """
     end = until if rental.ended_at is None else min(until, rental.ended_at)
     end = max(end, rental.started_at)
@@ -92,7 +94,12 @@ def cumulative_usage(
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
-        summary = usage_summary(db, rental.agent_id, to_us(start), to_us(stop), with_gpus=bool(models))
+        key = (rental.agent_id, to_us(start), to_us(stop))
+        summary = summaries.get(key) if summaries is not None else None
+        if summary is None:
+            summary = usage_summary(db, rental.agent_id, key[1], key[2], with_gpus=bool(models))
+            if summaries is not None:
+                summaries[key] = summary
         usage = summary.billable(models)
         total = total + usage
         return usage
