@@ -8,7 +8,7 @@ minor units of money. Utilisation is kept as exact sums (busy time, capacity) an
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -144,7 +144,10 @@ class RenterBehaviour:
         self.wallet[currency] = before - amount_minor
 
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        data = _shallow(self)
+        data["use"] = _shallow(self.use)
+        data["top_ups"] = {currency: _shallow(t) for currency, t in self.top_ups.items()}
+        return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> RenterBehaviour:
@@ -188,10 +191,24 @@ class ClassOccupancy:
             self.first_at = min(self.first_at or other.first_at, other.first_at)
 
     def to_data(self) -> dict[str, Any]:
-        return asdict(self)
+        data = _shallow(self)
+        data["use"] = _shallow(self.use)
+        return data
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> ClassOccupancy:
         values = dict(data)
         values["use"] = Utilisation(**data.get("use", {}))
         return cls(**values)
+
+
+def _shallow(value: object) -> dict[str, Any]:
+    """A dataclass's fields as JSON-ready values: lists and dicts copied one level deep (asdict's deep
+    copy is the profile job's hot spot)."""
+    data: dict[str, Any] = {}
+    for f in fields(value):  # type: ignore[arg-type]
+        item = getattr(value, f.name)
+        data[f.name] = (
+            list(item) if isinstance(item, list) else dict(item) if isinstance(item, dict) else item
+        )
+    return data

@@ -146,10 +146,13 @@ def _profile_one(
         db.add(profile)
     behaviour = RenterBehaviour.from_data(profile.data)
     zone = renter_zone(renter) or UTC
+    classes: dict[tuple[str, str], ClassOccupancy] = {}
     for rental in rentals:
         facts = session_facts(db, rental)
         behaviour.fold_session(facts, zone)
-        _fold_class(db, facts, now)
+        classes.setdefault((facts.host_id, facts.machine_class), ClassOccupancy()).fold_session(facts, UTC)
+    for (host_id, machine_class), added in classes.items():
+        _add_to_class(db, host_id, machine_class, added, now)
     for entry_id, kind, currency, amount in entries:
         behaviour.fold_wallet_entry(kind, currency, amount)
         profile.ledger_after = entry_id
@@ -158,14 +161,17 @@ def _profile_one(
     profile.updated_at = now
 
 
-def _fold_class(db: Session, facts: SessionFacts, now: datetime) -> None:
-    key = (ClassProfile.host_id == facts.host_id, ClassProfile.machine_class == facts.machine_class)
+def _add_to_class(
+    db: Session, host_id: str, machine_class: str, added: ClassOccupancy, now: datetime
+) -> None:
+    """Add a renter's new sessions on one host's machines of one class to that class profile."""
+    key = (ClassProfile.host_id == host_id, ClassProfile.machine_class == machine_class)
     row = db.scalar(select(ClassProfile).where(*key))
     if row is None:
-        row = ClassProfile(host_id=facts.host_id, machine_class=facts.machine_class, updated_at=now, data={})
+        row = ClassProfile(host_id=host_id, machine_class=machine_class, updated_at=now, data={})
         db.add(row)
     occupancy = ClassOccupancy.from_data(row.data)
-    occupancy.fold_session(facts, UTC)
+    occupancy.merge(added)
     row.data = occupancy.to_data()
     row.updated_at = now
 
@@ -179,8 +185,9 @@ def session_facts(db: Session, rental: RentalSession) -> SessionFacts:
         "start_us": to_us(rental.started_at),
         "end_us": to_us(rental.ended_at),
     }
-    covered, idle, busy, rx, tx = (int(v or 0) for v in db.execute(_SAMPLES, params).one())
-    gpu_us, gpu_busy = (int(v or 0) for v in db.execute(_GPUS, params).one())
+    connection = db.connection()  # Core: two plain aggregates, no ORM work per session
+    covered, idle, busy, rx, tx = (int(v or 0) for v in connection.execute(_SAMPLES, params).one())
+    gpu_us, gpu_busy = (int(v or 0) for v in connection.execute(_GPUS, params).one())
     facts = rental.machine.facts or {}
     return SessionFacts(
         session_id=rental.id,
