@@ -25,13 +25,13 @@ UNTIL = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 @pytest.fixture
 def collector_settings(collector_settings: CollectorSettings, tmp_path: Path) -> CollectorSettings:
-    """A collector on a database that `rentmeter simulate` filled: 12 renters, 7 days."""
+    """A collector on a database that `rentmeter simulate` filled: 8 renters, 7 days."""
     url = f"sqlite:///{tmp_path / 'simulated.db'}"
-    command = [sys.executable, "-m", "rentmeter", "simulate", "--renters", "12", "--days", "7", "--seed", "3",
+    command = [sys.executable, "-m", "rentmeter", "simulate", "--renters", "8", "--days", "7", "--seed", "3",
                "--db", url, "--until", UNTIL.isoformat(), "--no-invoices"]  # fmt: skip
     made = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr
-    assert made.stdout.startswith("12 renters, ") and "machines over 7 days" in made.stdout
+    assert made.stdout.startswith("8 renters, ") and "machines over 7 days" in made.stdout
     return replace(collector_settings, db_url=url, insights_grace=timedelta(0), offer_notice=timedelta(0))
 
 
@@ -59,16 +59,20 @@ def _json(*args: str, collector: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.stdout)  # type: ignore[no-any-return]
 
 
+@pytest.mark.timeout(300)  # a simulated week and a dozen rentmeter processes
 def test_profiles_charts_recommendations_and_offers(collector: Collector, tmp_path: Path) -> None:
     at = f"127.0.0.1:{collector.port}"
+    world = plan_world(8, 7, 3, UNTIL)
+    renter = world.rentals[0].renter  # one with sessions
+    active = {r.renter for r in world.rentals} | {renter for _, renter, _ in world.top_ups}
     refreshed = _json("insights", "refresh", collector=at)
-    assert refreshed["renters_profiled"] == 12 and refreshed["failed"] == 0
+    assert refreshed["renters_profiled"] == len(active) and refreshed["failed"] == 0
     chart = tmp_path / "renter.png"
-    shown = rentmeter("insights", "renter", "sim-00000", "--chart", str(chart), collector=at)
+    shown = rentmeter("insights", "renter", renter, "--chart", str(chart), collector=at)
     assert shown.returncode == 0, shown.stderr
     assert "sessions" in shown.stdout and "recommendation" in shown.stdout
     assert chart.read_bytes().startswith(b"\x89PNG")
-    found = _json("insights", "renter", "sim-00000", collector=at)
+    found = _json("insights", "renter", renter, collector=at)
     assert found["profile"]["sessions"] > 0 and len(found["profile"]["hour_of_week_seconds"]) == 168
     assert found["recommendation"]["current"]["currency"] == "EUR"
     fleet_chart = tmp_path / "fleet.svg"
@@ -76,7 +80,7 @@ def test_profiles_charts_recommendations_and_offers(collector: Collector, tmp_pa
     assert fleet.returncode == 0 and "<svg" in fleet_chart.read_text()
     classes = {c["machine_class"] for c in _json("insights", "fleet", collector=at)["classes"]}
     assert classes == {"standard", "gpu"}
-    wrong = rentmeter("insights", "renter", "sim-00000", "--chart", str(tmp_path / "x.gif"), collector=at)
+    wrong = rentmeter("insights", "renter", renter, "--chart", str(tmp_path / "x.gif"), collector=at)
     assert wrong.returncode == 2 and "name a .png or .svg file" in wrong.stderr
     missing = rentmeter("insights", "renter", "nobody", collector=at)
     assert missing.returncode == 1 and "not found (NOT_FOUND)" in missing.stderr
