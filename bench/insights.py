@@ -47,7 +47,10 @@ def write_history(database: Database, world: World, until: datetime, step: timed
     start = until - timedelta(days=31)
     for document in PLANS.values():
         database.call(create_plan, document, start)
-    plan_ids = dict(database.call(lambda db: list(db.execute(select(PricePlan.name, PricePlan.id)).tuples())))
+    plan_ids = {
+        name: id_
+        for name, id_ in database.call(lambda db: list(db.execute(select(PricePlan.name, PricePlan.id))))
+    }
     machines = [
         {"agent_id": f"m-{name}-{i}", "public_key": b"\0" * 32, "machine_class": name, "label": "",
          "facts": {"cpu_cores_logical": 8, "gpus": [{"name": "NVIDIA A100", "uuid": f"GPU-{i}"}]}
