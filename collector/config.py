@@ -81,6 +81,16 @@ class CollectorSettings:
     login_rate_limit: float = 5.0
     portal_url: str = ""
     self_signup: bool = False
+    # Usage insights (README: Usage insights and offers): how often profiles, recommendations and offers
+    # are brought up to date; how long after a session ends it is folded into profiles (late reports);
+    # how many days of usage a recommendation re-rates; the saving (in the recommendation's currency,
+    # e.g. 5.00) from which the renter is told once ("": never); how long before it applies an offer is
+    # shown.
+    insights_interval: timedelta = timedelta(hours=1)
+    insights_grace: timedelta = timedelta(hours=1)
+    recommendation_days: int = 30
+    recommendation_notify_saving: str = ""
+    offer_notice: timedelta = timedelta(days=1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
@@ -131,7 +141,25 @@ class CollectorSettings:
             raise SettingsError(
                 f"portal_url: {settings.portal_url!r} is not a web address such as https://portal.example.net"
             )
+        if not 1 <= settings.recommendation_days <= 366:
+            raise SettingsError("recommendation_days: from 1 to 366")
+        settings.notify_saving()
         return settings
+
+    def notify_saving(self) -> Decimal | None:
+        """The saving from which a recommendation is announced (None: never)."""
+        text = self.recommendation_notify_saving.strip()
+        if not text:
+            return None
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            amount = Decimal("NaN")
+        if not amount.is_finite() or amount < 0:
+            raise SettingsError(
+                f"recommendation_notify_saving: {text!r} is not an amount such as 5.00 (or empty: never)"
+            )
+        return amount
 
     def alert_levels(self) -> tuple[Decimal, ...]:
         """The low-balance alert levels, highest first."""

@@ -28,6 +28,8 @@ from collector.core.job_board import JobBoard
 from collector.db.database import Database
 from collector.db.isolation import JobOutcome
 from collector.delivery.outbox import Channels, deliver_due
+from collector.insights.advising import AdviceRules, refresh_advice
+from collector.insights.profiling import refresh_profiles
 from collector.invoicing.invoices import close_due_invoices
 from collector.metering.retention import purge_raw_data
 from collector.payments.collection import collect_due
@@ -47,6 +49,10 @@ STEP_THRESHOLD_S = 2.0
 WATCH_EVERY_S = 1.0
 # A balance check is not set sooner than this after the last (the estimate rounds up to a minor unit).
 MIN_CHECK_DELAY_S = 0.05
+
+
+def advice_rules(settings: CollectorSettings) -> AdviceRules:
+    return AdviceRules(settings.recommendation_days, settings.notify_saving(), settings.offer_notice)
 
 
 class JobScheduler:
@@ -73,6 +79,7 @@ class JobScheduler:
         channels = Channels(settings.webhook_url, settings.webhook_secret, settings.smtp_host,
                             settings.smtp_port, settings.smtp_from)  # fmt: skip
         period, grace, prefix = settings.invoice_period, settings.invoice_grace, settings.invoice_prefix
+        advice = advice_rules(settings)
         jobs: list[tuple[str, timedelta, Callable[[], Awaitable[JobOutcome]]]] = [
             ("rate-sessions", settings.rating_interval, self._rate),
             ("close-invoices", min(period, MAX_INVOICE_CHECK_INTERVAL),
@@ -81,6 +88,10 @@ class JobScheduler:
             ("collect-payments", COLLECT_INTERVAL, lambda: collect_due(database, providers, now())),
             ("purge-raw-data", PURGE_INTERVAL,
              lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
+            ("profile-usage", settings.insights_interval,
+             lambda: refresh_profiles(database, now(), settings.insights_grace)),
+            ("recommend-plans", settings.insights_interval,
+             lambda: refresh_advice(database, now(), advice)),
         ]  # fmt: skip
         for name, interval, body in jobs:
             self.board.add(name, interval)

@@ -19,6 +19,7 @@ from collector.api.agent_servicer import AgentService
 from collector.api.audit_servicer import AuditService
 from collector.api.controls import ControlHub
 from collector.api.fleet_servicer import FleetService
+from collector.api.insights_servicer import InsightsService
 from collector.api.interceptors import AuthInterceptor
 from collector.api.invoices_servicer import InvoiceService
 from collector.api.jobs_servicer import JobService
@@ -37,7 +38,7 @@ from collector.metering.keys import AgentKeys
 from collector.metering.writer import ReportWriter
 from collector.payments.providers import configured_providers
 from collector.payments.webhooks import WebhookServer
-from collector.scheduler import JobScheduler
+from collector.scheduler import JobScheduler, advice_rules
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -49,6 +50,8 @@ from protos.rentmeter.v1 import (
     audit_pb2_grpc,
     fleet_pb2,
     fleet_pb2_grpc,
+    insights_pb2,
+    insights_pb2_grpc,
     invoices_pb2,
     invoices_pb2_grpc,
     jobs_pb2,
@@ -86,6 +89,7 @@ SERVICE_NAMES = [
         (accounts_pb2, "AccountService"),
         (fleet_pb2, "FleetService"),
         (audit_pb2, "AuditService"),
+        (insights_pb2, "InsightsService"),
     )
 ]
 
@@ -159,6 +163,8 @@ class Collector:
                              low_balance=levels[0] if levels else None)  # fmt: skip
         fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet, server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(db, now), server)
+        insights = InsightsService(db, now, grace=settings.insights_grace, advice=advice_rules(settings))
+        insights_pb2_grpc.add_InsightsServiceServicer_to_server(insights, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
             [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server

@@ -15,6 +15,7 @@ from protos.rentmeter.v1 import (
     accounts_pb2_grpc,
     audit_pb2_grpc,
     fleet_pb2_grpc,
+    insights_pb2_grpc,
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
@@ -87,6 +88,7 @@ class AdminClient:
     accounts: accounts_pb2_grpc.AccountServiceStub
     fleet: fleet_pb2_grpc.FleetServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    insights: insights_pb2_grpc.InsightsServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -111,6 +113,7 @@ class AdminClient:
             accounts_pb2_grpc.AccountServiceStub(channel),
             fleet_pb2_grpc.FleetServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
+            insights_pb2_grpc.InsightsServiceStub(channel),
         )
 
     def close(self) -> None:

@@ -249,6 +249,8 @@ class Renter(Base):
     payment_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # IANA time zone of its billing periods ("" = UTC with the anchor's time of day, as before zones).
     time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # When its personal data was erased (rentmeter renter erase): no profile is built for it again.
+    erased_at: Mapped[datetime | None]
 
 
 class RentalSession(Base):
@@ -523,3 +525,91 @@ class JobFailure(Base):
     retry_at: Mapped[datetime]
     error: Mapped[str] = mapped_column(Text)  # one sentence; never SQL or parameters
     error_id: Mapped[str] = mapped_column(String(16))  # finds the stack trace in the collector's log
+
+
+class RenterProfile(Base):
+    """How a renter uses machines (collector/insights/behaviour.py), folded in incrementally: sessions that
+    ended up to `folded_until` and wallet entries up to id `ledger_after` are in `data`."""
+
+    __tablename__ = "renter_profiles"
+
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), primary_key=True)
+    folded_until: Mapped[datetime]
+    ledger_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class ClassProfile(Base):
+    """How one host's machines of one class are used (occupancy by UTC hour of week, revenue), folded in
+    with the renter profiles; the provider's view sums the hosts."""
+
+    __tablename__ = "class_profiles"
+    __table_args__ = (UniqueConstraint("host_id", "machine_class"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[str] = mapped_column(String(100))
+    machine_class: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class PlanRecommendation(Base):
+    """The latest plan recommendation of a renter: its real usage of the last days re-rated under each plan
+    on offer; `plan` is "" when what it pays now is the cheapest."""
+
+    __tablename__ = "plan_recommendations"
+
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), primary_key=True)
+    computed_at: Mapped[datetime]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    sessions: Mapped[int] = mapped_column(Integer)
+    current_minor: Mapped[int] = mapped_column(BigInteger)
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="")
+    plan_minor: Mapped[int] = mapped_column(BigInteger)
+    saving_minor: Mapped[int] = mapped_column(BigInteger)
+    evidence: Mapped[str] = mapped_column(Text)
+    # Every candidate's total: [{"plan", "member_tier", "coupon", "total_minor"} or {"plan", "error"}].
+    alternatives: Mapped[dict[str, Any]]
+    # What was last announced to the renter ("plan/tier/coupon"), so each recommendation is sent once.
+    notified: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OfferRule(Base):
+    """A provider's rule: renters meeting `condition` over the last `window_days` are offered a plan, a
+    member tier and/or a coupon for `valid_days`."""
+
+    __tablename__ = "offer_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    condition: Mapped[str] = mapped_column(String(20))  # rented_hours, night_share
+    threshold: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    window_days: Mapped[int] = mapped_column(Integer)
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="")
+    valid_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Offer(Base):
+    """An offer made to a renter by a rule: shown from `offered_at`, applying from `valid_from` to
+    `valid_until`."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    offered_at: Mapped[datetime]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]

@@ -15,15 +15,18 @@ from rentmeter.commands import (
     demo,
     explain,
     fleet,
+    insights,
     invoices,
     jobs,
     ledger,
     machines,
+    offers,
     plans,
     portal,
     quote,
     renters,
     sessions,
+    simulate,
     tokens,
     usage,
     wallets,
@@ -33,5 +36,5 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
-    ledger, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
+    ledger, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs, demo, simulate,
 )  # fmt: skip
