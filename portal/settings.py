@@ -10,6 +10,10 @@ Environment (flags of `rentmeter portal serve` win over them):
     RENTMETER_PORTAL_SECRET_KEY_FILE  or a file holding it (a secrets manager's mount)
     RENTMETER_PORTAL_TRUSTED_PROXIES  comma-separated addresses of reverse proxies whose X-Forwarded-For and
                                       X-Forwarded-Proto are believed (default: none)
+    RENTMETER_PORTAL_GATEWAY_TOKEN    an API token of role `gateway` (`rentmeter access create --role
+    RENTMETER_PORTAL_GATEWAY_TOKEN_FILE  gateway`), or a file holding it: the payment gateways' notifications
+                                      (/notify/alipay, /notify/wechatpay, /webhooks/stripe) are handed to
+                                      the collector with it (unset: those routes answer 503)
     RENTMETER_COLLECTOR, RENTMETER_TLS_CA / _CERT / _KEY   the collector and TLS to it, as for the CLI
 """
 
@@ -54,6 +58,8 @@ class PortalSettings:
     # How long a session cookie lives (the collector's token may end sooner: then sign-in again).
     session_max_age_s: int = 12 * 3600
     call_timeout_s: float = 15.0
+    # The `gateway` API token the payment notifications are handed to the collector with ("" = refused).
+    gateway_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         check_secret(self.secret_key)
@@ -122,15 +128,16 @@ def settings_from(environ: Mapping[str, str], **flags: str | None) -> PortalSett
         public_url=setting("public_url"),
         tls=tls_files if any((tls_files.ca, tls_files.cert, tls_files.key)) else None,
         trusted_proxies=proxies,
+        gateway_token=_secret(setting("gateway_token"), setting("gateway_token_file"), "gateway token"),
     )
 
 
-def _secret(value: str, file: str) -> str:
+def _secret(value: str, file: str, what: str = "secret key") -> str:
     if value and file:
-        raise SettingsError("give the portal's secret key either directly or as a file, not both")
+        raise SettingsError(f"give the portal's {what} either directly or as a file, not both")
     if not file:
         return value
     try:
         return Path(file).read_text().strip()
     except OSError as exc:
-        raise SettingsError(f"cannot read the portal's secret key file {file}: {exc.strerror}") from None
+        raise SettingsError(f"cannot read the portal's {what} file {file}: {exc.strerror}") from None

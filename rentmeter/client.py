@@ -18,6 +18,7 @@ from protos.rentmeter.v1 import (
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
+    payments_pb2_grpc,
     plans_pb2_grpc,
     renters_pb2_grpc,
     sessions_pb2_grpc,
@@ -87,6 +88,7 @@ class AdminClient:
     accounts: accounts_pb2_grpc.AccountServiceStub
     fleet: fleet_pb2_grpc.FleetServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    payments: payments_pb2_grpc.PaymentServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -111,6 +113,7 @@ class AdminClient:
             accounts_pb2_grpc.AccountServiceStub(channel),
             fleet_pb2_grpc.FleetServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
+            payments_pb2_grpc.PaymentServiceStub(channel),
         )
 
     def close(self) -> None:
