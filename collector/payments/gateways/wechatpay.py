@@ -194,7 +194,7 @@ def _trade(data: Mapping[str, Any]) -> Trade:
 
 def _refund(data: Mapping[str, Any]) -> Refund:
     amount = data.get("amount") or {}
-    status = str(data.get("status") or data.get("refund_status") or "")
+    status = str(data.get("refund_status") or data.get("status") or "")  # a notification's, or an answer's
     return Refund(str(data.get("out_refund_no", "")), REFUND_STATES.get(status, REFUND_PENDING),
                   str(data.get("refund_id", "")), int(amount.get("refund", 0)),
                   str(data.get("out_trade_no", "")))  # fmt: skip
