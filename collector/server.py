@@ -189,6 +189,7 @@ class Collector:
             period=settings.invoice_period,
             grace=settings.invoice_grace,
             prefix=settings.invoice_prefix,
+            gateways=self.gateways,
         )
         agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, server)
         machines = MachineService(db, now, hub, self.keys, settings.online_window)

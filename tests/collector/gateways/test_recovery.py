@@ -150,3 +150,31 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_resolves_them_audited(
     actions = [e.action for e in admin.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest()).entries]
     assert "payments:resolve-credit" in actions and "PaymentService/ResolveMismatch" in actions
     assert date.fromisoformat(missing.date) == today
+
+
+def test_a_credit_note_on_an_invoice_paid_by_alipay_is_refunded_through_it(
+    collector: Collector, admin: AdminClient, alipay: AlipayStandIn, gateway_http: httpx.Client
+) -> None:
+    import billing
+    from collector.accounts.wallets import account_balance, check_ledger
+    from protos.rentmeter.v1 import invoices_pb2
+    from tests.collector.test_payments import invoice_for
+
+    plan = billing.simple_document("p", "CNY", {"standard": "36.00"})  # 1 fen a second
+    invoice = invoice_for(collector.database, "lee", seconds=300, document=plan)
+    order = admin.payments.CreateOrder(payments_pb2.CreateOrderRequest(
+        renter="lee", gateway="alipay", method="page", invoice_id=invoice.id))  # fmt: skip
+    assert order.amount.minor_units == 300 and order.pay_url.startswith(alipay.url + "?")
+    alipay.trades[order.out_trade_no] = {"out_trade_no": order.out_trade_no, "total_amount": "3.00"}
+    alipay.pay(order.out_trade_no)  # paid on Alipay's page
+    assert gateway_http.post("/notify/alipay", data=alipay.notification(order.out_trade_no)).text == "success"
+    assert admin.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=invoice.id)).HasField(
+        "paid_at"
+    )
+    note = admin.invoices.CreditInvoice(invoices_pb2.CreditInvoiceRequest(
+        invoice_id=invoice.id, amount="1.00", reason="an hour down"))  # fmt: skip
+    assert alipay.refunds[-1]["refund_amount"] == "1.00"
+    db = collector.database
+    assert db.call(account_balance, "receivable:lee", "CNY") == 0  # credited, then paid out
+    assert db.call(account_balance, "cash", "CNY") == 200 and db.call(check_ledger).balanced
+    assert note.credit_note_id
