@@ -19,6 +19,7 @@ from rentmeter.commands import (
     jobs,
     ledger,
     machines,
+    payments,
     plans,
     portal,
     quote,
@@ -33,5 +34,5 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
-    ledger, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
+    ledger, payments, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
 )  # fmt: skip

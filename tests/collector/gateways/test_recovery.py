@@ -72,8 +72,8 @@ def test_partial_refunds_and_a_withdrawal_go_back_through_the_gateway(
         (order_w.out_trade_no, 600, "pending"), (order_a.out_trade_no, 100, "succeeded")]  # fmt: skip
     assert balance(collector, ivan) == 650  # taken from the wallet when asked for
     pending = done.refunds[0].out_refund_no
-    headers, body = wechatpay.notification("REFUND.SUCCESS", {**wechatpay.refunds[pending], "refund_status": "SUCCESS",
-                                                              "mchid": wechatpay.mchid})  # fmt: skip
+    resource = {**wechatpay.refunds[pending], "refund_status": "SUCCESS", "mchid": wechatpay.mchid}
+    headers, body = wechatpay.notification("REFUND.SUCCESS", resource)
     assert gateway_http.post("/notify/wechatpay", content=body, headers=headers).status_code == 200
     assert (
         gateway_http.post("/notify/wechatpay", content=body, headers=headers).status_code == 200
@@ -110,8 +110,8 @@ def test_reconciliation_finds_each_kind_of_mismatch_and_resolves_them_audited(
     collector: Collector, admin: AdminClient, alipay: AlipayStandIn, gateway_http: httpx.Client
 ) -> None:
     kai = renter(collector, "kai")
-    ok, lost, short, ghost = (top_up_order(admin, kai, "alipay", amount, key=key) for key, amount in
-                              (("ok", "1.00"), ("lost", "2.00"), ("short", "3.00"), ("ghost", "4.00")))  # fmt: skip
+    amounts = (("ok", "1.00"), ("lost", "2.00"), ("short", "3.00"), ("ghost", "4.00"))
+    ok, lost, short, ghost = (top_up_order(admin, kai, "alipay", amount, key=key) for key, amount in amounts)
     for order in (ok, short, ghost):
         alipay.pay(order.out_trade_no)
         form = alipay.notification(order.out_trade_no)
