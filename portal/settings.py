@@ -10,6 +10,8 @@ Environment (flags of `rentmeter portal serve` win over them):
     RENTMETER_PORTAL_SECRET_KEY_FILE  or a file holding it (a secrets manager's mount)
     RENTMETER_PORTAL_TRUSTED_PROXIES  comma-separated addresses of reverse proxies whose X-Forwarded-For and
                                       X-Forwarded-Proto are believed (default: none)
+    RENTMETER_PORTAL_AGENT_COLLECTOR  HOST:PORT that agents dial, put in the install command the host's
+                                      Enrollment page shows (default: the portal's collector address)
     RENTMETER_PORTAL_GATEWAY_TOKEN    an API token of role `gateway` (`rentmeter access create --role
     RENTMETER_PORTAL_GATEWAY_TOKEN_FILE  gateway`), or a file holding it: the payment gateways' notifications
                                       (/notify/alipay, /notify/wechatpay, /webhooks/stripe) are handed to
@@ -58,12 +60,17 @@ class PortalSettings:
     # How long a session cookie lives (the collector's token may end sooner: then sign-in again).
     session_max_age_s: int = 12 * 3600
     call_timeout_s: float = 15.0
+    # The collector address agents dial ("" = `collector`): the portal may reach the collector on a private
+    # address that the hosts' machines cannot.
+    agent_collector: str = ""
     # The `gateway` API token the payment notifications are handed to the collector with ("" = refused).
     gateway_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         check_secret(self.secret_key)
         host_and_port(self.listen)
+        if self.agent_collector:
+            host_and_port(self.agent_collector, "the agents' collector address")
         if self.public_url and urlsplit(self.public_url).scheme not in ("http", "https"):
             raise SettingsError(f"the public URL {self.public_url!r} must start with http:// or https://")
         for proxy in self.trusted_proxies:
@@ -76,6 +83,11 @@ class PortalSettings:
     def base_url(self) -> str:
         """Where people reach the portal, without a trailing slash."""
         return (self.public_url or f"http://{self.listen}").rstrip("/")
+
+    @property
+    def agents_dial(self) -> str:
+        """HOST:PORT of the collector as the agents reach it (for the install command)."""
+        return self.agent_collector or self.collector
 
     @property
     def secure_cookies(self) -> bool:
@@ -95,10 +107,10 @@ def check_secret(secret: str) -> None:
         raise SettingsError(f"the portal's secret key looks like a placeholder: {hint}")
 
 
-def host_and_port(address: str) -> tuple[str, int]:
+def host_and_port(address: str, what: str = "the listen address") -> tuple[str, int]:
     host, colon, port = address.rpartition(":")
     if not colon or not host or not port.isdigit() or not 0 <= int(port) < 65536:
-        raise SettingsError(f"the listen address {address!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
+        raise SettingsError(f"{what} {address!r} is not HOST:PORT, e.g. 127.0.0.1:8080")
     return host.strip("[]"), int(port)
 
 
@@ -106,7 +118,7 @@ def settings_from(environ: Mapping[str, str], **flags: str | None) -> PortalSett
     """Settings from `flags` (those not None) over RENTMETER_PORTAL_* in `environ`.
 
     Flags: collector (required), listen, public_url, secret_key, secret_key_file, trusted_proxies (comma
-    list), tls_ca, tls_cert, tls_key (already resolved from RENTMETER_TLS_* by the CLI)."""
+    list), agent_collector, tls_ca, tls_cert, tls_key (already resolved from RENTMETER_TLS_* by the CLI)."""
 
     def setting(name: str, default: str = "") -> str:
         value = flags.get(name)
@@ -128,6 +140,7 @@ def settings_from(environ: Mapping[str, str], **flags: str | None) -> PortalSett
         public_url=setting("public_url"),
         tls=tls_files if any((tls_files.ca, tls_files.cert, tls_files.key)) else None,
         trusted_proxies=proxies,
+        agent_collector=setting("agent_collector"),
         gateway_token=_secret(setting("gateway_token"), setting("gateway_token_file"), "gateway token"),
     )
 

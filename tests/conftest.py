@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -43,18 +44,18 @@ def reset_postgres(url: str) -> None:
 
 @pytest.fixture(scope="session")
 def pg_url() -> str:
-    """The PostgreSQL database of this test process: RENTMETER_TEST_PG_URL's, or under pytest-xdist a
-    database of its own beside it (`test_gw0`, ...), created on first use, so workers never share one."""
+    """The PostgreSQL database of this test process, beside RENTMETER_TEST_PG_URL's (which only serves to
+    create it): `test_3f9a1c_gw0`, named after this checkout and the pytest-xdist worker (`main` without
+    xdist), created on first use, so that neither workers nor checkouts on one machine share one."""
     problem = _pg_available()
     if problem:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI but unreachable at {PG_URL}: {problem}")
         pytest.skip(f"PostgreSQL unreachable at {PG_URL}: {problem}")
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    if not worker:
-        return PG_URL
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") or "main"
+    checkout = hashlib.sha1(str(Path(__file__).resolve().parent).encode()).hexdigest()[:6]
     url = make_url(PG_URL)
-    name = f"{url.database}_{worker}"
+    name = f"{url.database}_{checkout}_{worker}"
     engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})

@@ -31,6 +31,11 @@ def register(commands: Commands) -> None:
         help="comma-separated addresses of proxies whose X-Forwarded-* are believed "
         "(env RENTMETER_PORTAL_TRUSTED_PROXIES)",
     )  # fmt: skip
+    serve.add_argument(
+        "--agent-collector", default=None,
+        help="HOST:PORT that agents dial, for the install command of the Enrollment page "
+        "(env RENTMETER_PORTAL_AGENT_COLLECTOR; default --collector)",
+    )  # fmt: skip
     serve.set_defaults(handler=serve_portal)
 
 
@@ -49,6 +54,7 @@ def serve_portal(args: argparse.Namespace) -> int:
             public_url=args.public_url,
             secret_key_file=args.secret_key_file,
             trusted_proxies=args.trusted_proxies,
+            agent_collector=args.agent_collector,
             tls_ca=tls.ca if tls else None,
             tls_cert=tls.cert if tls else None,
             tls_key=tls.key if tls else None,

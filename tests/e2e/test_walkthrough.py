@@ -187,7 +187,8 @@ def test_the_separate_machines_walkthrough_works_as_written_with_mutual_tls(tmp_
         watch = shell.start("rentmeter watch s-...", stdout=subprocess.PIPE)
         watched = Lines(watch.stdout)
         assert f"session {session} open" in watched.wait_for(lambda line: "rate 2.90 EUR/h" in line)
-        # Ten covered seconds cost 0.008 EUR: one cent on the invoice, something to pay and to credit.
+        # Ten covered seconds cost 0.008 EUR: one cent on the invoice (a few on a loaded machine, where the
+        # stop comes later), something to pay and to credit.
         _until(lambda: int(shell.json("session", "show", session)["covered_us"]) >= 10_000_000, 60, "usage")
         assert "covered time" in run("rentmeter usage --session s-...").stdout
         assert "covered time" in run("rentmeter usage --machine m-...   # default: the last hour").stdout
@@ -200,7 +201,8 @@ def test_the_separate_machines_walkthrough_works_as_written_with_mutual_tls(tmp_
         _until(lambda: _moment(shell.json("machines", "show", machine)["last_report_end"]) >= ended, 30,
                "the agent's last report")  # fmt: skip
         closed = run("rentmeter invoice close --renter alice --now")
-        assert "Invoice RM-000001 (inv-" in closed.stdout and "0.01 EUR" in closed.stdout
+        assert "Invoice RM-000001 (inv-" in closed.stdout
+        total = re.findall(r"\b(0\.0[1-9]) EUR", closed.stdout)[-1]
         listed = run("rentmeter invoice list --renter alice").stdout
         row = next(line for line in listed.splitlines() if "alice" in line)
         assert row.strip("│ ").startswith("RM-000001"), listed  # the number comes first
@@ -211,7 +213,7 @@ def test_the_separate_machines_walkthrough_works_as_written_with_mutual_tls(tmp_
         paid = run('rentmeter invoice pay RM-000001 --reference "SEPA 2026-11-0042"').stdout
         assert "paid 20" in paid
         credited = run('rentmeter invoice credit RM-000001 --reason "goodwill"').stdout
-        assert re.match(r"credit note CN-000001 for inv-[0-9a-f]+: 0\.01 EUR", credited), credited
+        assert re.match(rf"credit note CN-000001 for inv-[0-9a-f]+: {total} EUR", credited), credited
         assert "lock-now sent" in run('rentmeter machines lock m-... --message "time is up"').stdout
         # Without the TLS settings the CLI dials plaintext, and says what to give.
         plain = {k: v for k, v in shell.env.items() if not k.startswith("RENTMETER_TLS_")}

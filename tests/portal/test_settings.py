@@ -47,6 +47,11 @@ def test_environment_and_flags() -> None:
     assert settings.trusted_proxies == ("10.0.0.5", "::1")
     assert settings.tls is not None and settings.tls.ca == "ca.pem"
     assert GOOD not in repr(settings)
+    assert settings.agents_dial == "c:50051"  # agents dial the portal's collector unless told otherwise
+    environ["RENTMETER_PORTAL_AGENT_COLLECTOR"] = "collector.example.net:50051"
+    assert settings_from(environ, collector="c:50051").agents_dial == "collector.example.net:50051"
+    flagged = settings_from(environ, collector="c:50051", agent_collector="10.0.0.1:50051")
+    assert flagged.agents_dial == "10.0.0.1:50051"
 
 
 def test_plain_http_cookies_are_not_secure() -> None:
@@ -68,6 +73,7 @@ def test_secret_from_a_file(tmp_path: Path) -> None:
     ("flags", "says"),
     [
         ({"listen": "8080"}, "not HOST:PORT"),
+        ({"agent_collector": "collector.example.net"}, "agents' collector address .* not HOST:PORT"),
         ({"public_url": "portal.example.net"}, "http:// or https://"),
         ({"trusted_proxies": "proxy.local"}, "not an IP address"),
         ({"tls_cert": "c.pem"}, "go together"),

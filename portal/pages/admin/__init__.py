@@ -5,4 +5,16 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-ROUTES: list[BaseRoute] = []
+from portal.pages.admin import accounts, alerts, audit, fleet, invoicing, payments, plans, renters, sessions
+
+ROUTES: list[BaseRoute] = [
+    *fleet.ROUTES,
+    *sessions.ROUTES,
+    *renters.ROUTES,
+    *plans.ROUTES,
+    *invoicing.ROUTES,
+    *payments.ROUTES,
+    *alerts.ROUTES,
+    *audit.ROUTES,
+    *accounts.ROUTES,
+]
