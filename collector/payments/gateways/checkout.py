@@ -48,6 +48,6 @@ async def open_order(
     try:
         url: str | None = await loop.run_in_executor(None, gateway.create, order_request(order, client_ip))
     except GatewayError as exc:
-        await database.run(store_pay_url, order.out_trade_no, None)
+        await database.run(store_pay_url, order.out_trade_no, None, now)
         raise FailedPrecondition(str(exc)) from None
-    return await database.run(store_pay_url, order.out_trade_no, url)
+    return await database.run(store_pay_url, order.out_trade_no, url, now)

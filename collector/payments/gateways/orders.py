@@ -125,11 +125,11 @@ def order_request(order: GatewayOrder, client_ip: str = "") -> OrderRequest:
                         client_ip or "127.0.0.1")  # fmt: skip
 
 
-def store_pay_url(db: Session, out_trade_no: str, pay_url: str | None) -> GatewayOrder:
+def store_pay_url(db: Session, out_trade_no: str, pay_url: str | None, now: datetime) -> GatewayOrder:
     """Keep the QR code's content or link; None: the gateway refused the order, which is closed."""
     order = get_order(db, out_trade_no)
     if pay_url is None:
-        order.state, order.closed_at = ORDER_CLOSED, order.created_at
+        order.state, order.closed_at = ORDER_CLOSED, now
     else:
         order.pay_url = pay_url
     return order

@@ -13,9 +13,12 @@ import io
 import json
 import logging
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from cryptography import x509
 
 from collector.payments.gateways.base import (
     CLOSED,
@@ -72,6 +75,7 @@ class WeChatPayGateway:
 
         self._types = WeChatPayType
         self._mchid = mchid
+        self._cert_dir = Path(platform_cert_dir)
         self._sdk = WeChatPay(
             wechatpay_type=WeChatPayType.NATIVE,
             mchid=mchid,
@@ -152,6 +156,7 @@ class WeChatPayGateway:
             raise NotificationRefused(f"Wechatpay-Timestamp {stamp} is more than 5 minutes away")
         if not lowered.get("wechatpay-signature"):
             raise NotificationRefused("no Wechatpay-Signature")
+        self._check_serial(lowered.get("wechatpay-serial", ""))
         try:
             data = self._sdk.callback(lowered, body.decode("utf-8"))
         except Exception:  # the SDK raises plain Exceptions for unknown algorithms
@@ -165,6 +170,23 @@ class WeChatPayGateway:
         if event.startswith("REFUND."):
             return Notice(str(data.get("id", "")), refund=_refund(resource))
         return Notice(str(data.get("id", "")), trade=_trade(resource))
+
+    def _check_serial(self, serial: str) -> None:
+        """The platform certificate must be one we hold. An unknown serial re-reads the certificate folder
+        (a new certificate put there) but never makes the SDK download certificates: its download empties
+        the certificates it holds first, so a forged serial could otherwise make it forget the real ones."""
+        try:
+            number = int(serial, 16)
+        except ValueError:
+            raise NotificationRefused(f"Wechatpay-Serial {serial[:64]!r} is not a serial number") from None
+        core = self._sdk._core
+        if number in {cert.serial_number for cert in core._certificates}:
+            return
+        found = _platform_certificates(self._cert_dir)
+        if found:
+            core._certificates[:] = found
+        if number not in {cert.serial_number for cert in found}:
+            raise NotificationRefused(f"no platform certificate with serial {serial[:64]} in the folder")
 
     def accepted(self) -> Reply:
         return Reply(200, "application/json", b'{"code":"SUCCESS","message":"OK"}')
@@ -184,6 +206,20 @@ class WeChatPayGateway:
 
     def parse_statement(self, data: bytes) -> list[StatementLine]:
         return parse_statement(data)
+
+
+def _platform_certificates(folder: Path) -> list[x509.Certificate]:
+    """The valid certificates among the folder's PEM files."""
+    now = datetime.now(UTC)
+    found = []
+    for path in sorted(folder.glob("*.pem")):
+        try:
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+        except (OSError, ValueError):
+            continue
+        if cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            found.append(cert)
+    return found
 
 
 def _trade(data: Mapping[str, Any]) -> Trade:

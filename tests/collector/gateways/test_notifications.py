@@ -4,14 +4,19 @@ nothing. Driven through the real SDKs against the stand-ins."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import urllib.parse
+from datetime import UTC, datetime
 
 import grpc
 import httpx
 import pytest
 
+from collector.api.payments_servicer import PaymentService
+from collector.db.database import Database
+from collector.db.models import Invoice
 from collector.server import Collector
 from protos.rentmeter.v1 import payments_pb2
 from rentmeter.client import AdminClient
@@ -96,7 +101,9 @@ def test_forged_altered_and_stale_wechatpay_notifications_change_nothing(
     tampered_resource["resource"]["ciphertext"] = tampered_resource["resource"]["ciphertext"][::-1]
     signed_text = f"{headers['Wechatpay-Timestamp']}\n{headers['Wechatpay-Nonce']}\n{body.decode()}\n"
     forged_headers = {**headers, "Wechatpay-Signature": rsa2_sign(new_key(), signed_text)}
+    unknown_serial = {**forged_headers, "Wechatpay-Serial": "0123456789ABCDEF"}
     attempts = [
+        (unknown_serial, body),
         (headers, json.dumps(altered).encode()),
         (stale_headers, stale_body),
         (forged_headers, body),
@@ -107,6 +114,9 @@ def test_forged_altered_and_stale_wechatpay_notifications_change_nothing(
         answer = gateway_http.post("/notify/wechatpay", content=sent_body, headers=sent_headers)
         assert answer.status_code == 400 and answer.json()["code"] == "FAIL"
     assert balance(collector, dan) == 0 and state(admin, order.out_trade_no) == "created"
+    assert not [r for r in wechatpay.requests if "/v3/certificates" in r]  # no download made to forget
+    genuine = gateway_http.post("/notify/wechatpay", content=body, headers=headers)
+    assert genuine.status_code == 200 and balance(collector, dan) == 100
 
 
 def test_only_the_gateway_token_and_the_admin_hand_over_notifications(
@@ -157,3 +167,43 @@ def test_a_renter_sees_and_makes_only_its_own_orders(
     listed = gus.payments.ListOrders(payments_pb2.ListOrdersRequest(renter="fay")).orders
     assert [o.out_trade_no for o in listed] == [own.out_trade_no]
     gus.close()
+
+
+def test_stripe_events_reach_the_collector_through_the_portal(
+    collector: Collector, admin: AdminClient, gateway_http: httpx.Client
+) -> None:
+    from tests.collector.test_payments import _stripe_signature, invoice_for
+
+    invoice = invoice_for(collector.database, "sam")
+    secret = collector.settings.stripe_webhook_secret
+    event = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": "pi_9", "object": "payment_intent", "status": "succeeded",
+                                 "metadata": {"invoice_id": invoice.id}}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    forged = _stripe_signature("whsec_forged_000000000000", payload, int(time.time()))
+    refused = gateway_http.post("/webhooks/stripe", content=payload, headers={"stripe-signature": forged})
+    assert refused.status_code == 400
+    signed = {"stripe-signature": _stripe_signature(secret, payload, int(time.time()))}
+    assert gateway_http.post("/webhooks/stripe", content=payload, headers=signed).status_code == 200
+    from protos.rentmeter.v1 import invoices_pb2
+
+    paid = admin.invoices.GetInvoice(invoices_pb2.GetInvoiceRequest(invoice_id=invoice.id))
+    assert paid.HasField("paid_at")
+
+
+def test_without_a_stripe_secret_no_stripe_event_is_believed(database: Database) -> None:
+    """An empty secret would let anyone sign: the collector refuses Stripe events outright then."""
+    from tests.collector.test_payments import _stripe_signature, invoice_for
+
+    invoice = invoice_for(database, "sam")
+    event = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": "pi_9", "object": "payment_intent", "status": "succeeded",
+                                 "metadata": {"invoice_id": invoice.id}}}}  # fmt: skip
+    payload = json.dumps(event).encode()
+    signature = _stripe_signature("", payload, int(time.time()))
+    signed_with_nothing = payments_pb2.Header(name="stripe-signature", value=signature)
+    service = PaymentService(database, lambda: datetime.now(UTC), {})
+    request = payments_pb2.Notification(gateway="stripe", headers=[signed_with_nothing], body=payload)
+    reply = asyncio.run(service.ApplyNotification(request, None))  # type: ignore[arg-type]  # no context needed
+    assert reply.http_status == 404
+    assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) is None
