@@ -178,3 +178,28 @@ def test_a_credit_note_on_an_invoice_paid_by_alipay_is_refunded_through_it(
     assert db.call(account_balance, "receivable:lee", "CNY") == 0  # credited, then paid out
     assert db.call(account_balance, "cash", "CNY") == 200 and db.call(check_ledger).balanced
     assert note.credit_note_id
+
+
+def test_wechatpay_trade_bill_is_downloaded_and_matched(
+    collector: Collector, admin: AdminClient, wechatpay: WeChatPayStandIn
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    lin = renter(collector, "lin")
+    order = top_up_order(admin, lin, "wechatpay", "6.60")
+    transaction = wechatpay.pay(order.out_trade_no)
+    run_query_job(collector, timedelta(minutes=1))
+    wechatpay.bill_csv = wechatpay.bill([
+        (transaction, order.out_trade_no, "SUCCESS", "6.60", "", "0.00"),
+        ("4200stranger", "RMTstranger0000000000000001", "SUCCESS", "1.00", "", "0.00"),
+    ])  # fmt: skip
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    report = admin.payments.Reconcile(payments_pb2.ReconcileRequest(gateway="wechatpay", date=today))
+    assert report.matched == 1
+    assert [(m.kind, m.reference, m.gateway_amount.minor_units) for m in report.mismatches] == [
+        ("paid_not_credited", "RMTstranger0000000000000001", 100)]  # fmt: skip
+    with pytest.raises(grpc.RpcError) as refused:  # not ours: nothing to credit
+        admin.payments.ResolveMismatch(payments_pb2.ResolveMismatchRequest(
+            id=report.mismatches[0].id, action="credit", note="?"))  # fmt: skip
+    assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert any(r.startswith("GET /v3/bill/tradebill?bill_date=") for r in wechatpay.requests)
