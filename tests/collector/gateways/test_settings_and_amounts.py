@@ -22,7 +22,7 @@ from collector.payments.gateways.orders import out_trade_no
                 "RENTMETER_ALIPAY_PUBLIC_KEY_FILE": "b.pem",
             },
             "alipay needs portal_url",
-        ),  # fmt: skip
+        ),
         ({"RENTMETER_WECHATPAY_MCHID": "1900000109"}, "wechatpay needs wechatpay_appid"),
         ({"RENTMETER_GATEWAY_ORDER_TTL": "2d"}, "gateway_order_ttl"),
     ],
