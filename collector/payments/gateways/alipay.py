@@ -24,10 +24,12 @@ from collector.payments.gateways.base import (
     PAID,
     PENDING,
     QR,
+    REFUND_FAILED,
     REFUND_SUCCEEDED,
     UNKNOWN,
     WAP,
     GatewayError,
+    GatewayUnreachable,
     Notice,
     NotificationRefused,
     OrderRequest,
@@ -95,9 +97,13 @@ class AlipayGateway:
         try:
             answer: dict[str, Any] = call()
         except AliPayValidationError:
-            raise GatewayError(f"Alipay's answer to {what} did not verify with its public key") from None
-        except (AliPayException, OSError, ValueError) as exc:
+            raise GatewayUnreachable(
+                f"Alipay's answer to {what} did not verify with its public key"
+            ) from None
+        except AliPayException as exc:
             raise GatewayError(f"Alipay {what} failed: {exc}") from None
+        except (OSError, ValueError) as exc:
+            raise GatewayUnreachable(f"Alipay {what}: no answer: {exc}") from None
         return answer
 
     def create(self, order: OrderRequest) -> str:
@@ -143,6 +149,16 @@ class AlipayGateway:
             raise GatewayError(f"Alipay refused the refund: {_sentence(answer)}")
         return Refund(request.out_refund_no, REFUND_SUCCEEDED, str(answer.get("trade_no", "")),
                       request.amount_fen, request.out_trade_no)  # fmt: skip
+
+    def query_refund(self, out_trade_no: str, out_refund_no: str) -> Refund:
+        answer = self._call("refund query", lambda: self._sdk.api_alipay_trade_fastpay_refund_query(
+            out_refund_no, out_trade_no=out_trade_no))  # fmt: skip
+        if answer.get("code") != SUCCESS_CODE:
+            raise GatewayError(f"Alipay refund query: {_sentence(answer)}")
+        if not answer.get("refund_amount"):  # Alipay does not know it: it never happened
+            return Refund(out_refund_no, REFUND_FAILED, "", 0, out_trade_no)
+        return Refund(out_refund_no, REFUND_SUCCEEDED, str(answer.get("trade_no", "")),
+                      fen(str(answer["refund_amount"])), out_trade_no)  # fmt: skip
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notice:
         """Alipay's POSTed form: RSA2 over the sorted parameters but sign and sign_type, with Alipay's public

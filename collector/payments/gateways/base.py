@@ -24,6 +24,10 @@ class GatewayError(CollectorError):
     """The gateway refused or could not be reached; the message is its sentence."""
 
 
+class GatewayUnreachable(GatewayError):
+    """No answer (network, timeout, an answer that does not verify): what was asked may have happened."""
+
+
 class NotificationRefused(CollectorError):
     """A notification whose signature, certificate or content does not verify: nothing is applied."""
 
@@ -127,6 +131,10 @@ class Gateway(Protocol):
     def close(self, out_trade_no: str) -> None: ...
 
     def refund(self, request: RefundRequest) -> Refund: ...
+
+    def query_refund(self, out_trade_no: str, out_refund_no: str) -> Refund:
+        """A refund's state; REFUND_FAILED when the gateway does not know it."""
+        ...
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notice:
         """The notification, once its signature verifies; NotificationRefused otherwise."""

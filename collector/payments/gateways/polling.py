@@ -18,6 +18,7 @@ from collector.db.isolation import JobOutcome
 from collector.db.models import GatewayOrder
 from collector.payments.gateways.base import PAID, Gateway, GatewayError, Trade
 from collector.payments.gateways.orders import CREATED, apply_trade, expire
+from collector.payments.gateways.refunds import apply_refund, pending_refunds
 
 logger = logging.getLogger(__name__)
 
@@ -68,4 +69,23 @@ async def query_open_orders(database: Database, gateways: Mapping[str, Gateway],
         else:
             await database.run(apply_trade, name, trade, now)
         outcome.processed += 1
+    await _query_pending_refunds(database, gateways, now, outcome)
     return outcome
+
+
+async def _query_pending_refunds(database: Database, gateways: Mapping[str, Gateway], now: datetime,
+                                 outcome: JobOutcome) -> None:  # fmt: skip
+    """Refunds without an answer yet (WeChat Pay's PROCESSING, or a request whose answer was lost)."""
+    loop = asyncio.get_running_loop()
+    for name, out_trade_no, out_refund_no in await database.run(pending_refunds, now, FIRST_QUERY_AFTER):
+        gateway = gateways.get(name)
+        if gateway is None:
+            continue
+        try:
+            refund = await loop.run_in_executor(None, gateway.query_refund, out_trade_no, out_refund_no)
+        except GatewayError as exc:
+            logger.warning("refund %s: %s", out_refund_no, exc)
+            outcome.failed.append(f"refund {out_refund_no}")
+            continue
+        await database.run(apply_refund, refund, now)
+        outcome.processed += 1

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ from collector.payments.gateways.base import (
     REFUND_PENDING,
     Gateway,
     GatewayError,
+    GatewayUnreachable,
     Refund,
     RefundRequest,
 )
@@ -115,11 +116,23 @@ async def refund_order(
     loop = asyncio.get_running_loop()
     try:
         answer = await loop.run_in_executor(None, gateway.refund, ask.request)
+    except GatewayUnreachable as exc:  # it may have been made: the query job asks until it knows
+        logger.warning("refund %s: %s; left pending", ask.request.out_refund_no, exc)
+        return await database.run(_refund_row, ask.request.out_refund_no)
     except GatewayError as exc:
         await database.run(apply_refund, Refund(ask.request.out_refund_no, REFUND_FAILED), now)
         raise FailedPrecondition(str(exc)) from None
     await database.run(apply_refund, answer, now)
     return await database.run(_refund_row, ask.request.out_refund_no)
+
+
+def pending_refunds(db: Session, now: datetime, older_than: timedelta) -> list[tuple[str, str, str]]:
+    """(gateway, out-trade number, out-refund number) of refunds still pending after `older_than`."""
+    query = (select(GatewayOrder.gateway, GatewayOrder.out_trade_no, GatewayRefund.out_refund_no)
+             .join(GatewayOrder, GatewayOrder.id == GatewayRefund.order_id)
+             .where(GatewayRefund.state == REFUND_PENDING, GatewayRefund.created_at <= now - older_than)
+             .order_by(GatewayRefund.created_at).limit(200))  # fmt: skip
+    return [(gateway, trade, refund) for gateway, trade, refund in db.execute(query)]
 
 
 def _refund_row(db: Session, out_refund_no: str) -> GatewayRefund:

@@ -31,6 +31,7 @@ from collector.payments.gateways.base import (
     REFUND_SUCCEEDED,
     UNKNOWN,
     GatewayError,
+    GatewayUnreachable,
     Notice,
     NotificationRefused,
     OrderRequest,
@@ -96,7 +97,7 @@ class WeChatPayGateway:
         try:
             code, message = call()
         except Exception as exc:  # the SDK raises plain Exceptions (a bad answer signature included)
-            raise GatewayError(f"WeChat Pay {what} failed: {exc}") from None
+            raise GatewayUnreachable(f"WeChat Pay {what}: no answer: {exc}") from None
         if isinstance(message, str) and message:
             try:
                 return int(code), json.loads(message)
@@ -141,6 +142,14 @@ class WeChatPayGateway:
             reason=request.reason or None))  # fmt: skip
         if code != 200:
             raise GatewayError(f"WeChat Pay refused the refund: {_sentence(answer)}")
+        return _refund(answer)
+
+    def query_refund(self, out_trade_no: str, out_refund_no: str) -> Refund:
+        code, answer = self._call("refund query", lambda: self._sdk.query_refund(out_refund_no=out_refund_no))
+        if code == 404:
+            return Refund(out_refund_no, REFUND_FAILED, "", 0, out_trade_no)
+        if code != 200:
+            raise GatewayError(f"WeChat Pay refund query: {_sentence(answer)}")
         return _refund(answer)
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: datetime) -> Notice:

@@ -203,3 +203,33 @@ def test_wechatpay_trade_bill_is_downloaded_and_matched(
             id=report.mismatches[0].id, action="credit", note="?"))  # fmt: skip
     assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert any(r.startswith("GET /v3/bill/tradebill?bill_date=") for r in wechatpay.requests)
+
+
+def test_a_refund_without_an_answer_is_finished_by_the_query_job(
+    collector: Collector, admin: AdminClient, wechatpay: WeChatPayStandIn, alipay: AlipayStandIn
+) -> None:
+    """WeChat Pay answers PROCESSING and its refund notification is lost; Alipay's answer is lost (the
+    refund stays pending rather than failed: it may have been made). The query job asks both."""
+    mai = renter(collector, "mai")
+    order = top_up_order(admin, mai, "wechatpay", "5.00")
+    wechatpay.pay(order.out_trade_no)
+    run_query_job(collector, timedelta(minutes=1))
+    refund = admin.payments.RefundOrder(payments_pb2.RefundOrderRequest(out_trade_no=order.out_trade_no))
+    assert refund.state == "pending" and balance(collector, mai) == 0
+    wechatpay.refunds[refund.out_refund_no]["status"] = "SUCCESS"
+    run_query_job(collector, timedelta(minutes=2))
+    states = collector.database.call(lambda db: {r.out_refund_no: r.state for r in db.query(GatewayRefund)})
+    assert states == {refund.out_refund_no: "succeeded"} and balance(collector, mai) == 0
+    assert state(admin, order.out_trade_no) == "refunded"
+    paid = top_up_order(admin, mai, "alipay", "2.00", key="a")
+    alipay.pay(paid.out_trade_no)
+    run_query_job(collector, timedelta(minutes=3))
+    alipay.garbled.add("alipay.trade.refund")  # made at Alipay, its answer lost
+    lost = admin.payments.RefundOrder(
+        payments_pb2.RefundOrderRequest(out_trade_no=paid.out_trade_no, amount="0.50")
+    )
+    assert lost.state == "pending" and balance(collector, mai) == 150
+    run_query_job(collector, timedelta(minutes=4))
+    assert balance(collector, mai) == 150  # not reversed: Alipay says it was made
+    rows = collector.database.call(lambda db: {r.out_refund_no: r.state for r in db.query(GatewayRefund)})
+    assert rows[lost.out_refund_no] == "succeeded"
