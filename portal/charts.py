@@ -7,9 +7,9 @@ A page builds `Chart`s here and shows each with the `chart` macro of templates/_
     {% for c in charts %}{{ chart(c) }}{% endfor %}
 
 The plot's data travels in the element's `data-chart` attribute as JSON (no inline script: the CSP forbids
-them): `{"unit", "currency", "zone", "labels", "x", "ys"}`; static/charts.js formats the axes in the page's
-language and the viewer's time zone. Values the table shows are formatted here, exactly (money from minor
-units).
+them): `{"unit", "currency", "zone", "time_label", "labels", "x", "ys"}`; static/charts.js formats the axes
+in the page's language and the viewer's time zone. Values the table shows are formatted here, exactly (money
+from minor units).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ class Chart:
                 "unit": self.unit,
                 "currency": self.currency,
                 "zone": zone,
+                "time_label": i18n.gettext("Time"),
                 "labels": [line.label for line in self.lines],
                 "x": [int(moment.timestamp()) for moment in self.times],
                 "ys": [list(line.values) for line in self.lines],

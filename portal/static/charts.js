@@ -1,6 +1,6 @@
 // Draws the portal's charts with the vendored uPlot: every `.chart-plot[data-chart]` element, on load and
-// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, labels, x, ys}; x in Unix
-// seconds, shown in the viewer's time zone; values formatted in the page's language.
+// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, time_label, labels, x, ys};
+// x in Unix seconds, shown in the viewer's time zone; values formatted in the page's language.
 (function () {
   "use strict";
   var COLOURS = ["#0a5c7a", "#c0571a", "#2e7d32", "#6a3d9a", "#a4262c", "#5f6b00"];
@@ -29,13 +29,34 @@
     };
   }
 
+  // Times on the x axis and in the legend: the page's language, the viewer's zone; the date too when the
+  // chart spans more than a day, seconds when it spans minutes.
+  function timeFormats(spec) {
+    var lang = language();
+    var span = spec.x.length ? spec.x[spec.x.length - 1] - spec.x[0] : 0;
+    var tick = { hour: "2-digit", minute: "2-digit", timeZone: spec.zone };
+    if (span > 86400) {
+      tick.month = "numeric";
+      tick.day = "numeric";
+    } else if (span < 900) {
+      tick.second = "2-digit";
+    }
+    var full = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
+      timeZone: spec.zone };
+    return { tick: new Intl.DateTimeFormat(lang, tick), full: new Intl.DateTimeFormat(lang, full) };
+  }
+
   function draw(element) {
     if (element.getAttribute("data-drawn") || typeof uPlot === "undefined") {
       return;
     }
     var spec = JSON.parse(element.getAttribute("data-chart"));
     var format = formatter(spec);
-    var series = [{}];
+    var times = timeFormats(spec);
+    var series = [{
+      label: spec.time_label,
+      value: function (u, ts) { return ts == null ? "–" : times.full.format(new Date(ts * 1e3)); },
+    }];
     spec.labels.forEach(function (label, i) {
       var colour = COLOURS[i % COLOURS.length];
       series.push({
@@ -53,7 +74,9 @@
       series: series,
       scales: spec.unit === "percent" ? { y: { range: [0, 100] } } : {},
       axes: [
-        {},
+        { values: function (u, splits) {
+          return splits.map(function (ts) { return times.tick.format(new Date(ts * 1e3)); });
+        } },
         { values: function (u, splits) { return splits.map(format); }, size: 70 },
       ],
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), spec.zone); },

@@ -6,6 +6,8 @@ made when it is rendered, so a form posted twice is credited once.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,6 +22,7 @@ from protos.rentmeter.v1 import invoices_pb2, renters_pb2, sessions_pb2, wallets
 # Renters per list page (ListRenters' page size), ledger entries shown on a renter's page.
 PAGE = 50
 LEDGER_SHOWN = 50
+SESSIONS_SHOWN = 20
 TOP_UP_FIELDS = ("amount", "currency", "idempotency_key")
 ADJUST_FIELDS = ("amount", "currency", "reason", "idempotency_key")
 
@@ -32,9 +35,10 @@ async def renters(request: Request, user: User) -> Response:
     found = (
         await api.renters.ListRenters(renters_pb2.ListRentersRequest(query=query, after=after, limit=PAGE))
     ).renters
-    wallets = [
-        await api.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter=renter.renter)) for renter in found
-    ]
+    # One GetWallet per renter shown (there is no batch call), side by side.
+    wallets = await asyncio.gather(
+        *(api.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter=renter.renter)) for renter in found)
+    )
     context = {
         "rows": list(zip(found, wallets, strict=True)),
         "query": query,
@@ -73,7 +77,10 @@ async def _renter_page(
         "renter": details,
         "wallet": wallet,
         "entries": sorted(wallet.entries, key=lambda e: e.at.ToNanoseconds(), reverse=True)[:LEDGER_SHOWN],
-        "sessions": sorted(rentals, key=lambda s: s.started_at.ToNanoseconds(), reverse=True),
+        "sessions": sorted(rentals, key=lambda s: s.started_at.ToNanoseconds(), reverse=True)[
+            :SESSIONS_SHOWN
+        ],
+        "session_count": len(rentals),
         "invoices": sorted(invoices, key=lambda i: i.issued_at.ToNanoseconds(), reverse=True),
         "money_forms": forms,
         "error": error,
