@@ -31,6 +31,7 @@ from fractions import Fraction
 from billing.adjustments import session_adjustments
 from billing.calendar import local_date, local_midnights
 from billing.charges import Charge, Piece
+from billing.dynamic import PriceLock, lock_at
 from billing.errors import NotRated
 from billing.meters import METER_NAMES, Usage, display_quantity, to_units
 from billing.money import EXACT, Money, exponent, to_decimal
@@ -125,8 +126,21 @@ def rate(
 ) -> list[Charge]:
     """Charges of a rental from `start` to `end`, asking `usage_of(a, b)` for the usage of each segment."""
     ordered = check_versions(list(versions))
-    parts = [(segment, usage_of(segment.start, segment.end)) for segment in segments(ordered, start, end)]
+    cut = _at_locks(segments(ordered, start, end), terms)
+    parts = [(segment, usage_of(segment.start, segment.end)) for segment in cut]
     return rate_segments(ordered, terms, start, parts)
+
+
+def _at_locks(found: list[Segment], terms: RentalTerms) -> list[Segment]:
+    """Segments cut again where a later demand-price lock takes over (prices change there)."""
+    cuts = sorted({lock.since for lock in terms.demand[1:]})
+    if not cuts:
+        return found
+    result = []
+    for segment in found:
+        points = [segment.start, *(c for c in cuts if segment.start < c < segment.end), segment.end]
+        result += [replace(segment, start=a, end=b) for a, b in itertools.pairwise(points)]
+    return result
 
 
 def rate_segments(
@@ -139,12 +153,14 @@ def rate_segments(
     top_up = billed_time_us(covered, first.increment_us, first.minimum_us) - covered
     last_covered = max((i for i, (_, usage) in enumerate(parts) if usage.covered_us), default=-1)
     lines: dict[str, _Line] = {}
+    # A line per lock when locks change prices within the session; else the session's lines keep their keys.
+    per_lock = len(terms.demand) > 1 or any(lock.since > start for lock in terms.demand)
     for position, (segment, usage) in enumerate(parts):
         for meter, key, base in _quantities(usage, segment, terms):
-            _price(lines, versions, segment, terms, meter, key, base, "")
+            _price(lines, versions, segment, terms, meter, key, base, "", per_lock)
         if position == last_covered and top_up:
             note = _top_up_note(covered, first)
-            _price(lines, versions, segment, terms, "time", "", top_up, note)
+            _price(lines, versions, segment, terms, "time", "", top_up, note, per_lock)
     for line in lines.values():  # before anything rounds them
         check_range(to_decimal(line.amount), first.currency, line.key)
     charges = [line.charge(first.currency) for line in lines.values()]
@@ -180,6 +196,7 @@ def _price(
     key: str,
     base: int | Fraction,
     note: str,
+    per_lock: bool,
 ) -> None:
     version = versions[segment.version]
     rule_index = _pick(version, meter, key, segment.window, terms.machine_class)
@@ -197,13 +214,18 @@ def _price(
     scaled_by_window = window_multiplier is not None
     if window_multiplier is not None:
         multiplier *= Fraction(window_multiplier)
+    lock = lock_at(terms.demand, segment.start)
+    if lock is not None:
+        multiplier *= Fraction(lock.multiplier)
     line_key = _line_key(
         versions, segment.version, rule_index, key, segment.window if scaled_by_window else ""
     )
+    if per_lock:
+        line_key += f"*{format(lock.multiplier.normalize(), 'f')}" if lock is not None else "*static"
     line = lines.get(line_key)
     if line is None:
         line = lines[line_key] = _Line(line_key, version, rule, terms, key, multiplier,
-                                       segment.window if scaled_by_window else "")  # fmt: skip
+                                       segment.window if scaled_by_window else "", lock)  # fmt: skip
     line.add(segment, base, note)
 
 
@@ -252,9 +274,10 @@ class _Line:
         item: str,
         multiplier: Fraction,
         window: str,
+        lock: PriceLock | None = None,
     ) -> None:
         self.key, self.version, self.rule, self.item = key, version, rule, item
-        self.terms, self.multiplier, self.window = terms, multiplier, window
+        self.terms, self.multiplier, self.window, self.lock = terms, multiplier, window, lock
         self.base: Fraction = Fraction(0)
         self.amount = Fraction(0)
         self._free = Fraction(rule.free)
@@ -324,6 +347,8 @@ class _Line:
         if terms.service_level and self.version.service_levels.get(terms.service_level, 1) != 1:
             level = self.version.service_levels[terms.service_level]
             scale.append(f"{terms.service_level} service x{format(level.normalize(), 'f')}")
+        if self.lock is not None:
+            scale.append(self.lock.label(self.terms.demand[0].since))
         if scale:
             text += " (" + ", ".join(scale) + ")"
         if self.version.effective_from.year > 1970:

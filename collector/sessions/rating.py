@@ -20,6 +20,7 @@ from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import usage_summary
 from collector.sessions.plans import versions_of
+from collector.sessions.price_locks import demand_locks, extend_locks
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def rental_terms(rental: RentalSession) -> billing.RentalTerms:
         member_tier=rental.member_tier,
         coupon=rental.coupon,
         resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
+        demand=demand_locks(rental),
     )
 
 
@@ -121,6 +123,7 @@ def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
     """Refresh one session's live cost and covered time. Raises billing.BillingError when the session
     cannot be rated (its cost is then left as it was), SessionOutOfRange when its cost would leave the
     money range."""
+    extend_locks(db, rental, now)
     usage, charges = cumulative_usage(db, rental, now)
     lines = billing.build_lines(rental.id, charges)
     with out_of_range_names(rental):
