@@ -32,6 +32,7 @@ from collector.invoicing.invoices import close_due_invoices
 from collector.metering.retention import purge_raw_data
 from collector.payments.collection import collect_due
 from collector.payments.providers import configured_providers
+from collector.pricing.schedule import publish_prices
 from collector.sessions.balances import LOW_BALANCE, STOPPED, BalanceRun, enforce_balances, rate_and_enforce
 from protos.rentmeter.v1.agent_pb2 import Control
 
@@ -41,6 +42,7 @@ MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
 NOTIFY_INTERVAL = timedelta(seconds=5)
 COLLECT_INTERVAL = timedelta(minutes=1)
 PURGE_INTERVAL = timedelta(hours=1)
+PRICING_INTERVAL = timedelta(minutes=1)
 CONTROL_OF = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
 # The wall clock moving this much more or less than the monotonic clock between two looks is a step.
 STEP_THRESHOLD_S = 2.0
@@ -81,6 +83,8 @@ class JobScheduler:
             ("collect-payments", COLLECT_INTERVAL, lambda: collect_due(database, providers, now())),
             ("purge-raw-data", PURGE_INTERVAL,
              lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
+            ("publish-prices", PRICING_INTERVAL,
+             lambda: database.run(publish_prices, now(), settings.online_window)),
         ]  # fmt: skip
         for name, interval, body in jobs:
             self.board.add(name, interval)

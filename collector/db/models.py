@@ -559,9 +559,10 @@ class ClassOccupancy(Base):
 
 
 class OccupancyMark(Base):
-    """How far sessions have been counted into class_occupancy (one row)."""
+    """Which span of time sessions have been counted into class_occupancy for (one row)."""
 
     __tablename__ = "occupancy_marks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counted_from: Mapped[datetime]
     counted_until: Mapped[datetime]

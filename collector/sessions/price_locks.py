@@ -8,6 +8,7 @@ A moment without a published step has no demand multiplier (the plan's static pr
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,15 +37,19 @@ def published_multiplier(db: Session, plan_id: int, machine_class: str, moment: 
     return None if step is None else Decimal(step.multiplier)
 
 
-def quote_locks(
-    db: Session, plan_id: int, version: billing.PricePlan, machine_class: str, start: datetime
-) -> tuple[PriceLock, ...]:
-    """The lock a session of `machine_class` starting at `start` would take (none without dynamic prices
-    or a published step): what quotes price with."""
-    if policy_for(version.dynamic, machine_class) is None:
-        return ()
-    multiplier = published_multiplier(db, plan_id, machine_class, start)
-    return () if multiplier is None else (PriceLock(start, multiplier),)
+def quote_terms(
+    db: Session, plan_id: int, versions: list[billing.PricePlan], terms: billing.RentalTerms, start: datetime
+) -> billing.RentalTerms:
+    """`terms` with the lock a session starting at `start` would take (none without dynamic prices or a
+    published step): what a quote prices with, so that it shows the price the session will pay."""
+    try:
+        version = versions[billing.version_at(versions, start)]
+    except billing.NotRated:
+        return terms
+    if policy_for(version.dynamic, terms.machine_class) is None:
+        return terms
+    multiplier = published_multiplier(db, plan_id, terms.machine_class, start)
+    return replace(terms, demand=() if multiplier is None else (PriceLock(start, multiplier),))
 
 
 def lock_at_start(db: Session, rental: RentalSession, version: billing.PricePlan) -> None:

@@ -38,6 +38,7 @@ def upgrade() -> None:
     )
     op.create_table('occupancy_marks',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('counted_from', collector.db.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('counted_until', collector.db.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_occupancy_marks'))
     )
