@@ -25,6 +25,7 @@ from collector.api.jobs_servicer import JobService
 from collector.api.machines_servicer import MachineService
 from collector.api.metrics import Metrics
 from collector.api.plans_servicer import PlanService
+from collector.api.pricing_servicer import PricingService
 from collector.api.reflection import enable_reflection
 from collector.api.renters_servicer import RenterService
 from collector.api.sessions_servicer import SessionService
@@ -57,6 +58,8 @@ from protos.rentmeter.v1 import (
     machines_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    pricing_pb2,
+    pricing_pb2_grpc,
     renters_pb2,
     renters_pb2_grpc,
     sessions_pb2,
@@ -86,6 +89,7 @@ SERVICE_NAMES = [
         (accounts_pb2, "AccountService"),
         (fleet_pb2, "FleetService"),
         (audit_pb2, "AuditService"),
+        (pricing_pb2, "PricingService"),
     )
 ]
 
@@ -159,6 +163,7 @@ class Collector:
                              low_balance=levels[0] if levels else None)  # fmt: skip
         fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet, server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(db, now), server)
+        pricing_pb2_grpc.add_PricingServiceServicer_to_server(PricingService(db, now), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
             [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server

@@ -19,6 +19,7 @@ from protos.rentmeter.v1 import (
     jobs_pb2_grpc,
     machines_pb2_grpc,
     plans_pb2_grpc,
+    pricing_pb2_grpc,
     renters_pb2_grpc,
     sessions_pb2_grpc,
     usage_pb2_grpc,
@@ -87,6 +88,7 @@ class AdminClient:
     accounts: accounts_pb2_grpc.AccountServiceStub
     fleet: fleet_pb2_grpc.FleetServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    pricing: pricing_pb2_grpc.PricingServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -111,6 +113,7 @@ class AdminClient:
             accounts_pb2_grpc.AccountServiceStub(channel),
             fleet_pb2_grpc.FleetServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
+            pricing_pb2_grpc.PricingServiceStub(channel),
         )
 
     def close(self) -> None:

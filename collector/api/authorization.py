@@ -62,6 +62,7 @@ POLICY: dict[str, frozenset[str]] = {
     "AccountService/ChangePassword": _ALL,
     "FleetService/GetFleet": _HOSTS,
     "FleetService/GetEarnings": _HOSTS,
+    "PricingService/GetPriceSchedule": _ALL,  # prices are public
 }
 # Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
 OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")

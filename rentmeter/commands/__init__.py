@@ -21,6 +21,7 @@ from rentmeter.commands import (
     machines,
     plans,
     portal,
+    pricing,
     quote,
     renters,
     sessions,
@@ -32,6 +33,6 @@ from rentmeter.commands import (
 
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
-    collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
-    ledger, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
+    collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
+    wallets, ledger, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
 )  # fmt: skip
