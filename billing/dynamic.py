@@ -82,6 +82,23 @@ class DemandPolicy:
             if not self.floor <= point.multiplier <= self.cap:
                 raise InvalidPlan("curve: every multiplier lies between floor and cap")
 
+    def describe(self) -> str:
+        """One line, e.g. "demand prices (standard): x0.8-x1.5, ...", for `plan show` and `explain`."""
+        floor, cap = _plain(self.floor), _plain(self.cap)
+        if self.curve:
+            curve = ", ".join(
+                f"x{_plain(p.multiplier)} from {_plain(p.occupancy * 100)} %" for p in self.curve
+            )
+        else:
+            low, high = _plain(self.low * 100), _plain(self.high * 100)
+            curve = f"x{floor} up to {low} % occupancy, x{cap} from {high} %"
+        lock = "the whole session" if self.lock_us is None else f"{_hours(self.lock_us)} h"
+        return (
+            f"demand prices ({self.machine_class or 'every class'}): x{floor}-x{cap}, {curve}, at most "
+            f"{_plain(self.max_change)} a step of {_hours(self.step_us)} h, published "
+            f"{_hours(self.publish_ahead_us)} h ahead, locked for {lock}"
+        )
+
     def target(self, occupancy: Fraction) -> Fraction:
         """The multiplier the curve gives for `occupancy` (clamped to 0..1), before any step limit."""
         occupancy = min(max(occupancy, Fraction(0)), Fraction(1))
@@ -137,6 +154,14 @@ def round_multiplier(value: Fraction) -> Decimal:
     if 2 * rest >= value.denominator:
         whole += 1
     return Decimal(whole).scaleb(-2)
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _hours(micros: int) -> str:
+    return _plain(Decimal(micros) / HOUR_US)
 
 
 def policy_for(policies: Sequence[DemandPolicy], machine_class: str) -> DemandPolicy | None:

@@ -192,3 +192,13 @@ def test_relocks_cut_the_session_and_each_lock_prices_its_own_time() -> None:
     assert "locked at 2026-03-02T18:00:00+00:00" in charges[1].description
     # Rated piece by piece as usage arrives: the same total.
     assert sum(c.amount for c in charges) == Decimal(48)
+
+
+def test_a_policy_describes_itself() -> None:
+    standard, rest = policies()
+    assert standard.describe() == (
+        "demand prices (standard): x0.8-x1.5, x0.8 up to 30 % occupancy, x1.5 from 90 %, at most 0.1 a step "
+        "of 1 h, published 6 h ahead, locked for the whole session"
+    )
+    assert rest.describe().startswith("demand prices (every class): x1-x2, x1.5 from 50 %, x2 from 80 %")
+    assert rest.describe().endswith("a step of 4 h, published 24 h ahead, locked for 8 h")

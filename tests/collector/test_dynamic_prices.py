@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import select, update
@@ -16,6 +17,8 @@ from collector.db.models import ClassOccupancy, Machine, PriceStep, RentalSessio
 from collector.invoicing.invoices import close_invoices
 from collector.metering.ingest import store_reports
 from collector.pricing.schedule import price_schedules, publish_prices
+from collector.sessions.balances import current_rate
+from collector.sessions.explain import explain_session
 from collector.sessions.plans import create_plan
 from collector.sessions.rating import rate_sessions
 from collector.sessions.rentals import get_session, start_session, stop_session
@@ -127,6 +130,21 @@ def test_a_locked_price_never_changes_while_the_multiplier_moves(
     # Two periods (10:30-11:00, 11:00-11:30), each 600 s at the locked x1.10: the second too.
     assert [line.amount_minor for line in lines] == [660, 660]
     assert all("x1.10 demand price, locked at start" in line.description for line in lines)
+    explained = database.call(lambda db: explain_session(db, session_id, end).charges)
+    assert [(c.amount, "x1.10 demand price, locked at start" in c.description) for c in explained] == [
+        (Decimal("13.2"), True)
+    ]
+
+
+def test_the_live_rate_of_a_session_is_its_locked_price(database: Database, machines: list[Identity]) -> None:
+    for machine in machines:
+        rent(database, machine, NOW - timedelta(seconds=30), renter=machine.agent_id)
+    database.call(publish_prices, NOW, ONLINE)  # 10:00 x1.10, 11:00 x1.20, 12:00 x1.30
+    database.call(lambda db: [stop_session(db, s.id, NOW + HOUR) for s in list_open(db)])
+    session_id = rent(database, machines[0], NOW + HOUR)  # 10:40: x1.10
+    later = NOW + 2 * HOUR  # 11:40, when x1.20 is in force
+    rate = database.call(lambda db: current_rate(get_session(db, session_id), later))
+    assert rate == Fraction("39.6")  # 36.00 x 1.10 an hour, what WatchSession's live cost runs at
 
 
 def list_open(db: Session) -> list[RentalSession]:

@@ -56,14 +56,17 @@ def test_renters_read_the_schedule_and_quotes_use_the_published_price(
         ]  # fmt: skip
         second = schedule.steps[1]
         start = Timestamp(seconds=second.starts_at.seconds + 600)  # inside the second step
-        quote = renter.plans.Quote(plans_pb2.QuoteRequest(
-            plan="surge", machine_class="standard", start=start, duration=Duration(seconds=3600)))  # fmt: skip
+        hour = Duration(seconds=3600)
+        quote = renter.plans.Quote(
+            plans_pb2.QuoteRequest(plan="surge", machine_class="standard", start=start, duration=hour)
+        )
         # The published x0.80 for the whole hour (a session starting then locks it): 36.00 x 0.80.
         assert quote.total.display == "28.80 EUR"
         assert "x0.80 demand price, locked at start" in quote.lines[0].description
         unpublished = Timestamp(seconds=int((now + timedelta(days=2)).timestamp()))
-        static = renter.plans.Quote(plans_pb2.QuoteRequest(
-            plan="surge", machine_class="standard", start=unpublished, duration=Duration(seconds=3600)))  # fmt: skip
+        static = renter.plans.Quote(
+            plans_pb2.QuoteRequest(plan="surge", machine_class="standard", start=unpublished, duration=hour)
+        )
         assert static.total.display == "36.00 EUR"
     finally:
         renter.close()
