@@ -129,3 +129,16 @@ def requires(*roles: str) -> Callable[[UserEndpoint], Endpoint]:
         return guarded
 
     return decorate
+
+
+def refresh_account(session: dict[str, Any], account: accounts_pb2.Account) -> None:
+    """Keep the signed-in user's name, language and time zone as the collector now has them (after the
+    person changed them), without a new sign-in."""
+    stored = session.get("user")
+    if isinstance(stored, dict):
+        profile = {
+            "display_name": account.display_name,
+            "locale": account.locale,
+            "time_zone": account.time_zone,
+        }
+        session["user"] = {**stored, **profile}

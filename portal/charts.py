@@ -7,9 +7,9 @@ A page builds `Chart`s here and shows each with the `chart` macro of templates/_
     {% for c in charts %}{{ chart(c) }}{% endfor %}
 
 The plot's data travels in the element's `data-chart` attribute as JSON (no inline script: the CSP forbids
-them): `{"unit", "currency", "zone", "time_label", "labels", "x", "ys"}`; static/charts.js formats the axes in the page's
-language and the viewer's time zone. Values the table shows are formatted here, exactly (money from minor
-units).
+them): `{"unit", "currency", "zone", "time_label", "labels", "x", "ys"}`; static/charts.js formats the axes
+in the page's language and the viewer's time zone. Values the table shows are formatted here, exactly (money
+from minor units).
 """
 
 from __future__ import annotations

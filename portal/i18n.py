@@ -28,7 +28,7 @@ from babel.dates import format_date as babel_date
 from babel.dates import format_datetime as babel_datetime
 from babel.dates import format_time as babel_time
 from babel.dates import get_datetime_format
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 from babel.support import NullTranslations, Translations
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -208,3 +208,37 @@ def format_duration(span: timedelta) -> str:
     if hours:
         return gettext("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
     return gettext("%(minutes)d min %(seconds)02d s") % {"minutes": minutes, "seconds": seconds}
+
+
+def format_unit_price(rate: str, currency: str, unit: str) -> str:
+    """A price line's rate in the viewer's conventions: `€1.20/h` (hours as |rate does), `€0.0125/GB`,
+    `19 %`; "" for fixed amounts (no unit). At least the currency's minor digits, never rounded (a rate
+    may be finer than a cent); a rate that is not a number is shown as it came."""
+    if not unit:
+        return ""
+    if unit == "%":
+        return f"{rate} %"
+    try:
+        value, digits = Decimal(rate), exponent(currency)
+    except (ArithmeticError, UnknownCurrency):
+        return f"{rate} {currency}/{unit}"
+    places = value.as_tuple().exponent
+    if isinstance(places, int) and -places < digits:
+        value = value.quantize(Decimal(1).scaleb(-digits))
+    amount = format_currency(value, currency, locale=current().formats, decimal_quantization=False)
+    if unit == "h":
+        return gettext("%(amount)s/h") % {"amount": amount}
+    return f"{amount}/{unit}"
+
+
+BYTE_UNITS = ("B", "kB", "MB", "GB", "TB", "PB")
+
+
+def format_bytes(count: int) -> str:
+    """An amount of data in decimal units, as traffic is billed: `1.2 MB`, `3,400 GB` stays `3.4 TB`."""
+    scaled, unit = float(count), BYTE_UNITS[0]
+    for unit in BYTE_UNITS:
+        if abs(scaled) < 1000 or unit == BYTE_UNITS[-1]:
+            break
+        scaled /= 1000
+    return f"{format_decimal(scaled, '#,##0.#', locale=current().formats)} {unit}"

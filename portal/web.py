@@ -5,7 +5,7 @@
 
 Every page gets: `user` (or None), `menu`, `viewer`, `languages`, `notices`, `path`, `csrf_token`; the
 globals `csrf_field()` and `RENTAL_OPEN`; the filters `money`, `rate`, `datetime`, `time`, `duration`,
-`microseconds`; `_()` and `ngettext()`.
+`microseconds`, `unit_price`, `data_size`; `_()` and `ngettext()`.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def _environment() -> jinja2.Environment:
         duration=i18n.format_duration,
         microseconds=i18n.microseconds,
     )
+    env.filters.update(unit_price=i18n.format_unit_price, data_size=i18n.format_bytes)
     env.globals["csrf_field"] = csrf_field
     env.globals["RENTAL_OPEN"] = sessions_pb2.RentalSession.OPEN
     return env

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages import account, admin, home, host, invoices, renter
+from portal.pages import account, admin, home, host, invoices, my_account, renter
 
 ROUTES: list[BaseRoute] = [
-    *home.ROUTES, *account.ROUTES, *invoices.ROUTES, *renter.ROUTES, *host.ROUTES, *admin.ROUTES
+    *home.ROUTES, *account.ROUTES, *invoices.ROUTES, *renter.ROUTES, *host.ROUTES, *admin.ROUTES,
+    *my_account.ROUTES,
 ]  # fmt: skip

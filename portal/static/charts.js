@@ -1,6 +1,6 @@
 // Draws the portal's charts with the vendored uPlot: every `.chart-plot[data-chart]` element, on load and
-// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, time_label, labels, x, ys}; x in Unix
-// seconds, shown in the viewer's time zone; values formatted in the page's language.
+// in content htmx swaps in. The data (portal/charts.py): {unit, currency, zone, time_label, labels, x, ys};
+// x in Unix seconds, shown in the viewer's time zone; values formatted in the page's language.
 (function () {
   "use strict";
   var COLOURS = ["#0a5c7a", "#c0571a", "#2e7d32", "#6a3d9a", "#a4262c", "#5f6b00"];
@@ -30,13 +30,17 @@
   }
 
   // Times on the x axis and in the legend: the page's language, the viewer's zone; the date too when the
-  // chart spans more than a day.
+  // chart spans more than a day, seconds when it spans minutes.
   function timeFormats(spec) {
     var lang = language();
     var span = spec.x.length ? spec.x[spec.x.length - 1] - spec.x[0] : 0;
-    var tick = span > 86400
-      ? { month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit", timeZone: spec.zone }
-      : { hour: "2-digit", minute: "2-digit", timeZone: spec.zone };
+    var tick = { hour: "2-digit", minute: "2-digit", timeZone: spec.zone };
+    if (span > 86400) {
+      tick.month = "numeric";
+      tick.day = "numeric";
+    } else if (span < 900) {
+      tick.second = "2-digit";
+    }
     var full = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
       timeZone: spec.zone };
     return { tick: new Intl.DateTimeFormat(lang, tick), full: new Intl.DateTimeFormat(lang, full) };

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import rental
+from portal.pages.renter import my_invoices, prices, rental, rentals, wallet
 
-ROUTES: list[BaseRoute] = [*rental.ROUTES]
+ROUTES: list[BaseRoute] = [
+    *rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES, *prices.ROUTES
+]  # fmt: skip
