@@ -177,7 +177,7 @@ class PriceLock:
     since: datetime
     multiplier: Decimal
 
-    def label(self, session_start: datetime) -> str:
+    def label(self, session_start: datetime | None) -> str:
         """How an invoice line names it, e.g. "x1.20 demand price, locked at start"."""
         when = "start" if self.since == session_start else self.since.astimezone(UTC).isoformat()
         return (

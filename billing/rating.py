@@ -133,7 +133,7 @@ def rate(
 
 def _at_locks(found: list[Segment], terms: RentalTerms) -> list[Segment]:
     """Segments cut again where a later demand-price lock takes over (prices change there)."""
-    cuts = sorted({lock.since for lock in terms.demand[1:]})
+    cuts = sorted({lock.since for lock in terms.demand})
     if not cuts:
         return found
     result = []
@@ -153,15 +153,14 @@ def rate_segments(
     top_up = billed_time_us(covered, first.increment_us, first.minimum_us) - covered
     last_covered = max((i for i, (_, usage) in enumerate(parts) if usage.covered_us), default=-1)
     lines: dict[str, _Line] = {}
-    # A line per lock when locks change prices within the session; else the session's lines keep their keys.
-    per_lock = len(terms.demand) > 1 or any(lock.since > start for lock in terms.demand)
     for position, (segment, usage) in enumerate(parts):
         for meter, key, base in _quantities(usage, segment, terms):
-            _price(lines, versions, segment, terms, meter, key, base, "", per_lock)
+            _price(lines, versions, segment, terms, meter, key, base, "")
         if position == last_covered and top_up:
             note = _top_up_note(covered, first)
-            _price(lines, versions, segment, terms, "time", "", top_up, note, per_lock)
+            _price(lines, versions, segment, terms, "time", "", top_up, note)
     for line in lines.values():  # before anything rounds them
+        line.session_start = start
         check_range(to_decimal(line.amount), first.currency, line.key)
     charges = [line.charge(first.currency) for line in lines.values()]
     charges += session_adjustments(first, terms, start, charges)
@@ -196,7 +195,6 @@ def _price(
     key: str,
     base: int | Fraction,
     note: str,
-    per_lock: bool,
 ) -> None:
     version = versions[segment.version]
     rule_index = _pick(version, meter, key, segment.window, terms.machine_class)
@@ -214,18 +212,13 @@ def _price(
     scaled_by_window = window_multiplier is not None
     if window_multiplier is not None:
         multiplier *= Fraction(window_multiplier)
-    lock = lock_at(terms.demand, segment.start)
-    if lock is not None:
-        multiplier *= Fraction(lock.multiplier)
     line_key = _line_key(
         versions, segment.version, rule_index, key, segment.window if scaled_by_window else ""
     )
-    if per_lock:
-        line_key += f"*{format(lock.multiplier.normalize(), 'f')}" if lock is not None else "*static"
     line = lines.get(line_key)
     if line is None:
         line = lines[line_key] = _Line(line_key, version, rule, terms, key, multiplier,
-                                       segment.window if scaled_by_window else "", lock)  # fmt: skip
+                                       segment.window if scaled_by_window else "")  # fmt: skip
     line.add(segment, base, note)
 
 
@@ -274,10 +267,13 @@ class _Line:
         item: str,
         multiplier: Fraction,
         window: str,
-        lock: PriceLock | None = None,
     ) -> None:
         self.key, self.version, self.rule, self.item = key, version, rule, item
-        self.terms, self.multiplier, self.window, self.lock = terms, multiplier, window, lock
+        self.terms, self.multiplier, self.window = terms, multiplier, window
+        # Demand-price locks met by the pieces (None: static); a lock scales its pieces only, so a session
+        # whose lock changes keeps one line per rule and its keys.
+        self.locks: dict[PriceLock | None, None] = {}
+        self.session_start: datetime | None = None  # set by rate_segments, to name a lock taken at the start
         self.base: Fraction = Fraction(0)
         self.amount = Fraction(0)
         self._free = Fraction(rule.free)
@@ -290,7 +286,9 @@ class _Line:
         rule = self.rule
         self.base += base
         priced = rule.pricing.amount(max(to_units(self.base, rule.meter, rule.per) - self._free, Fraction(0)))
-        amount = (priced - self._priced) * self.multiplier
+        lock = lock_at(self.terms.demand, segment.start)
+        self.locks[lock] = None
+        amount = (priced - self._priced) * self.multiplier * (Fraction(lock.multiplier) if lock else 1)
         self._priced = priced
         self.amount += amount
         self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
@@ -304,8 +302,10 @@ class _Line:
     def charge(self, currency: str) -> Charge:
         rule = self.rule
         quantity, unit = display_quantity(self.base, rule.meter, rule.per, rule.unit)
-        if rule.pricing.mode == "standard":
-            rate = to_decimal(Fraction(rule.pricing.price) * self.multiplier)
+        if rule.pricing.mode == "standard" and len(self.locks) <= 1:
+            (lock,) = self.locks or (None,)
+            scale = self.multiplier * (Fraction(lock.multiplier) if lock else 1)
+            rate = to_decimal(Fraction(rule.pricing.price) * scale)
         else:
             units = to_units(self.base, rule.meter, rule.per)
             rate = (
@@ -347,8 +347,12 @@ class _Line:
         if terms.service_level and self.version.service_levels.get(terms.service_level, 1) != 1:
             level = self.version.service_levels[terms.service_level]
             scale.append(f"{terms.service_level} service x{format(level.normalize(), 'f')}")
-        if self.lock is not None:
-            scale.append(self.lock.label(self.terms.demand[0].since))
+        several = len(self.locks) > 1
+        scale += [
+            lock.label(self.session_start) if lock else "static price"
+            for lock in self.locks
+            if lock or several
+        ]
         if scale:
             text += " (" + ", ".join(scale) + ")"
         if self.version.effective_from.year > 1970:

@@ -93,6 +93,7 @@ def cumulative_usage(
         total = total + usage
         return usage
 
+    extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
     versions, terms = versions_of(rental.plan), rental_terms(rental)
     with out_of_range_names(rental):
         charges = billing.rate(versions, terms, rental.started_at, end, usage_of)
@@ -123,7 +124,6 @@ def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
     """Refresh one session's live cost and covered time. Raises billing.BillingError when the session
     cannot be rated (its cost is then left as it was), SessionOutOfRange when its cost would leave the
     money range."""
-    extend_locks(db, rental, now)
     usage, charges = cumulative_usage(db, rental, now)
     lines = billing.build_lines(rental.id, charges)
     with out_of_range_names(rental):

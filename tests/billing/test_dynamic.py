@@ -182,16 +182,28 @@ def test_a_locked_multiplier_scales_usage_prices_and_names_itself_on_the_line() 
 
 def test_relocks_cut_the_session_and_each_lock_prices_its_own_time() -> None:
     plan = parse_plan(PLAN)
-    locks = (PriceLock(T0, Decimal("1.50")), PriceLock(T0 + timedelta(hours=8), Decimal("2.00")))
-    charges = billing.quote([plan], billing.RentalTerms("gpu", demand=locks), T0, T0 + timedelta(hours=10))
-    # 8 h x 3.00 x 1.5 = 36.00, then 2 h x 3.00 x 2 = 12.00
-    assert [(c.meter, c.amount) for c in charges] == [
-        ("time#2*1.5", Decimal("36")),
-        ("time#2*2", Decimal("12")),
-    ]
-    assert "locked at 2026-03-02T18:00:00+00:00" in charges[1].description
-    # Rated piece by piece as usage arrives: the same total.
-    assert sum(c.amount for c in charges) == Decimal(48)
+    first, second = PriceLock(T0, Decimal("1.50")), PriceLock(T0 + timedelta(hours=8), Decimal("2.00"))
+    charges = billing.quote(
+        [plan], billing.RentalTerms("gpu", demand=(first, second)), T0, T0 + timedelta(hours=10)
+    )
+    # 8 h x 3.00 x 1.5 = 36.00, then 2 h x 3.00 x 2 = 12.00: one line, its keys unchanged by the second lock
+    assert [(c.meter, c.amount, c.rate) for c in charges] == [("time#2", Decimal(48), Decimal("4.8"))]
+    assert [piece.amount for piece in charges[0].pieces] == [Decimal(36), Decimal(12)]
+    assert "x1.50 demand price, locked at start, x2.00 demand price, locked at 2026-03-02T18:00:00+00:00" in (
+        charges[0].description
+    )
+    before = billing.quote([plan], billing.RentalTerms("gpu", demand=(first,)), T0, T0 + timedelta(hours=8))
+    assert [(c.meter, c.amount) for c in before] == [("time#2", Decimal(36))]  # the period before: same key
+
+
+def test_a_first_lock_after_the_start_leaves_the_time_before_it_static() -> None:
+    plan = parse_plan(PLAN)
+    later = PriceLock(T0 + timedelta(hours=1), Decimal("1.20"))
+    (charge,) = billing.quote(
+        [plan], billing.RentalTerms("standard", demand=(later,)), T0, T0 + timedelta(hours=2)
+    )
+    assert charge.amount == Decimal("2.64")  # 1.20 + 1.20 x 1.20
+    assert "(static price, x1.20 demand price, locked at 2026-03-02T11:00:00+00:00)" in charge.description
 
 
 def test_a_policy_describes_itself() -> None:

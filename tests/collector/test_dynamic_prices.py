@@ -114,9 +114,16 @@ def test_a_locked_price_never_changes_while_the_multiplier_moves(
     rent(database, free, NOW - timedelta(seconds=20), renter="other2")
     database.call(publish_prices, NOW, ONLINE)  # 10:00 x1.10, 11:00 x1.20, 12:00 x1.30
     start = NOW + timedelta(minutes=50)  # 10:30, in the 10:00 step
-    database.call(lambda db: [stop_session(db, s.id, start) for s in list_open(db)])
+    database.call(
+        lambda db: [stop_session(db, s.id, start) for s in list_open(db) if s.renter_id == "other2"]
+    )
     session_id = rent(database, free, start)
     assert database.call(get_session, session_id).price_locks == [[start.isoformat(), "1.10"]]
+    # Demand stays high after the start: a higher multiplier is published (13:00 x1.40) and x1.20 comes
+    # into force at 11:00; neither touches the session.
+    seen(database, start + timedelta(minutes=15))
+    database.call(publish_prices, start + timedelta(minutes=15), ONLINE)
+    assert schedule(database)[-1] == ("13:00", "1.40")
     report(database, free, start, 600, sequence=1)  # 10:30-10:40
     report(database, free, start + 40 * timedelta(minutes=1), 600, sequence=11)  # 11:10-11:20, at x1.20
     end = start + HOUR
@@ -182,3 +189,26 @@ def test_occupancy_history_is_counted_incrementally(database: Database, machines
         ]
     )
     assert rows == [("09", 50 * 60 * SECOND), ("10", 10 * 60 * SECOND)]  # 09:10-10:10, each second once
+
+
+def test_with_a_lock_period_each_period_takes_the_price_published_for_its_start(
+    database: Database, machines: list[Identity]
+) -> None:
+    database.call(create_plan, PLAN.replace('"surge"', '"hourly-lock"') + 'lock = "1h"\n', NOW - HOUR)
+    busy, free = machines
+    rent(database, busy, NOW - timedelta(seconds=30), renter="other")
+    rent(database, free, NOW - timedelta(seconds=20), renter="other2")
+    database.call(publish_prices, NOW, ONLINE)  # each plan: 10:00 x1.10, 11:00 x1.20, 12:00 x1.30
+    start = NOW + timedelta(minutes=50)  # 10:30
+    database.call(
+        lambda db: [stop_session(db, s.id, start) for s in list_open(db) if s.renter_id == "other2"]
+    )
+    session_id = database.call(
+        start_session, agent_id=free.agent_id, renter_id="r1", plan_name="hourly-lock", now=start
+    ).id
+    report(database, free, start, 600, sequence=1)  # 10:30-10:40 under the first lock (x1.10)
+    report(database, free, start + HOUR, 600, sequence=11)  # 11:30-11:40: the 11:30 lock takes x1.20
+    database.call(rate_sessions, start + HOUR + timedelta(minutes=10))
+    rental = database.call(get_session, session_id)
+    assert rental.price_locks == [[start.isoformat(), "1.10"], [(start + HOUR).isoformat(), "1.20"]]
+    assert rental.cost_minor == 660 + 720  # 600 s x 1 cent x 1.10, 600 s x 1 cent x 1.20
