@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -28,9 +28,14 @@ from collector.core.job_board import JobBoard
 from collector.db.database import Database
 from collector.db.isolation import JobOutcome
 from collector.delivery.outbox import Channels, deliver_due
+from collector.insights.advising import AdviceRules, refresh_advice
+from collector.insights.profiling import refresh_profiles
 from collector.invoicing.invoices import close_due_invoices
 from collector.metering.retention import purge_raw_data
 from collector.payments.collection import collect_due
+from collector.payments.gateways.base import Gateway
+from collector.payments.gateways.polling import QUERY_JOB, query_open_orders
+from collector.payments.gateways.reconcile import RECONCILE_JOB, reconcile_yesterday
 from collector.payments.providers import configured_providers
 from collector.pricing.schedule import publish_prices
 from collector.sessions.balances import LOW_BALANCE, STOPPED, BalanceRun, enforce_balances, rate_and_enforce
@@ -43,12 +48,18 @@ NOTIFY_INTERVAL = timedelta(seconds=5)
 COLLECT_INTERVAL = timedelta(minutes=1)
 PURGE_INTERVAL = timedelta(hours=1)
 PRICING_INTERVAL = timedelta(minutes=1)
+QUERY_INTERVAL = timedelta(seconds=30)
+RECONCILE_INTERVAL = timedelta(days=1)
 CONTROL_OF = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
 # The wall clock moving this much more or less than the monotonic clock between two looks is a step.
 STEP_THRESHOLD_S = 2.0
 WATCH_EVERY_S = 1.0
 # A balance check is not set sooner than this after the last (the estimate rounds up to a minor unit).
 MIN_CHECK_DELAY_S = 0.05
+
+
+def advice_rules(settings: CollectorSettings) -> AdviceRules:
+    return AdviceRules(settings.recommendation_days, settings.notify_saving(), settings.offer_notice)
 
 
 class JobScheduler:
@@ -61,7 +72,10 @@ class JobScheduler:
         now: Callable[[], datetime],
         hub: ControlHub,
         metrics: Metrics,
+        gateways: Mapping[str, Gateway] | None = None,
     ) -> None:
+        """`gateways`: Alipay and WeChat Pay as configured (their orders are queried, statements
+        reconciled)."""
         self._db, self._settings, self._now, self._hub, self._metrics = database, settings, now, hub, metrics
         self.board = JobBoard()
         self._scheduler = AsyncIOScheduler(
@@ -75,6 +89,7 @@ class JobScheduler:
         channels = Channels(settings.webhook_url, settings.webhook_secret, settings.smtp_host,
                             settings.smtp_port, settings.smtp_from)  # fmt: skip
         period, grace, prefix = settings.invoice_period, settings.invoice_grace, settings.invoice_prefix
+        advice = advice_rules(settings)
         jobs: list[tuple[str, timedelta, Callable[[], Awaitable[JobOutcome]]]] = [
             ("rate-sessions", settings.rating_interval, self._rate),
             ("close-invoices", min(period, MAX_INVOICE_CHECK_INTERVAL),
@@ -85,7 +100,16 @@ class JobScheduler:
              lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
             ("publish-prices", PRICING_INTERVAL,
              lambda: database.run(publish_prices, now(), settings.online_window)),
+            ("profile-usage", settings.insights_interval,
+             lambda: refresh_profiles(database, now(), settings.insights_grace)),
+            ("recommend-plans", settings.insights_interval,
+             lambda: refresh_advice(database, now(), advice)),
         ]  # fmt: skip
+        if gateways:
+            jobs += [
+                (QUERY_JOB, QUERY_INTERVAL, lambda: query_open_orders(database, gateways, now())),
+                (RECONCILE_JOB, RECONCILE_INTERVAL, lambda: reconcile_yesterday(database, gateways, now())),
+            ]
         for name, interval, body in jobs:
             self.board.add(name, interval)
             self._scheduler.add_job(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -216,6 +217,17 @@ EXCEPTION_HANDLERS = {
     Refused: refused,
     CollectorFailed: collector_failed,
 }
+
+
+# Longest text kept from an ordinary form field (plan documents and passwords have their own limits).
+FIELD_LIMIT = 500
+
+
+async def form_fields(request: Request, names: Iterable[str], limit: int = FIELD_LIMIT) -> dict[str, str]:
+    """The form's text fields `names`, stripped and cut to `limit` characters ("" when absent or a file)."""
+    async with request.form() as form:
+        values = {name: form.get(name, "") for name in names}
+    return {name: v.strip()[:limit] if isinstance(v, str) else "" for name, v in values.items()}
 
 
 class FormError:

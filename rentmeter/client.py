@@ -15,9 +15,11 @@ from protos.rentmeter.v1 import (
     accounts_pb2_grpc,
     audit_pb2_grpc,
     fleet_pb2_grpc,
+    insights_pb2_grpc,
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
+    payments_pb2_grpc,
     plans_pb2_grpc,
     pricing_pb2_grpc,
     renters_pb2_grpc,
@@ -89,6 +91,8 @@ class AdminClient:
     fleet: fleet_pb2_grpc.FleetServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
     pricing: pricing_pb2_grpc.PricingServiceStub
+    insights: insights_pb2_grpc.InsightsServiceStub
+    payments: payments_pb2_grpc.PaymentServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -114,6 +118,8 @@ class AdminClient:
             fleet_pb2_grpc.FleetServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
             pricing_pb2_grpc.PricingServiceStub(channel),
+            insights_pb2_grpc.InsightsServiceStub(channel),
+            payments_pb2_grpc.PaymentServiceStub(channel),
         )
 
     def close(self) -> None:

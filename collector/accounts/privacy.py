@@ -4,7 +4,8 @@ Export: the account, its sign-in accounts, sessions with their usage, invoices w
 notes, payments and the wallet's ledger entries, as one JSON document. Erase: the e-mail address, payment
 references, API tokens and sign-in accounts (with their profiles and password hashes) go; the OS login
 names in the signed reports of the renter's sessions are removed (with the payload and signature that
-contain them); invoices, credit notes, payments and the ledger stay (the law keeps them).
+contain them); its usage profile, plan recommendation and offers are deleted and none is made again
+(the renter is marked erased); invoices, credit notes, payments and the ledger stay (the law keeps them).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ from collector.db.models import (
     Invoice,
     LedgerEntry,
     LedgerTransaction,
+    Offer,
     PasswordReset,
     Payment,
+    PlanRecommendation,
     RentalSession,
+    RenterProfile,
     Report,
 )
 from collector.metering.usage import usage_summary
@@ -154,6 +158,9 @@ def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
     renter = get_renter(db, renter_id)
     renter.email = ""
     renter.payment_method = renter.payment_customer = renter.payment_source = ""
+    renter.erased_at = now
+    for insight in (RenterProfile, PlanRecommendation, Offer):
+        db.execute(delete(insight).where(insight.renter_id == renter_id))
     db.execute(delete(ApiToken).where(ApiToken.role == "renter", ApiToken.subject == renter_id))
     for account in _sign_in_accounts(db, renter_id):
         db.execute(delete(PasswordReset).where(PasswordReset.account_id == account.id))
@@ -179,7 +186,7 @@ def erase_renter(db: Session, renter_id: str, now: datetime) -> int:
             or 0
         )
     logger.info(
-        "renter %s erased: contact, payment references, tokens, accounts; %d reports cleared",
+        "renter %s erased: contact, payment references, tokens, accounts, insights; %d reports cleared",
         renter_id,
         cleared,
     )

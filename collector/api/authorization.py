@@ -1,7 +1,9 @@
 """Who may call what: the roles allowed on each admin RPC, and object ownership.
 
 Roles: `admin` (the provider: everything), `host` (owns machines: its machines and their sessions),
-`renter` (its sessions, invoices, wallet and account). Agents do not use bearer tokens: AgentService is
+`renter` (its sessions, invoices, wallet and account), `gateway` (an API token for the portal that hands
+over payment gateways' notifications: PaymentService.ApplyNotification only). Agents do not use bearer
+tokens: AgentService is
 open to enrolled machines, whose reports are verified by their signatures. Signing in (Login, SignUp, the
 password reset) is open to anyone; a sign-in token then carries its account's role and subject.
 
@@ -17,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from collector.accounts import audit
-from collector.accounts.tokens import ADMIN, HOST, RENTER, ROLES
-from collector.core.errors import NotFound
+from collector.accounts.tokens import ADMIN, GATEWAY, HOST, RENTER, ROLES
+from collector.core.errors import InvalidArgument, NotFound
 
 __all__ = [
     "ADMIN", "HOST", "OPEN_METHODS", "OPEN_PREFIXES", "POLICY", "READ_ONLY", "RENTER",
@@ -63,6 +65,16 @@ POLICY: dict[str, frozenset[str]] = {
     "FleetService/GetFleet": _HOSTS,
     "FleetService/GetEarnings": _HOSTS,
     "PricingService/GetPriceSchedule": _ALL,  # prices are public
+    # Renters: their own profile, recommendation and offers; hosts: their machines' classes.
+    "InsightsService/GetRenterProfile": _RENTERS,
+    "InsightsService/GetRecommendation": _RENTERS,
+    "InsightsService/ListOffers": _RENTERS,
+    "InsightsService/GetFleetProfile": _HOSTS,
+    "PaymentService/CreateOrder": _RENTERS,
+    "PaymentService/GetOrder": _RENTERS,
+    "PaymentService/ListOrders": _RENTERS,
+    # The portal's gateway token (or the admin): notifications, verified by the collector's own keys.
+    "PaymentService/ApplyNotification": frozenset({ADMIN, GATEWAY}),
 }
 # Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
 OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")
@@ -97,6 +109,22 @@ class Principal:
 
     def may_see_host(self, host_id: str) -> bool:
         return self.is_admin or (self.role == HOST and self.subject == host_id)
+
+    def host_scope(self, asked: str) -> str | None:
+        """The host whose machines the caller sees: a host its own, whatever it asks; an admin the one it
+        asks for, or every machine (None)."""
+        if self.role == HOST:
+            return self.subject
+        return asked or None
+
+    def renter_scope(self, asked: str) -> str:
+        """The renter a call is about: a renter's own when it asks for none; else the one asked for (an
+        admin must name one). Another renter's is NOT_FOUND, as if it did not exist."""
+        renter = asked or (self.subject if self.role == RENTER else "")
+        if not renter:
+            raise InvalidArgument("renter: name the renter")
+        hide_unless(self.may_see_renter(renter), "renter", renter)
+        return renter
 
 
 # The principal of the call being served, set by the interceptor.

@@ -41,7 +41,7 @@ class FleetService(Servicer, fleet_pb2_grpc.FleetServiceServicer):
 
     @maps_errors
     async def GetFleet(self, request: fleet_pb2.GetFleetRequest, context: Ctx) -> fleet_pb2.Fleet:
-        host = _host_of(authorization.current(), request.host)
+        host = authorization.current().host_scope(request.host)
         now = self.now()
         return await self.db.run(lambda db: wire.fleet_to_proto(fleet(db, now, self._online_window, host)))
 
@@ -53,7 +53,7 @@ class FleetService(Servicer, fleet_pb2_grpc.FleetServiceServicer):
         if end <= start:
             raise InvalidArgument("end must be after start")
         zone = zoneinfo.ZoneInfo(check_time_zone(request.time_zone) or "UTC")
-        host = _host_of(who, request.host)
+        host = who.host_scope(request.host)
 
         def run(db: Session) -> fleet_pb2.Earnings:
             if request.agent_id:
@@ -78,11 +78,3 @@ class FleetService(Servicer, fleet_pb2_grpc.FleetServiceServicer):
             return fleet_pb2.ListAlertsResponse(alerts=[wire.alert_to_proto(a) for a in found])
 
         return await self.db.run(run)
-
-
-def _host_of(who: authorization.Principal, asked: str) -> str | None:
-    """The host whose machines the caller sees: a host its own, whatever it asks; an admin the one it
-    asks for, or every machine (None)."""
-    if who.role == authorization.HOST:
-        return who.subject
-    return asked or None

@@ -13,6 +13,7 @@ from collector.api.controls import ControlHub
 from collector.api.ownership import own_machine, own_session
 from collector.api.status import Ctx, Servicer, abort_with, maps_errors
 from collector.db.database import Database
+from collector.insights.offers import applying_offer, offered_terms
 from collector.sessions.explain import explain_session
 from collector.sessions.live import Burn, live_cost
 from collector.sessions.live_hub import LiveHub
@@ -59,13 +60,15 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
 
         def run(db: Session) -> tuple[sessions_pb2.RentalSession, agent_pb2.Control]:
             own_machine(db, request.agent_id, who)
+            now = self.now()
+            offer = applying_offer(db, request.renter, request.plan, now)
             rental = start_session(
                 db,
                 agent_id=request.agent_id,
                 renter_id=request.renter,
                 plan_name=request.plan,
-                now=self.now(),
-                terms=wire.terms_from_proto(request.terms),
+                now=now,
+                terms=offered_terms(wire.terms_from_proto(request.terms), offer),
                 hold_for=self._hold_for,
             )
             return wire.session_to_proto(rental), wire.session_control(

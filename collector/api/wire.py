@@ -18,6 +18,10 @@ from collector.core.errors import InvalidArgument
 from collector.core.job_board import JobState
 from collector.db import models
 from collector.delivery.documents import invoice_tax_minor
+from collector.insights.behaviour import RenterBehaviour, Utilisation
+from collector.insights.occupancy import ClassView
+from collector.insights.offers import RuleDraft
+from collector.insights.weekly import LENGTH_LABELS
 from collector.invoicing.earnings import EarningsRow
 from collector.metering.ingest import (
     Ack,
@@ -42,9 +46,11 @@ from protos.rentmeter.v1 import (
     audit_pb2,
     common_pb2,
     fleet_pb2,
+    insights_pb2,
     invoices_pb2,
     jobs_pb2,
     machines_pb2,
+    payments_pb2,
     plans_pb2,
     pricing_pb2,
     renters_pb2,
@@ -729,3 +735,188 @@ def schedule_to_proto(schedule: Schedule) -> pricing_pb2.PriceSchedule:
             for step in schedule.steps
         ],
     )
+
+
+# ---- insights (InsightsService) ----
+
+
+def _seconds(us: int) -> float:
+    return us / 1_000_000
+
+
+def utilisation_to_proto(use: Utilisation, rented_us: int) -> insights_pb2.Utilisation:
+    hours = rented_us / 3_600_000_000
+    return insights_pb2.Utilisation(
+        covered_seconds=_seconds(use.covered_us),
+        idle_share=use.idle_share,
+        cpu_share=use.cpu_share,
+        gpu_share=use.gpu_share,
+        rx_bytes=use.rx_bytes,
+        tx_bytes=use.tx_bytes,
+        bytes_per_hour=(use.rx_bytes + use.tx_bytes) / hours if hours else 0.0,
+    )
+
+
+def renter_profile_to_proto(row: models.RenterProfile, zone: str) -> insights_pb2.RenterProfile:
+    profile = RenterBehaviour.from_data(row.data)
+    top_ups = []
+    for currency, habit in sorted(profile.top_ups.items()):
+        lowest = habit.lowest_before_minor or 0
+        top_ups.append(
+            insights_pb2.TopUpHabit(
+                count=habit.count,
+                total=money(habit.total_minor, currency),
+                average_balance_before=money(habit.balance_before_minor // max(habit.count, 1), currency),
+                lowest_balance_before=money(lowest, currency),
+                balance=money(profile.wallet.get(currency, 0), currency),
+            )
+        )
+    return insights_pb2.RenterProfile(
+        renter=row.renter_id,
+        time_zone=zone or "UTC",
+        folded_until=timestamp(row.folded_until),
+        sessions=profile.sessions,
+        rented_seconds=_seconds(profile.rented_us),
+        night_seconds=_seconds(profile.night_us),
+        hour_of_week_seconds=[_seconds(us) for us in profile.hours_us],
+        session_lengths=[
+            insights_pb2.LengthBucket(label=label, sessions=count)
+            for label, count in zip(LENGTH_LABELS, profile.lengths, strict=True)
+        ],
+        classes=[
+            insights_pb2.ClassUse(machine_class=name, rented_seconds=_seconds(us))
+            for name, us in sorted(profile.classes.items())
+        ],
+        utilisation=utilisation_to_proto(profile.use, profile.rented_us),
+        spend_per_week=[
+            insights_pb2.WeekSpend(week=week, spent=money(minor, currency))
+            for currency, weeks in sorted(profile.spend.items())
+            for week, minor in sorted(weeks.items())
+        ],
+        top_ups=top_ups,
+        first_session=timestamp(datetime.fromisoformat(profile.first_at)) if profile.first_at else None,
+        last_session=timestamp(datetime.fromisoformat(profile.last_at)) if profile.last_at else None,
+    )
+
+
+def fleet_profile_to_proto(views: Sequence[ClassView], now: datetime) -> insights_pb2.FleetProfile:
+    return insights_pb2.FleetProfile(
+        classes=[
+            insights_pb2.ClassProfile(
+                machine_class=view.machine_class,
+                machines=view.machines,
+                idle_machines=view.idle_machines,
+                sessions=view.occupancy.sessions,
+                rented_seconds=_seconds(view.occupancy.rented_us),
+                hour_of_week_seconds=[_seconds(us) for us in view.occupancy.hours_us],
+                occupancy=view.occupancy_shares(now),
+                revenue=[
+                    money(minor, currency) for currency, minor in sorted(view.occupancy.revenue.items())
+                ],
+                utilisation=utilisation_to_proto(view.occupancy.use, view.occupancy.rented_us),
+            )
+            for view in views
+        ]
+    )
+
+
+def recommendation_to_proto(row: models.PlanRecommendation) -> insights_pb2.Recommendation:
+    currency = row.currency
+    alternatives = [
+        insights_pb2.Alternative(
+            plan=str(c["plan"]),
+            member_tier=str(c["member_tier"]),
+            coupon=str(c["coupon"]),
+            offer=str(c.get("offer", "")),
+            error=str(c.get("error", "")),
+            total=money(int(c["total_minor"]), currency) if "total_minor" in c else None,
+        )
+        for c in row.alternatives.get("candidates", [])
+    ]
+    return insights_pb2.Recommendation(
+        renter=row.renter_id,
+        computed_at=timestamp(row.computed_at),
+        window_start=timestamp(row.window_start),
+        window_end=timestamp(row.window_end),
+        sessions=row.sessions,
+        current=money(row.current_minor, currency),
+        plan=row.plan,
+        member_tier=row.member_tier,
+        coupon=row.coupon,
+        recommended=money(row.plan_minor, currency),
+        saving=money(row.saving_minor, currency),
+        evidence=row.evidence,
+        alternatives=alternatives,
+    )
+
+
+def offer_to_proto(row: models.Offer) -> insights_pb2.Offer:
+    return insights_pb2.Offer(
+        id=row.id,
+        renter=row.renter_id,
+        rule=row.rule,
+        plan=row.plan,
+        member_tier=row.member_tier,
+        coupon=row.coupon,
+        reason=row.reason,
+        offered_at=timestamp(row.offered_at),
+        valid_from=timestamp(row.valid_from),
+        valid_until=timestamp(row.valid_until),
+    )
+
+
+def offer_rule_to_proto(row: models.OfferRule) -> insights_pb2.OfferRule:
+    return insights_pb2.OfferRule(
+        name=row.name,
+        condition=row.condition,
+        threshold=row.threshold,
+        window_days=row.window_days,
+        plan=row.plan,
+        member_tier=row.member_tier,
+        coupon=row.coupon,
+        valid_days=row.valid_days,
+        created_at=timestamp(row.created_at),
+    )
+
+
+def offer_rule_from_proto(rule: insights_pb2.OfferRule) -> RuleDraft:
+    return RuleDraft(
+        name=rule.name,
+        condition=rule.condition,
+        threshold=rule.threshold,
+        window_days=rule.window_days or 30,
+        plan=rule.plan,
+        member_tier=rule.member_tier,
+        coupon=rule.coupon,
+        valid_days=rule.valid_days or 30,
+    )
+
+
+def gateway_order_to_proto(order: models.GatewayOrder) -> payments_pb2.GatewayOrder:
+    return payments_pb2.GatewayOrder(
+        out_trade_no=order.out_trade_no, gateway=order.gateway, method=order.method, purpose=order.purpose,
+        renter=order.renter_id, invoice_id=order.invoice_id or "",
+        amount=money(order.amount_minor, order.currency),
+        state=order.state, pay_url=order.pay_url, trade_no=order.trade_no,
+        refunded=money(order.refunded_minor, order.currency), created_at=timestamp(order.created_at),
+        expires_at=timestamp(order.expires_at), paid_at=timestamp(order.paid_at),
+    )  # fmt: skip
+
+
+def gateway_refund_to_proto(
+    refund: models.GatewayRefund, order: models.GatewayOrder
+) -> payments_pb2.GatewayRefund:
+    return payments_pb2.GatewayRefund(
+        out_refund_no=refund.out_refund_no, out_trade_no=order.out_trade_no,
+        amount=money(refund.amount_minor, order.currency), state=refund.state,
+        credit_note_id=refund.credit_note_id or "",
+    )  # fmt: skip
+
+
+def mismatch_to_proto(row: models.PaymentMismatch) -> payments_pb2.Mismatch:
+    return payments_pb2.Mismatch(
+        id=row.id, gateway=row.gateway, date=row.statement_date, kind=row.kind, reference=row.reference,
+        trade_no=row.trade_no, gateway_amount=money(row.gateway_minor, row.currency),
+        ledger_amount=money(row.ledger_minor, row.currency), resolved=row.resolved_at is not None,
+        resolution=row.resolution, note=row.note, resolved_by=row.resolved_by,
+    )  # fmt: skip

@@ -249,6 +249,8 @@ class Renter(Base):
     payment_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
     # IANA time zone of its billing periods ("" = UTC with the anchor's time of day, as before zones).
     time_zone: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # When its personal data was erased (rentmeter renter erase): no profile is built for it again.
+    erased_at: Mapped[datetime | None]
 
 
 class RentalSession(Base):
@@ -566,3 +568,162 @@ class OccupancyMark(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     counted_from: Mapped[datetime]
     counted_until: Mapped[datetime]
+
+
+class RenterProfile(Base):
+    """How a renter uses machines (collector/insights/behaviour.py), folded in incrementally: sessions that
+    ended up to `folded_until` and wallet entries up to id `ledger_after` are in `data`."""
+
+    __tablename__ = "renter_profiles"
+
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), primary_key=True)
+    folded_until: Mapped[datetime]
+    ledger_after: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class ClassProfile(Base):
+    """How one host's machines of one class are used (occupancy by UTC hour of week, revenue), folded in
+    with the renter profiles; the provider's view sums the hosts."""
+
+    __tablename__ = "class_profiles"
+    __table_args__ = (UniqueConstraint("host_id", "machine_class"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[str] = mapped_column(String(100))
+    machine_class: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]
+
+
+class PlanRecommendation(Base):
+    """The latest plan recommendation of a renter: its real usage of the last days re-rated under each plan
+    on offer; `plan` is "" when what it pays now is the cheapest."""
+
+    __tablename__ = "plan_recommendations"
+
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), primary_key=True)
+    computed_at: Mapped[datetime]
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    currency: Mapped[str] = mapped_column(String(3))
+    sessions: Mapped[int] = mapped_column(Integer)
+    current_minor: Mapped[int] = mapped_column(BigInteger)
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="")
+    plan_minor: Mapped[int] = mapped_column(BigInteger)
+    saving_minor: Mapped[int] = mapped_column(BigInteger)
+    evidence: Mapped[str] = mapped_column(Text)
+    # Every candidate's total: [{"plan", "member_tier", "coupon", "total_minor"} or {"plan", "error"}].
+    alternatives: Mapped[dict[str, Any]]
+    # What was last announced to the renter ("plan/tier/coupon"), so each recommendation is sent once.
+    notified: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OfferRule(Base):
+    """A provider's rule: renters meeting `condition` over the last `window_days` are offered a plan, a
+    member tier and/or a coupon for `valid_days`."""
+
+    __tablename__ = "offer_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    condition: Mapped[str] = mapped_column(String(20))  # rented_hours, night_share
+    threshold: Mapped[str] = mapped_column(String(40))  # exact decimal text
+    window_days: Mapped[int] = mapped_column(Integer)
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="")
+    valid_days: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
+class Offer(Base):
+    """An offer made to a renter by a rule: shown from `offered_at`, applying from `valid_from` to
+    `valid_until`."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(100))
+    plan: Mapped[str] = mapped_column(String(100), default="")
+    member_tier: Mapped[str] = mapped_column(String(30), default="")
+    coupon: Mapped[str] = mapped_column(String(30), default="")
+    reason: Mapped[str] = mapped_column(Text)
+    offered_at: Mapped[datetime]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime]
+
+
+class GatewayOrder(Base):
+    """An asynchronous payment at Alipay or WeChat Pay (a QR code or a payment page): a wallet top-up or an
+    invoice's payment, in fen. `out_trade_no` is ours, one per request and attempt; states: created → paid,
+    closed (by us), expired (never paid), refunded (all of it given back)."""
+
+    __tablename__ = "gateway_orders"
+    __table_args__ = (UniqueConstraint("gateway", "request_key", "attempt"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))  # qr, page, wap, h5
+    purpose: Mapped[str] = mapped_column(String(10))  # top_up, invoice
+    renter_id: Mapped[str] = mapped_column(String(100), index=True)
+    invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # What makes a request the same: a top-up's scoped idempotency key, or the invoice id.
+    request_key: Mapped[str] = mapped_column(String(200))
+    attempt: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    pay_url: Mapped[str] = mapped_column(Text, default="")  # the QR code's content or the payment link
+    trade_no: Mapped[str] = mapped_column(String(64), default="", server_default="")  # the gateway's id
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]  # last asked the gateway (the query job)
+
+
+class GatewayRefund(Base):
+    """Money given back through the gateway an order was paid with (partial or whole); on the ledger when
+    asked for, reversed if the gateway fails it. States: pending, succeeded, failed."""
+
+    __tablename__ = "gateway_refunds"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("gateway_orders.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    credit_note_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class PaymentMismatch(Base):
+    """A difference between a gateway's statement of a day and the ledger, until resolved (audited)."""
+
+    __tablename__ = "payment_mismatches"
+    __table_args__ = (UniqueConstraint("gateway", "statement_date", "kind", "reference"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    statement_date: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, the gateway's (China) day
+    kind: Mapped[str] = mapped_column(String(30))  # paid_not_credited, credited_not_paid, amount_differs
+    reference: Mapped[str] = mapped_column(String(64))  # out_trade_no or out_refund_no
+    trade_no: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    gateway_minor: Mapped[int] = mapped_column(BigInteger)
+    ledger_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    found_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolved_by: Mapped[str] = mapped_column(String(200), default="", server_default="")

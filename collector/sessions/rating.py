@@ -18,7 +18,7 @@ from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
-from collector.metering.usage import usage_summary
+from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
 
@@ -74,12 +74,20 @@ def gpu_models(facts: dict[str, Any]) -> dict[str, str]:
 
 
 def cumulative_usage(
-    db: Session, rental: RentalSession, until: datetime
+    db: Session,
+    rental: RentalSession,
+    until: datetime,
+    *,
+    versions: list[billing.PricePlan] | None = None,
+    terms: billing.RentalTerms | None = None,
+    summaries: dict[tuple[str, int, int], UsageSummary] | None = None,
 ) -> tuple[billing.Usage, list[billing.Charge]]:
     """Usage of `rental` from its start to `until` (clipped to its end), and its full-precision charges.
 
     The session is cut into the engine's segments (plan versions, time windows, local days) and each
-    segment's usage is aggregated in SQL.
+    segment's usage is aggregated in SQL. `versions` and `terms` (default: the session's own plan and
+    terms) re-rate the same usage under another plan: what a plan recommendation compares; it passes
+    `summaries` to keep each segment's usage for the other plans that cut the session the same way.
     """
     end = until if rental.ended_at is None else min(until, rental.ended_at)
     end = max(end, rental.started_at)
@@ -88,13 +96,19 @@ def cumulative_usage(
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
-        summary = usage_summary(db, rental.agent_id, to_us(start), to_us(stop), with_gpus=bool(models))
+        key = (rental.agent_id, to_us(start), to_us(stop))
+        summary = summaries.get(key) if summaries is not None else None
+        if summary is None:
+            summary = usage_summary(db, rental.agent_id, key[1], key[2], with_gpus=bool(models))
+            if summaries is not None:
+                summaries[key] = summary
         usage = summary.billable(models)
         total = total + usage
         return usage
 
     extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
-    versions, terms = versions_of(rental.plan), rental_terms(rental)
+    versions = versions_of(rental.plan) if versions is None else versions
+    terms = rental_terms(rental) if terms is None else terms
     with out_of_range_names(rental):
         charges = billing.rate(versions, terms, rental.started_at, end, usage_of)
     return total, charges
@@ -125,8 +139,14 @@ def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
     cannot be rated (its cost is then left as it was), SessionOutOfRange when its cost would leave the
     money range."""
     usage, charges = cumulative_usage(db, rental, now)
-    lines = billing.build_lines(rental.id, charges)
-    with out_of_range_names(rental):
-        rental.cost_minor = billing.invoice_total(lines, rental.plan.currency).minor
+    rental.cost_minor = session_total(rental, charges, rental.plan.currency).minor
     rental.covered_us = usage.covered_us
     rental.rated_at = now
+
+
+def session_total(rental: RentalSession, charges: list[billing.Charge], currency: str) -> billing.Money:
+    """What the session's charges come to, each line rounded once, as its live cost and an invoice of its
+    whole span have it."""
+    lines = billing.build_lines(rental.id, charges)
+    with out_of_range_names(rental):
+        return billing.invoice_total(lines, currency)

@@ -29,22 +29,38 @@
     };
   }
 
-  // Times on the x axis and in the legend: the page's language, the viewer's zone; the date too when the
-  // chart spans more than a day, seconds when it spans minutes.
+  var DAY = 86400;
+
+  // Times on the x axis and in the legend: the page's language, the viewer's zone. Steps of a day or more
+  // (earnings per day) show dates only, with ticks on whole days; charts over more than a day show the date
+  // with the time; charts over minutes show seconds.
   function timeFormats(spec) {
     var lang = language();
     var span = spec.x.length ? spec.x[spec.x.length - 1] - spec.x[0] : 0;
-    var tick = { hour: "2-digit", minute: "2-digit", timeZone: spec.zone };
-    if (span > 86400) {
+    var step = spec.x.length > 1 ? spec.x[1] - spec.x[0] : 0;
+    var daily = step >= DAY;
+    var tick = daily ? { month: "numeric", day: "numeric" } : { hour: "2-digit", minute: "2-digit" };
+    if (!daily && span > DAY) {
       tick.month = "numeric";
       tick.day = "numeric";
-    } else if (span < 900) {
+    } else if (!daily && span < 900) {
       tick.second = "2-digit";
     }
-    var full = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit",
-      timeZone: spec.zone };
-    return { tick: new Intl.DateTimeFormat(lang, tick), full: new Intl.DateTimeFormat(lang, full) };
+    tick.timeZone = spec.zone;
+    var full = daily ? { year: "numeric", month: "short", day: "numeric" }
+      : { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
+    full.timeZone = spec.zone;
+    return {
+      daily: daily,
+      tick: new Intl.DateTimeFormat(lang, tick),
+      full: new Intl.DateTimeFormat(lang, full),
+    };
   }
+
+  // Money ticks on whole cents (or whole units of larger steps): never two ticks that read the same.
+  var MONEY_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4,
+    2e4, 5e4, 1e5, 2e5, 5e5, 1e6, 1e7, 1e8];
+  var DAY_STEPS = [DAY, 2 * DAY, 7 * DAY, 14 * DAY, 30 * DAY, 91 * DAY, 182 * DAY, 365 * DAY];
 
   function draw(element) {
     if (element.getAttribute("data-drawn") || typeof uPlot === "undefined") {
@@ -68,17 +84,25 @@
         spanGaps: false,
       });
     });
+    var xAxis = {
+      values: function (u, splits) {
+        return splits.map(function (ts) { return times.tick.format(new Date(ts * 1e3)); });
+      },
+      space: 60,
+    };
+    if (times.daily) {
+      xAxis.incrs = DAY_STEPS;
+    }
+    var yAxis = { values: function (u, splits) { return splits.map(format); }, size: 70 };
+    if (spec.unit === "money") {
+      yAxis.incrs = MONEY_STEPS;
+    }
     var options = {
       width: Math.max(element.clientWidth, 200),
       height: HEIGHT,
       series: series,
       scales: spec.unit === "percent" ? { y: { range: [0, 100] } } : {},
-      axes: [
-        { values: function (u, splits) {
-          return splits.map(function (ts) { return times.tick.format(new Date(ts * 1e3)); });
-        } },
-        { values: function (u, splits) { return splits.map(format); }, size: 70 },
-      ],
+      axes: [xAxis, yAxis],
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), spec.zone); },
       cursor: { drag: { x: false, y: false } },
     };

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,6 +25,7 @@ from google.protobuf.duration_pb2 import Duration
 from sqlalchemy import text
 
 from agent.identity import Identity, public_key_bytes
+from collector.config import CollectorSettings
 from collector.server import Collector
 from protos.rentmeter.v1 import (
     access_pb2,
@@ -31,6 +34,7 @@ from protos.rentmeter.v1 import (
     agent_pb2_grpc,
     audit_pb2,
     fleet_pb2,
+    insights_pb2,
     invoices_pb2,
     jobs_pb2,
     machines_pb2,
@@ -70,6 +74,12 @@ def _sign_in_tokens(collector: Collector, admin: AdminClient) -> dict[str, str]:
         signed_in = admin.accounts.Login(accounts_pb2.LoginRequest(name=f"acct-{who}", password=PASSWORD))
         tokens[who] = signed_in.token
     return tokens
+
+
+@pytest.fixture
+def collector_settings(collector_settings: CollectorSettings) -> CollectorSettings:
+    """Sessions are profiled as soon as they end (RefreshInsights in the world)."""
+    return replace(collector_settings, insights_grace=timedelta(0))
 
 
 @pytest.fixture
@@ -115,6 +125,7 @@ def _world(collector: Collector, admin: AdminClient, tokens: dict[str, str]) -> 
     clients[H1].sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session))
     close = invoices_pb2.CloseInvoicesRequest(renter=R1, invoice_now=True)
     (invoice,) = admin.invoices.CloseInvoices(close).invoices
+    admin.insights.RefreshInsights(insights_pb2.RefreshInsightsRequest())  # r1's profile and recommendation
     yield SimpleNamespace(clients=clients, agent=agent_id, session=session, invoice=invoice.invoice_id)
     for client in clients.values():
         client.close()
@@ -124,7 +135,8 @@ def _world(collector: Collector, admin: AdminClient, tokens: dict[str, str]) -> 
 # (name, roles allowed, owners (None: not about an owned object), call)
 Call = Callable[[AdminClient, Any], Any]
 M, P, S, U, W, R, X = machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2, renters_pb2, access_pb2
-IV, J, AC, F, AU = invoices_pb2, jobs_pb2, accounts_pb2, fleet_pb2, audit_pb2
+IV, J, AC, F, AU, IN = invoices_pb2, jobs_pb2, accounts_pb2, fleet_pb2, audit_pb2, insights_pb2
+RULE = IN.OfferRule(name="t", condition="rented_hours", threshold="1", member_tier="gold")
 VERSION = 'name = "p"\ncurrency = "EUR"\neffective_from = 2030-01-01\n[time.hourly]\nstandard = "1"\n'
 TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("ListMachines", HOSTS, None, lambda c, w: c.machines.ListMachines(M.ListMachinesRequest())),
@@ -204,6 +216,19 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("Quote(preview)", ALL, None, lambda c, w: c.plans.Quote(
         P.QuoteRequest(document=VERSION, machine_class="standard", duration=Duration(seconds=60)))),
     ("EraseRenter", {A}, None, lambda c, w: c.renters.EraseRenter(R.GetRenterRequest(renter="r3"))),
+    ("GetRenterProfile", RENTERS, {A, R1},
+     lambda c, w: c.insights.GetRenterProfile(IN.GetRenterProfileRequest(renter=R1))),
+    ("GetRecommendation", RENTERS, {A, R1},
+     lambda c, w: c.insights.GetRecommendation(IN.GetRecommendationRequest(renter=R1))),
+    ("ListOffers", RENTERS, None, lambda c, w: c.insights.ListOffers(IN.ListOffersRequest())),
+    ("ListOffers(renter)", RENTERS, {A, R1},
+     lambda c, w: c.insights.ListOffers(IN.ListOffersRequest(renter=R1))),
+    ("GetFleetProfile", HOSTS, None, lambda c, w: c.insights.GetFleetProfile(IN.GetFleetProfileRequest())),
+    ("CreateOfferRule", {A}, None, lambda c, w: c.insights.CreateOfferRule(RULE)),
+    ("ListOfferRules", {A}, None, lambda c, w: c.insights.ListOfferRules(IN.ListOfferRulesRequest())),
+    ("DeleteOfferRule", {A}, None,
+     lambda c, w: c.insights.DeleteOfferRule(IN.DeleteOfferRuleRequest(name="t"))),
+    ("RefreshInsights", {A}, None, lambda c, w: c.insights.RefreshInsights(IN.RefreshInsightsRequest())),
     ("Login", OPEN, None,
      lambda c, w: c.accounts.Login(AC.LoginRequest(name="table-user", password=PASSWORD))),
     ("SignUp", OPEN, None,  # self sign-up is off here: FAILED_PRECONDITION, to everyone alike
@@ -334,6 +359,7 @@ def test_the_table_covers_every_admin_rpc() -> None:
         (renters_pb2, "RenterService"), (access_pb2, "AccessService"), (jobs_pb2, "JobService"),
         (accounts_pb2, "AccountService"), (fleet_pb2, "FleetService"), (audit_pb2, "AuditService"),
         (pricing_pb2, "PricingService"),
+        (insights_pb2, "InsightsService"),
     ]  # fmt: skip
     every = {m.name for module, name in services for m in module.DESCRIPTOR.services_by_name[name].methods}
     assert {name.split("(")[0] for name, *_ in TABLE} == every

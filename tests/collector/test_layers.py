@@ -20,6 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("accounts", "delivery"),
     ("sessions",),
     ("invoicing", "payments", "pricing"),
+    ("insights",),
     ("api",),
     ("config",),  # the top: settings, then the jobs' schedule, then the running server
     ("scheduler",),

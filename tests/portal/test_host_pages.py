@@ -14,6 +14,8 @@ import httpx
 import pytest
 
 from agent.identity import Identity, public_key_bytes
+from agent.spool import Gap
+from agent.wire import build_report, sample_to_proto, sign_report
 from collector.metering.enrollment import enroll
 from collector.server import Collector
 from portal.server import RunningPortal, running_portal
@@ -142,8 +144,15 @@ def test_the_host_sees_its_machines_with_renter_and_utilisation(
 def test_a_host_without_machines_is_shown_how_to_enroll_one(
     collector: Collector, portal: RunningPortal, sign_in: SignIn
 ) -> None:
-    page = sign_in("host", "new").get("/host/machines")
+    host = sign_in("host", "new")
+    page = host.get("/host/machines")
     assert "No machines yet" in page.text and 'href="/host/enrollment"' in page.text
+    assert 'hx-get="/host/machines/table"' in page.text  # the first machine shows up by itself
+    first = hosts_machine(collector, "new", label="till")
+    table = host.get("/host/machines/table", headers={"hx-request": "true"})
+    assert (
+        f'href="/host/machines/{first.agent_id}">till</a>' in table.text and "No machines" not in table.text
+    )
 
 
 def test_the_machine_page_shows_usage_rentals_and_earnings_as_the_api_does(
@@ -164,6 +173,9 @@ def test_the_machine_page_shows_usage_rentals_and_earnings_as_the_api_does(
     assert total.minor_units > 0 and figure(page, "earned") == f"€{total.minor_units / 100:.2f}"
     assert 'class="chart-plot" data-chart=' in page.text
     assert '<td class="number">10.0%</td>' in page.text  # the chart's figures: the reported 10 % CPU
+    assert f'hx-get="/host/machines/{seat.agent_id}/now" hx-trigger="every 10s"' in page.text
+    now = host.get(f"/host/machines/{seat.agent_id}/now", headers={"hx-request": "true"})
+    assert now.status_code == 200 and "<html" not in now.text and 'data-state="online"' in now.text
     day = host.get(f"/host/machines/{seat.agent_id}?span=day")
     assert day.status_code == 200 and 'href="?span=day" aria-current="true"' in day.text
 
@@ -201,7 +213,8 @@ def test_another_hosts_machine_is_not_found_even_by_guessing(
     rival = sign_in("host", "rival")
     token = csrf_of(rival.get("/host/machines"))
     for guess in (seat.agent_id, "m-0000000000000000", "..", "%00"):
-        assert rival.get(f"/host/machines/{guess}").status_code == 404
+        for view in ("", "/now"):
+            assert rival.get(f"/host/machines/{guess}{view}").status_code == 404
         for action in ("lock", "revoke"):
             answer = rival.post(f"/host/machines/{guess}/{action}", data={"csrf_token": token})
             assert answer.status_code == 404, (guess, action)
@@ -283,3 +296,17 @@ def test_the_install_command_names_the_collector_the_agents_dial(
         data = {"csrf_token": csrf_of(host.get("/host/enrollment")), "machine_class": "standard"}
         made = host.post("/host/enrollment", data=data)
     assert "sudo rentmeter agent install --collector collector.example.net:50051 --token rmt_" in made.text
+
+
+def test_the_machine_page_tells_the_holes_the_agent_reported(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, seat: Identity, sign_in: SignIn
+) -> None:
+    now = time.time()
+    lost = Gap("forged", 3, int((now - 60) * 1e6), int((now - 50) * 1e6), "signature does not verify")
+    report = build_report(seat.agent_id, 1, [sample_to_proto(sample(now - 2, now - 1))], [], 0, [lost])
+    envelope = sign_report(seat, report)
+    list(agent_pb2_grpc.AgentServiceStub(admin.channel).StreamReports(iter([envelope]), timeout=10))
+    page = sign_in("host", "cafe").get(f"/host/machines/{seat.agent_id}")
+    assert "The agent told of 1 hole in its reporting" in page.text
+    assert "a stored report no longer matched its signature and was set aside" in page.text
+    assert "(signature does not verify)" in page.text

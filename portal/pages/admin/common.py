@@ -4,21 +4,9 @@ idempotency key a money form carries so that posting it twice (a double click, a
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
-
-from starlette.requests import Request
 
 from portal.web import FormError
-
-# Longest text kept from an ordinary form field (plan documents have their own limit).
-FIELD_LIMIT = 500
-
-
-async def form_fields(request: Request, names: Iterable[str], limit: int = FIELD_LIMIT) -> dict[str, str]:
-    """The form's text fields `names`, stripped and cut to `limit` characters ("" when absent or a file)."""
-    async with request.form() as form:
-        values = {name: form.get(name, "") for name in names}
-    return {name: v.strip()[:limit] if isinstance(v, str) else "" for name, v in values.items()}
+from portal.web import form_fields as form_fields  # moved to portal.web: the host's pages read forms too
 
 
 def status_for(error: FormError | None) -> int:

@@ -9,9 +9,7 @@ the token's hash, and pages are `Cache-Control: no-store`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,7 +21,7 @@ from portal.errors import Refused
 from portal.i18n import N_
 from portal.pages.host.view import duration
 from portal.settings import PortalSettings
-from portal.web import FormError, render
+from portal.web import FormError, form_fields, render
 from protos.rentmeter.v1 import machines_pb2
 
 # How long a token may be used: the choices offered (the collector allows up to 30 days).
@@ -48,17 +46,12 @@ def install_commands(settings: PortalSettings, token: str) -> dict[str, str]:
     return {"install": f"sudo rentmeter agent install {dial}", "run": f"rentmeter agent run {dial}"}
 
 
-def _form_values(form: Mapping[str, Any]) -> dict[str, str]:
-    def text(name: str, limit: int, default: str = "") -> str:
-        value = form.get(name, default)
-        return value.strip()[:limit] if isinstance(value, str) else default
-
-    validity = text("validity", 8, DEFAULT_VALIDITY)
-    return {
-        "machine_class": text("machine_class", 100) or DEFAULT_CLASS,  # the collector says what is too long
-        "label": text("label", 200),
-        "validity": validity if validity in VALIDITIES else DEFAULT_VALIDITY,
-    }
+async def _form_values(request: Request) -> dict[str, str]:
+    """The form's values; an empty class is the default, an unknown validity the default."""
+    values = await form_fields(request, ("machine_class", "label", "validity"), limit=200)
+    values["machine_class"] = values["machine_class"] or DEFAULT_CLASS  # the collector says what is too long
+    values["validity"] = values["validity"] if values["validity"] in VALIDITIES else DEFAULT_VALIDITY
+    return values
 
 
 async def _form_page(
@@ -82,8 +75,7 @@ async def enrollment_page(request: Request, user: User) -> Response:
 
 @requires("host")
 async def create_token(request: Request, user: User) -> Response:
-    async with request.form() as form:
-        values = _form_values(form)
+    values = await _form_values(request)
     creating = machines_pb2.CreateEnrollmentTokenRequest(
         machine_class=values["machine_class"],
         label=values["label"],

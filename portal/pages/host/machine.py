@@ -11,7 +11,8 @@ ends now.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import asyncio
+from datetime import UTC, datetime, timedelta
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,14 +24,16 @@ from portal.auth import User, requires, user_api
 from portal.charts import usage_charts
 from portal.errors import Refused
 from portal.pages.host.view import (
+    MachineRow,
     duration,
     fleet_time,
+    gap_text,
     machine_name,
     machine_row,
     timestamp,
     viewer_zone_name,
 )
-from portal.web import FormError, notice, render, see_other
+from portal.web import FormError, form_fields, notice, render, see_other
 from protos.rentmeter.v1 import agent_pb2, fleet_pb2, machines_pb2, sessions_pb2, usage_pb2
 
 # The usage chart's spans: ?span=hour (default) or day, each with the step of its points.
@@ -40,6 +43,7 @@ SPANS = {
 }
 EARNINGS_DAYS = 30
 SESSIONS_SHOWN = 10
+NOW_FRAGMENT = "host/_machine_now.html"
 MESSAGE_CHARS = 500  # the collector's limit on a control message
 
 
@@ -52,39 +56,45 @@ async def usage_series(api: Api, agent_id: str, span: str, now: datetime) -> usa
     return series
 
 
+async def earned_lately(api: Api, agent_id: str, now: datetime) -> fleet_pb2.Earnings:
+    """What the machine earned in the last EARNINGS_DAYS days, per currency."""
+    request = fleet_pb2.GetEarningsRequest(
+        agent_id=agent_id,
+        start=timestamp(now - timedelta(days=EARNINGS_DAYS)),
+        end=timestamp(now),
+        time_zone=viewer_zone_name(),
+    )
+    earned: fleet_pb2.Earnings = await api.fleet.GetEarnings(request)
+    return earned
+
+
 async def _machine_page(request: Request, error: FormError | None = None, status: int = 200) -> Response:
     api, agent_id = user_api(request), request.path_params["agent_id"]
-    machine = await api.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id))
-    fleet = await api.fleet.GetFleet(fleet_pb2.GetFleetRequest())
-    entry = next((e for e in fleet.machines if e.machine.agent_id == agent_id), None)
-    now = fleet_time(fleet)
     span = request.query_params.get("span", "hour")
     span = span if span in SPANS else "hour"
-    sessions = (await api.sessions.ListSessions(sessions_pb2.ListSessionsRequest(agent_id=agent_id))).sessions
-    newest = sorted(sessions, key=lambda s: s.started_at.ToNanoseconds(), reverse=True)
-    earned = await api.fleet.GetEarnings(
-        fleet_pb2.GetEarningsRequest(
-            agent_id=agent_id,
-            start=timestamp(now - timedelta(days=EARNINGS_DAYS)),
-            end=timestamp(now),
-            time_zone=viewer_zone_name(),
-        )
+    # The machine first: another host's (or a made-up id) is a 404 before anything else is asked.
+    machine = await api.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id))
+    now = datetime.now(UTC).replace(microsecond=0)
+    fleet, listed, earned, series = await asyncio.gather(
+        api.fleet.GetFleet(fleet_pb2.GetFleetRequest()),
+        api.sessions.ListSessions(sessions_pb2.ListSessionsRequest(agent_id=agent_id)),
+        earned_lately(api, agent_id, now),
+        usage_series(api, agent_id, span, now),
     )
-    series = await usage_series(api, agent_id, span, now.replace(microsecond=0))
+    sessions = sorted(listed.sessions, key=lambda s: s.started_at.ToNanoseconds(), reverse=True)
     context = {
         "machine": machine,
         "name": machine_name(machine),
-        "row": machine_row(entry or fleet_pb2.FleetMachine(machine=machine), now),
+        "row": row_of(fleet, machine),
         "span": span,
-        "spans": list(SPANS),
-        "series": series,
         "charts": usage_charts(series),
-        "sessions": newest[:SESSIONS_SHOWN],
+        "reported": any(point.covered_us for point in series.points),
+        "sessions": sessions[:SESSIONS_SHOWN],
         "session_count": len(sessions),
         "earned": earned,
         "earnings_days": EARNINGS_DAYS,
+        "gaps": [(gap, gap_text(gap)) for gap in machine.gaps],
         "error": error,
-        "message_chars": MESSAGE_CHARS,
     }
     return render(request, "host/machine.html", context, status=status)
 
@@ -94,17 +104,26 @@ async def machine_page(request: Request, user: User) -> Response:
     return await _machine_page(request)
 
 
-async def _text(request: Request, name: str, limit: int) -> str:
-    async with request.form() as form:
-        value = form.get(name, "")
-    return value.strip()[:limit] if isinstance(value, str) else ""
+@requires("host")
+async def machine_now(request: Request, user: User) -> Response:
+    """The figures alone, for the page's periodic refresh."""
+    api, agent_id = user_api(request), request.path_params["agent_id"]
+    machine = await api.machines.GetMachine(machines_pb2.GetMachineRequest(agent_id=agent_id))
+    fleet = await api.fleet.GetFleet(fleet_pb2.GetFleetRequest())
+    return render(request, NOW_FRAGMENT, {"row": row_of(fleet, machine)})
+
+
+def row_of(fleet: fleet_pb2.Fleet, machine: machines_pb2.Machine) -> MachineRow:
+    """The machine's row as the fleet has it (a machine just revoked may have left the fleet view)."""
+    entry = next((e for e in fleet.machines if e.machine.agent_id == machine.agent_id), None)
+    return machine_row(entry or fleet_pb2.FleetMachine(machine=machine), fleet_time(fleet))
 
 
 @requires("host")
 async def lock(request: Request, user: User) -> Response:
     """LOCK_NOW to the machine's agent; says whether the agent was connected to receive it."""
     agent_id = request.path_params["agent_id"]
-    message = await _text(request, "message", MESSAGE_CHARS)
+    message = (await form_fields(request, ("message",), MESSAGE_CHARS))["message"]
     control = machines_pb2.SendControlRequest(
         agent_id=agent_id, kind=agent_pb2.Control.LOCK_NOW, message=message
     )
@@ -122,7 +141,7 @@ async def lock(request: Request, user: User) -> Response:
 @requires("host")
 async def revoke(request: Request, user: User) -> Response:
     agent_id = request.path_params["agent_id"]
-    reason = await _text(request, "reason", 200)
+    reason = (await form_fields(request, ("reason",), 200))["reason"]
     revoking = machines_pb2.RevokeMachineRequest(agent_id=agent_id, reason=reason)
     try:
         await user_api(request).machines.RevokeMachine(revoking)
@@ -134,6 +153,7 @@ async def revoke(request: Request, user: User) -> Response:
 
 ROUTES = [
     Route("/host/machines/{agent_id}", machine_page, methods=["GET"]),
+    Route("/host/machines/{agent_id}/now", machine_now, methods=["GET"]),
     Route("/host/machines/{agent_id}/lock", lock, methods=["POST"]),
     Route("/host/machines/{agent_id}/revoke", revoke, methods=["POST"]),
 ]

@@ -15,10 +15,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from portal import i18n
 from portal.i18n import N_
-from protos.rentmeter.v1 import fleet_pb2, machines_pb2
+from protos.rentmeter.v1 import agent_pb2, fleet_pb2, machines_pb2
 
 ONLINE, OFFLINE, REVOKED = "online", "offline", "revoked"
 STATE_LABELS = {ONLINE: N_("Online"), OFFLINE: N_("Offline"), REVOKED: N_("Revoked")}
+# What each kind of hole in a machine's reporting means, for the host (README: "A damaged spool").
+GAP_KINDS = {
+    agent_pb2.ReportGap.FORGED: N_("a stored report no longer matched its signature and was set aside"),
+    agent_pb2.ReportGap.UNREADABLE: N_("a stored report could not be read and was set aside"),
+    agent_pb2.ReportGap.SPOOL_LOST: N_("the agent's store of reports was damaged and started anew"),
+}
+GAP_UNKNOWN = N_("reports were lost")
 STATE_BADGES = {ONLINE: "ok", OFFLINE: "", REVOKED: "bad"}  # the .badge styles of portal.css
 
 
@@ -41,6 +48,11 @@ def ago(moment: Timestamp, now: datetime) -> str:
         threshold=0.9,
         locale=i18n.current().formats,
     )
+
+
+def gap_text(gap: agent_pb2.ReportGap) -> str:
+    """What a hole in the machine's reporting was, in the viewer's language."""
+    return i18n.gettext(GAP_KINDS.get(gap.kind, GAP_UNKNOWN))
 
 
 def machine_name(machine: machines_pb2.Machine) -> str:

@@ -1,7 +1,7 @@
 """dynamic prices: published price steps, occupancy history, price locks of sessions
 
 Revision ID: 0024
-Revises: 0021
+Revises: 0023
 Create Date: 2026-12-01 00:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import collector.db.models
 
 
 revision = '0024'
-down_revision = '0021'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 
