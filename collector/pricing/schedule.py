@@ -27,7 +27,7 @@ from billing.money import EXACT, to_decimal
 from collector.core.errors import InvalidArgument, NotFound
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import PricePlan, PriceStep
-from collector.pricing.occupancy import History, count_occupancy, machines_by_class, occupancy_now
+from collector.pricing.demand_history import History, count_occupancy, machines_by_class, occupancy_now
 from collector.sessions.balances import hourly_rate
 from collector.sessions.plans import get_plan, list_plans, versions_of
 

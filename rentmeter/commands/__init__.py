@@ -38,8 +38,6 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
-    wallets, ledger, renters, access, accounts, audit, jobs, watch, portal, certs, demo,
-    collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
-    ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs, demo,
-    simulate,
+    wallets, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs,
+    demo, simulate,
 )  # fmt: skip
