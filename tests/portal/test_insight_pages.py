@@ -97,7 +97,7 @@ def test_before_the_first_rental_the_page_says_so(
 ) -> None:
     page = sign_in("renter", "carol", "zh").get("/insights")
     assert page.status_code == 200 and 'data-figure="no-profile"' in page.text
-    assert "data-figure=\"saving\"" not in page.text
+    assert 'data-figure="saving"' not in page.text
 
 
 def test_the_provider_sees_the_fleet_and_manages_offer_rules(
@@ -119,8 +119,9 @@ def test_the_provider_sees_the_fleet_and_manages_offer_rules(
     ]
     assert 'data-rule="regulars"' in page.text and 'data-offer-renter="alice"' in page.text
 
-    form = {"csrf_token": csrf_of(page), "name": "night-owls", "condition": "night_share", "threshold": "abc",
-            "window_days": "30", "plan": "cheap", "member_tier": "", "coupon": "", "valid_days": "14"}  # fmt: skip
+    form = {"csrf_token": csrf_of(page), "name": "night-owls", "condition": "night_share",
+            "threshold": "abc", "window_days": "30", "plan": "cheap", "member_tier": "", "coupon": "",
+            "valid_days": "14"}  # fmt: skip
     refused = provider.post("/admin/insights/rules", data=form)
     assert refused.status_code == 400 and "The request was refused:" in refused.text
     assert 'value="night-owls"' in refused.text  # the form keeps what was typed
@@ -128,7 +129,12 @@ def test_the_provider_sees_the_fleet_and_manages_offer_rules(
     assert made.status_code == 303
     rules = admin.insights.ListOfferRules(insights_pb2.ListOfferRulesRequest()).rules
     night = next(rule for rule in rules if rule.name == "night-owls")
-    assert (night.condition, night.threshold, night.plan, night.valid_days) == ("night_share", "60", "cheap", 14)
+    assert (night.condition, night.threshold, night.plan, night.valid_days) == (
+        "night_share",
+        "60",
+        "cheap",
+        14,
+    )
     again = provider.post("/admin/insights/rules", data={**form, "threshold": "60"})
     assert again.status_code == 400  # ALREADY_EXISTS, as a sentence
 
@@ -143,4 +149,3 @@ def test_the_provider_sees_the_fleet_and_manages_offer_rules(
     refreshed = provider.post("/admin/insights/refresh", data={"csrf_token": token})
     assert refreshed.status_code == 303
     assert "Insights refreshed" in provider.get(refreshed.headers["location"]).text
-

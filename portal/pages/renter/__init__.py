@@ -1,4 +1,5 @@
-"""The renter's pages: My rental (live), rentals, invoices, wallet, prices, insights. One module per page group."""
+"""The renter's pages: My rental (live), rentals, invoices, wallet, prices, insights. One module per page
+group."""
 
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ from portal.auth import User, requires, user_api
 from portal.charts import Chart, Line, major_units, money_chart
 from portal.errors import PageNotFound
 from portal.i18n import N_
-from portal.week_grid import WeekGrid, hours_text, week_grid
 from portal.web import render
+from portal.week_grid import WeekGrid, hours_text, week_grid
 from protos.rentmeter.v1 import insights_pb2
 
 Answer = TypeVar("Answer")
