@@ -98,6 +98,19 @@ def refund(renter: str, amount: Money, reference: str = "") -> Transaction:
     return _pair("refund", reference, wallet(renter), CASH, amount)
 
 
+def payout(renter: str, amount: Money, reference: str = "") -> Transaction:
+    """Money paid back to a renter without a wallet against a credit note (its receivable was credited)."""
+    return _pair("payout", reference, receivable(renter), CASH, amount)
+
+
+def reversal(transaction: Transaction, reference: str = "") -> Transaction:
+    """The postings of `transaction` the other way round (a refund the gateway failed)."""
+    postings = tuple(
+        Posting(p.account, Money(-p.amount.minor, p.amount.currency)) for p in transaction.postings
+    )
+    return Transaction(f"{transaction.kind}-reversal", reference or transaction.reference, postings)
+
+
 def adjustment(renter: str, amount: Money, reason: str) -> Transaction:
     """The provider's correction of a renter's wallet: a positive amount credits the wallet, a negative one
     debits it; the other side is the `adjustments` account."""

@@ -66,9 +66,29 @@ class CollectorSettings:
     # Card payments of invoices through Stripe (extra rentmeter[stripe]); api base only for a stand-in.
     stripe_api_key: str = ""
     stripe_api_base: str = ""
-    # Payment gateway webhooks (HTTP): where to listen (empty: off) and the signing secret (whsec_...).
-    payments_webhook_listen: str = ""
+    # Stripe's webhook signing secret (whsec_...): events reach the portal's /webhooks/stripe, which hands
+    # them to PaymentService.ApplyNotification.
     stripe_webhook_secret: str = ""
+    # Alipay (extra rentmeter[alipay]): the app id, the app's RSA2 private key and Alipay's public key (PEM
+    # files, read at start-up, never stored or logged), the sandbox gateway instead of production, and an
+    # address for a local stand-in (tests).
+    alipay_app_id: str = ""
+    alipay_private_key_file: str = ""
+    alipay_public_key_file: str = ""
+    alipay_sandbox: bool = False
+    alipay_api_base: str = ""
+    # WeChat Pay API v3 (extra rentmeter[wechatpay]): merchant id, app id, the merchant's API private key
+    # (PEM file) and its certificate's serial number, a file holding the API v3 key (32 characters), the
+    # folder of WeChat Pay platform certificates (PEM), and an address for a local stand-in (tests).
+    wechatpay_mchid: str = ""
+    wechatpay_appid: str = ""
+    wechatpay_private_key_file: str = ""
+    wechatpay_cert_serial: str = ""
+    wechatpay_apiv3_key_file: str = ""
+    wechatpay_platform_cert_dir: str = ""
+    wechatpay_api_base: str = ""
+    # How long a QR code or payment link may be paid; the query job closes an order unpaid after this.
+    gateway_order_ttl: timedelta = timedelta(minutes=15)
     tls_cert: str = ""
     tls_key: str = ""
     tls_client_ca: str = ""
@@ -131,8 +151,7 @@ class CollectorSettings:
         secret = settings.webhook_secret
         if settings.webhook_url and (len(secret) < 16 or "change" in secret.lower()):
             raise SettingsError("webhook_secret: webhook_url needs a random secret of at least 16 characters")
-        if settings.payments_webhook_listen and not settings.stripe_webhook_secret:
-            raise SettingsError("payments_webhook_listen needs stripe_webhook_secret to verify the events")
+        check_gateways(settings)
         if not re.fullmatch(r"[A-Za-z0-9]{1,20}", settings.invoice_prefix):
             raise SettingsError("invoice_prefix: 1 to 20 letters or digits, e.g. RM")
         if not timedelta(minutes=1) <= settings.login_token_ttl <= timedelta(days=30):
@@ -161,6 +180,14 @@ class CollectorSettings:
             )
         return amount
 
+    @property
+    def alipay_enabled(self) -> bool:
+        return bool(self.alipay_app_id)
+
+    @property
+    def wechatpay_enabled(self) -> bool:
+        return bool(self.wechatpay_mchid)
+
     def alert_levels(self) -> tuple[Decimal, ...]:
         """The low-balance alert levels, highest first."""
         try:
@@ -178,3 +205,23 @@ class CollectorSettings:
         """Create the folder of an SQLite database file if needed."""
         if self.db_url.startswith("sqlite:///") and self.db_url != "sqlite:///:memory:":
             Path(self.db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def check_gateways(settings: CollectorSettings) -> None:
+    """Each configured gateway has all its files and the portal's address its notifications go to."""
+    required = {
+        "alipay": ("alipay_private_key_file", "alipay_public_key_file"),
+        "wechatpay": ("wechatpay_appid", "wechatpay_private_key_file", "wechatpay_cert_serial",
+                      "wechatpay_apiv3_key_file", "wechatpay_platform_cert_dir"),
+    }  # fmt: skip
+    enabled = {"alipay": settings.alipay_enabled, "wechatpay": settings.wechatpay_enabled}
+    for gateway, names in required.items():
+        if not enabled[gateway]:
+            continue
+        missing = [name for name in names if not getattr(settings, name)]
+        if missing:
+            raise SettingsError(f"{gateway} needs {', '.join(missing)}")
+        if not settings.portal_url:
+            raise SettingsError(f"{gateway} needs portal_url: notifications go to PORTAL/notify/{gateway}")
+    if not timedelta(minutes=1) <= settings.gateway_order_ttl <= timedelta(days=1):
+        raise SettingsError("gateway_order_ttl: from 1m to 1d, e.g. 15m")

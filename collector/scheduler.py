@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -33,6 +33,9 @@ from collector.insights.profiling import refresh_profiles
 from collector.invoicing.invoices import close_due_invoices
 from collector.metering.retention import purge_raw_data
 from collector.payments.collection import collect_due
+from collector.payments.gateways.base import Gateway
+from collector.payments.gateways.polling import QUERY_JOB, query_open_orders
+from collector.payments.gateways.reconcile import RECONCILE_JOB, reconcile_yesterday
 from collector.payments.providers import configured_providers
 from collector.sessions.balances import LOW_BALANCE, STOPPED, BalanceRun, enforce_balances, rate_and_enforce
 from protos.rentmeter.v1.agent_pb2 import Control
@@ -43,6 +46,8 @@ MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
 NOTIFY_INTERVAL = timedelta(seconds=5)
 COLLECT_INTERVAL = timedelta(minutes=1)
 PURGE_INTERVAL = timedelta(hours=1)
+QUERY_INTERVAL = timedelta(seconds=30)
+RECONCILE_INTERVAL = timedelta(days=1)
 CONTROL_OF = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
 # The wall clock moving this much more or less than the monotonic clock between two looks is a step.
 STEP_THRESHOLD_S = 2.0
@@ -65,7 +70,10 @@ class JobScheduler:
         now: Callable[[], datetime],
         hub: ControlHub,
         metrics: Metrics,
+        gateways: Mapping[str, Gateway] | None = None,
     ) -> None:
+        """`gateways`: Alipay and WeChat Pay as configured (their orders are queried, statements
+        reconciled)."""
         self._db, self._settings, self._now, self._hub, self._metrics = database, settings, now, hub, metrics
         self.board = JobBoard()
         self._scheduler = AsyncIOScheduler(
@@ -93,6 +101,11 @@ class JobScheduler:
             ("recommend-plans", settings.insights_interval,
              lambda: refresh_advice(database, now(), advice)),
         ]  # fmt: skip
+        if gateways:
+            jobs += [
+                (QUERY_JOB, QUERY_INTERVAL, lambda: query_open_orders(database, gateways, now())),
+                (RECONCILE_JOB, RECONCILE_INTERVAL, lambda: reconcile_yesterday(database, gateways, now())),
+            ]
         for name, interval, body in jobs:
             self.board.add(name, interval)
             self._scheduler.add_job(

@@ -25,19 +25,22 @@ from collector.api.invoices_servicer import InvoiceService
 from collector.api.jobs_servicer import JobService
 from collector.api.machines_servicer import MachineService
 from collector.api.metrics import Metrics
+from collector.api.payments_servicer import PaymentService
 from collector.api.plans_servicer import PlanService
 from collector.api.reflection import enable_reflection
 from collector.api.renters_servicer import RenterService
 from collector.api.sessions_servicer import SessionService
 from collector.api.usage_servicer import UsageService
 from collector.api.wallets_servicer import WalletService
-from collector.config import CollectorSettings
+from collector.config import CollectorSettings, SettingsError
 from collector.core.clock import SteadyClock
 from collector.db.database import Database
 from collector.metering.keys import AgentKeys
 from collector.metering.writer import ReportWriter
+from collector.payments.gateways.alipay import AlipayGateway
+from collector.payments.gateways.base import Gateway
+from collector.payments.gateways.wechatpay import WeChatPayGateway
 from collector.payments.providers import configured_providers
-from collector.payments.webhooks import WebhookServer
 from collector.scheduler import JobScheduler, advice_rules
 from protos.rentmeter.v1 import (
     access_pb2,
@@ -58,6 +61,8 @@ from protos.rentmeter.v1 import (
     jobs_pb2_grpc,
     machines_pb2,
     machines_pb2_grpc,
+    payments_pb2,
+    payments_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
     renters_pb2,
@@ -90,8 +95,53 @@ SERVICE_NAMES = [
         (fleet_pb2, "FleetService"),
         (audit_pb2, "AuditService"),
         (insights_pb2, "InsightsService"),
+        (payments_pb2, "PaymentService"),
     )
 ]
+
+# The gateways' notifications go to the portal's routes (portal/notifications.py).
+NOTIFY_PATH = "/notify/{gateway}"
+
+
+def notify_url(settings: CollectorSettings, gateway: str) -> str:
+    """Where the gateway POSTs its notifications: the portal's route for it."""
+    return settings.portal_url.rstrip("/") + NOTIFY_PATH.format(gateway=gateway)
+
+
+def _read(path: str, setting: str) -> str:
+    try:
+        return Path(path).read_text().strip()
+    except OSError as exc:
+        raise SettingsError(f"{setting}: cannot read {path}: {exc.strerror}") from None
+
+
+def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
+    """Alipay and WeChat Pay where configured, by name."""
+    gateways: dict[str, Gateway] = {}
+    if settings.alipay_enabled:
+        gateways["alipay"] = AlipayGateway(
+            settings.alipay_app_id,
+            _read(settings.alipay_private_key_file, "alipay_private_key_file"),
+            _read(settings.alipay_public_key_file, "alipay_public_key_file"),
+            notify_url(settings, "alipay"),
+            sandbox=settings.alipay_sandbox,
+            api_base=settings.alipay_api_base,
+        )
+    if settings.wechatpay_enabled:
+        apiv3_key = _read(settings.wechatpay_apiv3_key_file, "wechatpay_apiv3_key_file")
+        if len(apiv3_key.encode()) != 32:
+            raise SettingsError("wechatpay_apiv3_key_file: the API v3 key is 32 characters")
+        gateways["wechatpay"] = WeChatPayGateway(
+            settings.wechatpay_mchid,
+            settings.wechatpay_appid,
+            _read(settings.wechatpay_private_key_file, "wechatpay_private_key_file"),
+            settings.wechatpay_cert_serial,
+            apiv3_key,
+            settings.wechatpay_platform_cert_dir,
+            notify_url(settings, "wechatpay"),
+            api_base=settings.wechatpay_api_base,
+        )
+    return gateways
 
 
 class Collector:
@@ -125,9 +175,12 @@ class Collector:
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
             ],
         )
-        self.scheduler = JobScheduler(self.database, settings, now, self.controls, self.metrics)
+        # Alipay and WeChat Pay where configured (their keys read from the files the settings name).
+        self.gateways = configured_gateways(settings)
+        self.scheduler = JobScheduler(
+            self.database, settings, now, self.controls, self.metrics, self.gateways
+        )
         self.port = 0
-        self.webhooks: WebhookServer | None = None
 
     def _add_services(self) -> None:
         db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
@@ -140,6 +193,7 @@ class Collector:
             period=settings.invoice_period,
             grace=settings.invoice_grace,
             prefix=settings.invoice_prefix,
+            gateways=self.gateways,
         )
         agent_pb2_grpc.add_AgentServiceServicer_to_server(agent, server)
         machines = MachineService(db, now, hub, self.keys, settings.online_window)
@@ -165,6 +219,9 @@ class Collector:
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(db, now), server)
         insights = InsightsService(db, now, grace=settings.insights_grace, advice=advice_rules(settings))
         insights_pb2_grpc.add_InsightsServiceServicer_to_server(insights, server)
+        payments = PaymentService(db, now, self.gateways, order_ttl=settings.gateway_order_ttl,
+                                  stripe_webhook_secret=settings.stripe_webhook_secret)  # fmt: skip
+        payments_pb2_grpc.add_PaymentServiceServicer_to_server(payments, server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
             [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server
@@ -180,14 +237,6 @@ class Collector:
         await self.server.start()
         if self.settings.metrics_listen:
             self.metrics_port = self.metrics.serve(self.settings.metrics_listen)
-        if self.settings.payments_webhook_listen:
-            self.webhooks = WebhookServer(
-                self.database,
-                self.settings.stripe_webhook_secret,
-                self.settings.payments_webhook_listen,
-                self._now,
-            )
-            self.webhooks.start()
         if self._run_jobs:
             self.scheduler.start()
         for name in ["", *SERVICE_NAMES]:
@@ -239,8 +288,6 @@ class Collector:
         await self.health.enter_graceful_shutdown()
         await self.scheduler.shutdown(grace)
         await self.server.stop(grace)
-        if self.webhooks is not None:
-            self.webhooks.stop()
         self.metrics.stop()
         await self.writer.stop()
         self.passwords.close()

@@ -41,6 +41,7 @@ from protos.rentmeter.v1 import (
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
+    payments_pb2_grpc,
     plans_pb2_grpc,
     renters_pb2_grpc,
     sessions_pb2_grpc,
@@ -123,6 +124,7 @@ class Api:
         self.sessions = service(sessions_pb2_grpc.SessionServiceStub)
         self.usage = service(usage_pb2_grpc.UsageServiceStub)
         self.wallets = service(wallets_pb2_grpc.WalletServiceStub)
+        self.payments = service(payments_pb2_grpc.PaymentServiceStub)
 
 
 class CollectorLink:

@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from portal import web
+from portal import notifications, web
 from portal.api import CollectorLink
 from portal.pages import ROUTES
 from portal.security import CsrfMiddleware, SecurityHeadersMiddleware, SignInLimiter
@@ -42,7 +42,11 @@ def create_app(settings: PortalSettings) -> Starlette:
             await link.close()
 
     app = Starlette(
-        routes=[*ROUTES, Mount("/static", StaticFiles(directory=STATIC), name="static")],
+        routes=[
+            *ROUTES,
+            *notifications.ROUTES,
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
+        ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, secure=settings.secure_cookies),
             Middleware(
@@ -53,7 +57,7 @@ def create_app(settings: PortalSettings) -> Starlette:
             ),
             Middleware(web.ViewerMiddleware),
             Middleware(web.ErrorPageMiddleware),
-            Middleware(CsrfMiddleware, refuse=web.csrf_refused),
+            Middleware(CsrfMiddleware, refuse=web.csrf_refused, exempt=notifications.PATHS),
         ],
         exception_handlers=web.EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -12,6 +12,10 @@ Environment (flags of `rentmeter portal serve` win over them):
                                       X-Forwarded-Proto are believed (default: none)
     RENTMETER_PORTAL_AGENT_COLLECTOR  HOST:PORT that agents dial, put in the install command the host's
                                       Enrollment page shows (default: the portal's collector address)
+    RENTMETER_PORTAL_GATEWAY_TOKEN    an API token of role `gateway` (`rentmeter access create --role
+    RENTMETER_PORTAL_GATEWAY_TOKEN_FILE  gateway`), or a file holding it: the payment gateways' notifications
+                                      (/notify/alipay, /notify/wechatpay, /webhooks/stripe) are handed to
+                                      the collector with it (unset: those routes answer 503)
     RENTMETER_COLLECTOR, RENTMETER_TLS_CA / _CERT / _KEY   the collector and TLS to it, as for the CLI
 """
 
@@ -59,6 +63,8 @@ class PortalSettings:
     # The collector address agents dial ("" = `collector`): the portal may reach the collector on a private
     # address that the hosts' machines cannot.
     agent_collector: str = ""
+    # The `gateway` API token the payment notifications are handed to the collector with ("" = refused).
+    gateway_token: str = field(default="", repr=False)
 
     def __post_init__(self) -> None:
         check_secret(self.secret_key)
@@ -135,15 +141,16 @@ def settings_from(environ: Mapping[str, str], **flags: str | None) -> PortalSett
         tls=tls_files if any((tls_files.ca, tls_files.cert, tls_files.key)) else None,
         trusted_proxies=proxies,
         agent_collector=setting("agent_collector"),
+        gateway_token=_secret(setting("gateway_token"), setting("gateway_token_file"), "gateway token"),
     )
 
 
-def _secret(value: str, file: str) -> str:
+def _secret(value: str, file: str, what: str = "secret key") -> str:
     if value and file:
-        raise SettingsError("give the portal's secret key either directly or as a file, not both")
+        raise SettingsError(f"give the portal's {what} either directly or as a file, not both")
     if not file:
         return value
     try:
         return Path(file).read_text().strip()
     except OSError as exc:
-        raise SettingsError(f"cannot read the portal's secret key file {file}: {exc.strerror}") from None
+        raise SettingsError(f"cannot read the portal's {what} file {file}: {exc.strerror}") from None

@@ -19,6 +19,7 @@ from protos.rentmeter.v1 import (
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
+    payments_pb2_grpc,
     plans_pb2_grpc,
     renters_pb2_grpc,
     sessions_pb2_grpc,
@@ -89,6 +90,7 @@ class AdminClient:
     fleet: fleet_pb2_grpc.FleetServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
     insights: insights_pb2_grpc.InsightsServiceStub
+    payments: payments_pb2_grpc.PaymentServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -114,6 +116,7 @@ class AdminClient:
             fleet_pb2_grpc.FleetServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
             insights_pb2_grpc.InsightsServiceStub(channel),
+            payments_pb2_grpc.PaymentServiceStub(channel),
         )
 
     def close(self) -> None:

@@ -23,6 +23,10 @@ logger = logging.getLogger(__name__)
 
 ADMIN, HOST, RENTER = "admin", "host", "renter"
 ROLES = (ADMIN, HOST, RENTER)
+# API tokens only (no accounts): the portal's token for handing over payment gateways' notifications, which
+# may call PaymentService.ApplyNotification and nothing else.
+GATEWAY = "gateway"
+TOKEN_ROLES = (*ROLES, GATEWAY)
 TOKEN_PREFIX = "rmk_"
 UNKNOWN_TOKEN = "a valid API token is required: authorization: Bearer rmk_..."
 ENDED = "this sign-in has ended (signed out, or the password was changed): sign in again"
@@ -49,15 +53,16 @@ def issue_api_token(
 ) -> tuple[str, ApiToken]:
     """A new bearer token and the row just stored for it (never another caller's newer row); a sign-in
     token names its account and when it expires."""
-    if role not in ROLES:
-        raise InvalidArgument(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    if role not in TOKEN_ROLES or (role == GATEWAY and account_id is not None):
+        raise InvalidArgument(f"role must be one of {', '.join(TOKEN_ROLES)}, not {role!r}")
     subject = subject.strip()
-    if role != ADMIN and not subject:
+    if role not in (ADMIN, GATEWAY) and not subject:
         raise InvalidArgument(f"a {role} token names its {role} account (subject)")
     if len(subject) > 100 or len(label) > 200:
         raise InvalidArgument("subject is at most 100 characters, label 200")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(token_hash=hash_token(token), role=role, subject=subject if role != ADMIN else "",
+    subject = "" if role in (ADMIN, GATEWAY) else subject
+    row = ApiToken(token_hash=hash_token(token), role=role, subject=subject,
                    label=label, created_at=now, account_id=account_id, expires_at=expires_at)  # fmt: skip
     db.add(row)
     db.flush()

@@ -1,7 +1,9 @@
 """Who may call what: the roles allowed on each admin RPC, and object ownership.
 
 Roles: `admin` (the provider: everything), `host` (owns machines: its machines and their sessions),
-`renter` (its sessions, invoices, wallet and account). Agents do not use bearer tokens: AgentService is
+`renter` (its sessions, invoices, wallet and account), `gateway` (an API token for the portal that hands
+over payment gateways' notifications: PaymentService.ApplyNotification only). Agents do not use bearer
+tokens: AgentService is
 open to enrolled machines, whose reports are verified by their signatures. Signing in (Login, SignUp, the
 password reset) is open to anyone; a sign-in token then carries its account's role and subject.
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from collector.accounts import audit
-from collector.accounts.tokens import ADMIN, HOST, RENTER, ROLES
+from collector.accounts.tokens import ADMIN, GATEWAY, HOST, RENTER, ROLES
 from collector.core.errors import InvalidArgument, NotFound
 
 __all__ = [
@@ -67,6 +69,11 @@ POLICY: dict[str, frozenset[str]] = {
     "InsightsService/GetRecommendation": _RENTERS,
     "InsightsService/ListOffers": _RENTERS,
     "InsightsService/GetFleetProfile": _HOSTS,
+    "PaymentService/CreateOrder": _RENTERS,
+    "PaymentService/GetOrder": _RENTERS,
+    "PaymentService/ListOrders": _RENTERS,
+    # The portal's gateway token (or the admin): notifications, verified by the collector's own keys.
+    "PaymentService/ApplyNotification": frozenset({ADMIN, GATEWAY}),
 }
 # Open to anyone: health, reflection, and the agents' own service (signatures instead of tokens).
 OPEN_PREFIXES = ("/grpc.", "/rentmeter.v1.AgentService/")

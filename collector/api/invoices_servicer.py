@@ -3,7 +3,8 @@ and closing periods."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 from collector.api import authorization, wire
 from collector.api.ownership import own_invoice
 from collector.api.status import Ctx, Servicer, maps_errors
-from collector.core.errors import InvalidArgument, NotFound
+from collector.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.db.database import Database
 from collector.db.isolation import JobRun, current_failures
 from collector.db.models import Invoice
@@ -20,10 +21,14 @@ from collector.invoicing.credit_notes import credit_invoice, list_credit_notes
 from collector.invoicing.invoices import INVOICING_JOB, close_invoices, get_invoice, list_invoices
 from collector.payments.attempts import list_payments
 from collector.payments.collection import mark_paid
+from collector.payments.gateways.base import Gateway
+from collector.payments.gateways.refunds import refund_credit_note
 from protos.rentmeter.v1 import (
     invoices_pb2,
     invoices_pb2_grpc,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
@@ -35,9 +40,12 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
         period: timedelta,
         grace: timedelta,
         prefix: str,
+        gateways: Mapping[str, Gateway] | None = None,
     ) -> None:
+        """`gateways`: a credit note on an invoice paid through one of them is refunded through it."""
         super().__init__(database, now)
         self._period, self._grace, self._prefix = period, grace, prefix
+        self._gateways = gateways or {}
 
     @maps_errors
     async def PayInvoice(self, request: invoices_pb2.PayInvoiceRequest, context: Ctx) -> invoices_pb2.Invoice:
@@ -59,7 +67,12 @@ class InvoiceService(Servicer, invoices_pb2_grpc.InvoiceServiceServicer):
             note = credit_invoice(db, invoice.id, amount, request.reason, self.now())
             return wire.credit_note_to_proto(note)
 
-        return await self.db.run(run)
+        note = await self.db.run(run)
+        try:
+            await refund_credit_note(self.db, self._gateways, note.credit_note_id, self.now())
+        except FailedPrecondition as exc:  # the note stands; PaymentService.RefundOrder can try again
+            logger.warning("credit note %s: its refund through the gateway failed: %s", note.number, exc)
+        return note
 
     @maps_errors
     async def ListCreditNotes(

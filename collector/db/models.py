@@ -613,3 +613,74 @@ class Offer(Base):
     offered_at: Mapped[datetime]
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime]
+
+
+class GatewayOrder(Base):
+    """An asynchronous payment at Alipay or WeChat Pay (a QR code or a payment page): a wallet top-up or an
+    invoice's payment, in fen. `out_trade_no` is ours, one per request and attempt; states: created → paid,
+    closed (by us), expired (never paid), refunded (all of it given back)."""
+
+    __tablename__ = "gateway_orders"
+    __table_args__ = (UniqueConstraint("gateway", "request_key", "attempt"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    out_trade_no: Mapped[str] = mapped_column(String(32), unique=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(10))  # qr, page, wap, h5
+    purpose: Mapped[str] = mapped_column(String(10))  # top_up, invoice
+    renter_id: Mapped[str] = mapped_column(String(100), index=True)
+    invoice_id: Mapped[str | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    # What makes a request the same: a top-up's scoped idempotency key, or the invoice id.
+    request_key: Mapped[str] = mapped_column(String(200))
+    attempt: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    pay_url: Mapped[str] = mapped_column(Text, default="")  # the QR code's content or the payment link
+    trade_no: Mapped[str] = mapped_column(String(64), default="", server_default="")  # the gateway's id
+    refunded_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    checked_at: Mapped[datetime | None]  # last asked the gateway (the query job)
+
+
+class GatewayRefund(Base):
+    """Money given back through the gateway an order was paid with (partial or whole); on the ledger when
+    asked for, reversed if the gateway fails it. States: pending, succeeded, failed."""
+
+    __tablename__ = "gateway_refunds"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    out_refund_no: Mapped[str] = mapped_column(String(64), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("gateway_orders.id"), index=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    refund_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    credit_note_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class PaymentMismatch(Base):
+    """A difference between a gateway's statement of a day and the ledger, until resolved (audited)."""
+
+    __tablename__ = "payment_mismatches"
+    __table_args__ = (UniqueConstraint("gateway", "statement_date", "kind", "reference"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    statement_date: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, the gateway's (China) day
+    kind: Mapped[str] = mapped_column(String(30))  # paid_not_credited, credited_not_paid, amount_differs
+    reference: Mapped[str] = mapped_column(String(64))  # out_trade_no or out_refund_no
+    trade_no: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    gateway_minor: Mapped[int] = mapped_column(BigInteger)
+    ledger_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    found_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    resolved_by: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -21,6 +21,7 @@ from rentmeter.commands import (
     ledger,
     machines,
     offers,
+    payments,
     plans,
     portal,
     quote,
@@ -36,5 +37,6 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
-    ledger, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs, demo, simulate,
+    ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs, demo,
+    simulate,
 )  # fmt: skip

@@ -20,7 +20,12 @@ def register(commands: Commands) -> None:
     grant = access.add_parser(
         "create", parents=[remote_options(prints=True)], help="a new API token, shown once"
     )
-    grant.add_argument("--role", choices=["admin", "host", "renter"], required=True)
+    grant.add_argument(
+        "--role",
+        choices=["admin", "host", "renter", "gateway"],
+        required=True,
+        help="gateway: the portal's token for payment notifications (no subject)",
+    )
     grant.add_argument("--subject", default="", help="the host account or renter it speaks for")
     grant.add_argument("--label", default="")
     grant.set_defaults(handler=access_create)

@@ -26,7 +26,7 @@ from collector.db.models import Invoice, Payment
 from collector.invoicing.invoices import close_invoices
 from collector.payments.collection import DUNNING, collect_due, mark_paid
 from collector.payments.providers import StripeProvider
-from collector.payments.webhooks import WebhookServer
+from collector.payments.webhooks import handle_stripe_event
 from collector.sessions.plans import create_plan
 from collector.sessions.rentals import start_session, stop_session
 from tests.collector.helpers import enrolled_machine
@@ -197,35 +197,25 @@ def _stripe_signature(secret: str, payload: bytes, at: int) -> str:
 
 
 def test_gateway_webhooks_are_verified_before_they_pay_an_invoice(database: Database) -> None:
+    """The events as PaymentService.ApplyNotification hands them over (the portal's /webhooks/stripe; the
+    route itself is tested in tests/collector/gateways/test_notifications.py)."""
     invoice = invoice_for(database, "sam")
     secret = "whsec_test_0123456789abcdef"
-    server = WebhookServer(database, secret, "127.0.0.1:0", lambda: START + 3 * HOUR)
-    server.start()
-    try:
-        event = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
-                 "data": {"object": {"id": "pi_9", "object": "payment_intent", "status": "succeeded",
-                                     "metadata": {"invoice_id": invoice.id}}}}  # fmt: skip
-        payload = json.dumps(event).encode()
+    event = {"id": "evt_1", "object": "event", "type": "payment_intent.succeeded",
+             "data": {"object": {"id": "pi_9", "object": "payment_intent", "status": "succeeded",
+                                 "metadata": {"invoice_id": invoice.id}}}}  # fmt: skip
+    payload = json.dumps(event).encode()
 
-        def post(body: bytes, signature: str) -> int:
-            url = f"http://127.0.0.1:{server.port}/webhooks/stripe"
-            headers = {"Stripe-Signature": signature}
-            request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=10) as response:
-                    return response.status
-            except urllib.error.HTTPError as exc:
-                return exc.code
+    def post(body: bytes, signature: str) -> int:
+        return handle_stripe_event(database, body, signature, secret, START + 3 * HOUR)
 
-        now = int(time.time())
-        assert post(payload, _stripe_signature("whsec_forged_000000000000", payload, now)) == 400
-        assert post(payload.replace(b"pi_9", b"pi_X"), _stripe_signature(secret, payload, now)) == 400
-        assert post(payload, _stripe_signature(secret, payload, now - 3600)) == 400  # replayed from long ago
-        assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) is None
-        assert post(payload, _stripe_signature(secret, payload, now)) == 200
-        assert post(payload, _stripe_signature(secret, payload, now)) == 200  # delivered twice: paid once
-    finally:
-        server.stop()
+    now = int(time.time())
+    assert post(payload, _stripe_signature("whsec_forged_000000000000", payload, now)) == 400
+    assert post(payload.replace(b"pi_9", b"pi_X"), _stripe_signature(secret, payload, now)) == 400
+    assert post(payload, _stripe_signature(secret, payload, now - 3600)) == 400  # replayed from long ago
+    assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) is None
+    assert post(payload, _stripe_signature(secret, payload, now)) == 200
+    assert post(payload, _stripe_signature(secret, payload, now)) == 200  # delivered twice: paid once
     assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) == START + 3 * HOUR
     payments = database.call(lambda db: [(p.provider, p.reference) for p in db.query(Payment)])
     assert payments == [("stripe", "pi_9")] and database.call(check_ledger).balanced

@@ -10,7 +10,7 @@ from pathlib import Path
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
 ALLOWED = {
     "portal", "protos", "billing", "__future__", "grpc", "google", "starlette", "jinja2", "markupsafe",
-    "uvicorn", "babel", "itsdangerous", "multipart", "python_multipart",
+    "uvicorn", "babel", "itsdangerous", "multipart", "python_multipart", "qrcode",
 }  # fmt: skip
 
 

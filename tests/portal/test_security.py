@@ -12,6 +12,7 @@ import pytest
 from starlette.routing import Route
 
 from collector.server import Collector
+from portal import notifications
 from portal.security import CONTENT_SECURITY_POLICY, SignInLimiter
 from portal.server import RunningPortal, running_portal
 from portal.session_cookie import cookie_name, encode_session
@@ -72,6 +73,8 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(
     renter = sign_in("renter", "alice")
     right = csrf_of(renter.get("/rental"))
     for path in routes(portal, "POST"):
+        if path in notifications.PATHS:
+            continue  # the gateways' servers post there: signatures instead (test below)
         for data, headers in (
             ({}, {}),
             ({"csrf_token": "forged"}, {}),
@@ -86,6 +89,16 @@ def test_every_state_changing_route_refuses_a_missing_or_wrong_csrf_token(
     # Multipart forms carry the token too.
     multipart = renter.post("/language", files={"csrf_token": (None, right), "language": (None, "zh_CN")})
     assert multipart.status_code == 303
+
+
+def test_only_the_gateways_notifications_take_no_csrf_token(portal: RunningPortal) -> None:
+    """They are verified by the collector with the gateways' signatures; a portal without a gateway token
+    answers 503 (the gateway retries), and touches no session."""
+    assert {"/notify/alipay", "/notify/wechatpay", "/webhooks/stripe"} == notifications.PATHS
+    for path in sorted(notifications.PATHS):
+        response = client(portal).post(path, content=b"a=1")
+        assert response.status_code == 503 and "set-cookie" not in response.headers, path
+        assert_secure_headers(response)
 
 
 def test_the_right_token_passes_as_field_or_header(
