@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import httpx
+import pytest
 
+from collector.config import CollectorSettings
 from collector.server import Collector
 from portal.server import RunningPortal
 from protos.rentmeter.v1 import insights_pb2, plans_pb2
@@ -24,6 +27,13 @@ currency = "EUR"
 [time.hourly]
 standard = "{price}"
 """
+
+
+@pytest.fixture
+def collector_settings(collector_settings: CollectorSettings) -> CollectorSettings:
+    """The rating job waits: history() rates its sessions itself, and two writers of one SQLite file at the
+    same moment would make one of them fail ("database is locked")."""
+    return replace(collector_settings, rating_interval=timedelta(hours=1))
 
 
 def history(collector: Collector, admin: AdminClient) -> SimpleNamespace:
