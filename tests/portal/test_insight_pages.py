@@ -6,6 +6,7 @@ gives them, never another renter's; the provider's /admin/insights shows the fle
 from __future__ import annotations
 
 import html
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -94,7 +95,10 @@ def test_a_renter_sees_its_own_profile_advice_and_offers_as_the_api_gives_them(
     assert '<table class="shares" data-table="lengths">' in page.text
     (offer,) = admin.insights.ListOffers(insights_pb2.ListOffersRequest(renter="alice")).offers
     assert f'data-offer="{offer.id}"' in page.text and "applies later" in page.text  # seen before it applies
-    assert "Spent per week in EUR" in page.text
+    chart = json.loads(html.unescape(re.findall(r'data-chart="([^"]+)"', page.text)[0]))
+    spent = {w.week: w.spent.minor_units / 100 for w in profile.spend_per_week}
+    assert chart["currency"] == "EUR" and sum(chart["ys"][0]) == pytest.approx(sum(spent.values())) == 12.60
+    assert set(spent.values()) <= set(chart["ys"][0]) and len(chart["x"]) >= len(spent)
 
     bob = sign_in("renter", "bob")
     theirs = bob.get("/insights?renter=alice")  # the page never asks for anyone but the signed-in renter

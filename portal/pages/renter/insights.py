@@ -29,6 +29,7 @@ from portal.week_grid import WeekGrid, hours_text, week_grid
 from protos.rentmeter.v1 import insights_pb2
 
 Answer = TypeVar("Answer")
+MAX_WEEKS = 26  # the profile keeps spend for the last 26 weeks
 
 # InsightsService's session length buckets, as the page names them.
 LENGTH_LABELS = {
@@ -81,19 +82,25 @@ def _seconds(value: float) -> timedelta:
 
 def spend_charts(profile: insights_pb2.RenterProfile) -> list[Chart]:
     """Per currency: the rated cost of the sessions started in each local week (Monday at midnight in the
-    renter's zone)."""
+    renter's zone), every week from the first with spend to the one the profile is folded up to (0 where
+    nothing was spent, at most MAX_WEEKS)."""
     zone = i18n.zone(profile.time_zone) or UTC
-    weeks: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    spent: dict[str, dict[date, int]] = defaultdict(dict)
     for week in profile.spend_per_week:
-        day = date.fromisoformat(week.week)
-        monday = datetime(day.year, day.month, day.day, tzinfo=zone)
-        weeks[week.spent.currency].append((monday, week.spent.minor_units))
+        spent[week.spent.currency][date.fromisoformat(week.week)] = week.spent.minor_units
+    if not spent:
+        return []
+    last = profile.folded_until.ToDatetime(tzinfo=UTC).astimezone(zone).date()
+    last -= timedelta(days=last.weekday())
+    first = min(min(weeks) for weeks in spent.values())
+    mondays = [first + timedelta(weeks=n) for n in range(MAX_WEEKS) if first + timedelta(weeks=n) <= last]
+    mondays = mondays or [first]
+    times = [datetime(d.year, d.month, d.day, tzinfo=zone) for d in mondays]
     charts = []
-    for currency, points in sorted(weeks.items()):
-        points.sort()
-        line = Line(i18n.gettext("Spent"), [major_units(minor, currency) for _, minor in points])
+    for currency, weeks in sorted(spent.items()):
+        line = Line(i18n.gettext("Spent"), [major_units(weeks.get(d, 0), currency) for d in mondays])
         title = i18n.gettext("Spent per week in %(currency)s") % {"currency": currency}
-        charts.append(money_chart(title, currency, [monday for monday, _ in points], [line]))
+        charts.append(money_chart(title, currency, times, [line]))
     return charts
 
 
