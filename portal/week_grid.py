@@ -13,6 +13,7 @@ from babel.dates import get_day_names
 from babel.numbers import format_decimal
 
 from portal import i18n
+from protos.rentmeter.v1 import insights_pb2
 
 HOURS_PER_WEEK = 168
 LEVELS = 5  # heat-1 .. heat-5 for values above nothing
@@ -68,3 +69,22 @@ def percent_text(share: float) -> str:
     if share <= 0:
         return ""
     return str(format_decimal(share * 100, "#,##0", locale=i18n.current().formats))
+
+
+@dataclass(frozen=True)
+class ClassView:
+    """A machine class's profile (InsightsService.GetFleetProfile) with its occupancy as a grid."""
+
+    profile: insights_pb2.ClassProfile
+    occupancy: WeekGrid
+
+
+def class_views(fleet: insights_pb2.FleetProfile) -> list[ClassView]:
+    """Each class of the fleet profile, by name, with its occupancy by UTC hour of the week in percent."""
+    views = []
+    for profile in sorted(fleet.classes, key=lambda c: c.machine_class):
+        title = i18n.gettext("Occupancy of %(class)s by hour of the week (UTC)") % {
+            "class": profile.machine_class
+        }
+        views.append(ClassView(profile, week_grid(title, list(profile.occupancy), percent_text)))
+    return views

@@ -163,3 +163,17 @@ def test_the_provider_sees_the_fleet_and_manages_offer_rules(
     refreshed = provider.post("/admin/insights/refresh", data={"csrf_token": token})
     assert refreshed.status_code == 303
     assert "Insights refreshed" in provider.get(refreshed.headers["location"]).text
+
+
+def test_a_host_sees_its_own_classes_occupancy_on_its_earnings_page(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, sign_in: SignIn
+) -> None:
+    history(collector, admin)  # the machine is host h1's
+    page = sign_in("host", "h1").get("/host/earnings")
+    assert page.status_code == 200 and 'data-class="standard"' in page.text
+    (standard,) = admin.insights.GetFleetProfile(insights_pb2.GetFleetProfileRequest(host="h1")).classes
+    shown = [text for _, text in grid_cells(page)]
+    assert shown == [f"{round(share * 100):d}" if round(share * 100) else "" for share in standard.occupancy]
+    assert any(shown)
+    other = sign_in("host", "h2").get("/host/earnings")
+    assert other.status_code == 200 and 'data-grid="hours-of-week"' not in other.text

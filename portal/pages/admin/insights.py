@@ -10,8 +10,6 @@ insights renter ID`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -22,7 +20,7 @@ from portal.errors import Refused
 from portal.i18n import N_
 from portal.pages.admin.common import form_fields, status_for
 from portal.web import FormError, notice, render, see_other
-from portal.week_grid import WeekGrid, percent_text, week_grid
+from portal.week_grid import class_views
 from protos.rentmeter.v1 import insights_pb2, plans_pb2
 
 RULE_FIELDS = ("name", "condition", "threshold", "window_days", "plan", "member_tier", "coupon", "valid_days")
@@ -31,22 +29,6 @@ CONDITIONS = {
     "night_share": N_("at least so many percent of the rented time between 23:00 and 07:00"),
 }
 NEW_RULE = {"condition": "rented_hours", "window_days": "30", "valid_days": "30"}
-
-
-@dataclass(frozen=True)
-class ClassView:
-    profile: insights_pb2.ClassProfile
-    occupancy: WeekGrid
-
-
-def class_views(fleet: insights_pb2.FleetProfile) -> list[ClassView]:
-    views = []
-    for profile in sorted(fleet.classes, key=lambda c: c.machine_class):
-        title = i18n.gettext("Occupancy of %(class)s by hour of the week (UTC)") % {
-            "class": profile.machine_class
-        }
-        views.append(ClassView(profile, week_grid(title, list(profile.occupancy), percent_text)))
-    return views
 
 
 def rule_from_form(fields: dict[str, str]) -> insights_pb2.OfferRule:
