@@ -37,6 +37,7 @@ from protos.rentmeter.v1 import (
     accounts_pb2_grpc,
     audit_pb2_grpc,
     fleet_pb2_grpc,
+    insights_pb2_grpc,
     invoices_pb2_grpc,
     jobs_pb2_grpc,
     machines_pb2_grpc,
@@ -114,6 +115,7 @@ class Api:
         self.accounts = service(accounts_pb2_grpc.AccountServiceStub)
         self.audit = service(audit_pb2_grpc.AuditServiceStub)
         self.fleet = service(fleet_pb2_grpc.FleetServiceStub)
+        self.insights = service(insights_pb2_grpc.InsightsServiceStub)
         self.invoices = service(invoices_pb2_grpc.InvoiceServiceStub)
         self.jobs = service(jobs_pb2_grpc.JobServiceStub)
         self.machines = service(machines_pb2_grpc.MachineServiceStub)

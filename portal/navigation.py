@@ -24,6 +24,7 @@ MENUS: dict[str, tuple[NavItem, ...]] = {
         NavItem(N_("Invoices"), "/invoices"),
         NavItem(N_("Wallet"), "/wallet"),
         NavItem(N_("Prices"), "/prices"),
+        NavItem(N_("Insights"), "/insights"),
     ),
     "host": (
         NavItem(N_("Machines"), "/host/machines"),
@@ -40,6 +41,7 @@ MENUS: dict[str, tuple[NavItem, ...]] = {
         NavItem(N_("Alerts"), "/admin/alerts"),
         NavItem(N_("Audit"), "/admin/audit"),
         NavItem(N_("Accounts"), "/admin/accounts"),
+        NavItem(N_("Insights"), "/admin/insights"),
     ),
 }
 

@@ -1,11 +1,22 @@
 """The provider's pages (admin role): fleet, sessions, renters and wallets, plans, invoices, payments, alerts,
-audit, accounts. One module per page group."""
+audit, accounts, insights. One module per page group."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.admin import accounts, alerts, audit, fleet, invoicing, payments, plans, renters, sessions
+from portal.pages.admin import (
+    accounts,
+    alerts,
+    audit,
+    fleet,
+    insights,
+    invoicing,
+    payments,
+    plans,
+    renters,
+    sessions,
+)
 
 ROUTES: list[BaseRoute] = [
     *fleet.ROUTES,
@@ -17,4 +28,5 @@ ROUTES: list[BaseRoute] = [
     *alerts.ROUTES,
     *audit.ROUTES,
     *accounts.ROUTES,
+    *insights.ROUTES,
 ]

@@ -3,7 +3,8 @@ host's token: its machines only), in the viewer's time zone.
 
 `/host/earnings?period=day|week|month` (a GET form): the last 30 days, 12 weeks or 12 months, from the
 start of the first local period to now. Shown: the totals per currency, a chart per currency of what was
-earned in each period (invoiced, and not invoiced yet), and a table per machine.
+earned in each period (invoiced, and not invoiced yet), a table per machine, and each machine class's
+occupancy by hour of the week (InsightsService.GetFleetProfile: the host's own machines).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from portal.charts import Chart, Line, major_units, money_chart
 from portal.i18n import N_
 from portal.pages.host.view import machine_name, timestamp, viewer_zone_name
 from portal.web import render
-from protos.rentmeter.v1 import common_pb2, fleet_pb2, machines_pb2
+from portal.week_grid import class_views
+from protos.rentmeter.v1 import common_pb2, fleet_pb2, insights_pb2, machines_pb2
 
 # The periods offered, each with how many of them are shown back from now.
 PERIODS = {"day": 30, "week": 12, "month": 12}
@@ -118,6 +120,8 @@ async def earnings_page(request: Request, user: User) -> Response:
     )
     machines = (await api.machines.ListMachines(machines_pb2.ListMachinesRequest())).machines
     names = {m.agent_id: machine_name(m) for m in machines}
+    # The host's own machines' classes, whatever it asked (InsightsService.GetFleetProfile).
+    fleet = await api.insights.GetFleetProfile(insights_pb2.GetFleetProfileRequest())
     context = {
         "period": period,
         "periods": PERIOD_LABELS,
@@ -126,6 +130,7 @@ async def earnings_page(request: Request, user: User) -> Response:
         "earned": earned,
         "machines": per_machine(list(earned.rows), names),
         "charts": charts(list(earned.rows), starts),
+        "classes": class_views(fleet),
     }
     return render(request, "host/earnings.html", context)
 

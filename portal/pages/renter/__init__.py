@@ -1,11 +1,12 @@
-"""The renter's pages: My rental (live), rentals, invoices, wallet, prices. One module per page group."""
+"""The renter's pages: My rental (live), rentals, invoices, wallet, prices, insights. One module per page
+group."""
 
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import my_invoices, prices, rental, rentals, wallet
+from portal.pages.renter import insights, my_invoices, prices, rental, rentals, wallet
 
 ROUTES: list[BaseRoute] = [
-    *rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES, *prices.ROUTES
+    *rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES, *prices.ROUTES, *insights.ROUTES
 ]  # fmt: skip
