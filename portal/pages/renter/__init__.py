@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import my_invoices, prices, rental, rentals, wallet
+from portal.pages.renter import my_invoices, prices, qr_pay, rental, rentals, wallet
 
 ROUTES: list[BaseRoute] = [
-    *rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES, *prices.ROUTES
+    *rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES, *prices.ROUTES,
+    *qr_pay.ROUTES,
 ]  # fmt: skip
