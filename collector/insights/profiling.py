@@ -93,16 +93,22 @@ def _new_sessions(cutoff: datetime) -> list[ColumnElement[bool]]:
 
 
 def profile_renters(db: Session, now: datetime, cutoff: datetime, renter_ids: list[str]) -> JobOutcome:
-    """Fold everything new of `renter_ids` into their profiles and their classes' profiles."""
+    """Fold everything new of `renter_ids` into their profiles, and what the renters that succeeded added
+    into the class profiles (once per class at the end, in the batch's transaction)."""
     sessions: dict[str, list[RentalSession]] = defaultdict(list)
     query = select(RentalSession).where(RentalSession.renter_id.in_(renter_ids), *_new_sessions(cutoff))
     for rental in db.scalars(query.order_by(RentalSession.ended_at, RentalSession.id)):
         sessions[rental.renter_id].append(rental)
     entries = _wallet_entries(db, renter_ids)
     run = JobRun(db, PROFILE_JOB, now)
+    classes: dict[tuple[str, str], ClassOccupancy] = {}
     for renter_id in renter_ids:
         work = partial(_profile_one, db, now, cutoff, renter_id, sessions[renter_id], entries[renter_id])
-        run.each(f"renter {renter_id}", work)
+        added = run.each(f"renter {renter_id}", work)
+        for key, occupancy in (added or {}).items():
+            classes.setdefault(key, ClassOccupancy()).merge(occupancy)
+    for (host_id, machine_class), occupancy in sorted(classes.items()):
+        _add_to_class(db, host_id, machine_class, occupancy, now)
     return run.outcome
 
 
@@ -135,7 +141,9 @@ def _profile_one(
     renter_id: str,
     rentals: Iterable[RentalSession],
     entries: list[tuple[int, str, str, int]],
-) -> None:
+) -> dict[tuple[str, str], ClassOccupancy]:
+    """Fold one renter's new sessions and wallet entries into its profile; return what they add to each
+    (host, class) profile."""
     renter = db.get(Renter, renter_id)
     assert renter is not None
     profile = db.get(RenterProfile, renter_id)
@@ -151,14 +159,13 @@ def _profile_one(
         facts = session_facts(db, rental)
         behaviour.fold_session(facts, zone)
         classes.setdefault((facts.host_id, facts.machine_class), ClassOccupancy()).fold_session(facts, UTC)
-    for (host_id, machine_class), added in classes.items():
-        _add_to_class(db, host_id, machine_class, added, now)
     for entry_id, kind, currency, amount in entries:
         behaviour.fold_wallet_entry(kind, currency, amount)
         profile.ledger_after = entry_id
     profile.data = behaviour.to_data()
     profile.folded_until = max(profile.folded_until, cutoff)
     profile.updated_at = now
+    return classes
 
 
 def _add_to_class(

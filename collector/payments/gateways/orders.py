@@ -42,10 +42,10 @@ APPLIED, ALREADY, IGNORED, WRONG_AMOUNT, NOT_OURS = (
 )
 
 
-def out_trade_no(purpose: str, request_key: str, attempt: int) -> str:
-    """RM + T (top-up) or I (invoice) + 20 hex digits of the request + the attempt: 25 characters, within
-    both gateways' limits (WeChat Pay: 6 to 32 of [A-Za-z0-9_-|*])."""
-    digest = hashlib.sha256(f"{purpose}|{request_key}".encode()).hexdigest()[:20]
+def out_trade_no(gateway: str, purpose: str, request_key: str, attempt: int) -> str:
+    """RM + T (top-up) or I (invoice) + 20 hex digits of the gateway and request + the attempt: 25
+    characters, within both gateways' limits (WeChat Pay: 6 to 32 of [A-Za-z0-9_-|*])."""
+    digest = hashlib.sha256(f"{gateway}|{purpose}|{request_key}".encode()).hexdigest()[:20]
     return f"RM{'T' if purpose == TOP_UP else 'I'}{digest}{attempt:02d}"
 
 
@@ -70,15 +70,18 @@ def prepare_order(db: Session, ask: OrderAsk, now: datetime, ttl: timedelta) -> 
         .where(GatewayOrder.gateway == ask.gateway, GatewayOrder.request_key == request_key)
         .order_by(GatewayOrder.attempt.desc()).limit(1)
     )  # fmt: skip
-    if latest is not None and latest.state in (CREATED, ORDER_PAID, REFUNDED) and latest.expires_at > now:
-        return latest, False
-    if latest is not None and latest.state in (ORDER_PAID, REFUNDED):
+    if latest is not None and latest.amount_minor != amount.minor:
+        used = billing.Money(latest.amount_minor, latest.currency)
+        raise InvalidArgument(f"this idempotency key was used for {used}: use a new key")
+    if latest is not None and (latest.state in (ORDER_PAID, REFUNDED) or
+                               (latest.state == CREATED and latest.expires_at > now)):  # fmt: skip
         return latest, False
     attempt = latest.attempt + 1 if latest is not None else 1
     if attempt > MAX_ATTEMPTS:
         raise FailedPrecondition(f"{MAX_ATTEMPTS} payment attempts were made for this; use a new key")
     order = GatewayOrder(
-        out_trade_no=out_trade_no(purpose, request_key, attempt), gateway=ask.gateway, method=ask.method,
+        out_trade_no=out_trade_no(ask.gateway, purpose, request_key, attempt),
+        gateway=ask.gateway, method=ask.method,
         purpose=purpose, renter_id=renter_id, invoice_id=invoice_id, request_key=request_key,
         attempt=attempt, amount_minor=amount.minor, currency=amount.currency, state=CREATED, pay_url="",
         created_at=now, expires_at=now + ttl,

@@ -18,6 +18,7 @@ from collector.config import CollectorSettings
 from collector.server import Collector
 from portal.server import RunningPortal, running_portal
 from portal.settings import PortalSettings
+from rentmeter.embedded import running_collector
 from tests.collector.gateways.standins import AlipayStandIn, WeChatPayStandIn
 
 
@@ -67,6 +68,17 @@ def collector_settings(
         wechatpay_api_base=wechatpay.base,
         stripe_webhook_secret="whsec_" + secrets.token_hex(16),
     )
+
+
+@pytest.fixture
+def collector(collector_settings: CollectorSettings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Collector]:
+    """The collector without its schedule: these tests run the query job themselves, at the times they
+    choose (and make invoices on its database without the invoicing job racing them)."""
+    with running_collector(collector_settings, run_jobs=False) as running:
+        token = running.database.call(create_api_token, "admin", "", "tests", datetime.now(UTC))
+        running.admin_token = token  # type: ignore[attr-defined]
+        monkeypatch.setenv("RENTMETER_TOKEN", token)
+        yield running
 
 
 @pytest.fixture

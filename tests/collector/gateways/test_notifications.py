@@ -38,6 +38,10 @@ def test_alipay_qr_top_up_is_credited_once(
     assert order.pay_url == f"https://qr.alipay.com/{order.out_trade_no}" and order.state == "created"
     assert order.amount.minor_units == 2000 and len(order.out_trade_no) <= 32
     assert top_up_order(admin, alice, "alipay").out_trade_no == order.out_trade_no  # the same request
+    assert top_up_order(admin, alice, "wechatpay").out_trade_no != order.out_trade_no  # elsewhere
+    with pytest.raises(grpc.RpcError) as refused:
+        top_up_order(admin, alice, "alipay", "30.00")
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     alipay.pay(order.out_trade_no)
     answer = post_alipay(gateway_http, alipay.notification(order.out_trade_no))
     assert (answer.status_code, answer.text) == (200, "success")

@@ -44,7 +44,11 @@ def test_amounts_beyond_fen_are_refused(text: str) -> None:
 
 
 def test_out_trade_numbers_fit_both_gateways_and_name_their_attempt() -> None:
-    first, second = out_trade_no("top_up", "alice:k1", 1), out_trade_no("top_up", "alice:k1", 2)
+    first, second = (
+        out_trade_no("alipay", "top_up", "alice:k1", 1),
+        out_trade_no("alipay", "top_up", "alice:k1", 2),
+    )
     assert first[:-2] == second[:-2] and (first[-2:], second[-2:]) == ("01", "02")
-    assert out_trade_no("invoice", "alice:k1", 1) != first and first.startswith("RMT")
+    assert out_trade_no("alipay", "invoice", "alice:k1", 1) != first and first.startswith("RMT")
+    assert out_trade_no("wechatpay", "top_up", "alice:k1", 1) != first
     assert 6 <= len(first) <= 32 and first.isalnum()
