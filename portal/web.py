@@ -4,8 +4,8 @@
     return see_other("/rental")                                       # after a POST: 303 to a GET
 
 Every page gets: `user` (or None), `menu`, `viewer`, `languages`, `notices`, `path`, `csrf_token`; the
-globals `csrf_field()` and `RENTAL_OPEN`; the filters `money`, `rate`, `datetime`, `time`, `duration`,
-`microseconds`, `unit_price`, `data_size`; `_()` and `ngettext()`.
+globals `csrf_field()`, `RENTAL_OPEN` and `qr_svg()`; the filters `money`, `rate`, `datetime`, `time`,
+`duration`, `microseconds`, `unit_price`, `data_size`; `_()` and `ngettext()`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from portal import i18n
 from portal.auth import current_user, sign_out
 from portal.errors import CollectorFailed, CollectorUnavailable, PageNotFound, Refused, SignInRequired
 from portal.navigation import menu
+from portal.qr import qr_svg
 from portal.security import CSRF_FIELD, csrf_token
 from protos.rentmeter.v1 import sessions_pb2
 
@@ -60,6 +61,7 @@ def _environment() -> jinja2.Environment:
     env.filters.update(unit_price=i18n.format_unit_price, data_size=i18n.format_bytes)
     env.globals["csrf_field"] = csrf_field
     env.globals["RENTAL_OPEN"] = sessions_pb2.RentalSession.OPEN
+    env.globals["qr_svg"] = qr_svg
     return env
 
 

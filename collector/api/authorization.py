@@ -73,6 +73,7 @@ POLICY: dict[str, frozenset[str]] = {
     "PaymentService/CreateOrder": _RENTERS,
     "PaymentService/GetOrder": _RENTERS,
     "PaymentService/ListOrders": _RENTERS,
+    "PaymentService/ListGateways": _RENTERS,
     # The portal's gateway token (or the admin): notifications, verified by the collector's own keys.
     "PaymentService/ApplyNotification": frozenset({ADMIN, GATEWAY}),
 }

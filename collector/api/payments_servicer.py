@@ -167,3 +167,9 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
             return wire.mismatch_to_proto(row)
 
         return await self.db.run(run)
+
+    @maps_errors
+    async def ListGateways(
+        self, request: payments_pb2.ListGatewaysRequest, context: Ctx
+    ) -> payments_pb2.ListGatewaysResponse:
+        return payments_pb2.ListGatewaysResponse(gateways=sorted(self._gateways))

@@ -1,7 +1,8 @@
 """The renter's wallet (/wallet): the balance in each currency (held for running rentals, spendable), its
 history (top-ups, invoices taken from it, refunds, corrections, credit notes), and a top-up charged to the
 card on file (WalletService.RequestTopUp: charged at once, credited once per request key; a decline is
-the collector's sentence). Renters without a card on file are told how to pay in instead."""
+the collector's sentence), and a top-up by Alipay or WeChat Pay where the collector has them (qr_pay.py:
+the order's QR code and link on its own page). Renters with neither are told how to pay in instead."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from portal.api import Api
 from portal.auth import User, requires, user_api
 from portal.errors import PageNotFound, Refused
 from portal.i18n import N_
+from portal.pages.renter import qr_pay
 from portal.web import FormError, notice, render, see_other
 from protos.rentmeter.v1 import common_pb2, renters_pb2, wallets_pb2
 
@@ -88,7 +90,7 @@ async def wallet_page(request: Request, user: User) -> Response:
 
 
 async def _wallet_page(
-    request: Request, user: User, error: FormError | None = None, amount: str = ""
+    request: Request, user: User, error: FormError | None = None, amount: str = "", qr_amount: str = ""
 ) -> Response:
     api = user_api(request)
     try:
@@ -102,6 +104,8 @@ async def _wallet_page(
         "history": wallet_history(list(wallets[0].entries)) if wallets else [],
         "error": error,
         "amount": amount,
+        "qr_amount": qr_amount,
+        "gateways": await qr_pay.gateways_offered(api),
         "key": secrets.token_urlsafe(16),  # a new request each time the form is shown: a retry is a new key
     }
     return render(request, "renter/wallet.html", context, status=409 if error else 200)
@@ -126,7 +130,20 @@ async def top_up(request: Request, user: User) -> Response:
     return see_other("/wallet")
 
 
+@requires("renter")
+async def top_up_by_gateway(request: Request, user: User) -> Response:
+    """An Alipay or WeChat Pay order for the amount, then its page (QR code and link)."""
+    form = await request.form()
+    amount, gateway, key = (str(form.get(name, "")).strip() for name in ("qr_amount", "gateway", "key"))
+    ask = qr_pay.order_request(request, user, gateway, amount=amount, idempotency_key=key)
+    try:
+        return await qr_pay.open_order(request, ask)
+    except Refused as refusal:  # an amount out of range, a gateway not configured or refusing
+        return await _wallet_page(request, user, FormError.from_refusal(refusal), qr_amount=amount)
+
+
 ROUTES = [
     Route("/wallet", wallet_page, methods=["GET"]),
     Route("/wallet/top-up", top_up, methods=["POST"]),
+    Route("/wallet/pay", top_up_by_gateway, methods=["POST"]),
 ]

@@ -213,3 +213,13 @@ class ResolveMismatchRequest(_message.Message):
     action: str
     note: str
     def __init__(self, id: _Optional[int] = ..., action: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+
+class ListGatewaysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListGatewaysResponse(_message.Message):
+    __slots__ = ("gateways",)
+    GATEWAYS_FIELD_NUMBER: _ClassVar[int]
+    gateways: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, gateways: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -79,6 +79,11 @@ class PaymentServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_payments__pb2.ResolveMismatchRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_payments__pb2.Mismatch.FromString,
                 _registered_method=True)
+        self.ListGateways = channel.unary_unary(
+                '/rentmeter.v1.PaymentService/ListGateways',
+                request_serializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -153,6 +158,13 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListGateways(self, request, context):
+        """Renters: the gateways this collector has configured (alipay, wechatpay), for the portal to offer.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -200,6 +212,11 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.ResolveMismatch,
                     request_deserializer=rentmeter_dot_v1_dot_payments__pb2.ResolveMismatchRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_payments__pb2.Mismatch.SerializeToString,
+            ),
+            'ListGateways': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGateways,
+                    request_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -445,6 +462,33 @@ class PaymentService:
             '/rentmeter.v1.PaymentService/ResolveMismatch',
             rentmeter_dot_v1_dot_payments__pb2.ResolveMismatchRequest.SerializeToString,
             rentmeter_dot_v1_dot_payments__pb2.Mismatch.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGateways(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PaymentService/ListGateways',
+            rentmeter_dot_v1_dot_payments__pb2.ListGatewaysRequest.SerializeToString,
+            rentmeter_dot_v1_dot_payments__pb2.ListGatewaysResponse.FromString,
             options,
             channel_credentials,
             insecure,

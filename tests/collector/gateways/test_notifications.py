@@ -211,3 +211,18 @@ def test_without_a_stripe_secret_no_stripe_event_is_believed(database: Database)
     reply = asyncio.run(service.ApplyNotification(request, None))  # type: ignore[arg-type]  # no context needed
     assert reply.http_status == 404
     assert database.call(lambda db: db.get(Invoice, invoice.id).paid_at) is None
+
+
+def test_a_renter_learns_which_gateways_are_configured(collector: Collector, database: Database) -> None:
+    from collector.accounts.tokens import create_api_token
+
+    token = collector.database.call(create_api_token, "renter", "hal", "t", datetime.now(UTC))
+    hal = AdminClient.connect(f"127.0.0.1:{collector.port}", token)
+    assert list(hal.payments.ListGateways(payments_pb2.ListGatewaysRequest()).gateways) == [
+        "alipay",
+        "wechatpay",
+    ]
+    hal.close()
+    none = PaymentService(database, lambda: datetime.now(UTC), {})
+    answer = asyncio.run(none.ListGateways(payments_pb2.ListGatewaysRequest(), None))  # type: ignore[arg-type]
+    assert list(answer.gateways) == []
