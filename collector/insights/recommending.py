@@ -27,6 +27,7 @@ from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.insights.weekly import night_us
 from collector.metering.usage import UsageSummary
 from collector.sessions.plans import versions_of
+from collector.sessions.price_locks import demand_locks
 from collector.sessions.rating import cumulative_usage, machine_profile, session_total
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,11 @@ def candidates(plans: list[PricePlan], currency: str, offers: list[Offer]) -> li
 
 
 def terms_under(
-    version: billing.PricePlan, rental: RentalSession, candidate: Candidate
+    version: billing.PricePlan, rental: RentalSession, candidate: Candidate, own_plan: bool = False
 ) -> billing.RentalTerms:
-    """The session's terms as `version` would take them; raises billing.BillingError when it cannot."""
+    """The session's terms as `version` would take them; raises billing.BillingError when it cannot. Under
+    the session's own plan (`own_plan`) its demand price stays the one locked at its start; another plan is
+    priced as it stands (its published demand prices were never shown to this session)."""
     matched = version.class_for(machine_profile(rental.machine.facts or {}))
     coupon = candidate.coupon or (rental.coupon if rental.coupon in version.coupons else "")
     terms = billing.RentalTerms(
@@ -83,6 +86,7 @@ def terms_under(
         member_tier=candidate.member_tier or rental.member_tier,
         coupon=coupon,
         resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
+        demand=demand_locks(rental) if own_plan else (),
     )
     version.check_terms(terms, rental.started_at)
     return terms
@@ -105,7 +109,7 @@ def price_candidate(
     try:
         for rental in rentals:
             version = versions[billing.version_at(versions, rental.started_at)]
-            terms = terms_under(version, rental, candidate)
+            terms = terms_under(version, rental, candidate, own_plan=plan.id == rental.plan_id)
             _, charges = cumulative_usage(
                 db, rental, until, versions=versions, terms=terms, summaries=summaries
             )
