@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from agent.identity import Identity
 from collector.db.database import Database
 from collector.db.models import ClassOccupancy, Machine, PriceStep, RentalSession
+from collector.insights.recommending import Candidate, current_total, price_candidate
 from collector.invoicing.invoices import close_invoices
 from collector.metering.ingest import store_reports
 from collector.pricing.schedule import price_schedules, publish_prices
@@ -212,3 +213,29 @@ def test_with_a_lock_period_each_period_takes_the_price_published_for_its_start(
     rental = database.call(get_session, session_id)
     assert rental.price_locks == [[start.isoformat(), "1.10"], [(start + HOUR).isoformat(), "1.20"]]
     assert rental.cost_minor == 660 + 720  # 600 s x 1 cent x 1.10, 600 s x 1 cent x 1.20
+
+
+def test_recommendations_re_rate_a_session_under_its_own_plan_at_its_locked_price(
+    database: Database, machines: list[Identity]
+) -> None:
+    busy, free = machines
+    rent(database, busy, NOW - timedelta(seconds=30), renter="other")
+    rent(database, free, NOW - timedelta(seconds=20), renter="other2")
+    database.call(publish_prices, NOW, ONLINE)  # 10:00 x1.10
+    start = NOW + timedelta(minutes=50)
+    database.call(
+        lambda db: [stop_session(db, s.id, start) for s in list_open(db) if s.renter_id == "other2"]
+    )
+    session_id = rent(database, free, start)
+    report(database, free, start, 600, sequence=1)
+    end = start + timedelta(minutes=10)
+    database.call(stop_session, session_id, end)
+
+    def totals(db: Session) -> tuple[int, int | None]:
+        rental = db.get(RentalSession, session_id)
+        assert rental is not None
+        own = price_candidate(db, [rental], rental.plan, Candidate("surge"), end, {})
+        return current_total(db, [rental], end, {}), own.total_minor
+
+    # 600 s at 1 cent a second x1.10, both as billed and as the recommendation re-rates it (not x1).
+    assert database.call(totals) == (660, 660)
