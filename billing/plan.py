@@ -17,6 +17,7 @@ from decimal import Decimal
 from types import MappingProxyType
 
 from billing.calendar import Window, zone
+from billing.dynamic import DemandPolicy, PriceLock
 from billing.errors import BillingError, InvalidPlan
 from billing.meters import METER_NAMES, METERS, allowed_pers, default_per, unit_label
 from billing.money import exponent
@@ -154,13 +155,15 @@ class Tax:
 @dataclass(frozen=True, slots=True)
 class RentalTerms:
     """What a rental adds to its plan: the machine's class, chosen service level, the renter's member
-    tier, a coupon code, and extra resources held for the whole rental (name -> quantity, e.g. 500 GB)."""
+    tier, a coupon code, extra resources held for the whole rental (name -> quantity, e.g. 500 GB), and
+    the demand-price locks of a plan with dynamic prices (billing/dynamic.py; none: static prices)."""
 
     machine_class: str
     service_level: str = ""
     member_tier: str = ""
     coupon: str = ""
     resources: Mapping[str, Decimal] = field(default_factory=dict)
+    demand: tuple[PriceLock, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class PricePlan:
     member_discounts: Mapping[str, Decimal] = field(default_factory=dict)  # tier -> percent off
     coupons: Mapping[str, Coupon] = field(default_factory=dict)
     tax: Tax | None = None
+    dynamic: tuple[DemandPolicy, ...] = ()  # demand-based prices, per class ("" = every class)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip() or len(self.name) > 100:
@@ -213,6 +217,9 @@ class PricePlan:
             for name in names:
                 if not name or len(name) > MAX_NAME:
                     raise InvalidPlan(f"{what} names must be 1 to {MAX_NAME} characters: {name!r}")
+        dynamic_classes = [p.machine_class for p in self.dynamic]
+        if len(set(dynamic_classes)) != len(dynamic_classes):
+            raise InvalidPlan("dynamic: two policies for the same class (one without class covers the rest)")
         for tier, percent in self.member_discounts.items():
             if not 0 <= percent <= 100:
                 raise InvalidPlan(f"member discount {tier!r}: percent must be between 0 and 100")

@@ -16,6 +16,9 @@ The format is documented in README.md ("Price plan files"). In short:
     [member_discounts] gold = "10"               # percent
     [coupons.WELCOME] percent = "10" | amount = "5.00", valid_from, valid_until
     [tax] name = "VAT", percent = "19"
+    [dynamic]                                    # demand-based prices (billing/dynamic.py): class, floor,
+                                                 # cap, max_change, step, low, high | curve, publish_ahead,
+                                                 # lock
 
     [time.hourly] standard = "1.20"              # shorthand: rental time per hour by class
     [traffic] in_per_gb = "0.05"                 # shorthand: traffic prices
@@ -37,6 +40,7 @@ from typing import Any, NoReturn
 
 from billing.calendar import Window, parse_clock, parse_days
 from billing.durations import parse_duration_us
+from billing.dynamic import HOUR_US, CurvePoint, DemandPolicy
 from billing.errors import BillingError, InvalidPlan
 from billing.money import exponent
 from billing.plan import BEGINNING, Coupon, HardwareClass, PricePlan, PriceRule, Tax, parse_price
@@ -46,7 +50,7 @@ from billing.tiers import Pricing, Tier
 
 _KEYS: dict[str, set[str]] = {
     "": {"name", "currency", "effective_from", "timezone", "holidays", "session", "windows", "classes",
-         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic"},
+         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic", "dynamic"},
     "session": {"increment", "minimum", "minimum_charge", "cap", "daily_cap"},
     "time": {"increment", "minimum", "hourly"},
     "traffic": {"in_per_gb", "out_per_gb"},
@@ -57,6 +61,9 @@ _KEYS: dict[str, set[str]] = {
     "coupons": {"percent", "amount", "valid_from", "valid_until"},
     "tax": {"name", "percent"},
     "tiers": {"up_to", "price", "flat"},
+    "dynamic": {"class", "floor", "cap", "max_change", "step", "low", "high", "curve", "publish_ahead",
+                "lock"},
+    "curve": {"occupancy", "multiplier"},
 }  # fmt: skip
 
 
@@ -143,6 +150,7 @@ class _Reader:
                 member_discounts=self.amounts(("member_discounts",), "percent"),
                 coupons=self.coupons(),
                 tax=self.tax(),
+                dynamic=tuple(self.dynamic()),
             )
 
     # sections
@@ -247,6 +255,46 @@ class _Reader:
                                  self.moment(path, "valid_until", entry.get("valid_until")))  # fmt: skip
         return found
 
+    def dynamic(self) -> Iterator[DemandPolicy]:
+        """`[dynamic]` (one policy) or `[[dynamic]]` (one per class); see billing/dynamic.py."""
+        value = self.data.get("dynamic", [])
+        entries: list[tuple[Path, Any]] = (
+            [(("dynamic",), value)] if isinstance(value, dict)
+            else [(("dynamic", i), v) for i, v in enumerate(value)] if isinstance(value, list) else []
+        )  # fmt: skip
+        if not isinstance(value, dict | list) or not all(isinstance(v, dict) for _, v in entries):
+            self.fail(("dynamic",), "dynamic must be written as [dynamic] or [[dynamic]] tables")
+        for path, entry in entries:
+            self.check_keys(path, entry, "dynamic")
+            with self.at(path):
+                yield DemandPolicy(
+                    machine_class=str(entry.get("class", "")),
+                    floor=self.required(path, entry, "floor", "multiplier"),
+                    cap=self.required(path, entry, "cap", "multiplier"),
+                    max_change=self.required(path, entry, "max_change", "multiplier"),
+                    step_us=self.duration(path, entry, "step", HOUR_US),
+                    low=self.amount(path, entry, "low", "multiplier") or Decimal(0),
+                    high=self.amount(path, entry, "high", "multiplier") or Decimal(1),
+                    curve=tuple(self.curve((*path, "curve"), entry.get("curve", []))),
+                    publish_ahead_us=self.duration(path, entry, "publish_ahead", 24 * HOUR_US),
+                    lock_us=None if entry.get("lock", "session") == "session"
+                    else self.duration(path, entry, "lock", 0),
+                )  # fmt: skip
+
+    def curve(self, path: Path, rows: Any) -> Iterator[CurvePoint]:
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            self.fail(path, 'curve is a list such as [{ occupancy = "0.5", multiplier = "1.10" }]')
+        for row in rows:
+            self.check_keys(path, row, "curve")
+            yield CurvePoint(self.required(path, row, "occupancy", "multiplier"),
+                             self.required(path, row, "multiplier", "multiplier"))  # fmt: skip
+
+    def required(self, path: Path, table: dict[str, Any], key: str, role: str) -> Decimal:
+        value = self.amount(path, table, key, role)
+        if value is None:
+            self.fail(path, f"{key} is required")
+        return value
+
     def tax(self) -> Tax | None:
         table = self.table(("tax",))
         if not table:
@@ -322,7 +370,8 @@ class _Reader:
         try:
             return parse_duration_us(str(value))
         except ValueError as exc:
-            self.fail(path if key in self.table(path) else ("time", key), f"{key}: {exc}")
+            self.fail((*path, key) if path[0] == "dynamic" else path if key in self.table(path)
+                      else ("time", key), f"{key}: {exc}")  # fmt: skip
 
     def moment(self, path: Path, key: str, value: Any) -> datetime | None:
         if value is None:

@@ -31,6 +31,7 @@ from fractions import Fraction
 from billing.adjustments import session_adjustments
 from billing.calendar import local_date, local_midnights
 from billing.charges import Charge, Piece
+from billing.dynamic import PriceLock, lock_at
 from billing.errors import NotRated
 from billing.meters import METER_NAMES, Usage, display_quantity, to_units
 from billing.money import EXACT, Money, exponent, to_decimal
@@ -125,8 +126,21 @@ def rate(
 ) -> list[Charge]:
     """Charges of a rental from `start` to `end`, asking `usage_of(a, b)` for the usage of each segment."""
     ordered = check_versions(list(versions))
-    parts = [(segment, usage_of(segment.start, segment.end)) for segment in segments(ordered, start, end)]
+    cut = _at_locks(segments(ordered, start, end), terms)
+    parts = [(segment, usage_of(segment.start, segment.end)) for segment in cut]
     return rate_segments(ordered, terms, start, parts)
+
+
+def _at_locks(found: list[Segment], terms: RentalTerms) -> list[Segment]:
+    """Segments cut again where a later demand-price lock takes over (prices change there)."""
+    cuts = sorted({lock.since for lock in terms.demand})
+    if not cuts:
+        return found
+    result = []
+    for segment in found:
+        points = [segment.start, *(c for c in cuts if segment.start < c < segment.end), segment.end]
+        result += [replace(segment, start=a, end=b) for a, b in itertools.pairwise(points)]
+    return result
 
 
 def rate_segments(
@@ -146,6 +160,7 @@ def rate_segments(
             note = _top_up_note(covered, first)
             _price(lines, versions, segment, terms, "time", "", top_up, note)
     for line in lines.values():  # before anything rounds them
+        line.session_start = start
         check_range(to_decimal(line.amount), first.currency, line.key)
     charges = [line.charge(first.currency) for line in lines.values()]
     charges += session_adjustments(first, terms, start, charges)
@@ -255,6 +270,10 @@ class _Line:
     ) -> None:
         self.key, self.version, self.rule, self.item = key, version, rule, item
         self.terms, self.multiplier, self.window = terms, multiplier, window
+        # Demand-price locks met by the pieces (None: static); a lock scales its pieces only, so a session
+        # whose lock changes keeps one line per rule and its keys.
+        self.locks: dict[PriceLock | None, None] = {}
+        self.session_start: datetime | None = None  # set by rate_segments, to name a lock taken at the start
         self.base: Fraction = Fraction(0)
         self.amount = Fraction(0)
         self._free = Fraction(rule.free)
@@ -267,7 +286,9 @@ class _Line:
         rule = self.rule
         self.base += base
         priced = rule.pricing.amount(max(to_units(self.base, rule.meter, rule.per) - self._free, Fraction(0)))
-        amount = (priced - self._priced) * self.multiplier
+        lock = lock_at(self.terms.demand, segment.start)
+        self.locks[lock] = None
+        amount = (priced - self._priced) * self.multiplier * (Fraction(lock.multiplier) if lock else 1)
         self._priced = priced
         self.amount += amount
         self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
@@ -281,8 +302,10 @@ class _Line:
     def charge(self, currency: str) -> Charge:
         rule = self.rule
         quantity, unit = display_quantity(self.base, rule.meter, rule.per, rule.unit)
-        if rule.pricing.mode == "standard":
-            rate = to_decimal(Fraction(rule.pricing.price) * self.multiplier)
+        if rule.pricing.mode == "standard" and len(self.locks) <= 1:
+            (lock,) = self.locks or (None,)
+            scale = self.multiplier * (Fraction(lock.multiplier) if lock else 1)
+            rate = to_decimal(Fraction(rule.pricing.price) * scale)
         else:
             units = to_units(self.base, rule.meter, rule.per)
             rate = (
@@ -324,6 +347,12 @@ class _Line:
         if terms.service_level and self.version.service_levels.get(terms.service_level, 1) != 1:
             level = self.version.service_levels[terms.service_level]
             scale.append(f"{terms.service_level} service x{format(level.normalize(), 'f')}")
+        several = len(self.locks) > 1
+        scale += [
+            lock.label(self.session_start) if lock else "static price"
+            for lock in self.locks
+            if lock or several
+        ]
         if scale:
             text += " (" + ", ".join(scale) + ")"
         if self.version.effective_from.year > 1970:

@@ -37,6 +37,7 @@ from collector.payments.gateways.base import Gateway
 from collector.payments.gateways.polling import QUERY_JOB, query_open_orders
 from collector.payments.gateways.reconcile import RECONCILE_JOB, reconcile_yesterday
 from collector.payments.providers import configured_providers
+from collector.pricing.schedule import publish_prices
 from collector.sessions.balances import LOW_BALANCE, STOPPED, BalanceRun, enforce_balances, rate_and_enforce
 from protos.rentmeter.v1.agent_pb2 import Control
 
@@ -46,6 +47,7 @@ MAX_INVOICE_CHECK_INTERVAL = timedelta(minutes=1)
 NOTIFY_INTERVAL = timedelta(seconds=5)
 COLLECT_INTERVAL = timedelta(minutes=1)
 PURGE_INTERVAL = timedelta(hours=1)
+PRICING_INTERVAL = timedelta(minutes=1)
 QUERY_INTERVAL = timedelta(seconds=30)
 RECONCILE_INTERVAL = timedelta(days=1)
 CONTROL_OF = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
@@ -96,6 +98,8 @@ class JobScheduler:
             ("collect-payments", COLLECT_INTERVAL, lambda: collect_due(database, providers, now())),
             ("purge-raw-data", PURGE_INTERVAL,
              lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
+            ("publish-prices", PRICING_INTERVAL,
+             lambda: database.run(publish_prices, now(), settings.online_window)),
             ("profile-usage", settings.insights_interval,
              lambda: refresh_profiles(database, now(), settings.insights_grace)),
             ("recommend-plans", settings.insights_interval,

@@ -27,6 +27,7 @@ from collector.api.machines_servicer import MachineService
 from collector.api.metrics import Metrics
 from collector.api.payments_servicer import PaymentService
 from collector.api.plans_servicer import PlanService
+from collector.api.pricing_servicer import PricingService
 from collector.api.reflection import enable_reflection
 from collector.api.renters_servicer import RenterService
 from collector.api.sessions_servicer import SessionService
@@ -65,6 +66,8 @@ from protos.rentmeter.v1 import (
     payments_pb2_grpc,
     plans_pb2,
     plans_pb2_grpc,
+    pricing_pb2,
+    pricing_pb2_grpc,
     renters_pb2,
     renters_pb2_grpc,
     sessions_pb2,
@@ -94,6 +97,7 @@ SERVICE_NAMES = [
         (accounts_pb2, "AccountService"),
         (fleet_pb2, "FleetService"),
         (audit_pb2, "AuditService"),
+        (pricing_pb2, "PricingService"),
         (insights_pb2, "InsightsService"),
         (payments_pb2, "PaymentService"),
     )
@@ -217,6 +221,7 @@ class Collector:
                              low_balance=levels[0] if levels else None)  # fmt: skip
         fleet_pb2_grpc.add_FleetServiceServicer_to_server(fleet, server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditService(db, now), server)
+        pricing_pb2_grpc.add_PricingServiceServicer_to_server(PricingService(db, now), server)
         insights = InsightsService(db, now, grace=settings.insights_grace, advice=advice_rules(settings))
         insights_pb2_grpc.add_InsightsServiceServicer_to_server(insights, server)
         payments = PaymentService(db, now, self.gateways, order_ttl=settings.gateway_order_ttl,

@@ -21,6 +21,7 @@ from protos.rentmeter.v1 import (
     machines_pb2_grpc,
     payments_pb2_grpc,
     plans_pb2_grpc,
+    pricing_pb2_grpc,
     renters_pb2_grpc,
     sessions_pb2_grpc,
     usage_pb2_grpc,
@@ -89,6 +90,7 @@ class AdminClient:
     accounts: accounts_pb2_grpc.AccountServiceStub
     fleet: fleet_pb2_grpc.FleetServiceStub
     audit: audit_pb2_grpc.AuditServiceStub
+    pricing: pricing_pb2_grpc.PricingServiceStub
     insights: insights_pb2_grpc.InsightsServiceStub
     payments: payments_pb2_grpc.PaymentServiceStub
 
@@ -115,6 +117,7 @@ class AdminClient:
             accounts_pb2_grpc.AccountServiceStub(channel),
             fleet_pb2_grpc.FleetServiceStub(channel),
             audit_pb2_grpc.AuditServiceStub(channel),
+            pricing_pb2_grpc.PricingServiceStub(channel),
             insights_pb2_grpc.InsightsServiceStub(channel),
             payments_pb2_grpc.PaymentServiceStub(channel),
         )

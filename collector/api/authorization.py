@@ -64,6 +64,7 @@ POLICY: dict[str, frozenset[str]] = {
     "AccountService/ChangePassword": _ALL,
     "FleetService/GetFleet": _HOSTS,
     "FleetService/GetEarnings": _HOSTS,
+    "PricingService/GetPriceSchedule": _ALL,  # prices are public
     # Renters: their own profile, recommendation and offers; hosts: their machines' classes.
     "InsightsService/GetRenterProfile": _RENTERS,
     "InsightsService/GetRecommendation": _RENTERS,

@@ -20,6 +20,7 @@ from collector.sessions.plans import (
     list_plans,
     versions_of,
 )
+from collector.sessions.price_locks import quote_terms
 from protos.rentmeter.v1 import (
     plans_pb2,
     plans_pb2_grpc,
@@ -90,13 +91,15 @@ class PlanService(Servicer, plans_pb2_grpc.PlanServiceServicer):
 
         def run(db: Session) -> plans_pb2.PriceQuote:
             plan: PricePlan | billing.PricePlan
+            priced = terms
             if preview is not None:
                 plan, versions = preview, [preview]
             else:
                 plan = get_plan(db, request.plan)
                 versions = versions_of(plan)
+                priced = quote_terms(db, plan.id, versions, terms, start)  # a published demand price
             try:
-                charges = billing.quote(versions, terms, start, start + duration, **expected)
+                charges = billing.quote(versions, priced, start, start + duration, **expected)
             except billing.AmountOutOfRange as exc:
                 raise InvalidArgument(f"the quote leaves the money range: {exc}") from None
             except billing.BillingError as exc:

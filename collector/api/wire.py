@@ -33,6 +33,7 @@ from collector.metering.ingest import (
 )
 from collector.metering.series import UsagePoint
 from collector.metering.usage import GpuUsage, UsageSummary
+from collector.pricing.schedule import Schedule
 from collector.sessions.alerts import Alert
 from collector.sessions.explain import Explanation, plan_rules
 from collector.sessions.fleet import Fleet
@@ -51,6 +52,7 @@ from protos.rentmeter.v1 import (
     machines_pb2,
     payments_pb2,
     plans_pb2,
+    pricing_pb2,
     renters_pb2,
     sessions_pb2,
     usage_pb2,
@@ -713,6 +715,25 @@ def payment_to_proto(payment: models.Payment, invoice_number: str | None) -> inv
         reference=payment.reference,
         error=payment.error,
         at=timestamp(payment.created_at),
+    )
+
+
+def schedule_to_proto(schedule: Schedule) -> pricing_pb2.PriceSchedule:
+    return pricing_pb2.PriceSchedule(
+        plan=schedule.plan,
+        currency=schedule.currency,
+        machine_class=schedule.machine_class,
+        locked_for=schedule.locked_for,
+        steps=[
+            pricing_pb2.PriceStep(
+                starts_at=timestamp(step.starts_at),
+                ends_at=timestamp(step.ends_at),
+                multiplier=str(step.multiplier),
+                expected_occupancy=billing.plain(step.occupancy),
+                price_per_hour=billing.plain(step.price_per_hour),
+            )
+            for step in schedule.steps
+        ],
     )
 
 

@@ -276,6 +276,11 @@ class RentalSession(Base):
     exhausted_at: Mapped[datetime | None]
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
+    # Demand-based prices (billing/dynamic.py): the multipliers locked for the session, as
+    # [[iso time, "1.20"], ...] from its start (empty: static prices), and the lock period in microseconds
+    # (None: the whole session).
+    price_locks: Mapped[list[Any] | None] = mapped_column(JSON)
+    price_lock_us: Mapped[int | None] = mapped_column(BigInteger)
     # Live estimate, refreshed by the rating job.
     cost_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     covered_us: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -525,6 +530,44 @@ class JobFailure(Base):
     retry_at: Mapped[datetime]
     error: Mapped[str] = mapped_column(Text)  # one sentence; never SQL or parameters
     error_id: Mapped[str] = mapped_column(String(16))  # finds the stack trace in the collector's log
+
+
+class PriceStep(Base):
+    """A published demand multiplier of one plan's machine class for [starts_at, ends_at): a promise,
+    written once before the step begins and never changed."""
+
+    __tablename__ = "price_steps"
+    __table_args__ = (UniqueConstraint("plan_id", "machine_class", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("price_plans.id"))
+    machine_class: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    multiplier: Mapped[str] = mapped_column(String(20))  # exact decimal text, e.g. "1.20"
+    occupancy: Mapped[str] = mapped_column(String(40))  # the expected occupancy it was computed from
+    published_at: Mapped[datetime]
+
+
+class ClassOccupancy(Base):
+    """Rented machine time of one machine class in one UTC hour, counted incrementally from sessions: the
+    history that demand-based prices forecast occupancy from."""
+
+    __tablename__ = "class_occupancy"
+
+    machine_class: Mapped[str] = mapped_column(String(64), primary_key=True)
+    hour_start: Mapped[datetime] = mapped_column(primary_key=True)
+    occupied_us: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class OccupancyMark(Base):
+    """Which span of time sessions have been counted into class_occupancy for (one row)."""
+
+    __tablename__ = "occupancy_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counted_from: Mapped[datetime]
+    counted_until: Mapped[datetime]
 
 
 class RenterProfile(Base):

@@ -95,6 +95,7 @@ def plan_rules(plan: billing.PricePlan) -> list[str]:
     rules += [f"member tier {name}: {billing.plain(p)} % off" for name, p in plan.member_discounts.items()]
     if plan.tax:
         rules.append(f"tax {plan.tax.name} {billing.plain(plan.tax.percent)} %")
+    rules += [policy.describe() for policy in plan.dynamic]
     return rules
 
 

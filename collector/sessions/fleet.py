@@ -25,6 +25,7 @@ from collector.db.models import GpuSample, Machine, PricePlan, RentalSession, Re
 from collector.metering.gaps import gap_counts
 from collector.sessions.balances import hourly_rate
 from collector.sessions.plans import versions_of
+from collector.sessions.price_locks import locks_from
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,7 @@ def _open_sessions(
     query = _of_host(
         select(RentalSession.id, RentalSession.agent_id, RentalSession.renter_id, RentalSession.plan_id,
                RentalSession.machine_class, RentalSession.service_level, RentalSession.member_tier,
-               RentalSession.coupon, RentalSession.resources)
+               RentalSession.coupon, RentalSession.resources, RentalSession.price_locks)
         .join(Machine, Machine.agent_id == RentalSession.agent_id)
         .where(RentalSession.ended_at.is_(None)),
         host_id,
@@ -124,11 +125,20 @@ def _open_sessions(
     for row in rows:
         plan = plans[row.plan_id]
         resources = tuple(sorted((row.resources or {}).items()))
-        key = (row.plan_id, row.machine_class, row.service_level, row.member_tier, row.coupon, resources)
+        locks = locks_from(row.price_locks)
+        key = (
+            row.plan_id,
+            row.machine_class,
+            row.service_level,
+            row.member_tier,
+            row.coupon,
+            resources,
+            locks,
+        )
         if key not in priced:
             held = {name: Decimal(quantity) for name, quantity in resources}
             terms = billing.RentalTerms(
-                row.machine_class, row.service_level, row.member_tier, row.coupon, held
+                row.machine_class, row.service_level, row.member_tier, row.coupon, held, locks
             )
             priced[key] = hourly_rate(versions_of(plan), terms, now) * 10 ** exponent(plan.currency)
         sessions[row.agent_id] = OpenSession(row.id, row.renter_id, plan.currency)

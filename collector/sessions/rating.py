@@ -20,6 +20,7 @@ from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions.plans import versions_of
+from collector.sessions.price_locks import demand_locks, extend_locks
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +54,7 @@ def rental_terms(rental: RentalSession) -> billing.RentalTerms:
         member_tier=rental.member_tier,
         coupon=rental.coupon,
         resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
+        demand=demand_locks(rental),
     )
 
 
@@ -104,6 +106,7 @@ def cumulative_usage(
         total = total + usage
         return usage
 
+    extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
     versions = versions_of(rental.plan) if versions is None else versions
     terms = rental_terms(rental) if terms is None else terms
     with out_of_range_names(rental):

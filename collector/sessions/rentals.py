@@ -16,6 +16,7 @@ from collector.core.errors import FailedPrecondition, NotFound
 from collector.db.models import Machine, RentalSession
 from collector.sessions.balances import hold_for_session, release_hold
 from collector.sessions.plans import get_plan, versions_of
+from collector.sessions.price_locks import lock_at_start
 from collector.sessions.rating import machine_profile
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,8 @@ def start_session(
 
     The machine's class is the one `terms` names, else the plan's hardware class matched from the
     machine's facts, else the class the machine was enrolled with. The terms must be billable under the
-    plan version in force now (a price for the class, a known service level, a valid coupon).
+    plan version in force now (a price for the class, a known service level, a valid coupon). With
+    demand-based prices, the multiplier published for now is locked for the session (price_locks.py).
     """
     terms = terms or billing.RentalTerms(machine_class="")
     machine = db.get(Machine, agent_id, with_for_update=True)
@@ -80,6 +82,7 @@ def start_session(
         cost_minor=0,
         covered_us=0,
     )
+    lock_at_start(db, rental, current)
     db.add(rental)
     db.flush()
     if renter.prepaid:

@@ -24,6 +24,7 @@ from rentmeter.commands import (
     payments,
     plans,
     portal,
+    pricing,
     quote,
     renters,
     sessions,
@@ -36,7 +37,7 @@ from rentmeter.commands import (
 
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
-    collector, agent, tokens, machines, fleet, plans, sessions, usage, explain, quote, invoices, wallets,
-    ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs, demo,
-    simulate,
+    collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
+    wallets, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs,
+    demo, simulate,
 )  # fmt: skip

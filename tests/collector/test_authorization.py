@@ -39,6 +39,7 @@ from protos.rentmeter.v1 import (
     jobs_pb2,
     machines_pb2,
     plans_pb2,
+    pricing_pb2,
     renters_pb2,
     sessions_pb2,
     usage_pb2,
@@ -188,6 +189,8 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("RevokeMachine", HOSTS, {A, H1},
      lambda c, w: c.machines.RevokeMachine(M.RevokeMachineRequest(agent_id=w.agent))),
     ("GetJobStatus", {A}, None, lambda c, w: c.jobs.GetJobStatus(J.GetJobStatusRequest())),
+    ("GetPriceSchedule", ALL, None, lambda c, w: c.pricing.GetPriceSchedule(
+        pricing_pb2.GetPriceScheduleRequest(machine_class="standard", hours=3))),
     ("GetFleet", HOSTS, None, lambda c, w: c.fleet.GetFleet(F.GetFleetRequest())),
     ("GetEarnings", HOSTS, None, lambda c, w: c.fleet.GetEarnings(F.GetEarningsRequest())),
     ("GetEarnings(machine)", HOSTS, {A, H1},
@@ -355,6 +358,7 @@ def test_the_table_covers_every_admin_rpc() -> None:
         (usage_pb2, "UsageService"), (invoices_pb2, "InvoiceService"), (wallets_pb2, "WalletService"),
         (renters_pb2, "RenterService"), (access_pb2, "AccessService"), (jobs_pb2, "JobService"),
         (accounts_pb2, "AccountService"), (fleet_pb2, "FleetService"), (audit_pb2, "AuditService"),
+        (pricing_pb2, "PricingService"),
         (insights_pb2, "InsightsService"),
     ]  # fmt: skip
     every = {m.name for module, name in services for m in module.DESCRIPTOR.services_by_name[name].methods}

@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("metering",),
     ("accounts", "delivery"),
     ("sessions",),
-    ("invoicing", "payments"),
+    ("invoicing", "payments", "pricing"),
     ("insights",),
     ("api",),
     ("config",),  # the top: settings, then the jobs' schedule, then the running server
