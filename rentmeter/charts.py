@@ -80,3 +80,32 @@ def fleet_chart(fleet: insights_pb2.FleetProfile, path: Path) -> None:
         axes[0][0].set_title("no class profiles yet")
     figure.savefig(path)
     plt.close(figure)
+
+
+def backtest_chart(rows: list[dict[str, str]], multipliers: dict[str, list[float]], currency: str,
+                   path: Path) -> None:  # fmt: skip
+    """A backtest beside the static prices: revenue and occupancy per class (static, dynamic), and the
+    multiplier the policy set at each step of each class."""
+    plt = _pyplot()
+    figure, (revenue, occupancy, steps) = plt.subplots(3, 1, figsize=(9, 10), layout="constrained")
+    classes = [row["class"] for row in rows]
+    positions = list(range(len(classes)))
+    width = 0.38
+    for axes, key, label in ((revenue, "revenue", f"revenue ({currency})"),
+                             (occupancy, "occupancy_percent", "occupancy (%)")):  # fmt: skip
+        axes.bar([p - width / 2 for p in positions], [float(r[f"static_{key}"]) for r in rows], width,
+                 label="static")  # fmt: skip
+        axes.bar([p + width / 2 for p in positions], [float(r[f"dynamic_{key}"]) for r in rows], width,
+                 label="dynamic")  # fmt: skip
+        axes.set_xticks(positions, classes)
+        axes.set_ylabel(label)
+        axes.legend()
+    for name, values in multipliers.items():
+        steps.step(range(len(values)), values, where="post", label=name)
+    steps.set_ylabel("multiplier")
+    steps.set_xlabel("step")
+    if multipliers:
+        steps.legend()
+    revenue.set_title("backtest: static prices beside the policy")
+    figure.savefig(path)
+    plt.close(figure)

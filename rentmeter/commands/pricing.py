@@ -42,6 +42,7 @@ def register(commands: Commands) -> None:
     )
     backtest.add_argument("--db", dest="db_url", help="SQLAlchemy URL (env RENTMETER_DB_URL)")
     backtest.add_argument("-o", "--output", choices=("table", "json"), default="table")
+    backtest.add_argument("--chart", default="", help="also draw it into FILE.png or FILE.svg")
     backtest.set_defaults(handler=pricing_backtest)
 
 
@@ -81,6 +82,7 @@ def pricing_backtest(args: argparse.Namespace) -> int:
     from collector.core.errors import CollectorError
     from collector.db.database import Database
     from collector.pricing.backtest import backtest
+    from rentmeter.charts import backtest_chart, chart_path
 
     try:
         elasticity = Decimal(args.elasticity)
@@ -95,6 +97,7 @@ def pricing_backtest(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot read {args.policy}: {exc.strerror}") from None
     except PlanFileError as exc:
         raise UsageError(str(exc)) from None
+    chart = chart_path(args.chart) if args.chart else None
     database = Database(collector_settings(args).db_url, migrate=False)
     try:
         results = database.call(backtest, plan, args.start, args.end, elasticity)
@@ -109,6 +112,10 @@ def pricing_backtest(args: argparse.Namespace) -> int:
         )
     else:
         render_backtest(rows, plan.currency, elasticity)
+    if chart is not None:
+        multipliers = {result.machine_class: [float(m) for m in result.multipliers] for result in results}
+        backtest_chart(rows, multipliers, plan.currency, chart)
+        print(f"chart written to {chart}", flush=True)
     return 0
 
 

@@ -150,6 +150,22 @@ def test_the_backtest_is_reproducible(history: tuple[str, Path], capsys: pytest.
     assert capsys.readouterr().out == first and "standard" in first
 
 
+def test_the_backtest_draws_its_chart(
+    history: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db_url, policy = history
+    chart = tmp_path / "backtest.svg"
+    argv = ["pricing", "backtest", "--policy", str(policy), "--from", "2026-11-02T10:00",
+            "--to", "2026-11-02T12:00", "--db", db_url, "--chart", str(chart)]  # fmt: skip
+    assert main(argv) == 0
+    drawn = chart.read_text()
+    assert (
+        drawn.startswith("<?xml") and "<svg" in drawn and "backtest: static prices beside the policy" in drawn
+    )
+    assert f"chart written to {chart}" in capsys.readouterr().out
+    assert main([*argv[:-1], str(tmp_path / "backtest.txt")]) == 2  # neither .png nor .svg
+
+
 def test_a_policy_file_error_names_its_line(
     history: tuple[str, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
