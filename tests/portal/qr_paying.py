@@ -1,9 +1,10 @@
-"""What the QR payment tests share: the collector configured with the Alipay and WeChat Pay stand-ins
-(tests/collector/gateways/conftest.py's fixtures), the portal with a `gateway` token so the stand-ins'
-notifications POSTed to its /notify endpoints reach the collector, and a stand-in paying an order.
+"""What the QR payment tests share: the collector configured with the Alipay and WeChat Pay stand-ins and
+run without its schedule (tests/collector/gateways/conftest.py's fixtures), the portal with a `gateway`
+token so the stand-ins' notifications POSTed to its /notify endpoints reach the collector, and a stand-in
+paying an order.
 
     from tests.portal import qr_paying
-    alipay, wechatpay, collector_settings, portal_settings = qr_paying.FIXTURES
+    alipay, wechatpay, collector_settings, collector, portal_settings = qr_paying.FIXTURES
 """
 
 from __future__ import annotations
@@ -30,7 +31,14 @@ def portal_settings(portal_settings: PortalSettings, collector: Collector) -> Po
     return replace(portal_settings, gateway_token=token)
 
 
-FIXTURES = (gateways.alipay, gateways.wechatpay, gateways.collector_settings, portal_settings)
+# The collector runs without its schedule: no invoicing job racing the tests' invoices on SQLite.
+FIXTURES = (
+    gateways.alipay,
+    gateways.wechatpay,
+    gateways.collector_settings,
+    gateways.collector,
+    portal_settings,
+)
 
 
 def pay_and_notify(

@@ -17,7 +17,7 @@ from tests.collector.gateways.standins import AlipayStandIn, WeChatPayStandIn
 from tests.portal import qr_paying
 from tests.portal.browsing import DESKTOP, PHONE, Tab
 
-alipay, wechatpay, collector_settings, portal_settings = qr_paying.FIXTURES
+alipay, wechatpay, collector_settings, collector, portal_settings = qr_paying.FIXTURES
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
 

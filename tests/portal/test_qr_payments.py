@@ -18,7 +18,7 @@ from tests.collector.test_payments import invoice_for
 from tests.portal import qr_paying
 from tests.portal.conftest import SignIn, csrf_of
 
-alipay, wechatpay, collector_settings, portal_settings = qr_paying.FIXTURES
+alipay, wechatpay, collector_settings, collector, portal_settings = qr_paying.FIXTURES
 ORDER = re.compile(r"^/wallet/orders/(\w+)$")
 
 
