@@ -43,6 +43,7 @@ from protos.rentmeter.v1 import (
     machines_pb2_grpc,
     payments_pb2_grpc,
     plans_pb2_grpc,
+    pricing_pb2_grpc,
     renters_pb2_grpc,
     sessions_pb2_grpc,
     usage_pb2_grpc,
@@ -120,6 +121,7 @@ class Api:
         self.jobs = service(jobs_pb2_grpc.JobServiceStub)
         self.machines = service(machines_pb2_grpc.MachineServiceStub)
         self.plans = service(plans_pb2_grpc.PlanServiceStub)
+        self.pricing = service(pricing_pb2_grpc.PricingServiceStub)
         self.renters = service(renters_pb2_grpc.RenterServiceStub)
         self.sessions = service(sessions_pb2_grpc.SessionServiceStub)
         self.usage = service(usage_pb2_grpc.UsageServiceStub)
