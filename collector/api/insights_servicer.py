@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.accounts.renters import get_renter
-from collector.api import authorization, wire
+from collector.api import authorization, insights_wire
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import NotFound
 from collector.db.database import Database
@@ -39,7 +39,7 @@ class InsightsService(Servicer, insights_pb2_grpc.InsightsServiceServicer):
             row = db.get(RenterProfile, renter_id)
             if row is None:
                 raise NotFound("profile of renter", renter_id)
-            return wire.renter_profile_to_proto(row, get_renter(db, renter_id).time_zone)
+            return insights_wire.renter_profile_to_proto(row, get_renter(db, renter_id).time_zone)
 
         return await self.db.run(run)
 
@@ -49,7 +49,7 @@ class InsightsService(Servicer, insights_pb2_grpc.InsightsServiceServicer):
     ) -> insights_pb2.FleetProfile:
         host, now = authorization.current().host_scope(request.host), self.now()
         views = await self.db.run(fleet_profile, now, host, request.machine_class)
-        return wire.fleet_profile_to_proto(views, now)
+        return insights_wire.fleet_profile_to_proto(views, now)
 
     @maps_errors
     async def GetRecommendation(
@@ -61,7 +61,7 @@ class InsightsService(Servicer, insights_pb2_grpc.InsightsServiceServicer):
             row = db.get(PlanRecommendation, renter_id)
             if row is None:
                 raise NotFound("recommendation for renter", renter_id)
-            return wire.recommendation_to_proto(row)
+            return insights_wire.recommendation_to_proto(row)
 
         return await self.db.run(run)
 
@@ -80,21 +80,21 @@ class InsightsService(Servicer, insights_pb2_grpc.InsightsServiceServicer):
             else:
                 renter_id = who.renter_scope(request.renter)
                 offers = list_offers(db, renter_id, now, ended_too=request.ended_too)
-            return insights_pb2.ListOffersResponse(offers=[wire.offer_to_proto(o) for o in offers])
+            return insights_pb2.ListOffersResponse(offers=[insights_wire.offer_to_proto(o) for o in offers])
 
         return await self.db.run(run)
 
     @maps_errors
     async def CreateOfferRule(self, request: insights_pb2.OfferRule, context: Ctx) -> insights_pb2.OfferRule:
-        draft = wire.offer_rule_from_proto(request)
+        draft = insights_wire.offer_rule_from_proto(request)
         now = self.now()
-        return await self.db.run(lambda db: wire.offer_rule_to_proto(create_rule(db, draft, now)))
+        return await self.db.run(lambda db: insights_wire.offer_rule_to_proto(create_rule(db, draft, now)))
 
     @maps_errors
     async def ListOfferRules(
         self, request: insights_pb2.ListOfferRulesRequest, context: Ctx
     ) -> insights_pb2.ListOfferRulesResponse:
-        rules = await self.db.run(lambda db: [wire.offer_rule_to_proto(r) for r in list_rules(db)])
+        rules = await self.db.run(lambda db: [insights_wire.offer_rule_to_proto(r) for r in list_rules(db)])
         return insights_pb2.ListOfferRulesResponse(rules=rules)
 
     @maps_errors

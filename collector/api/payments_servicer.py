@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from collector.api import authorization, wire
+from collector.api import authorization, payments_wire, wire
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument
 from collector.db.database import Database
@@ -29,13 +29,13 @@ def _order_visible(
 ) -> payments_pb2.GatewayOrder:
     order = orders.get_order(db, out_trade_no)
     authorization.hide_unless(caller.may_see_renter(order.renter_id), "gateway order", out_trade_no)
-    return wire.gateway_order_to_proto(order)
+    return payments_wire.gateway_order_to_proto(order)
 
 
 def _refund_proto(db: Session, refund: GatewayRefund) -> payments_pb2.GatewayRefund:
     order = db.get(GatewayOrder, refund.order_id)
     assert order is not None
-    return wire.gateway_refund_to_proto(refund, order)
+    return payments_wire.gateway_refund_to_proto(refund, order)
 
 
 class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
@@ -67,7 +67,7 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
         ask = orders.OrderAsk(request.gateway, request.method, renter, amount, request.idempotency_key,
                               request.invoice_id)  # fmt: skip
         order = await open_order(self.db, self._gateways, ask, self.now(), self._ttl, request.client_ip)
-        return wire.gateway_order_to_proto(order)
+        return payments_wire.gateway_order_to_proto(order)
 
     @maps_errors
     async def GetOrder(
@@ -84,7 +84,9 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
 
         def run(db: Session) -> payments_pb2.ListOrdersResponse:
             found = orders.list_orders(db, renter_id=renter, state=request.state)
-            return payments_pb2.ListOrdersResponse(orders=[wire.gateway_order_to_proto(o) for o in found])
+            return payments_pb2.ListOrdersResponse(
+                orders=[payments_wire.gateway_order_to_proto(o) for o in found]
+            )
 
         return await self.db.run(run)
 
@@ -143,7 +145,7 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
         matched, found = await reconcile.reconcile(self.db, self._gateways, request.gateway, day,
                                                    request.statement or None, self.now())  # fmt: skip
         return payments_pb2.ReconcileReport(
-            matched=matched, mismatches=[wire.mismatch_to_proto(m) for m in found]
+            matched=matched, mismatches=[payments_wire.mismatch_to_proto(m) for m in found]
         )
 
     @maps_errors
@@ -152,7 +154,9 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
     ) -> payments_pb2.ReconcileReport:
         def run(db: Session) -> payments_pb2.ReconcileReport:
             found = reconcile.list_mismatches(db, unresolved_only=not request.all)
-            return payments_pb2.ReconcileReport(mismatches=[wire.mismatch_to_proto(m) for m in found])
+            return payments_pb2.ReconcileReport(
+                mismatches=[payments_wire.mismatch_to_proto(m) for m in found]
+            )
 
         return await self.db.run(run)
 
@@ -164,7 +168,7 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
 
         def run(db: Session) -> payments_pb2.Mismatch:
             row = reconcile.resolve(db, request.id, request.action, request.note, actor, self.now())
-            return wire.mismatch_to_proto(row)
+            return payments_wire.mismatch_to_proto(row)
 
         return await self.db.run(run)
 
