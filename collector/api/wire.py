@@ -1,4 +1,5 @@
-"""The only place where the collector converts between protobuf messages and its own types."""
+"""Where the collector converts between protobuf messages and its own types (InsightsService's in
+insights_wire.py, PaymentService's in payments_wire.py)."""
 
 from __future__ import annotations
 
