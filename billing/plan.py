@@ -16,6 +16,7 @@ from datetime import tzinfo as TimeZone  # the property `tzinfo` below hides the
 from decimal import Decimal
 from types import MappingProxyType
 
+from billing.assurance import Assurance
 from billing.calendar import Window, zone
 from billing.dynamic import DemandPolicy, PriceLock
 from billing.errors import BillingError, InvalidPlan
@@ -188,6 +189,7 @@ class PricePlan:
     coupons: Mapping[str, Coupon] = field(default_factory=dict)
     tax: Tax | None = None
     dynamic: tuple[DemandPolicy, ...] = ()  # demand-based prices, per class ("" = every class)
+    assurance: Assurance = Assurance()  # gaps, disputes and outage credits (billing/assurance.py)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip() or len(self.name) > 100:

@@ -38,6 +38,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from billing.assurance import DEFAULT_DISPUTE_WINDOW_US, Assurance
 from billing.calendar import Window, parse_clock, parse_days
 from billing.durations import parse_duration_us
 from billing.dynamic import HOUR_US, CurvePoint, DemandPolicy
@@ -50,7 +51,8 @@ from billing.tiers import Pricing, Tier
 
 _KEYS: dict[str, set[str]] = {
     "": {"name", "currency", "effective_from", "timezone", "holidays", "session", "windows", "classes",
-         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic", "dynamic"},
+         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic", "dynamic",
+         "assurance"},
     "session": {"increment", "minimum", "minimum_charge", "cap", "daily_cap"},
     "time": {"increment", "minimum", "hourly"},
     "traffic": {"in_per_gb", "out_per_gb"},
@@ -64,6 +66,7 @@ _KEYS: dict[str, set[str]] = {
     "dynamic": {"class", "floor", "cap", "max_change", "step", "low", "high", "curve", "publish_ahead",
                 "lock"},
     "curve": {"occupancy", "multiplier"},
+    "assurance": {"bill_gaps_shorter_than", "dispute_window", "sla_outage_longer_than", "sla_credit"},
 }  # fmt: skip
 
 
@@ -151,6 +154,7 @@ class _Reader:
                 coupons=self.coupons(),
                 tax=self.tax(),
                 dynamic=tuple(self.dynamic()),
+                assurance=self.assurance(),
             )
 
     # sections
@@ -294,6 +298,21 @@ class _Reader:
         if value is None:
             self.fail(path, f"{key} is required")
         return value
+
+    def assurance(self) -> Assurance:
+        path: Path = ("assurance",)
+        table = self.table(path)
+        self.check_keys(path, table, "assurance")
+        credit = Decimal(0)
+        if "sla_credit" in table:
+            with self.at(path):
+                credit = parse_price(str(table["sla_credit"]), "sla_credit")
+        return Assurance(
+            bill_gaps_shorter_than_us=self.duration(path, table, "bill_gaps_shorter_than", 0),
+            dispute_window_us=self.duration(path, table, "dispute_window", DEFAULT_DISPUTE_WINDOW_US),
+            sla_outage_longer_than_us=self.duration(path, table, "sla_outage_longer_than", 0),
+            sla_credit=credit,
+        )
 
     def tax(self) -> Tax | None:
         table = self.table(("tax",))

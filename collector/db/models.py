@@ -341,6 +341,11 @@ class InvoiceLine(Base):
     rate: Mapped[str] = mapped_column(String(40))
     rate_unit: Mapped[str] = mapped_column(String(10))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # How the quantity was obtained (billing/confidence.py): measured, gap or adjusted; and the seconds of
+    # the line's stretch that signed reports cover and do not cover, in microseconds.
+    basis: Mapped[str] = mapped_column(String(10), default="measured", server_default="measured")
+    covered_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    uncovered_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LedgerTransaction(Base):
@@ -727,3 +732,27 @@ class PaymentMismatch(Base):
     resolution: Mapped[str] = mapped_column(String(20), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     resolved_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class Dispute(Base):
+    """A renter's dispute of one invoice line, with the signed reports behind the line as evidence (a JSON
+    bundle, verifiable offline) and its resolution: a credit note or a reasoned rejection."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("invoice_lines.id"))
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # open, credited, rejected
+    evidence: Mapped[str] = mapped_column(Text)
+    # The line re-rated from the evidence alone, and the reports it holds.
+    rerated_minor: Mapped[int] = mapped_column(BigInteger)
+    report_count: Mapped[int] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    credit_note_id: Mapped[str | None] = mapped_column(ForeignKey("credit_notes.id"))

@@ -14,10 +14,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import billing
+from billing import confidence
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
+from collector.metering.coverage import uncovered
 from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
@@ -81,6 +83,7 @@ def cumulative_usage(
     versions: list[billing.PricePlan] | None = None,
     terms: billing.RentalTerms | None = None,
     summaries: dict[tuple[str, int, int], UsageSummary] | None = None,
+    with_gap_line: bool = False,
 ) -> tuple[billing.Usage, list[billing.Charge]]:
     """Usage of `rental` from its start to `until` (clipped to its end), and its full-precision charges.
 
@@ -88,11 +91,22 @@ def cumulative_usage(
     segment's usage is aggregated in SQL. `versions` and `terms` (default: the session's own plan and
     terms) re-rate the same usage under another plan: what a plan recommendation compares; it passes
     `summaries` to keep each segment's usage for the other plans that cut the session the same way.
+
+    The plan's assurance rules apply (billing/confidence.py): gaps it bills count as covered time, outages
+    it credits add an "sla" line; `with_gap_line` (invoices, explain) adds the "gap" line. The usage
+    returned is what reports measured, without billed gaps.
     """
     end = until if rental.ended_at is None else min(until, rental.ended_at)
     end = max(end, rental.started_at)
     models = gpu_models(rental.machine.facts or {})
     total = billing.Usage()
+
+    versions = versions_of(rental.plan) if versions is None else versions
+    first = versions[billing.version_at(versions, rental.started_at)]
+    rule = first.assurance
+    needs_gaps = with_gap_line or rule.bill_gaps_shorter_than_us or rule.credits_outages
+    gaps = uncovered(db, rental.agent_id, to_us(rental.started_at), to_us(end)) if needs_gaps else []
+    billed = confidence.billed_gaps(gaps, rule)
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
@@ -104,14 +118,17 @@ def cumulative_usage(
                 summaries[key] = summary
         usage = summary.billable(models)
         total = total + usage
-        return usage
+        return confidence.with_billed_gaps(usage, billed, start, stop)
 
     extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
-    versions = versions_of(rental.plan) if versions is None else versions
     terms = rental_terms(rental) if terms is None else terms
     with out_of_range_names(rental):
         charges = billing.rate(versions, terms, rental.started_at, end, usage_of)
-    return total, charges
+        outages = confidence.outages(gaps, rule)
+        credit = confidence.sla_credit(versions, terms, outages, rule, charges)
+    charges += [credit] if credit else []
+    gap_line = confidence.gap_charge(gaps, rule, first.currency) if with_gap_line else None
+    return total, charges + ([gap_line] if gap_line else [])
 
 
 def rate_sessions(db: Session, now: datetime) -> JobOutcome:
