@@ -159,3 +159,15 @@ def line_basis(meter: str, description: str) -> str:
 
 def _s(micros: int) -> str:
     return format((Decimal(micros) / 1_000_000).normalize(), "f")
+
+
+def basis_text(basis: str, covered_us: int, uncovered_us: int) -> str:
+    """A line's basis as printed: "measured, 1170 s covered, 630 s not", "gap, 630 s without reports",
+    "adjusted"."""
+    if basis == MEASURED:
+        return f"measured, {_s(covered_us)} s covered" + (
+            f", {_s(uncovered_us)} s not" if uncovered_us else ""
+        )
+    if basis == GAP:
+        return f"gap, {_s(uncovered_us)} s without reports"
+    return basis

@@ -473,6 +473,10 @@ def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
                 rate=line.rate,
                 rate_unit=line.rate_unit,
                 amount=money(line.amount_minor, invoice.currency),
+                basis=line.basis,
+                covered_us=line.covered_us,
+                uncovered_us=line.uncovered_us,
+                position=line.position,
             )
             for line in invoice.lines
         ],

@@ -20,6 +20,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 import billing
+from billing.confidence import basis_text
 from billing.invoice import rate_text
 from collector.core.errors import InvalidArgument
 from collector.db.models import Invoice
@@ -54,6 +55,7 @@ def _rows(invoice: Invoice) -> list[list[str]]:
     money = _money(invoice)
     return [
         [line.session_id, line.description, f"{line.quantity} {line.unit}".strip(),
+         basis_text(line.basis, line.covered_us, line.uncovered_us),
          rate_text(line.rate, invoice.currency, line.rate_unit), money(line.amount_minor)]
         for line in invoice.lines
     ]  # fmt: skip
@@ -81,7 +83,7 @@ def _money(invoice: Invoice) -> Callable[[int], str]:
     return lambda minor: str(billing.Money(minor, invoice.currency))
 
 
-COLUMNS = ["session", "item", "quantity", "rate", "amount"]
+COLUMNS = ["session", "item", "quantity", "basis", "rate", "amount"]
 
 
 def _csv(invoice: Invoice) -> bytes:
@@ -94,7 +96,7 @@ def _csv(invoice: Invoice) -> bytes:
     writer.writerows(_rows(invoice))
     writer.writerow([])
     for key, value in _totals(invoice):
-        writer.writerow(["", "", "", key, value])
+        writer.writerow(["", "", "", "", key, value])
     return out.getvalue().encode()
 
 
@@ -102,7 +104,7 @@ def _html(invoice: Invoice) -> bytes:
     e = html.escape
     head = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _header(invoice))
     cells = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in _rows(invoice))
-    totals = "".join(f'<tr><td colspan="4">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in _totals(invoice))
+    totals = "".join(f'<tr><td colspan="5">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in _totals(invoice))
     columns = "".join(f"<th>{e(c)}</th>" for c in COLUMNS)
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -130,7 +132,7 @@ def _pdf(invoice: Invoice) -> bytes:
     rows = [COLUMNS, *_rows(invoice)]
     size, widths = _table_layout(pdf, rows)
     pdf.set_font(_FONT, size=size)
-    align = ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
+    align = ("LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT")
     headings = FontFace(fill_color=(230, 230, 230))  # the font has no bold face
     with pdf.table(col_widths=widths, text_align=align, headings_style=headings) as table:
         for row in rows:
