@@ -189,7 +189,9 @@ class PricePlan:
     coupons: Mapping[str, Coupon] = field(default_factory=dict)
     tax: Tax | None = None
     dynamic: tuple[DemandPolicy, ...] = ()  # demand-based prices, per class ("" = every class)
-    assurance: Assurance = Assurance()  # gaps, disputes and outage credits (billing/assurance.py)
+    assurance: Assurance = field(
+        default_factory=Assurance
+    )  # gaps, disputes and outage credits (billing/assurance.py)
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip() or len(self.name) > 100:
