@@ -54,7 +54,8 @@ def test_an_outage_gives_a_gap_line_and_an_automatic_credit(scenario: Scenario) 
         630 * 10**6,
     )
     assert gap.description == (
-        "no reports for 630 s (2 gaps): 30 s in gaps shorter than 60 s billed as rental time, 600 s not billed"
+        "no reports for 630 s (2 gaps): 30 s in gaps shorter than 60 s billed as rental time,"
+        " 600 s not billed"
     )
     assert invoice.total.minor_units == 1200 - 300
     live = scenario.admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
