@@ -53,6 +53,10 @@ POLICY: dict[str, frozenset[str]] = {
     "InvoiceService/RenderInvoice": _RENTERS,
     "InvoiceService/ListCreditNotes": _RENTERS,
     "InvoiceService/ListPayments": _RENTERS,
+    # Renters dispute their own invoices' lines; the provider (admin) resolves.
+    "DisputeService/OpenDispute": _RENTERS,
+    "DisputeService/ListDisputes": _RENTERS,
+    "DisputeService/GetDispute": _RENTERS,
     "WalletService/GetWallet": _RENTERS,
     "WalletService/RequestTopUp": _RENTERS,
     "RenterService/GetRenter": _RENTERS,

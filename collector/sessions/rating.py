@@ -102,11 +102,8 @@ def cumulative_usage(
     total = billing.Usage()
 
     versions = versions_of(rental.plan) if versions is None else versions
-    first = versions[billing.version_at(versions, rental.started_at)]
-    rule = first.assurance
-    needs_gaps = with_gap_line or rule.bill_gaps_shorter_than_us or rule.credits_outages
-    gaps = uncovered(db, rental.agent_id, to_us(rental.started_at), to_us(end)) if needs_gaps else []
-    billed = confidence.billed_gaps(gaps, rule)
+    wanted = with_gap_line or confidence.needs_gaps(versions, rental.started_at)
+    gaps = uncovered(db, rental.agent_id, to_us(rental.started_at), to_us(end)) if wanted else []
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
@@ -118,17 +115,15 @@ def cumulative_usage(
                 summaries[key] = summary
         usage = summary.billable(models)
         total = total + usage
-        return confidence.with_billed_gaps(usage, billed, start, stop)
+        return usage
 
     extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
     terms = rental_terms(rental) if terms is None else terms
     with out_of_range_names(rental):
-        charges = billing.rate(versions, terms, rental.started_at, end, usage_of)
-        outages = confidence.outages(gaps, rule)
-        credit = confidence.sla_credit(versions, terms, outages, rule, charges)
-    charges += [credit] if credit else []
-    gap_line = confidence.gap_charge(gaps, rule, first.currency) if with_gap_line else None
-    return total, charges + ([gap_line] if gap_line else [])
+        charges = confidence.rate_assured(
+            versions, terms, rental.started_at, end, usage_of, gaps, with_gap_line=with_gap_line
+        )
+    return total, charges
 
 
 def rate_sessions(db: Session, now: datetime) -> JobOutcome:
