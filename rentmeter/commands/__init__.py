@@ -13,6 +13,7 @@ from rentmeter.commands import (
     certs,
     collector,
     demo,
+    disputes,
     explain,
     fleet,
     insights,
@@ -38,6 +39,6 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
-    wallets, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs,
-    demo, simulate,
+    disputes, wallets, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch,
+    portal, certs, demo, simulate,
 )  # fmt: skip
