@@ -112,7 +112,7 @@ def sla_credit(
     charged: Sequence[Charge],
 ) -> Charge | None:
     """The service-level credit for the outages `found` (negative), or None. Each outage is priced as
-    rental time by billing.rate ( windows, versions and multipliers apply; increments, minimums and
+    rental time by billing.rate (windows, versions and multipliers apply; increments, minimums and
     session-wide terms do not), times `sla_credit`; the credit is at most what `charged` comes to."""
     if not found or not rule.credits_outages:
         return None
@@ -121,9 +121,8 @@ def sla_credit(
         for charge in rate(versions, terms, outage.start, outage.end, _all_covered):
             if charge.meter.split("#")[0].split("@")[0].split("~")[0] == "time":
                 price += sum((Fraction(p.amount) for p in charge.pieces if not p.note), Fraction(0))
-    credit = min(
-        price * Fraction(rule.sla_credit), max(sum(Fraction(c.amount) for c in charged), Fraction(0))
-    )
+    charged_total = sum((Fraction(c.amount) for c in charged), Fraction(0))
+    credit = min(price * Fraction(rule.sla_credit), max(charged_total, Fraction(0)))
     if credit <= 0:
         return None
     seconds = sum(outage.us for outage in found)

@@ -8,8 +8,6 @@ finds them with a window function (LAG) and returns only the gaps, not the sampl
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
@@ -19,7 +17,7 @@ from collector.db.models import Sample
 from collector.metering.bounds import MAX_SAMPLE_US
 
 
-def _inner_gaps_query() -> Select[Any]:
+def _inner_gaps_query() -> Select[int, int]:
     inside = (
         select(
             Sample.start_us.label("start_us"),
@@ -40,7 +38,7 @@ def _inner_gaps_query() -> Select[Any]:
     )
 
 
-def _edges_query() -> Select[Any]:
+def _edges_query() -> Select[int, int]:
     return select(func.min(Sample.start_us), func.max(Sample.end_us)).where(
         Sample.agent_id == bindparam("agent_id"),
         Sample.start_us >= bindparam("lookback_us"),

@@ -6,6 +6,10 @@ Each machine is purged on its own up to its own cutoff: `now - raw_retention`, h
 the oldest not yet invoiced part of a session on that machine. A renter whose invoicing is stuck therefore
 keeps only its own machines' raw data, and one machine's failure does not stop the others' purge.
 
+Evidence for disputes: the reports behind the lines of an invoice that can still be disputed (issued less
+than its session's plan's `dispute_window` ago) are kept, from the session's start, until the window ends;
+an opened dispute holds its own copy of them (collector/invoicing/evidence.py).
+
 Deleting old reports is safe for deduplication: a machine's sequence watermark refuses any report at or
 below its last stored sequence, whether or not that report is still kept.
 """
@@ -19,9 +23,21 @@ from functools import partial
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+import billing
+from billing.assurance import DEFAULT_DISPUTE_WINDOW_US, MAX_DISPUTE_WINDOW_US
 from collector.core.clock import to_us
 from collector.db.isolation import JobOutcome, JobRun
-from collector.db.models import GpuSample, RentalSession, Renter, Report, ReportRejection, Sample
+from collector.db.models import (
+    GpuSample,
+    Invoice,
+    InvoiceLine,
+    PlanVersion,
+    RentalSession,
+    Renter,
+    Report,
+    ReportRejection,
+    Sample,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +49,8 @@ def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutco
     outcome's `produced` is how many rows were deleted."""
     horizon = now - retention
     held = _uninvoiced_since(db)
+    for agent_id, since in _disputable_since(db, now).items():
+        held[agent_id] = min(held.get(agent_id, since), since)
     run = JobRun(db, RETENTION_JOB, now)
     machines = list(db.scalars(select(Report.agent_id).where(Report.end_us < to_us(horizon)).distinct()))
     for agent_id in machines:
@@ -60,6 +78,43 @@ def _uninvoiced_since(db: Session) -> dict[str, datetime]:
         start = max(started_at, invoiced_until)
         held[agent_id] = min(held.get(agent_id, start), start)
     return held
+
+
+def _disputable_since(db: Session, now: datetime) -> dict[str, datetime]:
+    """Per machine, the start of the oldest session with a line on an invoice that can still be disputed."""
+    query = (
+        select(RentalSession.agent_id, RentalSession.plan_id, RentalSession.started_at, Invoice.issued_at)
+        .join(InvoiceLine, InvoiceLine.session_id == RentalSession.id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.issued_at > now - timedelta(microseconds=MAX_DISPUTE_WINDOW_US))
+        .distinct()
+    )
+    windows: dict[tuple[int, datetime], timedelta] = {}
+    held: dict[str, datetime] = {}
+    for agent_id, plan_id, started_at, issued_at in db.execute(query):
+        key = (plan_id, started_at)
+        if key not in windows:
+            windows[key] = _dispute_window(db, plan_id, started_at)
+        if issued_at + windows[key] > now:
+            held[agent_id] = min(held.get(agent_id, started_at), started_at)
+    return held
+
+
+def _dispute_window(db: Session, plan_id: int, started_at: datetime) -> timedelta:
+    """The dispute window of the plan version in force at `started_at` (the default if none parses)."""
+    documents = db.scalars(
+        select(PlanVersion.document)
+        .where(PlanVersion.plan_id == plan_id, PlanVersion.effective_from <= started_at)
+        .order_by(PlanVersion.effective_from.desc())
+        .limit(1)
+    ).all()
+    try:
+        window = (
+            billing.parse_plan(documents[0], strict=False).assurance.dispute_window_us if documents else 0
+        )
+    except billing.InvalidPlan:
+        window = 0
+    return timedelta(microseconds=window or DEFAULT_DISPUTE_WINDOW_US)
 
 
 def _purge(db: Session, agent_id: str, cutoff: datetime) -> int:

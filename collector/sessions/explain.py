@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import billing
+from billing.assurance import Assurance
 from collector.core.clock import to_us
 from collector.db.models import Invoice, InvoiceLine, RentalSession, Report
 from collector.sessions.plans import versions_of
@@ -38,7 +39,7 @@ class Explanation:
 
 def explain_session(db: Session, session_id: str, now: datetime) -> Explanation:
     rental = get_session(db, session_id)
-    usage, charges = cumulative_usage(db, rental, now)
+    usage, charges = cumulative_usage(db, rental, now, with_gap_line=True)
     end = now if rental.ended_at is None else min(now, rental.ended_at)
     versions = versions_of(rental.plan)
     in_force = {s.version for s in billing.segments(versions, rental.started_at, max(end, rental.started_at))}
@@ -95,6 +96,8 @@ def plan_rules(plan: billing.PricePlan) -> list[str]:
     rules += [f"member tier {name}: {billing.plain(p)} % off" for name, p in plan.member_discounts.items()]
     if plan.tax:
         rules.append(f"tax {plan.tax.name} {billing.plain(plan.tax.percent)} %")
+    if plan.assurance != Assurance():  # a plan without [assurance] reads as before
+        rules += plan.assurance.describe()
     rules += [policy.describe() for policy in plan.dynamic]
     return rules
 

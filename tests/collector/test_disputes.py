@@ -8,7 +8,7 @@ import base64
 import json
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
@@ -16,10 +16,19 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent.identity import public_key_bytes
+from billing import simple_document
 from collector.accounts.tokens import create_api_token
+from collector.core.clock import to_us
+from collector.db.database import Database
+from collector.invoicing.invoices import close_invoices
+from collector.metering.ingest import store_reports
+from collector.metering.retention import purge_raw_data
+from collector.sessions.plans import create_plan
+from collector.sessions.rentals import start_session, stop_session
 from protos.rentmeter.v1 import agent_pb2, audit_pb2, disputes_pb2, invoices_pb2
 from rentmeter.client import AdminClient
 from tests.collector.clocked import Scenario
+from tests.collector.helpers import SECOND, enrolled_machine, incoming, sample
 from tests.collector.test_outages import PLAN, _rent_with_an_outage
 
 
@@ -147,3 +156,22 @@ def test_an_invoice_cannot_be_disputed_after_its_window(scenario: Scenario) -> N
     with pytest.raises(grpc.RpcError) as empty:
         renter.disputes.OpenDispute(disputes_pb2.OpenDisputeRequest(invoice_id=invoice.number, line=9))
     assert empty.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_retention_keeps_the_reports_of_invoices_that_can_still_be_disputed(database: Database) -> None:
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    machine = enrolled_machine(database, start - timedelta(hours=1))
+    plan = (
+        simple_document("p", "EUR", {"standard": "36.00"}, "", "") + '\n[assurance]\ndispute_window = "10d"\n'
+    )
+    database.call(create_plan, plan, start - timedelta(hours=1))
+    rental = database.call(start_session, agent_id=machine.agent_id, renter_id="r", plan_name="p", now=start)
+    reports = [incoming(machine, 1 + n, [sample(to_us(start) / SECOND + n, to_us(start) / SECOND + n + 1)])
+               for n in range(60)]  # fmt: skip
+    database.call(store_reports, reports, start + timedelta(minutes=1))
+    database.call(stop_session, rental.id, start + timedelta(minutes=1))
+    database.call(close_invoices, start + timedelta(hours=2), period=timedelta(hours=1), grace=timedelta(0))
+    day = timedelta(days=1)
+    # Raw data is kept a day, but the invoice can be disputed for ten: its reports stay until then.
+    assert database.call(purge_raw_data, start + 9 * day, day).produced == 0
+    assert database.call(purge_raw_data, start + 11 * day, day).produced == 60 + 60  # samples and reports
