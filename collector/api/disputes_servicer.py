@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from collector.api import authorization, wire
 from collector.api.disputes_wire import dispute_to_proto
+from collector.api.evidence_wire import READING
 from collector.api.ownership import own_invoice
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import FailedPrecondition
@@ -39,7 +40,9 @@ class DisputeService(Servicer, disputes_pb2_grpc.DisputeServiceServicer):
 
         def run(db: Session) -> disputes_pb2.Dispute:
             invoice = own_invoice(db, request.invoice_id, who)
-            dispute = open_dispute(db, invoice.id, request.line, request.reason, who.actor, self.now())
+            dispute = open_dispute(
+                db, invoice.id, request.line, request.reason, who.actor, self.now(), READING
+            )
             db.flush()
             return dispute_to_proto(db, dispute)
 

@@ -84,6 +84,7 @@ def _money(invoice: Invoice) -> Callable[[int], str]:
 
 
 COLUMNS = ["session", "item", "quantity", "basis", "rate", "amount"]
+PDF_COLUMNS = ["session", "item", "quantity", "rate", "amount"]
 
 
 def _csv(invoice: Invoice) -> bytes:
@@ -129,10 +130,11 @@ def _pdf(invoice: Invoice) -> bytes:
     for key, value in _header(invoice):
         pdf.multi_cell(0, 6, f"{key}: {value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    rows = [COLUMNS, *_rows(invoice)]
+    # The basis goes under the item, which wraps, so that the fixed columns stay narrow.
+    rows = [PDF_COLUMNS] + [[r[0], f"{r[1]}\n({r[3]})", r[2], *r[4:]] for r in _rows(invoice)]
     size, widths = _table_layout(pdf, rows)
     pdf.set_font(_FONT, size=size)
-    align = ("LEFT", "LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT")
+    align = ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
     headings = FontFace(fill_color=(230, 230, 230))  # the font has no bold face
     with pdf.table(col_widths=widths, text_align=align, headings_style=headings) as table:
         for row in rows:
@@ -148,7 +150,7 @@ def _pdf(invoice: Invoice) -> bytes:
 
 # The description column takes what the others leave, at least this much (mm); it wraps, they don't.
 _MIN_ITEM_WIDTH = 70.0
-_ITEM = COLUMNS.index("item")
+_ITEM = PDF_COLUMNS.index("item")
 
 
 def _table_layout(pdf: FPDF, rows: Sequence[Sequence[str]]) -> tuple[float, list[float]]:
@@ -159,7 +161,7 @@ def _table_layout(pdf: FPDF, rows: Sequence[Sequence[str]]) -> tuple[float, list
         pdf.set_font(_FONT, size=size)
         widths = [
             max(pdf.get_string_width(row[column]) for row in rows) + 2 * pdf.c_margin + 1
-            for column in range(len(COLUMNS))
+            for column in range(len(PDF_COLUMNS))
         ]
         fixed = sum(widths) - widths[_ITEM]
         if fixed + _MIN_ITEM_WIDTH <= pdf.epw or size <= 5:

@@ -19,7 +19,7 @@ from collector.db.models import CreditNote, Dispute, Invoice, InvoiceLine, Renta
 from collector.delivery.outbox import enqueue_webhook
 from collector.invoicing.credit_notes import credit_invoice
 from collector.invoicing.evidence import build_bundle, bundle_text
-from collector.invoicing.evidence_check import check_bundle
+from collector.invoicing.evidence_check import ReportReading, check_bundle
 from collector.invoicing.invoices import get_invoice
 from collector.sessions.plans import versions_of
 
@@ -48,9 +48,11 @@ def _reason(text: str, what: str) -> str:
 
 
 def open_dispute(
-    db: Session, invoice_ref: str, position: int, reason: str, actor: str, now: datetime
-) -> Dispute:
-    """Dispute line `position` of an invoice: the evidence is gathered and re-rated now."""
+    db: Session, invoice_ref: str, position: int, reason: str, actor: str, now: datetime,
+    reading: ReportReading,
+) -> Dispute:  # fmt: skip
+    """Dispute line `position` of an invoice: the evidence is gathered and re-rated now (`reading`: the
+    wire contract of signed reports, collector/api/evidence_wire.py)."""
     reason = _reason(reason, "say what is wrong with the line")
     invoice = get_invoice(db, invoice_ref)
     if invoice is None:
@@ -69,7 +71,7 @@ def open_dispute(
     if db.scalar(select(Dispute.id).where(Dispute.line_id == line.id, Dispute.status == OPEN)) is not None:
         raise FailedPrecondition(f"line {position} of invoice {invoice.number} is already disputed")
     text = bundle_text(build_bundle(db, invoice, line))
-    verdict = check_bundle(text)
+    verdict = check_bundle(text, reading)
     dispute = Dispute(
         id="dsp-" + secrets.token_hex(8), invoice_id=invoice.id, line_id=line.id, renter_id=invoice.renter_id,
         opened_at=now, opened_by=actor, reason=reason, status=OPEN, evidence=text,

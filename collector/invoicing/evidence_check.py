@@ -18,18 +18,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from google.protobuf.message import DecodeError
 
 import billing
 from billing import confidence
 from billing.confidence import Gap
 from billing.dynamic import PriceLock
-from protos.rentmeter.v1 import agent_pb2
-from protos.signing import report_signing_bytes
 
 FORMAT = "rentmeter-evidence/1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,6 +49,24 @@ class Sampled:
     gpus: tuple[tuple[str, int, int], ...]  # (uuid, attached µs, energy mJ)
 
 
+@dataclass(frozen=True, slots=True)
+class DecodedReport:
+    """What a signed payload says: whose report, which sequence, and its samples."""
+
+    agent_id: str
+    sequence: int
+    samples: tuple[Sampled, ...]
+
+
+class ReportReading(Protocol):
+    """The wire contract, from the API layer (collector/api/evidence_wire.py): the bytes a report's
+    signature covers, and the payload decoded (None when it is not a report)."""
+
+    def signing_bytes(self, payload: bytes) -> bytes: ...
+
+    def decode(self, payload: bytes) -> DecodedReport | None: ...
+
+
 @dataclass
 class Verdict:
     """What a check found: problems (empty: the bundle verifies) and the line re-rated from the evidence."""
@@ -68,12 +83,12 @@ class Verdict:
         return not self.problems
 
 
-def check_bundle(text: str | bytes) -> Verdict:
+def check_bundle(text: str | bytes, reading: ReportReading) -> Verdict:
     """Verify a bundle; EvidenceError when it is not a readable bundle at all."""
     bundle = _load(text)
     verdict = Verdict()
     try:
-        samples = _verified_samples(bundle, verdict)
+        samples = _verified_samples(bundle, verdict, reading)
         if verdict.ok:
             _rerate(bundle, samples, verdict)
     except (KeyError, TypeError, ValueError, binascii.Error) as exc:
@@ -99,17 +114,17 @@ def _keys_for(machine: dict[str, Any], sequence: int) -> list[Ed25519PublicKey]:
     return keys
 
 
-def _signed_by(keys: Sequence[Ed25519PublicKey], payload: bytes, signature: bytes) -> bool:
+def _signed_by(keys: Sequence[Ed25519PublicKey], signed: bytes, signature: bytes) -> bool:
     for key in keys:
         try:
-            key.verify(signature, report_signing_bytes(payload))
+            key.verify(signature, signed)
             return True
         except InvalidSignature:
             continue
     return False
 
 
-def _verified_samples(bundle: dict[str, Any], verdict: Verdict) -> list[Sampled]:
+def _verified_samples(bundle: dict[str, Any], verdict: Verdict, reading: ReportReading) -> list[Sampled]:
     machine = bundle["machine"]
     agent_id = machine["agent_id"]
     samples: list[Sampled] = []
@@ -117,15 +132,14 @@ def _verified_samples(bundle: dict[str, Any], verdict: Verdict) -> list[Sampled]
     for entry in bundle["reports"]:
         sequence = int(entry["sequence"])
         payload, signature = base64.b64decode(entry["payload"]), base64.b64decode(entry["signature"])
-        if not _signed_by(_keys_for(machine, sequence), payload, signature):
+        if not _signed_by(_keys_for(machine, sequence), reading.signing_bytes(payload), signature):
             verdict.problems.append(
                 f"report {sequence} was altered or signed by another key: its signature does not verify"
                 f" with machine {agent_id}'s key"
             )
             continue
-        try:
-            report = agent_pb2.UsageReport.FromString(payload)
-        except DecodeError:
+        report = reading.decode(payload)
+        if report is None:
             verdict.problems.append(f"report {sequence} is signed but is not a usage report")
             continue
         if report.agent_id != agent_id or report.sequence != sequence:
@@ -134,7 +148,7 @@ def _verified_samples(bundle: dict[str, Any], verdict: Verdict) -> list[Sampled]
             )
             continue
         seen.append(sequence)
-        samples += [_sampled(s) for s in report.samples]
+        samples += report.samples
     verdict.reports = len(seen)
     verdict.problems += _sequence_problems(seen, bundle.get("rejected_sequences", []))
     return sorted(samples, key=lambda s: s.start_us)
@@ -151,17 +165,6 @@ def _sequence_problems(seen: list[int], rejected: list[int]) -> list[str]:
     if len(missing) > 20:
         problems.append(f"and {len(missing) - 20} more reports are missing")
     return problems
-
-
-def _sampled(s: agent_pb2.Sample) -> Sampled:
-    start, end = _us(s.start.seconds, s.start.nanos), _us(s.end.seconds, s.end.nanos)
-    gpus = tuple((g.uuid, end - start, g.energy_mj) for g in s.gpus)
-    memory = (s.memory_used_bytes // 1000) * ((end - start) // 1000)
-    return Sampled(start, end, s.cpu_busy_us, s.net_rx_bytes, s.net_tx_bytes, memory, gpus)
-
-
-def _us(seconds: int, nanos: int) -> int:
-    return seconds * 1_000_000 + nanos // 1000
 
 
 def _at(micros: int) -> datetime:

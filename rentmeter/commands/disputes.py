@@ -107,10 +107,11 @@ def disputes_resolve(client: AdminClient, args: argparse.Namespace) -> None:
 def verify_evidence(args: argparse.Namespace) -> int:
     """Exit 0 when every report verifies, 1 with a sentence per problem otherwise (2: unreadable file)."""
     from billing import Money
+    from collector.api.evidence_wire import READING
     from collector.invoicing.evidence_check import EvidenceError, check_bundle
 
     try:
-        verdict = check_bundle(args.file.read_bytes())
+        verdict = check_bundle(args.file.read_bytes(), READING)
     except OSError as exc:
         raise UsageError(f"cannot read {args.file}: {exc.strerror}") from None
     except EvidenceError as exc:
