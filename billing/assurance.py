@@ -70,3 +70,30 @@ class Assurance:
 
 def _s(micros: int) -> str:
     return format((Decimal(micros) / 1_000_000).normalize(), "f")
+
+
+@dataclass(frozen=True, slots=True)
+class IdleRule:
+    """A plan's `[idle]` table (billing/idle.py): idle below `below_percent` for longer than `after_us`
+    makes rental time cost `rate` x its price from then on."""
+
+    below_percent: Decimal
+    after_us: int
+    rate: Decimal  # multiple of the time price while idle beyond `after` (0: paused)
+
+    def __post_init__(self) -> None:
+        if not (self.below_percent.is_finite() and 0 < self.below_percent <= 100):
+            raise InvalidPlan("below: a utilisation between 0 and 100 %")
+        if not 0 < self.after_us <= 86_400_000_000:
+            raise InvalidPlan("after: must be between 1 microsecond and 1 day")
+        if not (self.rate.is_finite() and 0 <= self.rate < 1):
+            raise InvalidPlan("rate: a multiple of the price from 0 (billing paused) to below 1")
+
+    def describe(self) -> str:
+        what = "billing pauses" if not self.rate else f"rental time costs x{_d(self.rate)}"
+        below, after = _d(self.below_percent), _s(self.after_us)
+        return f"idle (CPU and GPUs below {below} %) for more than {after} s: {what}"
+
+
+def _d(value: Decimal) -> str:
+    return format(value.normalize(), "f")

@@ -13,7 +13,7 @@ A session's span is either covered by its machine's signed reports or not; an un
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,7 +24,7 @@ from billing.charges import Charge, Piece
 from billing.meters import Usage
 from billing.money import to_decimal
 from billing.plan import PricePlan, RentalTerms
-from billing.rating import rate, version_at
+from billing.rating import rate
 
 MEASURED, GAP, ADJUSTED = "measured", "gap", "adjusted"
 GAP_METER, SLA_METER = "gap", "sla"
@@ -116,11 +116,7 @@ def sla_credit(
     session-wide terms do not), times `sla_credit`; the credit is at most what `charged` comes to."""
     if not found or not rule.credits_outages:
         return None
-    price = Fraction(0)
-    for outage in found:
-        for charge in rate(versions, terms, outage.start, outage.end, _all_covered):
-            if charge.meter.split("#")[0].split("@")[0].split("~")[0] == "time":
-                price += sum((Fraction(p.amount) for p in charge.pieces if not p.note), Fraction(0))
+    price = time_price(versions, terms, found)
     charged_total = sum((Fraction(c.amount) for c in charged), Fraction(0))
     credit = min(price * Fraction(rule.sla_credit), max(charged_total, Fraction(0)))
     if credit <= 0:
@@ -143,6 +139,17 @@ def sla_credit(
     )
 
 
+def time_price(versions: Sequence[PricePlan], terms: RentalTerms, spans: Iterable[Gap]) -> Fraction:
+    """What `spans` cost as covered rental time, each priced alone by billing.rate (windows, versions and
+    multipliers apply; increments, minimums and session-wide terms do not)."""
+    price = Fraction(0)
+    for span in spans:
+        for charge in rate(versions, terms, span.start, span.end, _all_covered):
+            if charge.meter.split("#")[0].split("@")[0].split("~")[0] == "time":
+                price += sum((Fraction(p.amount) for p in charge.pieces if not p.note), Fraction(0))
+    return price
+
+
 def _all_covered(start: datetime, end: datetime) -> Usage:
     return Usage(covered_us=(end - start) // _US)
 
@@ -151,7 +158,7 @@ def line_basis(meter: str, description: str) -> str:
     """measured, gap or adjusted, from what a line charges."""
     if meter == GAP_METER:
         return GAP
-    if meter == SLA_METER or description.startswith("adjustment"):
+    if meter in (SLA_METER, "idle") or description.startswith("adjustment"):
         return ADJUSTED
     return MEASURED
 
@@ -170,35 +177,3 @@ def basis_text(basis: str, covered_us: int, uncovered_us: int) -> str:
     if basis == GAP:
         return f"gap, {_s(uncovered_us)} s without reports"
     return basis
-
-
-def rate_assured(
-    versions: Sequence[PricePlan],
-    terms: RentalTerms,
-    start: datetime,
-    end: datetime,
-    usage_of: Callable[[datetime, datetime], Usage],
-    gaps: Sequence[Gap],
-    *,
-    with_gap_line: bool = False,
-) -> list[Charge]:
-    """billing.rate under the plan's assurance rules (those of the version in force at `start`): billed
-    gaps count as covered time, outages add the "sla" credit, `with_gap_line` adds the "gap" line. `gaps`
-    are the session's gaps over [start, end) (needed only when a rule or the gap line asks for them)."""
-    first = versions[version_at(versions, start)]
-    rule = first.assurance
-    billed = billed_gaps(gaps, rule)
-
-    def assured_usage(a: datetime, b: datetime) -> Usage:
-        return with_billed_gaps(usage_of(a, b), billed, a, b)
-
-    charges = rate(versions, terms, start, end, assured_usage)
-    credit = sla_credit(versions, terms, outages(gaps, rule), rule, charges)
-    gap_line = gap_charge(gaps, rule, first.currency) if with_gap_line else None
-    return charges + [c for c in (credit, gap_line) if c is not None]
-
-
-def needs_gaps(versions: Sequence[PricePlan], start: datetime) -> bool:
-    """Whether rating a session that starts at `start` needs its gaps (a rule of its plan uses them)."""
-    rule = versions[version_at(versions, start)].assurance
-    return bool(rule.bill_gaps_shorter_than_us or rule.credits_outages)

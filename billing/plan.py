@@ -16,7 +16,7 @@ from datetime import tzinfo as TimeZone  # the property `tzinfo` below hides the
 from decimal import Decimal
 from types import MappingProxyType
 
-from billing.assurance import Assurance
+from billing.assurance import Assurance, IdleRule
 from billing.calendar import Window, zone
 from billing.dynamic import DemandPolicy, PriceLock
 from billing.errors import BillingError, InvalidPlan
@@ -189,9 +189,9 @@ class PricePlan:
     coupons: Mapping[str, Coupon] = field(default_factory=dict)
     tax: Tax | None = None
     dynamic: tuple[DemandPolicy, ...] = ()  # demand-based prices, per class ("" = every class)
-    assurance: Assurance = field(
-        default_factory=Assurance
-    )  # gaps, disputes and outage credits (billing/assurance.py)
+    # Gaps, disputes and outage credits (billing/assurance.py); idle-aware prices (billing/idle.py).
+    assurance: Assurance = field(default_factory=Assurance)
+    idle: IdleRule | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip() or len(self.name) > 100:

@@ -38,7 +38,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from billing.assurance import DEFAULT_DISPUTE_WINDOW_US, Assurance
+from billing.assurance import DEFAULT_DISPUTE_WINDOW_US, Assurance, IdleRule
 from billing.calendar import Window, parse_clock, parse_days
 from billing.durations import parse_duration_us
 from billing.dynamic import HOUR_US, CurvePoint, DemandPolicy
@@ -52,7 +52,7 @@ from billing.tiers import Pricing, Tier
 _KEYS: dict[str, set[str]] = {
     "": {"name", "currency", "effective_from", "timezone", "holidays", "session", "windows", "classes",
          "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic", "dynamic",
-         "assurance"},
+         "assurance", "idle"},
     "session": {"increment", "minimum", "minimum_charge", "cap", "daily_cap"},
     "time": {"increment", "minimum", "hourly"},
     "traffic": {"in_per_gb", "out_per_gb"},
@@ -66,6 +66,7 @@ _KEYS: dict[str, set[str]] = {
     "dynamic": {"class", "floor", "cap", "max_change", "step", "low", "high", "curve", "publish_ahead",
                 "lock"},
     "curve": {"occupancy", "multiplier"},
+    "idle": {"below", "after", "rate"},
     "assurance": {"bill_gaps_shorter_than", "dispute_window", "sla_outage_longer_than", "sla_credit"},
 }  # fmt: skip
 
@@ -155,6 +156,7 @@ class _Reader:
                 tax=self.tax(),
                 dynamic=tuple(self.dynamic()),
                 assurance=self.assurance(),
+                idle=self.idle(),
             )
 
     # sections
@@ -313,6 +315,22 @@ class _Reader:
             sla_outage_longer_than_us=self.duration(path, table, "sla_outage_longer_than", 0),
             sla_credit=credit,
         )
+
+    def idle(self) -> IdleRule | None:
+        path: Path = ("idle",)
+        table = self.table(path)
+        if not table:
+            return None
+        self.check_keys(path, table, "idle")
+        for key in ("below", "after", "rate"):
+            if key not in table:
+                self.fail(path, f"idle: give {key} (see below, after and rate)")
+        with self.at(path):
+            return IdleRule(
+                below_percent=parse_price(str(table["below"]), "below"),
+                after_us=self.duration(path, table, "after", 0),
+                rate=parse_price(str(table["rate"]), "rate"),
+            )
 
     def tax(self) -> Tax | None:
         table = self.table(("tax",))

@@ -30,7 +30,9 @@ def _sampled(s: agent_pb2.Sample) -> Sampled:
     end = s.end.seconds * 1_000_000 + s.end.nanos // 1000
     gpus = tuple((g.uuid, end - start, g.energy_mj) for g in s.gpus)
     memory = (s.memory_used_bytes // 1000) * ((end - start) // 1000)
-    return Sampled(start, end, s.cpu_busy_us, s.net_rx_bytes, s.net_tx_bytes, memory, gpus)
+    gpu_percent = max((min(g.utilization_percent, 100) for g in s.gpus), default=0)
+    return Sampled(start, end, s.cpu_busy_us, s.net_rx_bytes, s.net_tx_bytes, memory, gpus, s.cpu_utilization,
+                   gpu_percent)  # fmt: skip
 
 
 READING = ProtobufReading()

@@ -24,7 +24,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 import billing
-from billing import confidence
+from billing import assured
 from billing.confidence import Gap
 from billing.dynamic import PriceLock
 
@@ -47,6 +47,8 @@ class Sampled:
     net_tx_bytes: int
     memory_kb_ms: int
     gpus: tuple[tuple[str, int, int], ...]  # (uuid, attached µs, energy mJ)
+    cpu_percent: float = 0.0  # busy share of all cores, and of the busiest GPU (idle-aware prices)
+    gpu_percent: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,16 @@ def gaps_between(samples: Sequence[Sampled], a: int, b: int) -> list[Gap]:
     return found
 
 
+def idle_between(
+    samples: Sequence[Sampled], a: int, b: int, below: Decimal
+) -> list[tuple[datetime, datetime]]:
+    """Spans of the samples starting in [a, b) whose CPU and GPUs were busy less than `below` %
+    (collector/metering/coverage.py)."""
+    limit = float(below)
+    return [(_at(s.start_us), _at(min(s.end_us, b))) for s in samples
+            if a <= s.start_us < b and s.cpu_percent * 100 < limit and s.gpu_percent < limit]  # fmt: skip
+
+
 def _rerate(bundle: dict[str, Any], samples: list[Sampled], verdict: Verdict) -> None:
     session, invoice, line = bundle["session"], bundle["invoice"], bundle["line"]
     versions = billing.check_versions(
@@ -226,9 +238,11 @@ def _rerate(bundle: dict[str, Any], samples: list[Sampled], verdict: Verdict) ->
     def cumulative(until: datetime) -> dict[str, int]:
         end = max(min(until, ended) if ended else until, started)
         gaps = gaps_between(samples, _us_of(started), _us_of(end))
-        charges = confidence.rate_assured(
+        below = assured.idle_below(versions, started)
+        idle = idle_between(samples, _us_of(started), _us_of(end), below) if below is not None else []
+        charges = assured.rate_assured(
             versions, terms, started, end, lambda a, b: usage_between(samples, _us_of(a), _us_of(b), models),
-            gaps, with_gap_line=True,
+            gaps, idle_samples=idle, with_gap_line=True,
         )  # fmt: skip
         return {c.meter: billing.Money.of(c.amount, currency).minor for c in charges}
 

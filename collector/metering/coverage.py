@@ -1,6 +1,8 @@
 """Where a machine's stored samples leave a stretch of time uncovered: the gaps behind a session's "gap"
 line, its billed short gaps and its outage credits (billing/confidence.py).
 
+Also the spans of its idle samples, behind a session's idle discount (billing/idle.py).
+
 One machine's stored samples never overlap (ingest), so a gap is a stretch between one sample's end and
 the next one's start, or before the first and after the last sample inside the stretch. The database
 finds them with a window function (LAG) and returns only the gaps, not the samples.
@@ -8,12 +10,14 @@ finds them with a window function (LAG) and returns only the gaps, not the sampl
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from billing.confidence import Gap
 from collector.core.clock import from_us
-from collector.db.models import Sample
+from collector.db.models import GpuSample, Sample
 from collector.metering.bounds import MAX_SAMPLE_US
 
 
@@ -65,3 +69,31 @@ def uncovered(db: Session, agent_id: str, start_us: int, end_us: int) -> list[Ga
     if last < end_us:
         spans.append((int(last), end_us))
     return [Gap(from_us(max(a, start_us)), from_us(min(b, end_us))) for a, b in spans if a < b]
+
+
+def idle_spans(
+    db: Session, agent_id: str, start_us: int, end_us: int, below_percent: float
+) -> list[tuple[datetime, datetime]]:
+    """The spans, inside [start_us, end_us), of the machine's samples in which the CPU and every GPU were
+    busy less than `below_percent` % (billing/idle.py)."""
+    busy_gpu = (
+        select(GpuSample.id)
+        .where(
+            GpuSample.agent_id == Sample.agent_id,
+            GpuSample.start_us == Sample.start_us,
+            GpuSample.utilization_percent >= below_percent,
+        )
+        .exists()
+    )
+    query = (
+        select(Sample.start_us, Sample.end_us)
+        .where(
+            Sample.agent_id == agent_id,
+            Sample.start_us >= start_us,
+            Sample.start_us < end_us,
+            Sample.cpu_utilization * 100 < below_percent,
+            ~busy_gpu,
+        )
+        .order_by(Sample.start_us)
+    )
+    return [(from_us(a), from_us(min(b, end_us))) for a, b in db.execute(query)]

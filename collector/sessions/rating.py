@@ -14,12 +14,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 import billing
-from billing import confidence
+from billing import assured
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
-from collector.metering.coverage import uncovered
+from collector.metering.coverage import idle_spans, uncovered
 from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
@@ -102,8 +102,11 @@ def cumulative_usage(
     total = billing.Usage()
 
     versions = versions_of(rental.plan) if versions is None else versions
-    wanted = with_gap_line or confidence.needs_gaps(versions, rental.started_at)
-    gaps = uncovered(db, rental.agent_id, to_us(rental.started_at), to_us(end)) if wanted else []
+    span = (to_us(rental.started_at), to_us(end))
+    wanted = with_gap_line or assured.needs_gaps(versions, rental.started_at)
+    gaps = uncovered(db, rental.agent_id, *span) if wanted else []
+    below = assured.idle_below(versions, rental.started_at)
+    idle = idle_spans(db, rental.agent_id, *span, float(below)) if below is not None else []
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
@@ -120,9 +123,10 @@ def cumulative_usage(
     extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
     terms = rental_terms(rental) if terms is None else terms
     with out_of_range_names(rental):
-        charges = confidence.rate_assured(
-            versions, terms, rental.started_at, end, usage_of, gaps, with_gap_line=with_gap_line
-        )
+        charges = assured.rate_assured(
+            versions, terms, rental.started_at, end, usage_of, gaps, idle_samples=idle,
+            with_gap_line=with_gap_line,
+        )  # fmt: skip
     return total, charges
 
 

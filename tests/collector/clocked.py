@@ -4,7 +4,7 @@ scenarios that span minutes or days run in milliseconds through the public gRPC 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import grpc
@@ -46,10 +46,13 @@ class Scenario:
     def machine(self) -> Identity:
         return enroll(self.channel, self.admin)
 
-    def report(self, machine: Identity, start: datetime, seconds: int, per_report: int = 60) -> None:
-        """One-second samples over [start, start + seconds), `per_report` to a signed report, streamed."""
+    def report(
+        self, machine: Identity, start: datetime, seconds: int, per_report: int = 60, cpu: float = 0.1
+    ) -> None:
+        """One-second samples over [start, start + seconds) with the CPU `cpu` busy (0..1), `per_report`
+        to a signed report, streamed."""
         base = to_us(start) / SECOND
-        samples = [sample(base + i, base + i + 1) for i in range(seconds)]
+        samples = [replace(sample(base + i, base + i + 1), cpu_utilization=cpu) for i in range(seconds)]
         envelopes = []
         for first in range(0, seconds, per_report):
             number = self.sequences.get(machine.agent_id, 0) + 1
