@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from billing import simple_document
-from protos.rentmeter.v1 import invoices_pb2, plans_pb2, sessions_pb2
+from protos.rentmeter.v1 import fleet_pb2, invoices_pb2, plans_pb2, sessions_pb2
 from tests.collector.clocked import T0, Scenario
 
 MINUTE = timedelta(minutes=1)
@@ -60,6 +60,14 @@ def test_an_outage_gives_a_gap_line_and_an_automatic_credit(scenario: Scenario) 
     assert invoice.total.minor_units == 1200 - 300
     live = scenario.admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
     assert live.cost.minor_units == 900  # the live cost is what the invoice charges
+    # The host sees the deduction in its earnings, and the outage's times in the session's explanation.
+    earnings = scenario.admin.fleet.GetEarnings(fleet_pb2.GetEarningsRequest(
+        agent_id=live.agent_id, start=invoice.period_start, end=invoice.period_end
+    ))  # fmt: skip
+    assert [row.invoiced.minor_units for row in earnings.rows] == [900]
+    explained = scenario.admin.sessions.ExplainSession(sessions_pb2.GetSessionRequest(session_id=session_id))
+    (credit,) = [c for c in explained.charges if c.meter == "sla"]
+    assert "2026-11-30T10:15:00+00:00 to 2026-11-30T10:25:00+00:00" in credit.description
 
 
 def test_without_assurance_rules_gaps_are_shown_and_not_billed(scenario: Scenario) -> None:
