@@ -39,7 +39,9 @@ class Explanation:
 
 def explain_session(db: Session, session_id: str, now: datetime) -> Explanation:
     rental = get_session(db, session_id)
-    usage, charges = cumulative_usage(db, rental, now, with_gap_line=True)
+    # An ended session's gaps are final; an open one's latest seconds may still be reported.
+    ended = rental.ended_at is not None
+    usage, charges = cumulative_usage(db, rental, now, with_gap_line=ended)
     end = now if rental.ended_at is None else min(now, rental.ended_at)
     versions = versions_of(rental.plan)
     in_force = {s.version for s in billing.segments(versions, rental.started_at, max(end, rental.started_at))}
