@@ -168,6 +168,7 @@ def apply_trade(db: Session, gateway: str, trade: Trade, now: datetime) -> str:
                      order.out_trade_no, gateway, trade.amount_fen, order.amount_minor)  # fmt: skip
         return WRONG_AMOUNT
     order.state, order.paid_at, order.trade_no = ORDER_PAID, now, trade.trade_no
+    order.gateway_paid_at = trade.paid_at
     _credit(db, order, now)
     return APPLIED
 
