@@ -126,7 +126,11 @@ class AgreementWeChatPayStandIn(WeChatPayStandIn):
                          "redirect_url": f"https://api.mch.weixin.qq.com/papay/entrustweb?code={data['out_contract_code']}"}  # fmt: skip  # noqa: E501
         if method == "POST" and path == self.APPLY:
             return self._apply(data)
-        if method == "POST" and path.startswith("/v3/papay/sign/contracts/plan-id/") and path.endswith("/terminate"):
+        if (
+            method == "POST"
+            and path.startswith("/v3/papay/sign/contracts/plan-id/")
+            and path.endswith("/terminate")
+        ):
             code = path.split("/out-contract-code/")[1].split("/")[0]
             if code not in self.contracts:
                 return 404, {"code": "RESOURCE_NOT_EXISTS", "message": "签约协议不存在"}
@@ -135,7 +139,9 @@ class AgreementWeChatPayStandIn(WeChatPayStandIn):
         return super()._route(method, path, data, split)
 
     def _apply(self, data: dict[str, Any]) -> tuple[int, Any]:
-        contract = next((c for c in self.contracts.values() if c.get("contract_id") == data["contract_id"]), None)
+        contract = next(
+            (c for c in self.contracts.values() if c.get("contract_id") == data["contract_id"]), None
+        )
         if contract is None or contract["contract_state"] != "SIGNED":
             return 400, {"code": "CONTRACT_NOT_EXIST", "message": "委托代扣协议不存在或已解约"}
         if data["contract_id"] in self.declined:

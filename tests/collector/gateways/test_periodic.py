@@ -147,12 +147,18 @@ def test_a_refused_deduction_falls_back_to_a_payment_request_on_the_dunning_sche
     assert order.out_trade_no.endswith("03")  # after the two refused deductions
     alipay.pay(order.out_trade_no)
     for _ in range(2):
-        assert gateway_http.post("/notify/alipay", data=alipay.notification(order.out_trade_no)).text == "success"
+        assert (
+            gateway_http.post("/notify/alipay", data=alipay.notification(order.out_trade_no)).text
+            == "success"
+        )
     assert invoice_row(collector, invoice.id).paid_at is not None
     collect(collector, ISSUED + timedelta(days=3, minutes=1))
     assert alipay.charges == [] and len(outbox(collector, "payment.requested")) == 4
     db = collector.database
-    assert db.call(account_balance, "cash", "CNY") == 120 and db.call(account_balance, "receivable:pia", "CNY") == 0
+    assert (
+        db.call(account_balance, "cash", "CNY") == 120
+        and db.call(account_balance, "receivable:pia", "CNY") == 0
+    )
     with pytest.raises(grpc.RpcError) as paid:  # a paid invoice gets no new order
         admin.payments.CreateOrder(payments_pb2.CreateOrderRequest(
             renter="pia", gateway="wechatpay", method="qr", invoice_id=invoice.id))  # fmt: skip
