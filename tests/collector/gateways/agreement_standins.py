@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001  (the gateways' own messages, kept as they are)
 """The stand-ins' agreement APIs, signed and verified like the rest of them (standins.py):
 
 - Alipay agreement pay (商家扣款): the signing page `alipay.user.agreement.page.sign` (opened by the payer's
@@ -150,7 +149,8 @@ class AgreementWeChatPayStandIn(WeChatPayStandIn):
             return 400, {"code": "ORDER_ACCEPTED", "message": "该订单已受理"}
         self.trades[data["out_trade_no"]] = {
             "out_trade_no": data["out_trade_no"], "mchid": self.mchid, "appid": self.appid,
-            "trade_state": "ACCEPT", "amount": {"total": data["amount"]["total"], "currency": "CNY"}}  # fmt: skip
+            "trade_state": "ACCEPT",
+            "amount": {"total": data["amount"]["total"], "currency": "CNY"}}  # fmt: skip
         self.deductions.append(data["out_trade_no"])
         return 200, {"out_trade_no": data["out_trade_no"], "amount": data["amount"]}
 
@@ -164,5 +164,5 @@ class AgreementWeChatPayStandIn(WeChatPayStandIn):
         contract = self.contracts[code]
         resource = {"mchid": self.mchid, "appid": self.appid, "plan_id": contract["plan_id"],
                     "out_contract_code": code, "contract_id": contract["contract_id"],
-                    "contract_state": contract["contract_state"], "openid": "oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"}  # fmt: skip
+                    "contract_state": contract["contract_state"], "openid": "o-stand-in"}  # fmt: skip
         return self.notification(event_type, resource)

@@ -59,8 +59,9 @@ def test_a_payment_just_before_midnight_notified_after_it_is_matched_on_its_day(
     on_day = admin.payments.Reconcile(payments_pb2.ReconcileRequest(
         gateway=gateway, date=DAY.isoformat(), statement=statement["day"]))  # fmt: skip
     assert (on_day.matched, list(on_day.mismatches)) == (1, [])
+    after = (DAY + timedelta(days=1)).isoformat()
     next_day = admin.payments.Reconcile(payments_pb2.ReconcileRequest(
-        gateway=gateway, date=(DAY + timedelta(days=1)).isoformat(), statement=statement["next"]))  # fmt: skip
+        gateway=gateway, date=after, statement=statement["next"]))  # fmt: skip
     assert (next_day.matched, list(next_day.mismatches)) == (0, [])
     runs = admin.payments.ListReconciliations(payments_pb2.ListReconciliationsRequest()).runs
     assert sorted((r.date, r.matched, r.mismatches) for r in runs) == [
