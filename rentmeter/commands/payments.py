@@ -1,5 +1,5 @@
-"""`rentmeter payments pay|order|refund|withdraw|reconcile|mismatches|resolve|agreement`: Alipay and WeChat Pay
-orders (the QR code printed in the terminal), refunds and the reconciliation with the gateways'
+"""`rentmeter payments pay|order|refund|withdraw|reconcile|mismatches|resolve|agreement`: Alipay and
+WeChat Pay orders (the QR code printed in the terminal), refunds and the reconciliation with the gateways'
 statements."""
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import pytest
 
 from collector.server import Collector
 from rentmeter.cli import main
-from tests.collector.gateways.helpers import balance, renter
 from tests.collector.gateways.agreement_standins import AgreementAlipayStandIn
+from tests.collector.gateways.helpers import balance, renter
 from tests.collector.gateways.standins import AlipayStandIn
 
 
