@@ -21,7 +21,7 @@ from portal.server import RunningPortal
 from protos.rentmeter.v1 import audit_pb2, payments_pb2
 from rentmeter.client import AdminClient
 from tests.collector.gateways.agreement_standins import AgreementAlipayStandIn, AgreementWeChatPayStandIn
-from tests.collector.gateways.helpers import renter, top_up_order
+from tests.collector.gateways.helpers import balance, renter, top_up_order
 from tests.collector.test_payments import HOUR, START, invoice_for
 from tests.portal import qr_paying
 from tests.portal.conftest import SignIn, csrf_of
@@ -122,14 +122,16 @@ def test_the_reconciliation_page_lists_runs_and_resolves_a_mismatch_with_a_reaso
         "id": str(mismatch.id), "action": "credit", "note": " ", "csrf_token": csrf_of(page)})  # fmt: skip
     assert no_reason.status_code == 409 and "Give the reason" in no_reason.text
     assert not admin.payments.ListMismatches(payments_pb2.ListMismatchesRequest()).mismatches[0].resolved
+    token = csrf_of(page)
     done = browser.post("/admin/reconciliation/resolve", data={
-        "id": str(mismatch.id), "action": "credit", "note": "notification lost", "csrf_token": csrf_of(page)})  # fmt: skip
-    assert done.status_code == 303
+        "id": str(mismatch.id), "action": "credit", "note": "lost", "csrf_token": token})  # fmt: skip
+    assert done.status_code == 303 and balance(collector, zoe) == 500  # credited once
     page = browser.get("/admin/reconciliation")
     assert "The mismatch is resolved." in page.text and "No open mismatches." in page.text
     again = browser.post("/admin/reconciliation/resolve", data={
-        "id": str(mismatch.id), "action": "accept", "note": "twice", "csrf_token": csrf_of(page)})  # fmt: skip
+        "id": str(mismatch.id), "action": "accept", "note": "twice", "csrf_token": token})  # fmt: skip
     assert again.status_code == 409 and "was resolved at" in again.text  # the collector's sentence
+    assert balance(collector, zoe) == 500
     entries = admin.audit.ListAuditEntries(audit_pb2.ListAuditEntriesRequest()).entries
     assert "payments:resolve-credit" in [e.action for e in entries]
     bad_day = browser.post("/admin/reconciliation/run", data={
