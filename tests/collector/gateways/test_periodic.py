@@ -109,6 +109,10 @@ def test_a_wechatpay_deduction_is_accepted_then_notified_paid_once(
     assert invoice_row(collector, invoice.id).paid_at is None  # accepted, not yet taken
     collect(collector, ISSUED + timedelta(minutes=2))  # the deduction's order is open: nothing asked again
     assert wechatpay.deductions == [no] and outbox(collector, "payment.requested") == []
+    with pytest.raises(grpc.RpcError) as under_way:  # no QR order while the deduction may still take it
+        admin.payments.CreateOrder(payments_pb2.CreateOrderRequest(
+            renter="omar", gateway="wechatpay", method="qr", invoice_id=invoice.id))  # fmt: skip
+    assert under_way.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     wechatpay.pay(no)
     headers, body = wechatpay.paid_notification(no)
     for _ in range(2):  # replayed: applied once
