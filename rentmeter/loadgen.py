@@ -194,21 +194,9 @@ class SimulatedAgent:
         start_us = self._last_end_us or end_us - int(self._interval * 1e6) * self._report_every
         step = max(1, (end_us - start_us) // self._report_every)
         bounds = [start_us + i * step for i in range(self._report_every)] + [end_us]
+        usage = (0.1, 1 << 30, 1 << 34, 4096, 8192, 1500, 900)
         samples = [
-            sample_to_proto(
-                SampleData(
-                    bounds[i],
-                    bounds[i + 1],
-                    random.randrange(1, step + 1),
-                    0.1,
-                    1 << 30,
-                    1 << 34,
-                    4096,
-                    8192,
-                    1500,
-                    900,
-                )  # fmt: skip
-            )
+            sample_to_proto(SampleData(bounds[i], bounds[i + 1], random.randrange(1, step + 1), *usage))
             for i in range(self._report_every)
         ]
         self._last_end_us = end_us
