@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -175,3 +176,50 @@ def test_retention_keeps_the_reports_of_invoices_that_can_still_be_disputed(data
     # Raw data is kept a day, but the invoice can be disputed for ten: its reports stay until then.
     assert database.call(purge_raw_data, start + 9 * day, day).produced == 0
     assert database.call(purge_raw_data, start + 11 * day, day).produced == 60 + 60  # samples and reports
+
+
+def _cli(scenario: Scenario, token: str, *args: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "rentmeter",
+        "--collector",
+        f"127.0.0.1:{scenario.collector.port}",
+        *args,
+    ]
+    env = {**os.environ, "RENTMETER_TOKEN": token}
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False, env=env)
+
+
+def test_disputes_from_the_command_line(scenario: Scenario, tmp_path: Path) -> None:
+    _, invoice = _rent_with_an_outage(scenario, PLAN)
+    database, now = scenario.collector.database, scenario.clock.now
+    renter = database.call(create_api_token, "renter", "r", "tests", now)
+    admin = database.call(create_api_token, "admin", "", "tests", now)
+    shown = _cli(scenario, renter, "invoice", "show", invoice.number, "-o", "json")
+    assert [line["basis"] for line in json.loads(shown.stdout)["lines"]] == ["measured", "adjusted", "gap"]
+    opened = _cli(
+        scenario, renter, "disputes", "open", invoice.number, "0", "--reason", "froze", "-o", "json"
+    )
+    assert opened.returncode == 0, opened.stderr
+    dispute_id = json.loads(opened.stdout)["dispute_id"]
+    listed = _cli(scenario, renter, "disputes", "list")
+    assert dispute_id in listed.stdout and "open" in listed.stdout
+    saved = tmp_path / "evidence.json"
+    kept = _cli(scenario, renter, "disputes", "evidence", dispute_id, "-o", str(saved))
+    assert kept.returncode == 0 and "24 signed reports" in kept.stdout
+    assert _verify(saved).returncode == 0
+    refused = _cli(scenario, renter, "disputes", "resolve", dispute_id, "reject", "--reason", "no")
+    assert refused.returncode == 1 and "PERMISSION_DENIED" in refused.stderr
+    rejected = _cli(
+        scenario, admin, "disputes", "resolve", dispute_id, "reject", "--reason", "the reports agree"
+    )
+    assert (
+        rejected.returncode == 0 and "rejected" in rejected.stdout and "the reports agree" in rejected.stdout
+    )
+    again = _cli(scenario, admin, "disputes", "resolve", dispute_id, "credit", "--reason", "changed my mind")
+    assert again.returncode == 1 and f"dispute {dispute_id} is already rejected" in again.stderr
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("not json")
+    unreadable = _verify(garbage)
+    assert unreadable.returncode == 2 and "not an evidence bundle" in unreadable.stderr
