@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -104,10 +104,11 @@ def test_a_wechatpay_deduction_is_accepted_then_notified_paid_once(
 ) -> None:
     signed_renter(collector, admin, "omar", "wechatpay", gateway_http, wechatpay)
     invoice = invoice_for(collector.database, "omar", seconds=250, document=PLAN)
-    collect(collector, ISSUED + timedelta(minutes=1))
+    now = datetime.now(UTC)  # later than the invoice: due; the deduction's order open from now on
+    collect(collector, now)
     (no,) = wechatpay.deductions
     assert invoice_row(collector, invoice.id).paid_at is None  # accepted, not yet taken
-    collect(collector, ISSUED + timedelta(minutes=2))  # the deduction's order is open: nothing asked again
+    collect(collector, now + timedelta(minutes=1))  # the deduction's order is open: nothing asked again
     assert wechatpay.deductions == [no] and outbox(collector, "payment.requested") == []
     with pytest.raises(grpc.RpcError) as under_way:  # no QR order while the deduction may still take it
         admin.payments.CreateOrder(payments_pb2.CreateOrderRequest(
@@ -120,7 +121,7 @@ def test_a_wechatpay_deduction_is_accepted_then_notified_paid_once(
     assert invoice_row(collector, invoice.id).paid_at is not None
     assert collector.database.call(account_balance, "cash", "CNY") == 250
     assert attempts(collector, invoice.id) == [("wechatpay", True)]
-    collect(collector, ISSUED + timedelta(days=3, minutes=1))
+    collect(collector, now + timedelta(days=8))
     assert wechatpay.deductions == [no]
 
 
