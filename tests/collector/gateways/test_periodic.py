@@ -20,11 +20,17 @@ from collector.accounts.renters import get_or_create_renter, update_renter
 from collector.accounts.wallets import account_balance, check_ledger
 from collector.config import CollectorSettings
 from collector.db.models import Invoice, Notification, Payment
+from collector.invoicing.invoices import close_invoices
 from collector.payments.gateways.periodic import collect_by_gateways
+from collector.scheduler import collect_invoices
 from collector.server import Collector
+from collector.sessions.plans import create_plan
+from collector.sessions.rentals import start_session, stop_session
 from protos.rentmeter.v1 import payments_pb2
 from rentmeter.client import AdminClient
 from tests.collector.gateways.agreement_standins import AgreementAlipayStandIn, AgreementWeChatPayStandIn
+from tests.collector.helpers import enrolled_machine
+from tests.collector.test_invoicing import report_every_second
 from tests.collector.test_payments import HOUR, START, invoice_for
 
 PLAN = billing.simple_document("p", "CNY", {"standard": "36.00"})  # 1 fen a second
@@ -205,3 +211,43 @@ def test_agreements_are_cancelled_at_the_gateway_and_only_by_their_renter(
     forged["status"] = "NORMAL"
     forged["agreement_no"] = "2026forged"  # altered after signing
     assert gateway_http.post("/notify/alipay", data=forged).text == "failure"
+
+
+def invoices_for(collector: Collector, renters: tuple[str, ...], seconds: int = 60) -> dict[str, Invoice]:
+    """One invoice of each renter (a session each on its own machine), closed together."""
+    database = collector.database
+    database.call(create_plan, PLAN, START - HOUR)
+    for name in renters:
+        machine = enrolled_machine(database, START - HOUR)
+        rental = database.call(
+            start_session, agent_id=machine.agent_id, renter_id=name, plan_name="p", now=START
+        )
+        report_every_second(database, machine, START, seconds)
+        database.call(stop_session, rental.id, START + timedelta(seconds=seconds))
+    closed = database.call(close_invoices, ISSUED, period=HOUR, grace=timedelta(0))
+    return {invoice.renter_id: invoice for invoice in closed}
+
+
+def test_one_failing_deduction_does_not_stop_the_collection_job(
+    collector: Collector, admin: AdminClient, alipay: AgreementAlipayStandIn, gateway_http: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    signed_renter(collector, admin, "ike", "alipay", gateway_http, alipay)
+    collector.database.call(get_or_create_renter, "jo", START - 2 * HOUR)
+    invoices = invoices_for(collector, ("ike", "jo"))
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the SDK broke")
+
+    monkeypatch.setattr(collector.gateways["alipay"], "deduct", broken)
+    job = asyncio.run(
+        collect_invoices(
+            collector.database, {}, collector.gateways, collector.settings, ISSUED + timedelta(minutes=1)
+        )
+    )  # fmt: skip  (the scheduler's job)
+    assert job.produced == 2 and job.failed == []
+    assert [n["invoice_id"] for n in outbox(collector, "payment.requested")] == [invoices["jo"].id]
+    assert invoice_row(collector, invoices["ike"].id).collection_attempts == 1  # left for the next step
+    monkeypatch.undo()
+    collect(collector, ISSUED + timedelta(days=1, minutes=1))
+    assert len(alipay.charges) == 1 and invoice_row(collector, invoices["ike"].id).paid_at is not None
