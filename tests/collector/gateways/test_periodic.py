@@ -211,6 +211,12 @@ def test_agreements_are_cancelled_at_the_gateway_and_only_by_their_renter(
     forged["status"] = "NORMAL"
     forged["agreement_no"] = "2026forged"  # altered after signing
     assert gateway_http.post("/notify/alipay", data=forged).text == "failure"
+    wechatpay.contracts[wx.external_no]["contract_state"] = "SIGNED"
+    headers, body = wechatpay.contract_notification(wx.external_no, "PAPAY.SIGN")
+    altered = body.replace(b'"PAPAY.SIGN"', b'"PAPAY.SIGN" ')  # the signed body, changed
+    assert gateway_http.post("/notify/wechatpay", content=altered, headers=headers).status_code == 400
+    states = admin.payments.ListAgreements(payments_pb2.ListAgreementsRequest()).agreements
+    assert sorted(a.state for a in states) == ["cancelled", "cancelled"]  # nothing re-signed
 
 
 def invoices_for(collector: Collector, renters: tuple[str, ...], seconds: int = 60) -> dict[str, Invoice]:
