@@ -36,6 +36,7 @@ class AgentSettings:
     tls_key: str = ""
     actions: Mapping[str, str] = field(default_factory=dict)
     trim_memory: bool = True
+    live_ticks: bool = True
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.interval <= 3600:
@@ -88,13 +89,9 @@ class AgentSettings:
             for name in ("interval", "report_every"):
                 if name in values:
                     values[name] = float(values[name])
-            if isinstance(values.get("trim_memory"), str):
-                values["trim_memory"] = values["trim_memory"].strip().lower() not in (
-                    "0",
-                    "false",
-                    "no",
-                    "off",
-                )
+            for name in ("trim_memory", "live_ticks"):
+                if isinstance(values.get(name), str):
+                    values[name] = values[name].strip().lower() not in ("0", "false", "no", "off")
             if "spool_max_bytes" in values:
                 values["spool_max_bytes"] = int(values["spool_max_bytes"])
         except ValueError as exc:

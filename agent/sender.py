@@ -55,6 +55,7 @@ class ReportSender:
         self._stopping = threading.Event()
         self._call: grpc.Future | None = None
         self._failure: BaseException | None = None  # raised by the request iterator, re-raised in _stream
+        self._tick: agent_pb2.SignedReport | None = None  # the latest live tick not yet sent
         self._thread = threading.Thread(target=self._run, name="report-sender", daemon=True)
         self.acknowledged = 0
         self.rejected = 0
@@ -67,6 +68,13 @@ class ReportSender:
     def notify(self) -> None:
         """Tell the sender that a new report is in the spool."""
         with self._wakeup:
+            self._wakeup.notify_all()
+
+    def tick(self, message: agent_pb2.SignedReport) -> None:
+        """Send live tick `message` with the next message on the stream, replacing one not yet sent (only
+        the latest counts); dropped while no stream is open."""
+        with self._wakeup:
+            self._tick = message
             self._wakeup.notify_all()
 
     def drain(self, timeout: float) -> bool:
@@ -194,7 +202,11 @@ class ReportSender:
                 return
             if not batch:
                 with self._wakeup:
-                    self._wakeup.wait(timeout=1.0)
+                    tick, self._tick = self._tick, None
+                    if tick is None:
+                        self._wakeup.wait(timeout=1.0)
+                if tick is not None:
+                    yield tick
                 continue
             for sequence, envelope in batch:
                 last_sent = sequence

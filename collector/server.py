@@ -43,6 +43,7 @@ from collector.payments.gateways.base import Gateway
 from collector.payments.gateways.wechatpay import WeChatPayGateway
 from collector.payments.providers import configured_providers
 from collector.scheduler import JobScheduler, advice_rules
+from collector.sessions.live_ticks import LiveTicks
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -165,6 +166,7 @@ class Collector:
         self.database = Database(settings.db_url)
         self.writer = ReportWriter(self.database, now=now)
         self.controls = ControlHub()
+        self.ticks = LiveTicks()  # the agents' live ticks, shown in WatchSession, never billed
         self.keys = AgentKeys(self.database)
         self.metrics = Metrics()
         self.metrics_port = 0
@@ -189,8 +191,9 @@ class Collector:
     def _add_services(self) -> None:
         db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
         agent = AgentService(
-            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit
-        )
+            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit,
+            ticks=self.ticks,
+        )  # fmt: skip
         invoices = InvoiceService(
             db,
             now,
@@ -203,7 +206,7 @@ class Collector:
         machines = MachineService(db, now, hub, self.keys, settings.online_window)
         machines_pb2_grpc.add_MachineServiceServicer_to_server(machines, server)
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
-        sessions = SessionService(db, now, hub, settings.hold_for)
+        sessions = SessionService(db, now, hub, settings.hold_for, ticks=self.ticks)
         sessions_pb2_grpc.add_SessionServiceServicer_to_server(sessions, server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(invoices, server)

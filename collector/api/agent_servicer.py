@@ -37,6 +37,7 @@ from collector.metering.ingest import Ack, AckStatus, IncomingReport
 from collector.metering.keys import AgentKeys, KeyRing
 from collector.metering.rejections import record_rejections, refused
 from collector.metering.writer import ReportWriter
+from collector.sessions.live_ticks import LiveTicks
 from collector.sessions.rentals import open_session_of
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import report_signing_bytes, rotation_signing_bytes
@@ -62,8 +63,10 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         keys: AgentKeys,
         metrics: Metrics,
         report_rate: float = 0.0,
+        ticks: LiveTicks | None = None,
     ) -> None:
         super().__init__(database, now)
+        self._ticks = ticks if ticks is not None else LiveTicks()
         self._writer = writer
         self._hub = hub
         self._keys = keys
@@ -133,6 +136,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                 if stream.agent_id and envelope.agent_id != stream.agent_id:
                     raise InvalidArgument("a report stream carries the reports of one agent only")
                 stream.agent_id = envelope.agent_id
+                if envelope.HasField("live_tick"):
+                    self._take_tick(stream, envelope.live_tick)
+                    continue
                 if not self._limiter.allow(envelope.agent_id):
                     raise ResourceExhausted(
                         "too many reports from this agent; resend the unacknowledged later"
@@ -148,6 +154,17 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                 await pending.put(_Pending(self._writer.submit(verified), gaps))
         finally:
             await pending.put(None)
+
+    def _take_tick(self, stream: _Stream, tick: agent_pb2.LiveTick) -> None:
+        """Keep a live tick (shown, never billed) once a report verified on the stream, so that it is the
+        agent's; a tick before that, or a malformed one, is dropped (ticks get no acks)."""
+        outcome = "unattached"
+        if stream.attached:
+            problem = self._ticks.offer(wire.live_tick_from_proto(stream.agent_id, tick), self.now())
+            outcome = "kept" if problem is None else "refused"
+            if problem is not None:
+                logger.debug("agent %s: live tick dropped: %s", stream.agent_id, problem)
+        self._metrics.live_ticks.labels(outcome).inc()
 
     async def _remember_refused(self, stream: _Stream, acks: list[Ack]) -> None:
         """Keep the refused reports in the database (after their acks went out). Losing these records is

@@ -160,16 +160,26 @@ class ReportGap(_message.Message):
     def __init__(self, kind: _Optional[_Union[ReportGap.Kind, str]] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SignedReport(_message.Message):
-    __slots__ = ("agent_id", "payload", "signature", "sequence")
+    __slots__ = ("agent_id", "payload", "signature", "sequence", "live_tick")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    LIVE_TICK_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     payload: bytes
     signature: bytes
     sequence: int
-    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., sequence: _Optional[int] = ...) -> None: ...
+    live_tick: LiveTick
+    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., sequence: _Optional[int] = ..., live_tick: _Optional[_Union[LiveTick, _Mapping]] = ...) -> None: ...
+
+class LiveTick(_message.Message):
+    __slots__ = ("rental_session_id", "usage")
+    RENTAL_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    rental_session_id: str
+    usage: Sample
+    def __init__(self, rental_session_id: _Optional[str] = ..., usage: _Optional[_Union[Sample, _Mapping]] = ...) -> None: ...
 
 class ReportAck(_message.Message):
     __slots__ = ("sequence", "status", "reason")
