@@ -7,7 +7,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import grpc
 import pytest
@@ -71,14 +72,17 @@ def tick(
     return live_tick(identity.agent_id, session_id, sample(start_s, end_s, tx=tx))
 
 
-def _wait_for(watcher: Watcher, predicate, timeout: float = 10.0) -> sessions_pb2.LiveCost:  # type: ignore[no-untyped-def]
+def _wait_for(
+    watcher: Watcher, predicate: Callable[[sessions_pb2.LiveCost], bool], timeout: float = 10.0
+) -> sessions_pb2.LiveCost:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [u for u in list(watcher.updates) if predicate(u)]
         if found:
             return found[0]
         time.sleep(0.01)
-    raise AssertionError(f"no such update in time: {[(u.cost.minor_units, u.provisional.minor_units) for u in watcher.updates]}")
+    seen = [(u.cost.minor_units, u.provisional.minor_units) for u in watcher.updates]
+    raise AssertionError(f"no such update in time; (cost, provisional) seen: {seen}")
 
 
 def _rent(admin: AdminClient, identity: Identity, renter: str = "alice") -> str:
@@ -172,8 +176,8 @@ def test_absurd_early_and_misdirected_ticks_are_not_shown_and_nothing_is_billed(
 
 
 def test_implausible_ticks_are_told_apart_from_busy_machines() -> None:
-    def of(span_s: float = 1.0, **counters: int) -> LiveTick:
-        return LiveTick("m", "s", 0, int(span_s * SECOND), **counters)
+    def of(cpu_busy_us: int = 0, net_rx_bytes: int = 0, net_tx_bytes: int = 0, energy_mj: int = 0) -> Any:
+        return LiveTick("m", "s", 0, SECOND, cpu_busy_us, net_rx_bytes, net_tx_bytes, energy_mj=energy_mj)
 
     facts = {"cpu_cores_logical": 8}
     assert implausible(of(cpu_busy_us=8 * SECOND, net_tx_bytes=40 * GB, energy_mj=1_500_000), facts) is None
