@@ -9,8 +9,6 @@ import time
 from pathlib import Path
 
 import grpc
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent import wire
 from agent.actions import ActionDispatcher, ControlEvent
@@ -24,6 +22,7 @@ from agent.identity import (
     Identity,
     load_identity,
     load_or_create_key,
+    load_signing_key,
     public_key_bytes,
     save_identity,
     write_atomic,
@@ -95,7 +94,7 @@ def enroll(settings: AgentSettings, channel: grpc.Channel, timeout: float = ENRO
     response = _enroll_call(agent_pb2_grpc.AgentServiceStub(channel), request, timeout, settings.collector)
     save_identity(settings.state_dir, response.agent_id, response.machine_class, settings.collector)
     logger.info("enrolled as agent %s (class %s)", response.agent_id, response.machine_class)
-    return Identity(response.agent_id, response.machine_class, key)
+    return Identity(response.agent_id, response.machine_class, load_signing_key(settings.state_dir))
 
 
 _CONTROL_KINDS = {
@@ -266,6 +265,9 @@ def rotate_key(settings: AgentSettings, channel: grpc.Channel, timeout: float = 
     same new key is offered, and the collector answers a repeated rotation as done. Reports still in the
     spool keep their old signatures: the collector accepts the old key for them.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     identity = load_identity(settings.state_dir)
     spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
     try:
