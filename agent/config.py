@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 from agent.actions import KINDS, ActionDispatcher
 from agent.errors import AgentError
@@ -18,6 +15,8 @@ from agent.spool import DEFAULT_MAX_BYTES
 
 
 def default_state_dir() -> Path:
+    import platformdirs  # here: a running agent with a state directory set does not carry it
+
     return Path(platformdirs.user_state_dir("rentmeter-agent", appauthor=False))
 
 
@@ -101,6 +100,8 @@ class AgentSettings:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # here: an agent configured by flags and environment does not carry it
+
     try:
         data = tomllib.loads(path.read_text())
     except OSError as exc:
