@@ -8,21 +8,32 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 
+from agent.config import AgentSettings
 from agent.identity import Identity
 from agent.sampler import SampleData
 from agent.wire import live_tick
 from collector.server import Collector
 from collector.sessions.live_ticks import LiveTick, implausible
-from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, invoices_pb2, sessions_pb2, wallets_pb2
+from protos.rentmeter.v1 import (
+    agent_pb2,
+    agent_pb2_grpc,
+    invoices_pb2,
+    machines_pb2,
+    sessions_pb2,
+    wallets_pb2,
+)
 from rentmeter.client import AdminClient
+from rentmeter.embedded import running_agent
 from tests.collector.helpers import plan_request, sample, signed
 from tests.collector.test_live_watch import Watcher
 from tests.collector.test_services import enroll
+from tests.e2e.harness import RecordingSampler, TrafficPsutil, wait_for
 
 GB = 10**9
 SECOND = 1_000_000
@@ -186,3 +197,29 @@ def test_implausible_ticks_are_told_apart_from_busy_machines() -> None:
     )
     assert implausible(of(net_rx_bytes=51 * GB), facts) == "a live tick claims more traffic than 400 Gbit/s"
     assert implausible(of(energy_mj=2_000_001), facts) == "a live tick claims more energy than 2 kW a GPU"
+
+
+def _kept(collector: Collector) -> float:
+    return float(collector.metrics.live_ticks.labels("kept")._value.get())
+
+
+def test_a_real_agent_ticks_only_while_its_machine_is_rented(
+    collector: Collector, admin: AdminClient, traffic_plan: None, tmp_path: Path
+) -> None:
+    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
+    settings = AgentSettings(collector=f"127.0.0.1:{collector.port}", state_dir=tmp_path / "agent",
+                             interval=0.2, report_every=2.0, token=token)  # fmt: skip
+    with running_agent(settings, sampler=RecordingSampler(TrafficPsutil())) as agent:
+        wait_for(lambda: agent.sender.acknowledged > 0, what="the first acknowledgement")
+        assert _kept(collector) == 0  # not rented: no ticks
+        request = sessions_pb2.StartSessionRequest(agent_id=agent.identity.agent_id, renter="r", plan="t")
+        session_id = admin.sessions.StartSession(request).session_id
+        watcher = Watcher(admin, session_id)
+        shown = _wait_for(watcher, lambda u: u.provisional.minor_units > 0, timeout=5.0)
+        assert shown.rated_cost.minor_units < shown.cost.minor_units
+        admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session_id))
+        time.sleep(0.5)  # a tick already on its way
+        after_stop = _kept(collector)
+        time.sleep(1.5)
+        assert _kept(collector) == after_stop > 0
+        watcher.call.cancel()
