@@ -7,7 +7,7 @@ Starts `rentmeter collector serve` and a real `rentmeter agent run` (sampling ev
 5 s) as child processes, rents the agent's machine on a plan that charges traffic only (10.00 EUR per GB
 sent, nothing per hour, so that the cost moves with the traffic alone) and watches the session. Then, in
 each phase, it sends --bursts bursts of --burst-mb MB of UDP through the default route (to the gateway's
-discard port, or --target; loopback traffic is not metered), 2 to 4 s apart at random, and times each from
+discard port, or --target; loopback traffic is not metered), 1 to 6 s apart at random, and times each from
 the end of the burst to the first update whose cost grew by at least 80 % of the burst's price. Phase 1
 runs the agent with live ticks off (RENTMETER_AGENT_LIVE_TICKS=false), phase 2 with them on (the
 default). Prints p50/p99/max per phase and their ratio. Target: p99 <= 2 s with ticks.
@@ -103,7 +103,9 @@ def phase(
     try:
         time.sleep(8)  # connected, a report delivered (live ticks need a verified report on the stream)
         for _ in range(args.bursts):
-            time.sleep(random.uniform(2, 4))
+            # A pause of 1 to 6 s, so that bursts fall anywhere in the 5-s report cycle (a fixed pause after
+            # each detection would lock them to it).
+            time.sleep(random.uniform(1, 6))
             before = watch.cost()
             ended = burst(args.target, args.burst_mb)
             shown = watch.first_reaching(before + step * 8 // 10, ended)

@@ -2,8 +2,8 @@
 and how it prints what the collector answers.
 
 Nouns are imported when asked for: `rentmeter agent run` loads the agent's noun only, so that the agent
-process does not carry every other command's imports (megabytes of resident memory, see README.md "Agent
-footprint")."""
+process does not carry every other command's imports (megabytes of resident memory, see README.md "The
+agent", "Footprint")."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from types import ModuleType
 NOUN_NAMES: tuple[str, ...] = (
     "collector", "agent", "tokens", "machines", "fleet", "plans", "pricing", "sessions", "usage",
     "explain", "quote", "invoices", "wallets", "ledger", "payments", "renters", "insights", "offers",
-    "access", "accounts", "audit", "jobs", "watch", "portal", "certs", "demo", "simulate",
+    "access", "accounts", "audit", "jobs", "watch", "portal", "certs", "demo", "simulate", "loadgen",
 )  # fmt: skip
 
 
