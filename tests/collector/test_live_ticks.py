@@ -4,6 +4,8 @@ or misdirected it is."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import queue
 import threading
 import time
@@ -19,6 +21,7 @@ from agent.identity import Identity
 from agent.sampler import SampleData
 from agent.wire import live_tick
 from collector.server import Collector
+from collector.sessions.live_hub import MIN_GAP_S, LiveHub
 from collector.sessions.live_ticks import LiveTick, implausible
 from protos.rentmeter.v1 import (
     agent_pb2,
@@ -223,3 +226,33 @@ def test_a_real_agent_ticks_only_while_its_machine_is_rented(
         time.sleep(1.5)
         assert _kept(collector) == after_stop > 0
         watcher.call.cancel()
+
+
+def test_a_poke_brings_the_next_value_at_once_and_a_flood_of_pokes_costs_few_produces() -> None:
+    async def scenario() -> list[float]:
+        produced: list[float] = []
+
+        async def produce(key: str, previous: int | None) -> int:
+            produced.append(time.monotonic())
+            return len(produced)
+
+        hub: LiveHub[int] = LiveHub(produce, 30.0, lambda value: False)  # 30 s: only pokes bring values
+
+        async def watch() -> None:
+            async for _ in hub.watch("k"):
+                pass
+
+        task = asyncio.create_task(watch())
+        while not produced:
+            await asyncio.sleep(0.01)
+        for _ in range(30):  # 30 pokes over about 0.3 s
+            hub.poke("k")
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.5)
+        task.cancel()
+        return produced
+
+    produced = asyncio.run(scenario())
+    gaps = [later - earlier for earlier, later in itertools.pairwise(produced)]
+    assert 2 <= len(produced) <= 5, produced
+    assert min(gaps) >= MIN_GAP_S - 0.02
