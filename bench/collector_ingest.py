@@ -40,9 +40,10 @@ from agent.identity import Identity, public_key_bytes  # noqa: E402
 from agent.sampler import SampleData  # noqa: E402
 from agent.wire import build_report, sample_to_proto, sign_report  # noqa: E402
 from collector.accounts.tokens import create_api_token  # noqa: E402
+from collector.core.limits import raise_open_files_limit  # noqa: E402
 from collector.db.database import Database  # noqa: E402
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc  # noqa: E402
-from rentmeter.loadgen import enroll_agents, raise_open_files_limit  # noqa: E402
+from rentmeter.loadgen import enroll_agents  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

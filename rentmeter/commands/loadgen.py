@@ -49,7 +49,8 @@ AGENTS_PER_PROCESS = 2000
 
 
 def run_loadgen(args: argparse.Namespace) -> int:
-    from rentmeter.loadgen import LoadStats, raise_open_files_limit
+    from collector.core.limits import raise_open_files_limit
+    from rentmeter.loadgen import LoadStats
 
     if not args.api_token:
         raise UsageError(
@@ -89,7 +90,8 @@ def _one_process(
     target: str, api_token: str, agents: int, options: dict[str, float | int], barrier: Barrier | None
 ) -> LoadStats:
     """Enroll `agents` agents, wait for the other processes, then drive them (in a child process)."""
-    from rentmeter.loadgen import drive, enroll_agents, raise_open_files_limit
+    from collector.core.limits import raise_open_files_limit
+    from rentmeter.loadgen import drive, enroll_agents
 
     raise_open_files_limit()
 
