@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +34,6 @@ from collector.db.database import Database  # noqa: E402
 from protos.rentmeter.v1 import machines_pb2  # noqa: E402
 from rentmeter.client import AdminClient  # noqa: E402
 from rentmeter.embedded import running_agent  # noqa: E402
-from tests.e2e.harness import CollectorProcess, RecordingSampler, TrafficPsutil, free_port  # noqa: E402
 
 
 def start_agents(
@@ -44,11 +44,49 @@ def start_agents(
         token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
         settings = AgentSettings(collector=f"127.0.0.1:{port}", state_dir=work / f"agent{n}",
                                  interval=interval, report_every=interval * 5, token=token)  # fmt: skip
-        agents.append(stack.enter_context(running_agent(settings, sampler=RecordingSampler(TrafficPsutil()))))
+        agents.append(stack.enter_context(running_agent(settings)))
     return agents
 
 
-def wait_until(predicate, timeout: float) -> float:  # type: ignore[no-untyped-def]
+class CollectorProcess:
+    """`rentmeter collector serve` as a child process on a fixed port."""
+
+    def __init__(self, port: int, db_url: str) -> None:
+        self.port, self.db_url = port, db_url
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def launch(self) -> None:
+        listen = f"127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            "-m",
+            "rentmeter",
+            "collector",
+            "serve",
+            "--listen",
+            listen,
+            "--db",
+            self.db_url,
+        ]
+        self.process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        self.launch()
+        wait_until(lambda: answers(self.port), 120)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float) -> float:
     began = time.monotonic()
     while not predicate():
         if time.monotonic() - began > timeout:
