@@ -13,7 +13,8 @@ from billing.numbers import AmountOutOfRange, InvalidAmount, parse_money, parse_
 from billing.plan import MachineProfile, PricePlan, RentalTerms, check_versions
 from billing.plan_file import PlanFileError, parse_plan, simple_document
 from billing.quote import quote, uniform_usage
-from billing.rating import Segment, billed_time_us, rate, rate_from, rate_segments, segments, version_at
+from billing.rated_lines import Segment
+from billing.rating import billed_time_us, rate, rate_from, rate_segments, segments, version_at
 
 __all__ = [
     "AmountOutOfRange",

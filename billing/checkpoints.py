@@ -69,8 +69,8 @@ def _usage_out(usage: Usage) -> list[Any]:
 
 
 def _usage_in(data: list[Any]) -> Usage:
-    *counts, gpus = data
-    return Usage(*counts, gpu_us=gpus)
+    covered, rx, tx, cpu, memory, energy, gpus = data
+    return Usage(covered, rx, tx, cpu, memory, energy, gpus)
 
 
 def _segment_out(segment: Segment | None) -> list[Any] | None:

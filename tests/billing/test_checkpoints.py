@@ -10,9 +10,11 @@ the previous rating left, its JSON round trip included.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -71,7 +73,7 @@ def _pricing(draw: st.DrawFn) -> list[str]:
     return [f'mode = "{mode}"', f"tiers = {tiers}"]
 
 
-def usage_of(seed: int):  # type: ignore[no-untyped-def]
+def usage_of(seed: int) -> Callable[[datetime, datetime], Usage]:
     """Deterministic usage of [a, b): covered in part (silences), traffic and CPU in proportion."""
 
     def usage(a: datetime, b: datetime) -> Usage:
@@ -86,7 +88,7 @@ def usage_of(seed: int):  # type: ignore[no-untyped-def]
 
 
 @st.composite
-def sessions(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
+def sessions(draw: st.DrawFn) -> dict[str, Any]:
     start = draw(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 20)))
     start = start.replace(second=0, microsecond=0, tzinfo=UTC)
     length = timedelta(minutes=draw(st.integers(1, 9 * 24 * 60)))
@@ -101,7 +103,9 @@ def sessions(draw: st.DrawFn) -> dict:  # type: ignore[type-arg]
 
 @settings(max_examples=150, deadline=None)
 @given(first=plan_documents(), second=plan_documents(), session=sessions())
-def test_rating_from_checkpoints_equals_rating_from_the_start(first: str, second: str, session: dict) -> None:  # type: ignore[type-arg]
+def test_rating_from_checkpoints_equals_rating_from_the_start(
+    first: str, second: str, session: dict[str, Any]
+) -> None:
     versions = [parse_plan(first)]
     if session["changes"] is not None:
         versions.append(replace(parse_plan(second), effective_from=session["changes"]))
