@@ -142,7 +142,7 @@ def test_a_new_plan_version_in_force_before_the_checkpoint_rates_from_the_start(
     now = START + timedelta(minutes=900)
     database.call(rate_sessions, now)
     before = stored(database, session_id)
-    since = 'currency = "EUR"\neffective_from = "2026-11-24T00:00:00Z"\n'
+    since = 'currency = "EUR"\neffective_from = "2026-11-23T18:00:00Z"\n'
     cheaper = CAFE.replace('currency = "EUR"\n', since).replace('price = "1.20"', 'price = "0.80"')
     database.call(add_version, "cafe", cheaper, now)
     database.call(rate_sessions, now + timedelta(seconds=5))
