@@ -148,7 +148,7 @@ class Resumable:
             return None
         for until_us, state in ((row.until_us, row.state), (row.previous_until_us, row.previous_state)):
             if until_us is not None and state is not None and until_us <= to_us(end):
-                return billing.Checkpoint.from_json(state)
+                return parsed(row.session_id, state)
         return None
 
     def open_part(self) -> tuple[int, int, billing.Usage] | None:
@@ -160,14 +160,77 @@ class Resumable:
         return row.open_from_us, row.open_until_us, usage_from_json(row.open_usage)
 
 
-def resumable(db: Session, rental: RentalSession, digest: str) -> Resumable:
-    row = db.get(RatingCheckpoint, rental.id)
+@dataclass(frozen=True)
+class Prefetched:
+    """Fetched once for a job run: the sessions' rows, and what arrived for those that have one."""
+
+    rows: dict[str, RatingCheckpoint]
+    arrived: dict[str, Arrivals]
+
+
+def resumable(db: Session, rental: RentalSession, digest: str, known: Prefetched | None = None) -> Resumable:
+    """The session's row and what arrived since it was checked (`known`: fetched for a whole job run by
+    `prefetch`)."""
+    row = known.rows.get(rental.id) if known is not None else db.get(RatingCheckpoint, rental.id)
     if row is None:
         row = RatingCheckpoint(session_id=rental.id, basis=digest, report_id=0)
         db.add(row)
         return Resumable(row, arrivals(db, rental.agent_id, 0), fresh=True)
-    fresh = row.basis != digest
-    return Resumable(row, arrivals(db, rental.agent_id, row.report_id), fresh)
+    if known is not None:
+        arrived = known.arrived.get(rental.id, Arrivals(row.report_id, None))
+    else:
+        arrived = arrivals(db, rental.agent_id, row.report_id)
+    return Resumable(row, arrived, fresh=row.basis != digest)
+
+
+def prefetch(db: Session, session_ids: list[str]) -> Prefetched:
+    """For a job run: every session's checkpoint row (into the session's identity map, so that `resumable`
+    reads none again) and, in one query, the reports that arrived for its machine since it was checked."""
+    found = Prefetched({}, {})
+    for first in range(0, len(session_ids), 500):
+        chunk = session_ids[first : first + 500]
+        for row in db.scalars(select(RatingCheckpoint).where(RatingCheckpoint.session_id.in_(chunk))):
+            found.rows[row.session_id] = row
+        query = (
+            select(RatingCheckpoint.session_id, func.max(Report.id), func.min(Report.start_us))
+            .join(RentalSession, RentalSession.id == RatingCheckpoint.session_id)
+            .join(
+                Report, (Report.agent_id == RentalSession.agent_id) & (Report.id > RatingCheckpoint.report_id)
+            )
+            .where(RatingCheckpoint.session_id.in_(chunk))
+            .group_by(RatingCheckpoint.session_id)
+        )
+        for session_id, newest, earliest in db.execute(query):
+            found.arrived[session_id] = Arrivals(int(newest), int(earliest))
+    return found
+
+
+def discard(db: Session, rental: RentalSession, known: Prefetched) -> None:
+    """Undo what a failed rating changed in the session's objects: its rental and checkpoint row."""
+    db.expire(rental)
+    row = known.rows.get(rental.id)
+    if row is not None:
+        db.expire(row)
+    for pending in [
+        obj for obj in db.new if isinstance(obj, RatingCheckpoint) and obj.session_id == rental.id
+    ]:
+        db.expunge(pending)
+
+
+def parsed(session_id: str, state: str) -> billing.Checkpoint | None:
+    """The checkpoint stored as `state`, parsed once while it stays the session's newest."""
+    cached = _PARSED.get(session_id)
+    if cached is not None and cached[0] == state:
+        return cached[1]
+    checkpoint = billing.Checkpoint.from_json(state)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.pop(next(iter(_PARSED)))
+    _PARSED[session_id] = (state, checkpoint)
+    return checkpoint
+
+
+_PARSED: dict[str, tuple[str, billing.Checkpoint | None]] = {}
+_PARSED_MAX = 50_000
 
 
 def keep(
