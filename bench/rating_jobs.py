@@ -25,10 +25,12 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, func, insert, select, text, update
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -190,7 +192,7 @@ def job_runs(
     for run in range(1, runs + 1):
         now = NOW + run * timedelta(minutes=5)
         deliver(database, sessions, run, now)
-        times.append(timed(lambda now=now: database.call(rate_sessions, now)))
+        times.append(timed(partial(database.call, rate_sessions, now)))
     steady = statistics.median(times)
     baseline = group_by_all(database)
     probe = [f"s-{i}" for i in range(0, sessions, max(1, sessions // 10))][:10]
@@ -205,6 +207,11 @@ def job_runs(
     database.close()
 
 
+def watch_update(db: Session, now: datetime) -> None:
+    """What a watcher's update rates: the session now (collector/sessions/live.py)."""
+    rate_session(db, db.get_one(RentalSession, "s-0"), now)
+
+
 def one_long_session(url: str | None, tmp: str, updates: int) -> None:
     database = fresh_database(url, tmp, "long")
     populate(database, 1, timedelta(days=7), MINUTE_US)
@@ -213,13 +220,7 @@ def one_long_session(url: str | None, tmp: str, updates: int) -> None:
     for run in range(1, updates + 1):
         now = NOW + run * timedelta(minutes=5)
         deliver(database, 1, run, now)
-        times.append(
-            timed(
-                lambda now=now: database.call(
-                    lambda db: rate_session(db, db.get_one(RentalSession, "s-0"), now)
-                )
-            )
-        )
+        times.append(timed(partial(database.call, watch_update, now)))
     old = statistics.median(
         from_the_start(database, ["s-0"], NOW + updates * timedelta(minutes=5)) for _ in range(3)
     )
