@@ -172,3 +172,35 @@ def test_a_rating_with_nothing_new_reads_no_samples(database: Database, rented: 
         stored(database, session_id)
         == database.call(from_the_start, session_id, now + timedelta(minutes=10))[:2]
     )
+
+
+PLANS = {
+    "new reports of a machine": (
+        "SELECT max(id), min(start_us) FROM reports WHERE agent_id = 'm' AND id > 5",
+        "ix_reports_agent_id",
+    ),
+    "late usage of a session": (
+        "SELECT id FROM reports WHERE agent_id = 'm' AND received_at > '2026-01-01' AND start_us < 9"
+        " AND end_us > 1",
+        "ix_reports_agent_received",
+    ),
+    "sessions not yet invoiced": (
+        "SELECT id FROM rental_sessions WHERE ended_at IS NULL OR ended_at > '2026-01-01'",
+        "ix_rental_sessions_ended",
+    ),
+    "invoiced per session": (
+        "SELECT session_id, sum(amount_minor) FROM invoice_lines WHERE session_id IN ('a', 'b')"
+        " GROUP BY session_id",
+        "ix_invoice_lines_session_id",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLANS))
+def test_the_jobs_queries_use_their_indexes_on_sqlite(tmp_path: object, name: str) -> None:
+    database = Database(f"sqlite:///{tmp_path}/plans.db")
+    query, index = PLANS[name]
+    with database.engine.connect() as connection:
+        plan = " ".join(str(row[-1]) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {query}"))
+    database.close()
+    assert index in plan, plan
