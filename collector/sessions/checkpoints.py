@@ -86,7 +86,9 @@ class Measure:
             return self._samples(start_us, stop_us)
         head = self._head(start_us, min(settled, stop_us))
         self.open_part = (start_us, min(settled, stop_us), head)
-        return head + self._samples(min(settled, stop_us), stop_us)
+        # No sample lies after the machine's last report end; one stored since it was read is counted by
+        # the next rating (the measured part ends at `settled`).
+        return head
 
     def _head(self, start_us: int, until_us: int) -> billing.Usage:
         """Usage of [start_us, until_us) from the part measured before, when it starts there."""
