@@ -174,15 +174,27 @@ def resumable(db: Session, rental: RentalSession, digest: str, known: Prefetched
     """The session's row and what arrived since it was checked (`known`: fetched for a whole job run by
     `prefetch`)."""
     row = known.rows.get(rental.id) if known is not None else db.get(RatingCheckpoint, rental.id)
-    if row is None:
-        row = RatingCheckpoint(session_id=rental.id, basis=digest, report_id=0)
+    if row is None:  # a session started before checkpoints were kept
+        row = RatingCheckpoint(session_id=rental.id, basis="", report_id=0)
         db.add(row)
-        return Resumable(row, arrivals(db, rental.agent_id, 0), fresh=True)
+    if row.basis != digest:  # nothing kept is used: only the newest report matters
+        return Resumable(row, Arrivals(newest_report_id(db, rental.agent_id), None), fresh=True)
     if known is not None:
         arrived = known.arrived.get(rental.id, Arrivals(row.report_id, None))
     else:
         arrived = arrivals(db, rental.agent_id, row.report_id)
-    return Resumable(row, arrived, fresh=row.basis != digest)
+    return Resumable(row, arrived, fresh=False)
+
+
+def newest_report_id(db: Session, agent_id: str) -> int:
+    """The machine's newest report (0: none), by ix_reports_agent_id."""
+    return int(db.scalar(select(func.max(Report.id)).where(Report.agent_id == agent_id)) or 0)
+
+
+def start(db: Session, rental: RentalSession) -> None:
+    """A new session's row, written when it starts, so that the rating job and a watcher never both
+    create it; its empty basis makes the first rating rate from the start."""
+    db.add(RatingCheckpoint(session_id=rental.id, basis="", report_id=newest_report_id(db, rental.agent_id)))
 
 
 def prefetch(db: Session, session_ids: list[str]) -> Prefetched:

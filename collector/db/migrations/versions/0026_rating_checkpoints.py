@@ -30,6 +30,11 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['session_id'], ['rental_sessions.id'], name=op.f('fk_rating_checkpoints_session_id_rental_sessions')),
     sa.PrimaryKeyConstraint('session_id', name=op.f('pk_rating_checkpoints'))
     )
+    # Open sessions get their row now (rated from their start once): new ones get it when they start.
+    op.execute(
+        "INSERT INTO rating_checkpoints (session_id, basis, report_id) "
+        "SELECT id, '', 0 FROM rental_sessions WHERE ended_at IS NULL"
+    )
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index('ix_reports_agent_id', ['agent_id', 'id'], unique=False)
         batch_op.create_index('ix_reports_agent_received', ['agent_id', 'received_at'], unique=False)
