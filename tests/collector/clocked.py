@@ -42,6 +42,7 @@ class Scenario:
     channel: grpc.Channel
     clock: Clock
     sequences: dict[str, int] = field(default_factory=dict)
+    rated_cost: int = 0  # a session's cost as the rating job left it
 
     def machine(self) -> Identity:
         return enroll(self.channel, self.admin)

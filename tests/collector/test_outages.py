@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from billing import simple_document
+from collector.sessions.rating import rate_sessions
 from protos.rentmeter.v1 import fleet_pb2, invoices_pb2, plans_pb2, sessions_pb2
 from tests.collector.clocked import T0, Scenario
 
@@ -29,6 +30,9 @@ def _rent_with_an_outage(scenario: Scenario, plan: str) -> tuple[str, invoices_p
     scenario.report(machine, T0 + timedelta(seconds=630), 270, per_report=30)
     scenario.report(machine, T0 + 25 * MINUTE, 300)
     admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session_id))
+    scenario.collector.database.call(rate_sessions, scenario.clock.now)  # the rating job, once
+    rated = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
+    scenario.rated_cost = rated.cost.minor_units
     close = invoices_pb2.CloseInvoicesRequest(renter="r", invoice_now=True)
     (invoice,) = admin.invoices.CloseInvoices(close).invoices
     return session_id, invoice
@@ -59,7 +63,7 @@ def test_an_outage_gives_a_gap_line_and_an_automatic_credit(scenario: Scenario) 
     )
     assert invoice.total.minor_units == 1200 - 300
     live = scenario.admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
-    assert live.cost.minor_units == 900  # the live cost is what the invoice charges
+    assert live.cost.minor_units == scenario.rated_cost == 900  # the rating job's cost is the invoice's
     # The host sees the deduction in its earnings, and the outage's times in the session's explanation.
     earnings = scenario.admin.fleet.GetEarnings(fleet_pb2.GetEarningsRequest(
         agent_id=live.agent_id, start=invoice.period_start, end=invoice.period_end
