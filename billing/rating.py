@@ -2,8 +2,10 @@
 
 How a session is rated, in order:
 1. Its span is cut into segments where the plan version changes (a change mid-session splits it at that
-   instant), where a time window starts or ends (in the plan's time zone), and at local midnight when the
-   plan has a daily cap. The caller measures usage per segment.
+   instant), where a time window starts or ends (in the plan's time zone), at local midnight when the
+   plan has a daily cap, and where one of the renter's time packs becomes valid or expires. The caller
+   measures usage per segment; the rental time the packs pay is taken out of it (billing/packs.py), each
+   pack used becoming a line of its own.
 2. Billing increment and minimum time: the session's covered time is rounded up to whole increments and
    to at least the minimum; the extra time is charged at the price in force where the session's covered
    time ends.
@@ -11,8 +13,9 @@ How a session is rated, in order:
    the session's cumulative quantity (free allowance first, then its unit price or tiers), so a piece costs
    amount(quantity after) - amount(quantity before) and the pieces add up to the whole. The service level
    multiplier, and the window multiplier for window-less rules, scale each piece.
-4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): daily and
-   session caps, minimum charge, member discount, coupon, tax.
+4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): window
+   caps (per occurrence, billing/window_caps.py), daily and session caps, minimum charge, member
+   discount, coupon, tax.
 5. Every charge, and the session's total, must lie within the money range (billing/numbers.py); otherwise
    rating raises AmountOutOfRange naming the charge, rather than produce an amount storage cannot hold.
 
@@ -36,7 +39,9 @@ from billing.errors import NotRated
 from billing.meters import METER_NAMES, Usage, display_quantity, to_units
 from billing.money import EXACT, Money, exponent, to_decimal
 from billing.numbers import check_range
+from billing.packs import consume_packs, cut_at_packs
 from billing.plan import PricePlan, PriceRule, RentalTerms, check_versions
+from billing.window_caps import Occurrence, capped_occurrences
 
 MICROS = 1_000_000
 
@@ -44,13 +49,15 @@ MICROS = 1_000_000
 @dataclass(frozen=True, slots=True)
 class Segment:
     """[start, end) of a session under one plan version (index into the sorted versions) and one window
-    ("" = none); `day` is the local date when the plan caps charges per day."""
+    ("" = none); `day` is the local date when the plan caps charges per day; `capped` the occurrence of a
+    window with a cap (e.g. one night) that the segment lies in."""
 
     start: datetime
     end: datetime
     version: int
     window: str = ""
     day: date | None = None
+    capped: Occurrence | None = None  # the occurrence of a capped window the segment lies in
 
     @property
     def span_us(self) -> int:
@@ -105,15 +112,18 @@ def _version_segments(index: int, version: PricePlan, start: datetime, end: date
     daily = version.daily_cap is not None
     if daily:
         cuts.update(local_midnights(start, end, tz))
+    capped = capped_occurrences(ranked, tz, first, last, version.holidays)
     points = sorted(cuts)
     found: list[Segment] = []
     for a, b in itertools.pairwise(points):
         window = next((name for name, spans in occurrences if any(x <= a < y for x, y in spans)), "")
         day = local_date(a, tz) if daily else None
-        if found and found[-1].window == window and found[-1].day == day:
-            found[-1] = replace(found[-1], end=b)
+        occurrence = next((o for o in capped if o.start <= a < o.end), None)
+        previous = found[-1] if found else None
+        if previous and (previous.window, previous.day, previous.capped) == (window, day, occurrence):
+            found[-1] = replace(previous, end=b)
         else:
-            found.append(Segment(a, b, index, window, day))
+            found.append(Segment(a, b, index, window, day, occurrence))
     return found
 
 
@@ -126,9 +136,10 @@ def rate(
 ) -> list[Charge]:
     """Charges of a rental from `start` to `end`, asking `usage_of(a, b)` for the usage of each segment."""
     ordered = check_versions(list(versions))
-    cut = _at_locks(segments(ordered, start, end), terms)
+    cut = cut_at_packs(_at_locks(segments(ordered, start, end), terms), terms.packs)
     parts = [(segment, usage_of(segment.start, segment.end)) for segment in cut]
-    return rate_segments(ordered, terms, start, parts)
+    parts, pack_lines = consume_packs(ordered, terms.machine_class, terms.packs, parts)
+    return pack_lines + rate_segments(ordered, terms, start, parts)
 
 
 def _at_locks(found: list[Segment], terms: RentalTerms) -> list[Segment]:
@@ -281,6 +292,7 @@ class _Line:
         self.notes: list[str] = []
         self.pieces: list[Piece] = []
         self.days: dict[date | None, Fraction] = {}
+        self.slots: dict[tuple[Occurrence | None, date | None], Fraction] = {}
 
     def add(self, segment: Segment, base: int | Fraction, note: str) -> None:
         rule = self.rule
@@ -292,6 +304,8 @@ class _Line:
         self._priced = priced
         self.amount += amount
         self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
+        slot = (segment.capped, segment.day)
+        self.slots[slot] = self.slots.get(slot, Fraction(0)) + amount
         quantity, _ = display_quantity(base, rule.meter, rule.per, rule.unit)
         self.pieces.append(
             Piece(segment.start, segment.end, segment.window, quantity, to_decimal(amount), note)
@@ -324,6 +338,7 @@ class _Line:
             currency=currency,
             pieces=tuple(self.pieces),
             day_amounts=tuple(self.days.items()),
+            window_amounts=tuple((o, d, a) for (o, d), a in self.slots.items()),
         )
 
     def _description(self, currency: str) -> str:
