@@ -11,14 +11,16 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 import billing
+import billing.packs
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import UsageSummary, usage_summary
+from collector.sessions.packs import held_packs, record_uses
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
 
@@ -55,7 +57,14 @@ def rental_terms(rental: RentalSession) -> billing.RentalTerms:
         coupon=rental.coupon,
         resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
         demand=demand_locks(rental),
+        packs=_held_packs(rental),
     )
+
+
+def _held_packs(rental: RentalSession) -> tuple[billing.packs.HeldPack, ...]:
+    """The renter's time packs the session may use (none for a session not in a database session)."""
+    db = object_session(rental)
+    return held_packs(db, rental) if db is not None and rental.id else ()
 
 
 def machine_profile(facts: dict[str, Any]) -> billing.MachineProfile:
@@ -139,6 +148,7 @@ def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
     cannot be rated (its cost is then left as it was), SessionOutOfRange when its cost would leave the
     money range."""
     usage, charges = cumulative_usage(db, rental, now)
+    record_uses(db, rental, charges)
     rental.cost_minor = session_total(rental, charges, rental.plan.currency).minor
     rental.covered_us = usage.covered_us
     rental.rated_at = now

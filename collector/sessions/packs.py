@@ -1,0 +1,110 @@
+"""Time packs a session may use (billing/packs.py): the renter's packs from the database, the pack time each
+session used (kept whenever the session is rated), and what is left of them.
+
+A pack's time left, as one session sees it, is its pack time minus what every other session used: the
+session's own use is rated again from its start each time, so it is never counted twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+import billing
+from billing.packs import HeldPack, consumption_order, pack_use_us
+from collector.db.models import PackUse, RentalSession, TimePack
+from collector.sessions.plans import versions_of
+
+WARN_BEFORE = timedelta(minutes=10)  # the machine is told when the packs have less wall time left
+
+
+def used_by_others(db: Session, pack_ids: Sequence[int], session_id: str) -> dict[int, int]:
+    """Pack id -> pack time used by sessions other than `session_id` (microseconds)."""
+    if not pack_ids:
+        return {}
+    rows = db.execute(
+        select(PackUse.pack_id, func.coalesce(func.sum(PackUse.used_us), 0))
+        .where(PackUse.pack_id.in_(pack_ids), PackUse.session_id != session_id)
+        .group_by(PackUse.pack_id)
+    )
+    return {int(pack_id): int(used) for pack_id, used in rows}
+
+
+def packs_of(db: Session, rental: RentalSession) -> list[TimePack]:
+    """The renter's packs bought under the session's plan that are still valid after the session began."""
+    query = select(TimePack).where(
+        TimePack.renter_id == rental.renter_id,
+        TimePack.plan_id == rental.plan_id,
+        TimePack.valid_until > rental.started_at,
+    )
+    return list(db.scalars(query.order_by(TimePack.id)))
+
+
+def held_packs(db: Session, rental: RentalSession) -> tuple[HeldPack, ...]:
+    """The packs the session may use, with the pack time left before it."""
+    packs = packs_of(db, rental)
+    others = used_by_others(db, [p.id for p in packs], rental.id)
+    return tuple(
+        HeldPack(
+            id=str(pack.id),
+            name=pack.name,
+            left_us=None if pack.time_us is None else max(pack.time_us - others.get(pack.id, 0), 0),
+            valid_from=pack.bought_at,
+            valid_until=pack.valid_until,
+            window=pack.window,
+        )
+        for pack in packs
+    )
+
+
+def record_uses(db: Session, rental: RentalSession, charges: Sequence[billing.Charge]) -> None:
+    """Keep the pack time the session's charges used from each pack (rows of packs no longer used: 0)."""
+    used = {int(pack_id): micros for pack_id, micros in pack_use_us(charges).items()}
+    rows = {row.pack_id: row for row in db.scalars(select(PackUse).where(PackUse.session_id == rental.id))}
+    for pack_id, row in rows.items():
+        row.used_us = used.pop(pack_id, 0)
+    for pack_id, micros in used.items():
+        db.add(PackUse(pack_id=pack_id, session_id=rental.id, used_us=micros, warned=False))
+    db.flush()
+
+
+@dataclass(frozen=True)
+class PackTime:
+    """What the session's packs still pay from `at`: wall time of rental at the class's burn rate (a pass:
+    until it expires), whether the session used any, and whether one it used says stop."""
+
+    wall_left: timedelta
+    used_any: bool
+    stop_when_used_up: bool
+    burn: Fraction
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used_any and self.wall_left <= timedelta(0)
+
+
+def pack_time(db: Session, rental: RentalSession, terms: billing.RentalTerms, at: datetime) -> PackTime:
+    """What is left of the session's packs at `at` (valid then; a windowed pack counts its time left even
+    outside its window)."""
+    versions = versions_of(rental.plan)
+    version = versions[billing.version_at(versions, at)] if at >= versions[0].effective_from else versions[0]
+    burn = Fraction(version.burn_rates.get(rental.machine_class, Decimal(1)))
+    usable = [p for p in consumption_order(terms.packs) if p.valid_from <= at < p.valid_until]
+    uses = {row.pack_id: row for row in db.scalars(select(PackUse).where(PackUse.session_id == rental.id))}
+    used_ids = [pid for pid, row in uses.items() if row.used_us > 0]
+    stop = bool(used_ids) and any(
+        pack.when_used_up == "stop" for pack in db.scalars(select(TimePack).where(TimePack.id.in_(used_ids)))
+    )
+    passes = [p.valid_until - at for p in usable if p.left_us is None]
+    if passes:
+        return PackTime(max(passes), bool(used_ids), stop, burn)
+    mine = {str(pid): row.used_us for pid, row in uses.items()}
+    left_us = sum(max((p.left_us or 0) - mine.get(p.id, 0), 0) for p in usable)
+    wall = timedelta(microseconds=int(Fraction(left_us) / burn))
+    return PackTime(wall, bool(used_ids), stop, burn)
