@@ -29,6 +29,7 @@ from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import InvoiceLine, RentalSession, Renter
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.sessions.plans import versions_of
+from collector.sessions.rates import current_rate
 from collector.sessions.rating import out_of_range_names, rate_sessions, rental_terms
 
 logger = logging.getLogger(__name__)
@@ -52,22 +53,6 @@ def invoiced_minor(db: Session, session_id: str) -> int:
         InvoiceLine.session_id == session_id
     )
     return int(db.scalar(query) or 0)
-
-
-def current_rate(rental: RentalSession, now: datetime) -> Fraction:
-    """What an hour of the session costs from `now` on, as the plan would price it (per hour, major units)."""
-    return hourly_rate(versions_of(rental.plan), rental_terms(rental), now)
-
-
-def hourly_rate(versions: list[billing.PricePlan], terms: billing.RentalTerms, now: datetime) -> Fraction:
-    """What an hour from `now` on costs under the plan's `versions` and `terms`, without traffic (major
-    units); 0 when the plan cannot price it."""
-    try:
-        charges = billing.quote(versions, terms, now, now + timedelta(hours=1))
-    except billing.BillingError:
-        return Fraction(0)
-    usage = [c for c in charges if c.pieces]  # usage lines; caps and discounts apply to whole sessions
-    return sum((Fraction(c.amount) for c in usage), Fraction(0))
 
 
 def estimated_minor(rental: RentalSession, now: datetime, covered_until_us: int | None) -> int:

@@ -56,9 +56,10 @@ def buy_pack(
         known = ", ".join(o.name for o in offers) or "none"
         raise NotFound("time pack", f"{pack_name} (plan {plan_name} offers: {known})")
     price = billing.Money.of(offer.price, plan.currency)
-    available = spendable_minor(db, renter.id, plan.currency, now) - wallet_state(
-        db, renter.id, plan.currency
-    ).held_minor
+    available = (
+        spendable_minor(db, renter.id, plan.currency, now)
+        - wallet_state(db, renter.id, plan.currency).held_minor
+    )
     if available < price.minor:
         raise FailedPrecondition(
             f"the wallet of {renter.id} has {billing.Money(available, plan.currency)} available: "
