@@ -33,10 +33,10 @@ def lasts_us(
 
 
 def describe(micros: int | None) -> str:
-    """"at your current use your balance lasts 37 min" (or "... 2 h 05 min"; "never runs out")."""
+    """"at your current use your balance lasts 37 min" (or "2 h 05 min", "25 s"; "never runs out")."""
     if micros is None:
         return "at your current use your balance never runs out"
-    minutes = micros // (60 * 10**6)
-    hours, minutes = divmod(minutes, 60)
-    text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+    seconds = micros // 10**6
+    hours, minutes = divmod(seconds // 60, 60)
+    text = f"{hours} h {minutes:02d} min" if hours else f"{minutes} min" if minutes else f"{seconds} s"
     return f"at your current use your balance lasts {text}"

@@ -108,3 +108,12 @@ def pack_time(db: Session, rental: RentalSession, terms: billing.RentalTerms, at
     left_us = sum(max((p.left_us or 0) - mine.get(p.id, 0), 0) for p in usable)
     wall = timedelta(microseconds=int(Fraction(left_us) / burn))
     return PackTime(wall, bool(used_ids), stop, burn)
+
+
+def warn_once(db: Session, rental: RentalSession) -> bool:
+    """Mark the session's pack uses as warned; True when one was not yet (the warning is due now)."""
+    rows = [row for row in db.scalars(select(PackUse).where(PackUse.session_id == rental.id))]
+    due = any(not row.warned for row in rows)
+    for row in rows:
+        row.warned = True
+    return due

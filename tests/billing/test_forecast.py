@@ -38,6 +38,7 @@ def test_by_hand(money: int, during: int, pack_min: int, after: int, expected_mi
 def test_describe() -> None:
     assert describe(37 * MIN + 5) == "at your current use your balance lasts 37 min"
     assert describe(125 * MIN) == "at your current use your balance lasts 2 h 05 min"
+    assert describe(25 * 10**6 + 999_999) == "at your current use your balance lasts 25 s"
     assert describe(None) == "at your current use your balance never runs out"
 
 
