@@ -552,7 +552,7 @@ class TimePack(Base):
     valid_until: Mapped[datetime]
     when_used_up: Mapped[str] = mapped_column(String(10), default="payg", server_default="payg")
     # The ledger key of the purchase: a retried request buys once.
-    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
 
     plan: Mapped[PricePlan] = relationship(lazy="joined")
 

@@ -8,7 +8,7 @@ session's own use is rated again from its start each time, so it is never counte
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -60,6 +60,15 @@ def held_packs(db: Session, rental: RentalSession) -> tuple[HeldPack, ...]:
             window=pack.window,
         )
         for pack in packs
+    )
+
+
+def after_own_use(db: Session, rental: RentalSession, packs: Sequence[HeldPack]) -> tuple[HeldPack, ...]:
+    """`packs` less what the session itself used so far: what they still pay from now on."""
+    rows = db.scalars(select(PackUse).where(PackUse.session_id == rental.id))
+    mine = {str(row.pack_id): row.used_us for row in rows}
+    return tuple(
+        p if p.left_us is None else replace(p, left_us=max(p.left_us - mine.get(p.id, 0), 0)) for p in packs
     )
 
 

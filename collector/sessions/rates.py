@@ -6,17 +6,23 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from fractions import Fraction
 
+from sqlalchemy.orm import object_session
+
 import billing
 from collector.db.models import RentalSession
+from collector.sessions.packs import after_own_use
 from collector.sessions.plans import versions_of
 from collector.sessions.rating import rental_terms
 
 
 def current_rate(rental: RentalSession, now: datetime, *, with_packs: bool = True) -> Fraction:
     """What an hour of the session costs from `now` on, as the plan would price it (per hour, major
-    units); the renter's time packs pay what they cover unless `with_packs` is False."""
+    units); the renter's time packs (less what the session used of them) pay what they cover unless
+    `with_packs` is False."""
     terms = rental_terms(rental)
-    return hourly_rate(versions_of(rental.plan), terms if with_packs else replace(terms, packs=()), now)
+    db = object_session(rental)
+    packs = after_own_use(db, rental, terms.packs) if with_packs and db is not None and terms.packs else ()
+    return hourly_rate(versions_of(rental.plan), replace(terms, packs=packs), now)
 
 
 def hourly_rate(versions: list[billing.PricePlan], terms: billing.RentalTerms, now: datetime) -> Fraction:

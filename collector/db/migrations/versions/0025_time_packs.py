@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('bought_at', collector.db.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('valid_until', collector.db.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('when_used_up', sa.String(length=10), server_default='payg', nullable=False),
-    sa.Column('idempotency_key', sa.String(length=64), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=80), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['price_plans.id'], name=op.f('fk_time_packs_plan_id_price_plans')),
     sa.ForeignKeyConstraint(['renter_id'], ['renters.id'], name=op.f('fk_time_packs_renter_id_renters')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_time_packs')),
