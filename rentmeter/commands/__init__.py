@@ -21,6 +21,7 @@ from rentmeter.commands import (
     ledger,
     machines,
     offers,
+    packs,
     payments,
     plans,
     portal,
@@ -38,6 +39,6 @@ from rentmeter.commands import (
 # In the order `rentmeter --help` lists them.
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
-    wallets, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs,
-    demo, simulate,
+    wallets, packs, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal,
+    certs, demo, simulate,
 )  # fmt: skip
