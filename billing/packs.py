@@ -95,6 +95,8 @@ def consumption_order(packs: Sequence[HeldPack]) -> list[HeldPack]:
 
 def cut_at_packs(found: list[Segment], packs: Sequence[HeldPack]) -> list[Segment]:
     """Segments cut again where a pack becomes valid or expires."""
+    if not packs:
+        return found
     cuts = sorted({moment for p in packs for moment in (p.valid_from, p.valid_until)})
     result = []
     for segment in found:
