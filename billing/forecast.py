@@ -33,7 +33,7 @@ def lasts_us(
 
 
 def describe(micros: int | None) -> str:
-    """ "at your current use your balance lasts 37 min" (or "2 h 05 min", "25 s"; "never runs out")."""
+    """The sentence "at your current use your balance lasts 37 min" (or 2 h 05 min, 25 s; never runs out)."""
     if micros is None:
         return "at your current use your balance never runs out"
     seconds = micros // 10**6

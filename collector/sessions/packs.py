@@ -1,8 +1,11 @@
 """Time packs a session may use (billing/packs.py): the renter's packs from the database, the pack time each
 session used (kept whenever the session is rated), and what is left of them.
 
-A pack's time left, as one session sees it, is its pack time minus what every other session used: the
-session's own use is rated again from its start each time, so it is never counted twice.
+Sessions use a pack in the order they started: a pack's time left, as one session sees it, is its pack
+time minus what the renter's sessions that started earlier used. So a later session never changes what an
+earlier one was charged (a session is rated again from its start each time, e.g. for an invoice), and two
+sessions running at once share a pack first come, first served: the later one's pack time shrinks as the
+earlier one uses it, and its time beyond is metered.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 import billing
@@ -24,13 +27,19 @@ from collector.sessions.plans import versions_of
 WARN_BEFORE = timedelta(minutes=10)  # the machine is told when the packs have less wall time left
 
 
-def used_by_others(db: Session, pack_ids: Sequence[int], session_id: str) -> dict[int, int]:
-    """Pack id -> pack time used by sessions other than `session_id` (microseconds)."""
+def used_before(db: Session, pack_ids: Sequence[int], rental: RentalSession) -> dict[int, int]:
+    """Pack id -> pack time used by the renter's sessions that started before `rental` (the earlier of
+    two sessions at the same moment: the smaller id), in microseconds."""
     if not pack_ids:
         return {}
+    earlier = or_(
+        RentalSession.started_at < rental.started_at,
+        and_(RentalSession.started_at == rental.started_at, RentalSession.id < rental.id),
+    )
     rows = db.execute(
         select(PackUse.pack_id, func.coalesce(func.sum(PackUse.used_us), 0))
-        .where(PackUse.pack_id.in_(pack_ids), PackUse.session_id != session_id)
+        .join(RentalSession, RentalSession.id == PackUse.session_id)
+        .where(PackUse.pack_id.in_(pack_ids), earlier)
         .group_by(PackUse.pack_id)
     )
     return {int(pack_id): int(used) for pack_id, used in rows}
@@ -49,7 +58,7 @@ def packs_of(db: Session, rental: RentalSession) -> list[TimePack]:
 def held_packs(db: Session, rental: RentalSession) -> tuple[HeldPack, ...]:
     """The packs the session may use, with the pack time left before it."""
     packs = packs_of(db, rental)
-    others = used_by_others(db, [p.id for p in packs], rental.id)
+    others = used_before(db, [p.id for p in packs], rental)
     return tuple(
         HeldPack(
             id=str(pack.id),

@@ -15,7 +15,14 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from agent.identity import Identity
 from collector.config import CollectorSettings
 from collector.server import Collector
-from protos.rentmeter.v1 import access_pb2, machines_pb2, plans_pb2, sessions_pb2, wallets_pb2
+from protos.rentmeter.v1 import (
+    access_pb2,
+    invoices_pb2,
+    machines_pb2,
+    plans_pb2,
+    sessions_pb2,
+    wallets_pb2,
+)
 from rentmeter.client import AdminClient
 from tests.collector.accounts_helpers import Clock, client, clocked_collector, outcome
 from tests.collector.helpers import sample, signed
@@ -199,6 +206,17 @@ def test_a_gpu_pack_runs_out_at_the_expected_minute_with_overage_after(
     assert charged["time#2"].quantity == "3600" and charged["time#2"].amount.display == "12.00 EUR"
     (listed,) = gina.wallets.ListPacks(wallets_pb2.ListPacksRequest(renter="gina")).packs
     assert (listed.used_us, listed.left_us, listed.state) == (3 * 3600 * 10**6, 0, "used up")
+    # The invoice: the pack's line (amount 0, its time used) and the hour of overage; taken from the wallet.
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session_id))
+    close = invoices_pb2.CloseInvoicesRequest(renter="gina", invoice_now=True)
+    (invoice,) = admin.invoices.CloseInvoices(close).invoices
+    billed = {line.meter: line for line in invoice.lines}
+    assert billed[f"pack:{bought.id}"].amount.display == "0.00 EUR"
+    assert billed[f"pack:{bought.id}"].quantity == "10800"
+    assert billed["time#2"].amount.display == "12.00 EUR" and invoice.total.display == "12.00 EUR"
+    wallet = gina.wallets.GetWallet(wallets_pb2.GetWalletRequest(renter="gina"))
+    assert wallet.balance.display == "28.00 EUR"  # 50.00 - 10.00 (pack) - 12.00 (invoice)
+    assert admin.wallets.CheckLedger(wallets_pb2.CheckLedgerRequest()).balanced
 
 
 def test_buying_needs_the_money_and_a_known_pack(served: Collector, admin: AdminClient) -> None:
