@@ -130,6 +130,8 @@ def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
             notify_url(settings, "alipay"),
             sandbox=settings.alipay_sandbox,
             api_base=settings.alipay_api_base,
+            agreements=settings.alipay_agreement_pay,
+            sign_scene=settings.alipay_sign_scene,
         )
     if settings.wechatpay_enabled:
         apiv3_key = _read(settings.wechatpay_apiv3_key_file, "wechatpay_apiv3_key_file")
@@ -144,6 +146,7 @@ def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
             settings.wechatpay_platform_cert_dir,
             notify_url(settings, "wechatpay"),
             api_base=settings.wechatpay_api_base,
+            papay_plan_id=settings.wechatpay_papay_plan_id,
         )
     return gateways
 

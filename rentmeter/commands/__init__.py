@@ -19,6 +19,7 @@ from rentmeter.commands import (
     invoices,
     jobs,
     ledger,
+    loadgen,
     machines,
     offers,
     packs,
@@ -40,5 +41,5 @@ from rentmeter.commands import (
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
     wallets, packs, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal,
-    certs, demo, simulate,
+    certs, demo, simulate, loadgen,
 )  # fmt: skip
