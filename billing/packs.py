@@ -53,7 +53,9 @@ class PackOffer:
         amount = "unlimited time" if self.time_us is None else duration_text(self.time_us)
         where = f", in {self.window}" if self.window else ""
         price = Money.of(self.price, currency)
-        return f"{self.name}: {amount} for {price}, valid {duration_text(self.valid_for_us)}{where}"
+        days, rest = divmod(self.valid_for_us, 86_400 * MICROS)
+        valid = f"{days} day{'s' * (days != 1)}" if days and not rest else duration_text(self.valid_for_us)
+        return f"{self.name}: {amount} for {price}, valid {valid}{where}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,6 +168,8 @@ def test_two_nights_one_of_them_the_dst_night_pay_two_caps(
         )
     )
     assert quote.total.display == "84.00 EUR"
+    (version,) = admin.plans.GetPlan(plans_pb2.GetPlanRequest(name="nights")).versions
+    assert "window night (every day, 23:00-07:00), at most 15.00 EUR per night" in version.rules
 
 
 def test_a_gpu_pack_runs_out_at_the_expected_minute_with_overage_after(
@@ -239,6 +241,9 @@ def test_buying_needs_the_money_and_a_known_pack(served: Collector, admin: Admin
     code, text = buy("poor", "day")
     assert code is grpc.StatusCode.NOT_FOUND and "offers: 3 hours, half hour" in text
     assert buy("rich", "half hour")[0] is grpc.StatusCode.NOT_FOUND  # another renter's wallet
+    (version,) = admin.plans.GetPlan(plans_pb2.GetPlanRequest(name="cafe")).versions
+    assert "time pack 3 hours: 3 h 00 min for 10.00 EUR, valid 30 days" in version.rules
+    assert "class gpu uses pack time at x1.5" in version.rules
     offers = poor.wallets.ListPacks(wallets_pb2.ListPacksRequest(renter="poor")).offers
     assert [(o.name, o.price.display) for o in offers] == [
         ("3 hours", "10.00 EUR"),
