@@ -32,7 +32,7 @@ from billing.money import Money, to_decimal
 
 if TYPE_CHECKING:
     from billing.plan import PricePlan
-    from billing.rating import Segment
+    from billing.rated_lines import Segment
 
 MICROS = 1_000_000
 PACK_METER = "pack"

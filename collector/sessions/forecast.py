@@ -29,7 +29,7 @@ from collector.core.clock import from_us, to_us
 from collector.db.models import RentalSession
 from collector.sessions.packs import pack_time
 from collector.sessions.rates import current_rate
-from collector.sessions.rating import cumulative_usage, rental_terms
+from collector.sessions.rating import rated_usage, rental_terms
 
 BURN_WINDOW = timedelta(minutes=10)
 HOUR_US = 3600 * 10**6
@@ -62,7 +62,9 @@ def burn_rate(db: Session, rental: RentalSession, known: Burn | None = None) -> 
 
 def exact_cost(db: Session, rental: RentalSession, until_us: int) -> Fraction:
     """The session's cost from its start up to `until_us`, every charge at full precision."""
-    _, charges = cumulative_usage(db, rental, from_us(until_us))
+    rated = rated_usage(db, rental, from_us(until_us), advance=False)
+    assert rated is not None, "rated_usage answers None only when asked to reuse"
+    _, charges = rated
     return sum((Fraction(charge.amount) for charge in charges), Fraction(0))
 
 

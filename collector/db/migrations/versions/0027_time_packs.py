@@ -1,7 +1,7 @@
 """time packs: packs renters bought from their wallets, and the pack time each session used
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-01 02:10:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import collector.db.models
 
 
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
