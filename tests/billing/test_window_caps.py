@@ -130,3 +130,19 @@ def test_capped_total_never_exceeds_uncapped_nor_misses_day_time(
         excess += max(0, inside // timedelta(minutes=1) * 5 - 1500)  # 3.00/h = 5 fen a minute
         day += timedelta(days=1)
     assert capped == uncapped - excess
+
+
+def test_a_capped_plan_is_rated_from_the_start_even_when_a_checkpoint_is_offered() -> None:
+    """Rating from a checkpoint would lose what the night charged before it: a capped plan takes none and
+    rates from the start, so the two nights still pay two caps."""
+    from billing import rate_from, uniform_usage
+
+    plan = _plan("Europe/Berlin")
+    start = _local("Europe/Berlin", 2026, 10, 24, 22, 0)
+    end = start + timedelta(hours=35)
+    usage = uniform_usage(start, end)
+    whole = quote([plan], RentalTerms(""), start, end)
+    _, kept = rate_from([plan], RentalTerms(""), start, start + timedelta(hours=5), usage, None, end)
+    assert kept is None  # nothing to go on from
+    again, _ = rate_from([plan], RentalTerms(""), start, end, usage, kept, end)
+    assert str(total(again, "CNY")) == str(total(whole, "CNY")) == "84.00 CNY"
