@@ -189,7 +189,7 @@ def test_without_an_agreement_a_payment_request_goes_out_until_overdue(
     assert row.collection_attempts == 4 and row.next_collection_at is None  # overdue: no further step
 
 
-def test_agreements_are_cancelled_at_the_gateway_and_only_by_their_renter(
+def test_agreements_are_cancelled_at_the_gateway_or_from_the_app_and_forgeries_are_refused(
     collector: Collector, admin: AdminClient, alipay: AgreementAlipayStandIn, gateway_http: httpx.Client,
     wechatpay: AgreementWeChatPayStandIn,
 ) -> None:  # fmt: skip
