@@ -103,7 +103,11 @@ class Report(Base):
     """A signed report exactly as received: the evidence behind every sample."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("agent_id", "sequence"),)
+    # On PostgreSQL the table is partitioned by end_us (collector.db.partitions), and a unique constraint of
+    # a partitioned table must hold its partition key. A copy of a report resent has the same end, so the
+    # constraint still refuses it; a different report under a stored sequence is refused by ingest (the
+    # machine's sequence watermark, read under a row lock).
+    __table_args__ = (UniqueConstraint("agent_id", "sequence", "end_us"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
@@ -727,3 +731,18 @@ class PaymentMismatch(Base):
     resolution: Mapped[str] = mapped_column(String(20), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     resolved_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class JobLease(Base):
+    """Which collector runs a scheduled job, and the last period it was claimed for (collector.db.leases).
+
+    Several collectors on one database claim each job's period here, so each period runs once."""
+
+    __tablename__ = "job_leases"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # The claimed period: whole intervals of the job since the Unix epoch.
+    period: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(120))
+    leased_until: Mapped[datetime]
+    finished: Mapped[bool] = mapped_column(default=False)
