@@ -19,11 +19,14 @@ import grpc
 from rentmeter.commands import NOUNS
 from rentmeter.commands.remote import DEFAULT_COLLECTOR, connection_arguments
 from rentmeter.errors import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from rentmeter.logformat import FORMATS, handler_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.log_format not in FORMATS:  # from RENTMETER_LOG_FORMAT (argparse checks only given choices)
+        parser.error(f"RENTMETER_LOG_FORMAT: {args.log_format!r} is not text or json")
     agent_run = args.command == "agent"
     if args.collector is None and not agent_run:  # the agent reads RENTMETER_AGENT_COLLECTOR itself
         args.collector = os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR)
@@ -54,7 +57,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
         level = logging.INFO if args.command in ("collector", "agent", "portal") else logging.WARNING
         for name in CHATTY_LIBRARIES:
             logging.getLogger(name).setLevel(logging.WARNING)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, handlers=[handler_for(args.log_format)])
 
 
 def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
@@ -80,6 +83,12 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="rentmeter", description="Metering and billing for rented computers.")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default=os.environ.get("RENTMETER_LOG_FORMAT") or "text",
+        help="log lines as text or as one JSON object per line (default: RENTMETER_LOG_FORMAT or text)",
+    )
     parser.add_argument("--version", action="version", version=f"rentmeter {_version()}")
     connection_arguments(parser, None)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -27,6 +28,7 @@ from collector.core.errors import (
     InvalidArgument,
     ResourceExhausted,
     Unauthenticated,
+    Unavailable,
     quoted,
 )
 from collector.core.limits import RateLimiter
@@ -68,6 +70,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         self._hub = hub
         self._keys = keys
         self._metrics = metrics
+        self._streams: set[_Stream] = set()
         self._limiter = RateLimiter(report_rate, report_rate * 10)
 
     @maps_errors
@@ -95,16 +98,20 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         outbox: Outbox = asyncio.Queue()
         pending: asyncio.Queue[_Pending | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
-        reader = asyncio.create_task(self._read(request_iterator, pending, stream))
+        reader = stream.reader = asyncio.create_task(self._read(request_iterator, pending, stream))
         acker = asyncio.create_task(
             _forward_acks(pending, outbox, self._metrics, partial(self._remember_refused, stream))
         )
+        self._streams.add(stream)
+        self._metrics.streams.inc()
         try:
             while (message := await outbox.get()) is not None:
                 yield message
             if stream.refusal is not None:
                 raise stream.refusal
             await acker  # a storage failure ends the acks first: raise it (the reader is cancelled below)
+            if stream.draining:
+                raise Unavailable("this collector is shutting down: reconnect, to it or another collector")
             await reader  # a refused stream ends the reading: raise why
         except CollectorError as exc:
             self._metrics.refused_streams.labels(_refusal_kind(exc)).inc()
@@ -118,9 +125,25 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         finally:
             reader.cancel()
             acker.cancel()
+            self._streams.discard(stream)
+            self._metrics.streams.dec()
+            stream.ended.set()
             if stream.attached:
                 self._hub.unsubscribe(stream.agent_id, outbox)
                 self._keys.unwatch(stream.agent_id, stream.on_revoked)
+
+    async def drain(self, grace_s: float) -> None:
+        """Shutting down: stop reading reports, send the acks of those already read once they are stored,
+        then end every stream with UNAVAILABLE so that its agent reconnects (to another collector behind
+        the load balancer) and resends what was not acknowledged. Waits up to `grace_s`."""
+        streams = list(self._streams)
+        for stream in streams:
+            stream.draining = True
+            if stream.reader is not None:
+                stream.reader.cancel()
+        if streams:
+            await asyncio.wait([asyncio.ensure_future(s.ended.wait()) for s in streams], timeout=grace_s)
+        logger.info("drained %d report stream(s)", len(streams))
 
     async def _read(
         self,
@@ -130,6 +153,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     ) -> None:
         try:
             async for envelope in request_iterator:
+                received = time.monotonic()
                 if stream.agent_id and envelope.agent_id != stream.agent_id:
                     raise InvalidArgument("a report stream carries the reports of one agent only")
                 stream.agent_id = envelope.agent_id
@@ -145,7 +169,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                 if not stream.attached:
                     await self._attach(stream)
                 gaps = tuple(gap.kind for gap in verified.gaps)
-                await pending.put(_Pending(self._writer.submit(verified), gaps))
+                await pending.put(_Pending(self._writer.submit(verified), gaps, received))
         finally:
             await pending.put(None)
 
@@ -249,9 +273,12 @@ def _rotate(db: Session, agent_id: str, new_public_key: bytes, last_old_sequence
     machine.public_key = new_public_key
 
 
-@dataclass
+@dataclass(eq=False)
 class _Stream:
     outbox: Outbox
+    reader: asyncio.Task[None] | None = None
+    draining: bool = False  # the collector is shutting down: end with UNAVAILABLE once acks are out
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
     agent_id: str = ""  # the agent of the first report (every report must be of this agent)
     attached: bool = False  # a report verified: controls routed here, revocations watched
     forged: int = 0
@@ -275,6 +302,7 @@ class _Pending:
 
     ack: asyncio.Future[Ack]
     gaps: tuple[str, ...] = ()
+    received: float | None = None  # monotonic time the report was read (for the ack latency)
 
 
 def _resolved(ack: Ack) -> asyncio.Future[Ack]:
@@ -332,6 +360,10 @@ async def _forward_acks(
             stored = [kind for i in accepted for kind in i.gaps]
             _count(metrics, acks, stored)
             outbox.put_nowait(wire.acks_to_proto(acks))
+            sent = time.monotonic()
+            for i in items:
+                if i.received is not None:
+                    metrics.ack_seconds.observe(sent - i.received)
             await remember(acks)
     finally:
         outbox.put_nowait(None)

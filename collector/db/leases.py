@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from collector.db.models import JobLease
 
+
 def period_of(now: datetime, interval: timedelta) -> int:
     """The index of the period of length `interval` that `now` falls in (periods start at the epoch)."""
     step_us = max(1, int(interval / timedelta(microseconds=1)))

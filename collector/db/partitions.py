@@ -103,7 +103,9 @@ def create_month(connection: Connection, table: str, month: Month) -> bool:
         text(f"WITH gone AS (DELETE FROM {default} WHERE end_us >= :start AND end_us < :end RETURNING *) "
              f"INSERT INTO {name} SELECT * FROM gone"), {"start": start, "end": end}
     ).rowcount  # fmt: skip
-    connection.execute(text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ({start}) TO ({end})"))
+    connection.execute(
+        text(f"ALTER TABLE {table} ATTACH PARTITION {name} FOR VALUES FROM ({start}) TO ({end})")
+    )
     logger.info("created partition %s (%d rows taken over from %s)", name, moved, default)
     return True
 
@@ -143,5 +145,7 @@ def drop_months_before(db: Session, cutoff_us: int) -> list[str]:
                 connection.execute(text(f"DROP TABLE {name}"))
                 dropped.append(name)
     if dropped:
-        logger.info("dropped partitions %s (all their rows end before the retention cutoff)", ", ".join(dropped))
+        logger.info(
+            "dropped partitions %s (all their rows end before the retention cutoff)", ", ".join(dropped)
+        )
     return dropped

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from collector.core.clock import to_us
 from collector.db.isolation import JobOutcome, JobRun
-from collector.db.partitions import drop_months_before
 from collector.db.models import GpuSample, RentalSession, Renter, Report, ReportRejection, Sample
+from collector.db.partitions import drop_months_before
 
 logger = logging.getLogger(__name__)
 

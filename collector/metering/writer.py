@@ -39,6 +39,11 @@ class ReportWriter:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
 
+    @property
+    def backlog(self) -> int:
+        """Reports received and verified, waiting to be stored."""
+        return self._queue.qsize()
+
     def submit(self, report: IncomingReport) -> asyncio.Future[Ack]:
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((report, future))

@@ -67,18 +67,19 @@ def _partition(table: str) -> None:
     op.execute(f'ALTER TABLE {new} RENAME TO {table}')
     op.execute(f'ALTER TABLE {table} ADD CONSTRAINT pk_{table} PRIMARY KEY (id, end_us)')
     for key in foreign:
-        columns, referred = ', '.join(key['constrained_columns']), ', '.join(key['referred_columns'])
+        columns = ', '.join(key['constrained_columns'])
+        referred = ', '.join(str(column) for column in key['referred_columns'])
         op.execute(f'ALTER TABLE {table} ADD CONSTRAINT {key["name"]} FOREIGN KEY ({columns}) '
                    f'REFERENCES {key["referred_table"]} ({referred})')
     for unique in uniques:
         assert 'end_us' in unique['column_names'], f'{unique["name"]} must hold the partition key'
         op.execute(f'ALTER TABLE {table} ADD CONSTRAINT {unique["name"]} '
-                   f'UNIQUE ({", ".join(unique["column_names"])})')
+                   f'UNIQUE ({", ".join(str(c) for c in unique["column_names"])})')
     for index in indexes:
         if index.get('duplicates_constraint'):
             continue
         kind = 'UNIQUE INDEX' if index['unique'] else 'INDEX'
-        op.execute(f'CREATE {kind} {index["name"]} ON {table} ({", ".join(index["column_names"])})')
+        op.execute(f'CREATE {kind} {index["name"]} ON {table} ({", ".join(str(c) for c in index["column_names"])})')
 
 
 def downgrade() -> None:
