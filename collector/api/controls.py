@@ -75,21 +75,25 @@ class ControlHub:
         finally:
             del self._replies[request]
 
-    def _local(self, agent_id: str, control: agent_pb2.Control) -> int:
+    def _local(self, agent_id: str, control: agent_pb2.Control, *, relayed: bool = False) -> int:
+        """Queue on this collector's streams; a control relayed from another collector to none is routine
+        (the agent is connected elsewhere) and logged at debug level only."""
         streams = self._streams.get(agent_id, set())
         for outbox in streams:
             outbox.put_nowait(agent_pb2.CollectorMessage(controls=[control]))
-        logger.info(
-            "agent %s: %s sent to %d stream(s)",
+        logger.log(
+            logging.DEBUG if relayed and not streams else logging.INFO,
+            "agent %s: %s sent to %d stream(s)%s",
             agent_id,
             agent_pb2.Control.Kind.Name(control.kind),
             len(streams),
+            " (relayed from another collector)" if relayed else "",
         )
         return len(streams)
 
     def _from_bus(self, message: Message) -> None:
         control = agent_pb2.Control.FromString(base64.b64decode(message["control"]))
-        delivered = self._local(message["agent"], control)
+        delivered = self._local(message["agent"], control, relayed=True)
         if message.get("request") and delivered and self._bus is not None:
             self._bus.post("delivered", request=message["request"], count=delivered)
 

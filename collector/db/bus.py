@@ -86,7 +86,7 @@ class ControlBus:
                         self._sender = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
                     await self._sender.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
                     return
-                except psycopg.OperationalError:
+                except psycopg.Error:
                     self._sender = None
                     if attempt == 2:
                         logger.exception("sending a %s message to the other collectors failed", kind)
@@ -101,7 +101,7 @@ class ControlBus:
                     delay = FIRST_RETRY_S
                     async for notice in conn.notifies():
                         self._dispatch(notice.payload)
-            except psycopg.OperationalError as exc:
+            except psycopg.Error as exc:
                 self._listening.clear()
                 logger.warning("listening for the other collectors failed (%s); again in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
