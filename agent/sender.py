@@ -30,6 +30,9 @@ from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 logger = logging.getLogger(__name__)
 
 BATCH = 100
+# Reports packed into one stream message (SignedReport.more) once the collector says it reads them: a
+# backlog then costs one message per PACK reports instead of one each.
+PACK = 50
 _DONE = (agent_pb2.ReportAck.ACCEPTED, agent_pb2.ReportAck.DUPLICATE, agent_pb2.ReportAck.REJECTED)
 
 
@@ -55,6 +58,7 @@ class ReportSender:
         self._stopping = threading.Event()
         self._call: grpc.Future | None = None
         self._failure: BaseException | None = None  # raised by the request iterator, re-raised in _stream
+        self._reads_more = False  # this stream's collector reads several reports per message
         self._thread = threading.Thread(target=self._run, name="report-sender", daemon=True)
         self.acknowledged = 0
         self.rejected = 0
@@ -118,11 +122,13 @@ class ReportSender:
     def _stream(self) -> bool:
         """One stream's life; returns True if it delivered anything."""
         self._failure = None
+        self._reads_more = False
         call = self._stub.StreamReports(self._requests(), wait_for_ready=False)
         self._call = call
         delivered = False
         try:
             for response in call:
+                self._reads_more = self._reads_more or response.reads_more
                 if response.HasField("last_stored_sequence") and self._spool.raise_floor(
                     response.last_stored_sequence
                 ):
@@ -196,17 +202,36 @@ class ReportSender:
                 with self._wakeup:
                     self._wakeup.wait(timeout=1.0)
                 continue
-            for sequence, envelope in batch:
-                last_sent = sequence
+            messages, last_sent = self._decoded(batch)
+            if messages is None:
+                return
+            yield from self._packed(messages)
+
+    def _decoded(self, batch: list[tuple[int, bytes]]) -> tuple[list[agent_pb2.SignedReport] | None, int]:
+        """The spooled copies as messages (each naming its spool sequence) and the last sequence taken; a
+        copy that does not decode is quarantined. None when quarantining fails (kept in self._failure)."""
+        messages = []
+        for sequence, envelope in batch:
+            try:
+                message = agent_pb2.SignedReport.FromString(envelope)
+            except DecodeError as exc:
                 try:
-                    message = agent_pb2.SignedReport.FromString(envelope)
-                except DecodeError as exc:
-                    try:
-                        self._quarantine(sequence, "unreadable", f"the spooled copy does not decode: {exc}",
-                                         envelope)  # fmt: skip
-                    except Exception as failure:
-                        self._failure = failure
-                        return
-                    continue
-                message.sequence = sequence
-                yield message
+                    self._quarantine(sequence, "unreadable", f"the spooled copy does not decode: {exc}",
+                                     envelope)  # fmt: skip
+                except Exception as failure:
+                    self._failure = failure
+                    return None, batch[-1][0]
+                continue
+            message.sequence = sequence
+            messages.append(message)
+        return messages, batch[-1][0]
+
+    def _packed(self, messages: list[agent_pb2.SignedReport]) -> Iterator[agent_pb2.SignedReport]:
+        """One message per report, or PACK reports per message once the collector said it reads them."""
+        at = 0
+        while at < len(messages):
+            count = PACK if self._reads_more else 1
+            first = messages[at]
+            first.more.extend(messages[at + 1 : at + count])
+            at += count
+            yield first

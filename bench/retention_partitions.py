@@ -19,8 +19,10 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, insert, make_url, text
+from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,18 +51,28 @@ def fresh_database(url: str | None) -> str:
     return base.set(database="rentmeter_bench_retention").render_as_string(hide_password=False)
 
 
+def make_month(db: Session, table: str, month: Month) -> None:
+    create_month(db.connection(), table, month)
+
+
+def insert_rows(db: Session, model: type[Sample] | type[Report], rows: list[dict[str, Any]]) -> None:
+    db.execute(insert(model), rows)
+
+
 def write(database: Database, machines: int, hours: int) -> int:
     """Samples and reports of every machine over `hours` from the 2nd of each month; rows per month."""
     enrolled = datetime(2026, 9, 1, tzinfo=UTC)
-    database.call(lambda db: db.execute(insert(Machine), [
-        {"agent_id": f"m{i}", "public_key": b"\0" * 32, "machine_class": "standard", "label": "", "facts": {},
-         "enrolled_at": enrolled, "last_sequence": 0} for i in range(machines)]))  # fmt: skip
+    machine_rows = [{"agent_id": f"m{i}", "public_key": b"\0" * 32, "machine_class": "standard",
+                     "label": "", "facts": {}, "enrolled_at": enrolled, "last_sequence": 0}
+                    for i in range(machines)]  # fmt: skip
+    database.call(lambda db: db.execute(insert(Machine), machine_rows))
     rows = 0
     for month in (OCTOBER, NOVEMBER):
-        for table in ("samples", "gpu_samples", "reports"):
-            database.call(lambda db, t=table, m=month: create_month(db.connection(), t, m))
+        for name in ("samples", "gpu_samples", "reports"):
+            database.call(make_month, name, month)
         start_us = month.start_us() + 86_400 * 1_000_000
-        samples, reports = [], []
+        samples: list[dict[str, Any]] = []
+        reports: list[dict[str, Any]] = []
         for i in range(machines):
             for n in range(hours * 3600 // STEP_S):
                 begin = start_us + n * STEP_S * 1_000_000
@@ -74,9 +86,9 @@ def write(database: Database, machines: int, hours: int) -> int:
                                 "start_us": begin, "end_us": end, "received_at": enrolled,
                                 "boot_time_us": 0, "logins": {}, "payload": b"x" * 200,
                                 "signature": b"s" * 64})  # fmt: skip
-        for table, values in ((Sample, samples), (Report, reports)):
+        for model, values in ((Sample, samples), (Report, reports)):
             for at in range(0, len(values), CHUNK):
-                database.call(lambda db, t=table, v=values[at : at + CHUNK]: db.execute(insert(t), v))
+                database.call(insert_rows, model, values[at : at + CHUNK])
         rows = len(samples) + len(reports)
     return rows
 
@@ -108,6 +120,7 @@ def main() -> None:
         f"({deleted / delete_s:,.0f} rows/s); tables {before / 2**20:.1f} -> {after_delete / 2**20:.1f} MiB"
     )
     database.call(drop_months_before, OCTOBER.end_us())  # October's partitions, emptied above (not timed)
+    after_delete = table_bytes(database)
     began = time.perf_counter()
     dropped = database.call(drop_months_before, NOVEMBER.end_us())
     drop_s = time.perf_counter() - began

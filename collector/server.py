@@ -131,6 +131,8 @@ def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
             notify_url(settings, "alipay"),
             sandbox=settings.alipay_sandbox,
             api_base=settings.alipay_api_base,
+            agreements=settings.alipay_agreement_pay,
+            sign_scene=settings.alipay_sign_scene,
         )
     if settings.wechatpay_enabled:
         apiv3_key = _read(settings.wechatpay_apiv3_key_file, "wechatpay_apiv3_key_file")
@@ -145,6 +147,7 @@ def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
             settings.wechatpay_platform_cert_dir,
             notify_url(settings, "wechatpay"),
             api_base=settings.wechatpay_api_base,
+            papay_plan_id=settings.wechatpay_papay_plan_id,
         )
     return gateways
 
@@ -172,7 +175,7 @@ class Collector:
         self.controls = ControlHub(self.bus)
         self.keys = AgentKeys(self.database)
         self.metrics = Metrics()
-        self.metrics.watch_backlog(lambda: self.writer.backlog)
+        self.metrics.watch_backlog(lambda: self.writer.waiting)
         self.metrics.watch_revenue(self.database)
         self.metrics_port = 0
         self.health = health.aio.HealthServicer()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from collector.api import wire
 from collector.api.controls import ControlHub, Outbox
 from collector.api.metrics import Metrics
+from collector.api.report_acks import PendingAcks, forward_acks
 from collector.api.status import Servicer, abort_with, internal_error, maps_errors
 from collector.core.errors import (
     CollectorError,
@@ -96,11 +97,11 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         in arrival order, interleaved with control messages for this agent. A report that does not verify
         gets its FORGED ack and the stream goes on; an unknown or revoked agent ends it."""
         outbox: Outbox = asyncio.Queue()
-        pending: asyncio.Queue[_Pending | None] = asyncio.Queue(MAX_IN_FLIGHT)
+        pending: asyncio.Queue[PendingAcks | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
         reader = stream.reader = asyncio.create_task(self._read(request_iterator, pending, stream))
         acker = asyncio.create_task(
-            _forward_acks(pending, outbox, self._metrics, partial(self._remember_refused, stream))
+            forward_acks(pending, outbox, self._metrics, partial(self._remember_refused, stream))
         )
         self._streams.add(stream)
         self._metrics.streams.inc()
@@ -148,30 +149,42 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     async def _read(
         self,
         request_iterator: AsyncIterator[agent_pb2.SignedReport],
-        pending: asyncio.Queue[_Pending | None],
+        pending: asyncio.Queue[PendingAcks | None],
         stream: _Stream,
     ) -> None:
         try:
-            async for envelope in request_iterator:
+            async for message in request_iterator:
                 received = time.monotonic()
-                if stream.agent_id and envelope.agent_id != stream.agent_id:
-                    raise InvalidArgument("a report stream carries the reports of one agent only")
-                stream.agent_id = envelope.agent_id
-                if not self._limiter.allow(envelope.agent_id):
+                envelopes = [message, *message.more] if message.more else [message]
+                for envelope in envelopes:
+                    if stream.agent_id and envelope.agent_id != stream.agent_id:
+                        raise InvalidArgument("a report stream carries the reports of one agent only")
+                    stream.agent_id = envelope.agent_id
+                if not self._limiter.allow(stream.agent_id, len(envelopes)):
                     raise ResourceExhausted(
                         "too many reports from this agent; resend the unacknowledged later"
                     )
-                verified = await self._verify(envelope)
-                if isinstance(verified, Ack):  # refused on its own: the stream goes on
-                    stream.count_refusal(verified)
-                    await pending.put(_Pending(_resolved(verified)))
-                    continue
-                if not stream.attached:
-                    await self._attach(stream)
-                gaps = tuple(gap.kind for gap in verified.gaps)
-                await pending.put(_Pending(self._writer.submit(verified), gaps, received))
+                await pending.put(await self._admit(envelopes, stream, received))
         finally:
             await pending.put(None)
+
+    async def _admit(
+        self, envelopes: list[agent_pb2.SignedReport], stream: _Stream, received: float
+    ) -> PendingAcks:
+        """Verify the reports of one message and hand the verified ones to the writer together."""
+        refused: dict[int, Ack] = {}
+        verified: list[IncomingReport] = []
+        for index, envelope in enumerate(envelopes):
+            outcome = await self._verify(envelope, stream)
+            if isinstance(outcome, Ack):  # refused on its own: the stream goes on
+                stream.count_refusal(outcome)
+                refused[index] = outcome
+            else:
+                verified.append(outcome)
+        if verified and not stream.attached:
+            await self._attach(stream)
+        gaps = tuple(tuple(gap.kind for gap in report.gaps) for report in verified)
+        return PendingAcks(refused, self._writer.submit(verified), gaps, received)
 
     async def _remember_refused(self, stream: _Stream, acks: list[Ack]) -> None:
         """Keep the refused reports in the database (after their acks went out). Losing these records is
@@ -191,21 +204,24 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         self._hub.subscribe(agent_id, stream.outbox)
         self._keys.watch(agent_id, stream.on_revoked)
         rental, last = await self.db.run(_stream_start, agent_id)
-        message = agent_pb2.CollectorMessage(last_stored_sequence=last)
+        message = agent_pb2.CollectorMessage(last_stored_sequence=last, reads_more=True)
         if rental is not None:
             message.controls.append(rental)
         stream.outbox.put_nowait(message)
 
-    async def _verify(self, envelope: agent_pb2.SignedReport) -> IncomingReport | Ack:
+    async def _verify(self, envelope: agent_pb2.SignedReport, stream: _Stream) -> IncomingReport | Ack:
         """Check the signature over the exact payload bytes, then parse them; an Ack when the report is
         refused on its own (FORGED, or signed but not a report of this agent). After a key rotation the
         previous key is accepted for the reports it signed before (sequence up to the rotation's).
-        Unauthenticated (ending the stream) for an unknown or revoked agent."""
-        try:
-            ring = await self._keys.key_of(envelope.agent_id)
-        except Unauthenticated:
-            logger.warning("report from agent %s refused: unknown or revoked", quoted(envelope.agent_id))
-            raise
+        Unauthenticated (ending the stream) for an unknown or revoked agent. The stream keeps the keys it
+        looked up: a revocation ends it (AgentKeys.watch) and a rotated key is looked up again below."""
+        ring = stream.ring
+        if ring is None:
+            try:
+                ring = stream.ring = await self._keys.key_of(envelope.agent_id)
+            except Unauthenticated:
+                logger.warning("report from agent %s refused: unknown or revoked", quoted(envelope.agent_id))
+                raise
         report: agent_pb2.UsageReport | None
         report = agent_pb2.UsageReport()
         try:
@@ -215,7 +231,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         named = envelope.sequence or (report.sequence if report is not None else 0)
         # Before calling a report forged, look the key up again: it may have been rotated elsewhere.
         if not _signed_by(ring, envelope, report) and not _signed_by(
-            await self._keys.key_of(envelope.agent_id, fresh=True), envelope, report
+            await self._fresh_ring(stream), envelope, report
         ):
             logger.warning("agent %s report %d: signature does not verify", envelope.agent_id, named)
             return Ack(named, AckStatus.FORGED, f"report signature does not verify for agent "
@@ -226,6 +242,10 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
             reason = f"report of agent {quoted(report.agent_id)} sent as agent {envelope.agent_id}"
             return Ack(named, AckStatus.REJECTED, reason, "agent_mismatch")
         return wire.report_from_proto(envelope, report)
+
+    async def _fresh_ring(self, stream: _Stream) -> KeyRing:
+        stream.ring = await self._keys.key_of(stream.agent_id, fresh=True)
+        return stream.ring
 
     @maps_errors
     async def RotateKey(
@@ -283,6 +303,7 @@ class _Stream:
     attached: bool = False  # a report verified: controls routed here, revocations watched
     forged: int = 0
     refusal: CollectorError | None = None
+    ring: KeyRing | None = None  # the agent's keys, looked up at its first report
 
     def on_revoked(self, agent_id: str) -> None:
         """End the stream at once (called on the event loop by AgentKeys)."""
@@ -294,21 +315,6 @@ class _Stream:
             self.forged += 1
             if self.forged > MAX_FORGED_PER_STREAM:
                 raise Unauthenticated(f"more than {MAX_FORGED_PER_STREAM} reports that do not verify")
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A report's ack to come, with the kinds of the gaps it tells (counted once it is stored)."""
-
-    ack: asyncio.Future[Ack]
-    gaps: tuple[str, ...] = ()
-    received: float | None = None  # monotonic time the report was read (for the ack latency)
-
-
-def _resolved(ack: Ack) -> asyncio.Future[Ack]:
-    future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-    future.set_result(ack)
-    return future
 
 
 _REFUSALS = (
@@ -327,46 +333,6 @@ def _refusal_kind(exc: CollectorError) -> str:
         if marker in text:
             return kind
     return "other"
-
-
-def _count(metrics: Metrics, acks: list[Ack], gaps: list[str]) -> None:
-    for ack in acks:
-        metrics.reports.labels(ack.status.name.lower()).inc()
-        if ack.kind:
-            metrics.rejected.labels(ack.kind).inc()
-    for kind in gaps:
-        metrics.gaps.labels(kind).inc()
-
-
-async def _forward_acks(
-    pending: asyncio.Queue[_Pending | None],
-    outbox: Outbox,
-    metrics: Metrics,
-    remember: Callable[[list[Ack]], Awaitable[None]],
-) -> None:
-    """Send acks in arrival order, as many per message as are ready, then `remember` them; end the stream
-    after the last."""
-    try:
-        while (item := await pending.get()) is not None:
-            items = [item]
-            while not pending.empty():
-                ready = pending.get_nowait()
-                if ready is None:
-                    pending.put_nowait(None)
-                    break
-                items.append(ready)
-            acks = [await i.ack for i in items]
-            accepted = [i for i, a in zip(items, acks, strict=True) if a.status is AckStatus.ACCEPTED]
-            stored = [kind for i in accepted for kind in i.gaps]
-            _count(metrics, acks, stored)
-            outbox.put_nowait(wire.acks_to_proto(acks))
-            sent = time.monotonic()
-            for i in items:
-                if i.received is not None:
-                    metrics.ack_seconds.observe(sent - i.received)
-            await remember(acks)
-    finally:
-        outbox.put_nowait(None)
 
 
 def _stream_start(db: Session, agent_id: str) -> tuple[agent_pb2.Control | None, int]:

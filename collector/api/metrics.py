@@ -80,8 +80,9 @@ class Metrics:
             registry=self.registry,
         )
         self.backlog = Gauge(
-            "rentmeter_ingest_backlog_reports",
-            "Reports received and verified, waiting to be stored (acks follow storage).",
+            "rentmeter_ingest_backlog",
+            "Stream messages (one or more reports each) verified and waiting to be stored; acks follow"
+            " storage.",
             registry=self.registry,
         )  # fmt: skip
 

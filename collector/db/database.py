@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from collector.db.engine import make_engine, session_factory, upgrade
@@ -42,6 +42,18 @@ class Database:
         """Like call(), on the database threads, awaitable from the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(self.call, fn, *args, **kwargs))
+
+    async def run_core(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """fn(connection, ...) in one transaction on the database threads, without an ORM session (the
+        hot ingest path: SQLAlchemy Core only)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(self._core, fn, *args, **kwargs))
+
+    def _core(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        with self.engine.begin() as connection:
+            return fn(connection, *args, **kwargs)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -55,7 +55,7 @@ class Month:
 
 
 def is_partitioned(connection: Connection) -> bool:
-    """Whether this database partitions the raw tables (PostgreSQL after migration 0025)."""
+    """Whether this database partitions the raw tables (PostgreSQL, after the partitions migration)."""
     if connection.dialect.name != "postgresql":
         return False
     found = connection.scalar(text("SELECT count(*) FROM pg_partitioned_table pt JOIN pg_class c "

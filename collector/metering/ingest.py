@@ -21,9 +21,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
+from collector.db.bulk import bulk_insert
 from collector.db.models import GpuSample, Machine, Report, ReportGap, Sample
 from collector.metering.bounds import MAX_SAMPLE_US, validation_problem
 
@@ -123,13 +124,13 @@ _GPU_SAMPLES = cast(Table, GpuSample.__table__)
 _GAPS = cast(Table, ReportGap.__table__)
 
 
-def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime) -> list[Ack]:
+def store_reports(db: Session | Connection, reports: Sequence[IncomingReport], now: datetime) -> list[Ack]:
     """Store a batch of verified reports; return one Ack per report, in input order.
 
-    The hot path: SQLAlchemy Core, one SELECT for every machine in the batch, executemany inserts and one
-    executemany UPDATE of the machines' watermarks.
+    The hot path: SQLAlchemy Core, one SELECT for every machine in the batch, bulk inserts (COPY of the
+    samples on PostgreSQL, executemany elsewhere) and one executemany UPDATE of the machines' watermarks.
     """
-    connection = db.connection()
+    connection = db.connection() if isinstance(db, Session) else db
     by_agent: dict[str, list[int]] = defaultdict(list)
     for index, report in enumerate(reports):
         by_agent[report.agent_id].append(index)
@@ -150,7 +151,7 @@ def store_reports(db: Session, reports: Sequence[IncomingReport], now: datetime)
         (_REPORTS, rows.reports), (_SAMPLES, rows.samples), (_GPU_SAMPLES, rows.gpus), (_GAPS, rows.gaps)
     ):  # fmt: skip
         if values:
-            connection.execute(insert(table), values)
+            bulk_insert(connection, table, values)
     if marks:
         connection.execute(
             update(_MACHINES)

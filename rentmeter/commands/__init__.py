@@ -19,6 +19,7 @@ from rentmeter.commands import (
     invoices,
     jobs,
     ledger,
+    loadgen,
     machines,
     offers,
     payments,
@@ -39,5 +40,5 @@ from rentmeter.commands import (
 NOUNS: tuple[ModuleType, ...] = (
     collector, agent, tokens, machines, fleet, plans, pricing, sessions, usage, explain, quote, invoices,
     wallets, ledger, payments, renters, insights, offers, access, accounts, audit, jobs, watch, portal, certs,
-    demo, simulate,
+    demo, simulate, loadgen,
 )  # fmt: skip

@@ -53,7 +53,7 @@ def test_ack_latency_streams_and_backlog_are_served(collector: Collector, admin:
     assert _metric(text, "rentmeter_ack_latency_seconds_count") == 3
     assert 0 < _metric(text, "rentmeter_ack_latency_seconds_sum") < 3
     assert _metric(text, "rentmeter_report_streams") == 0  # the stream ended
-    assert _metric(text, "rentmeter_ingest_backlog_reports") == 0
+    assert _metric(text, "rentmeter_ingest_backlog") == 0
     assert "# TYPE rentmeter_invoiced_revenue_minor gauge" in text
 
 

@@ -68,8 +68,9 @@ class AgentServiceServicer:
         (rental session started or stopped, low balance, lock now). A report not acknowledged must be resent.
         A report whose signature does not verify gets a FORGED ack and the stream goes on.
         Stream errors: UNAUTHENTICATED (unknown or revoked agent; more than 100 FORGED reports on one
-        stream), INVALID_ARGUMENT (a stream mixing agents), RESOURCE_EXHAUSTED (too many reports a second;
-        the trailing metadata grpc-retry-pushback-ms says when to come back).
+        stream), INVALID_ARGUMENT (a stream mixing agents), RESOURCE_EXHAUSTED (too many reports a second,
+        or the collector holds as many streams as it serves; the trailing metadata grpc-retry-pushback-ms
+        says when to come back), UNAVAILABLE (storage failed or the collector is shutting down).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
