@@ -28,13 +28,17 @@ from sqlalchemy import create_engine, make_url, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from agent.identity import Identity, public_key_bytes  # noqa: E402
 from collector.accounts.tokens import create_api_token  # noqa: E402
 from collector.config import CollectorSettings  # noqa: E402
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, machines_pb2  # noqa: E402
 from rentmeter.client import AdminClient  # noqa: E402
 from rentmeter.embedded import running_collector  # noqa: E402
-from tests.collector.helpers import sample, signed  # noqa: E402
-from tests.collector.test_services import enroll  # noqa: E402
+from tests.collector.helpers import (  # noqa: E402
+    new_identity,
+    sample,
+    signed,
+)
 
 
 def fresh_database(url: str | None) -> str:
@@ -49,6 +53,15 @@ def fresh_database(url: str | None) -> str:
         connection.execute(text("CREATE DATABASE rentmeter_bench_controls"))
     engine.dispose()
     return base.set(database="rentmeter_bench_controls").render_as_string(hide_password=False)
+
+
+def enroll(channel: grpc.Channel, admin: AdminClient) -> Identity:
+    """A new machine enrolled with a fresh key, as `rentmeter agent run --token` does."""
+    token = admin.machines.CreateEnrollmentToken(machines_pb2.CreateEnrollmentTokenRequest()).token
+    owner = new_identity()
+    request = agent_pb2.EnrollRequest(token=token, public_key=public_key_bytes(owner.key))
+    response = agent_pb2_grpc.AgentServiceStub(channel).Enroll(request)
+    return Identity(response.agent_id, response.machine_class, owner.key)
 
 
 def timings(admin: AdminClient, agent_id: str, arrivals: queue.Queue[float], count: int) -> list[float]:
