@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import grpc
 import pytest
@@ -26,7 +27,7 @@ from sqlalchemy import func, select
 from agent.identity import Identity
 from collector.accounts.tokens import create_api_token
 from collector.db.database import Database
-from collector.db.models import Invoice, JobLease, RentalSession, Report, Sample
+from collector.db.models import Invoice, JobLease, RentalSession, Renter, Report, Sample
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, machines_pb2, sessions_pb2
 from rentmeter.client import AdminClient
 from tests.collector.helpers import plan_request, sample, signed
@@ -65,21 +66,23 @@ class CollectorProc:
         return self.last_metrics
 
 
-def _start(name: str, db_url: str) -> CollectorProc:
+def _start(name: str, db_url: str, logs: Path) -> CollectorProc:
     port, metrics_port = free_port(), free_port()
     env = {**os.environ, "RENTMETER_JOB_LEASE": "3s", "RENTMETER_INVOICE_GRACE": "1s",
            "RENTMETER_METRICS_LISTEN": f"127.0.0.1:{metrics_port}"}  # fmt: skip
     command = [sys.executable, "-m", "rentmeter", "collector", "serve", "--listen", f"127.0.0.1:{port}",
                "--db", db_url, "--rating-interval", f"{RATING_INTERVAL_S}s",
                "--invoice-period", f"{INVOICE_PERIOD_S}s", "--name", name]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    with (logs / f"{name}.log").open("w") as log:  # kept by pytest under its tmp_path for a failed run
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stderr=log)
     return CollectorProc(name, port, metrics_port, process)
 
 
 @pytest.fixture
-def collectors(pg_url: str) -> Iterator[list[CollectorProc]]:
+def collectors(pg_url: str, tmp_path: Path) -> Iterator[list[CollectorProc]]:
     reset_postgres(pg_url)
-    started = [_start(f"c{i}", pg_url) for i in range(3)]  # they migrate the empty database together
+    # They migrate the empty database together.
+    started = [_start(f"c{i}", pg_url, tmp_path) for i in range(3)]
     try:
         for proc in started:
             with grpc.insecure_channel(proc.target) as channel:
@@ -117,7 +120,8 @@ class HoppingAgent:
         with self.lock:
             self.sequence += 1
             start = self.started_s + (self.sequence - 1) * REPORT_EVERY_S
-            envelope = signed(self.identity, self.sequence, [sample(start, start + REPORT_EVERY_S, rx=1000)])
+            end = self.started_s + self.sequence * REPORT_EVERY_S  # the next one's start, to the microsecond
+            envelope = signed(self.identity, self.sequence, [sample(start, end, rx=1000)])
             self.unacked[self.sequence] = envelope
             return envelope
 
@@ -156,9 +160,9 @@ class HoppingAgent:
                 )
 
 
-def _control_arrives(identity: Identity, stream_on: CollectorProc, act: object, kind: int) -> bool:
-    """Open a stream of `identity` on `stream_on`, then call `act()` (through another collector) and tell
-    whether a control of `kind` reached the stream within 2 s."""
+def _control_arrives(first: agent_pb2.SignedReport, stream_on: CollectorProc, act: object, kind: int) -> bool:
+    """Open a stream on `stream_on` sending the agent's report `first`, then call `act()` (through another
+    collector) and tell whether a control of `kind` reached the stream within 2 s."""
     outgoing: queue.Queue[agent_pb2.SignedReport | None] = queue.Queue()
     seen: queue.Queue[int] = queue.Queue()
     with grpc.insecure_channel(stream_on.target) as channel:
@@ -178,7 +182,7 @@ def _control_arrives(identity: Identity, stream_on: CollectorProc, act: object, 
 
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        outgoing.put(signed(identity, 1, [sample(time.time() - 5, time.time() - 4.9)]))
+        outgoing.put(first)
         assert seen.get(timeout=10) == -1  # attached: the collector routes this agent's controls here
         act()  # type: ignore[operator]
         deadline, arrived = time.monotonic() + 2.0, False
@@ -199,6 +203,7 @@ def _check_controls(
     """Each agent's stream on one collector, its session started through another; a lock through a third
     is counted as delivered. Returns the sessions started."""
     rentals: list[str] = []
+    firsts = [signed(identity, 1, [sample(time.time() - 5, time.time() - 4.9)]) for identity in identities]
     for i, identity in enumerate(identities):
         stream_on, via = collectors[i % 3], admins[(i + 1) % 3]
         start = sessions_pb2.StartSessionRequest(agent_id=identity.agent_id, renter=f"r{i}", plan="p")
@@ -206,11 +211,11 @@ def _check_controls(
         def start_session(via: AdminClient = via, start: sessions_pb2.StartSessionRequest = start) -> None:
             rentals.append(via.sessions.StartSession(start).session_id)
 
-        arrived = _control_arrives(identity, stream_on, start_session, agent_pb2.Control.SESSION_STARTED)
+        arrived = _control_arrives(firsts[i], stream_on, start_session, agent_pb2.Control.SESSION_STARTED)
         assert arrived, f"SESSION_STARTED reached agent {i}"
     lock = machines_pb2.SendControlRequest(agent_id=identities[0].agent_id, kind=agent_pb2.Control.LOCK_NOW)
     answers: list[int] = []
-    locked = _control_arrives(identities[0], collectors[2],
+    locked = _control_arrives(firsts[0], collectors[2],
                               lambda: answers.append(admins[1].machines.SendControl(lock).delivered),
                               agent_pb2.Control.LOCK_NOW)  # fmt: skip
     assert locked and answers == [1]  # the stream on another collector is counted
@@ -255,14 +260,13 @@ def _check_invoices(database: Database, admin: AdminClient, rentals: list[str]) 
     ended = database.call(lambda db: max(db.scalars(select(RentalSession.ended_at))))
     columns = select(Invoice.renter_id, Invoice.period_start, Invoice.period_end, Invoice.number)
 
-    def invoiced() -> bool:
-        latest: dict[str, datetime] = {}
-        for renter, _, end, _ in database.call(lambda db: list(db.execute(columns))):
-            latest[renter] = max(end, latest.get(renter, end))
-        return len(latest) == AGENTS and min(latest.values()) >= ended
+    def invoiced() -> bool:  # every renter's periods closed past its session's end (empty ones bill nothing)
+        done = database.call(lambda db: list(db.scalars(select(Renter.invoiced_until))))
+        return len(done) == AGENTS and min(done) >= ended
 
-    wait_for(invoiced, timeout=60, what="every renter's periods invoiced")
+    wait_for(invoiced, timeout=120, what="every renter's periods invoiced")
     invoices = database.call(lambda db: list(db.execute(columns)))
+    assert {renter for renter, *_ in invoices} == {f"r{i}" for i in range(AGENTS)}
     assert len({(renter, start) for renter, start, _, _ in invoices}) == len(invoices)
     numbers = sorted(int(number.rsplit("-", 1)[1]) for *_, number in invoices)
     assert numbers == list(range(1, len(invoices) + 1)), "invoice numbers without gaps or repeats"
