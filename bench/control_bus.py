@@ -100,9 +100,12 @@ def main() -> None:
         responses = agent_pb2_grpc.AgentServiceStub(channel).StreamReports(iter(outgoing.get, None))
 
         def read() -> None:
-            for message in responses:
-                for _ in message.controls:
-                    arrivals.put(time.monotonic())
+            try:
+                for message in responses:
+                    for _ in message.controls:
+                        arrivals.put(time.monotonic())
+            except grpc.RpcError:  # cancelled at the end
+                pass
 
         threading.Thread(target=read, daemon=True).start()
         outgoing.put(signed(identity, 1, [sample(time.time() - 2, time.time() - 1)]))
