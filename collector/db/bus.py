@@ -15,10 +15,12 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from sqlalchemy import make_url
+
+if TYPE_CHECKING:  # psycopg comes with the postgres extra: imported when a bus is made, never for SQLite
+    import psycopg
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +78,8 @@ class ControlBus:
         task.add_done_callback(self._pending.discard)
 
     async def send(self, kind: str, **fields: Any) -> None:
+        import psycopg
+
         payload = json.dumps({"kind": kind, "origin": self.origin, **fields}, separators=(",", ":"))
         if len(payload) > MAX_PAYLOAD:
             raise ValueError(f"a {kind} message of {len(payload)} bytes is over the {MAX_PAYLOAD} allowed")
@@ -92,6 +96,8 @@ class ControlBus:
                         logger.exception("sending a %s message to the other collectors failed", kind)
 
     async def _listen(self) -> None:
+        import psycopg
+
         delay = FIRST_RETRY_S
         while True:
             try:
