@@ -10,12 +10,10 @@ import time
 from pathlib import Path
 
 import grpc
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent import wire
 from agent.actions import ActionDispatcher, ControlEvent
-from agent.backoff import MAX_DELAY_S, next_delay
+from agent.backoff import BACKLOG_MAX_DELAY_S, next_delay
 from agent.compaction import merge_reports
 from agent.config import AgentSettings
 from agent.errors import AgentError, EnrollmentFailed, NotEnrolled
@@ -25,14 +23,16 @@ from agent.identity import (
     Identity,
     load_identity,
     load_or_create_key,
+    load_signing_key,
     public_key_bytes,
     save_identity,
     write_atomic,
 )
 from agent.memory import release_startup_memory
-from agent.sampler import Sampler
+from agent.sampler import SampleData, Sampler
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Gap, Spool, open_spool
+from agent.ticks import add_up
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import rotation_signing_bytes
 
@@ -44,10 +44,11 @@ TRIM_EVERY_S = 3600.0
 REBOOT_TOLERANCE_US = 5_000_000
 SHUFFLED = {"shuffleAddressList": True}
 CHANNEL_OPTIONS = [
-    # gRPC's own reconnect backoff (default up to 120 s) must not outlast ours.
+    # gRPC's own reconnect backoff (default up to 120 s) must not outlast ours: while its connection backs
+    # off, a new stream fails at once without trying, so a backlog would wait for gRPC, not for us.
     ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.min_reconnect_backoff_ms", 500),
-    ("grpc.max_reconnect_backoff_ms", int(MAX_DELAY_S * 1000)),
+    ("grpc.max_reconnect_backoff_ms", int(BACKLOG_MAX_DELAY_S * 1000)),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
@@ -102,7 +103,7 @@ def enroll(settings: AgentSettings, channel: grpc.Channel, timeout: float = ENRO
     response = _enroll_call(agent_pb2_grpc.AgentServiceStub(channel), request, timeout, settings.collector)
     save_identity(settings.state_dir, response.agent_id, response.machine_class, settings.collector)
     logger.info("enrolled as agent %s (class %s)", response.agent_id, response.machine_class)
-    return Identity(response.agent_id, response.machine_class, key)
+    return Identity(response.agent_id, response.machine_class, load_signing_key(settings.state_dir))
 
 
 _CONTROL_KINDS = {
@@ -165,6 +166,7 @@ class Agent:
         )  # fmt: skip
         self.actions = ActionDispatcher(settings.actions)
         self.active_session = ""
+        self._unsealed: SampleData | None = None  # the samples since the last seal, added up (live ticks)
         self._sampler = sampler
         self._stop = threading.Event()
 
@@ -189,11 +191,14 @@ class Agent:
             if next_tick < time.monotonic():  # fell behind (overload): skip missed ticks
                 next_tick = time.monotonic() + self.settings.interval
             try:
-                self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
+                sample = sampler.sample()
+                self.spool.add_sample(wire.sample_to_proto(sample).SerializeToString())
                 waiting += 1
                 if waiting >= self.settings.samples_per_report:
                     self._seal(sampler)
                     waiting = 0
+                else:
+                    self._live_tick(sample)
             except Exception:  # one bad tick (a psutil or disk error) must not end the agent
                 logger.exception(
                     "agent %s: sampling or spooling failed; trying again next tick", self.identity.agent_id
@@ -231,7 +236,15 @@ class Agent:
             self.active_session = ""
         self.actions.dispatch(ControlEvent(kind, control.session_id, control.renter, control.message))
 
+    def _live_tick(self, sample: SampleData) -> None:
+        """While a session is open, send what the machine used since the last seal (shown, not billed)."""
+        self._unsealed = add_up(self._unsealed, sample)
+        session = self.active_session
+        if session and self.settings.live_ticks:
+            self.sender.tick(wire.live_tick(self.identity.agent_id, session, self._unsealed))
+
     def _seal(self, sampler: Sampler) -> None:
+        self._unsealed = None
         logins, boot = sampler.logins(), sampler.boot_time_us()
         agent_id, session = self.identity.agent_id, self.active_session
 
@@ -261,6 +274,9 @@ def rotate_key(settings: AgentSettings, channel: grpc.Channel, timeout: float = 
     same new key is offered, and the collector answers a repeated rotation as done. Reports still in the
     spool keep their old signatures: the collector accepts the old key for them.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     identity = load_identity(settings.state_dir)
     spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
     try:

@@ -35,6 +35,7 @@ from collector.api.usage_servicer import UsageService
 from collector.api.wallets_servicer import WalletService
 from collector.config import CollectorSettings, SettingsError
 from collector.core.clock import SteadyClock
+from collector.core.limits import StreamAdmission, raise_open_files_limit
 from collector.db.bus import ControlBus
 from collector.db.database import Database
 from collector.metering.keys import AgentKeys
@@ -44,6 +45,7 @@ from collector.payments.gateways.base import Gateway
 from collector.payments.gateways.wechatpay import WeChatPayGateway
 from collector.payments.providers import configured_providers
 from collector.scheduler import JobScheduler, advice_rules
+from collector.sessions.live_ticks import LiveTicks
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -173,6 +175,7 @@ class Collector:
         if self.database.engine.dialect.name == "postgresql":
             self.bus = ControlBus(settings.db_url, settings.collector_name or f"collector-{id(self):x}")
         self.controls = ControlHub(self.bus)
+        self.ticks = LiveTicks()  # the agents' live ticks, shown in WatchSession, never billed
         self.keys = AgentKeys(self.database)
         self.metrics = Metrics()
         self.metrics.watch_backlog(lambda: self.writer.waiting)
@@ -190,6 +193,11 @@ class Collector:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                # Ping idle agent connections so dead ones (a machine switched off) are closed.
+                ("grpc.keepalive_time_ms", 60_000),
+                ("grpc.keepalive_timeout_ms", 20_000),
+                # Many agents may share one connection behind a proxy: no HTTP/2 stream limit of 100.
+                ("grpc.max_concurrent_streams", 100_000),
             ],
         )
         # Alipay and WeChat Pay where configured (their keys read from the files the settings name).
@@ -201,9 +209,11 @@ class Collector:
 
     def _add_services(self) -> None:
         db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
+        admission = StreamAdmission(settings.max_agent_streams, settings.stream_open_rate)
         agent = self.agents = AgentService(
-            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit
-        )
+            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit,
+            ticks=self.ticks, admission=admission,
+        )  # fmt: skip
         invoices = InvoiceService(
             db,
             now,
@@ -216,7 +226,7 @@ class Collector:
         machines = MachineService(db, now, hub, self.keys, settings.online_window)
         machines_pb2_grpc.add_MachineServiceServicer_to_server(machines, server)
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
-        sessions = SessionService(db, now, hub, settings.hold_for)
+        sessions = SessionService(db, now, hub, settings.hold_for, ticks=self.ticks)
         sessions_pb2_grpc.add_SessionServiceServicer_to_server(sessions, server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(invoices, server)
@@ -326,6 +336,8 @@ class Collector:
 
 async def serve(settings: CollectorSettings) -> None:
     """Run a collector until SIGINT or SIGTERM, then shut down gracefully."""
+    files = raise_open_files_limit()
+    logger.info("open files limit %d (each agent stream holds one)", files)
     collector = Collector(settings)
     await collector.start()
     stop = asyncio.Event()

@@ -16,14 +16,15 @@ from typing import NoReturn, cast
 
 import grpc
 
-from rentmeter.commands import NOUNS
+from rentmeter.commands import NOUN_NAMES, nouns
 from rentmeter.commands.remote import DEFAULT_COLLECTOR, connection_arguments
 from rentmeter.errors import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 from rentmeter.logformat import FORMATS, handler_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_named_noun(argv))
     args = parser.parse_args(argv)
     if args.log_format not in FORMATS:  # from RENTMETER_LOG_FORMAT (argparse checks only given choices)
         parser.error(f"RENTMETER_LOG_FORMAT: {args.log_format!r} is not text or json")
@@ -80,8 +81,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(names: tuple[str, ...] = NOUN_NAMES) -> argparse.ArgumentParser:
+    """The command line of the nouns in `names` (default: all of them)."""
     parser = Parser(prog="rentmeter", description="Metering and billing for rented computers.")
+    _global_options(parser)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for noun in nouns(names):
+        noun.register(commands)
+    return parser
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument(
         "--log-format",
@@ -89,12 +99,30 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("RENTMETER_LOG_FORMAT") or "text",
         help="log lines as text or as one JSON object per line (default: RENTMETER_LOG_FORMAT or text)",
     )
-    parser.add_argument("--version", action="version", version=f"rentmeter {_version()}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     connection_arguments(parser, None)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for noun in NOUNS:
-        noun.register(commands)
-    return parser
+
+
+def _named_noun(argv: Sequence[str]) -> tuple[str, ...]:
+    """Just the agent's noun for `rentmeter agent ...` (its module alone is imported: a lean agent
+    process), else every noun."""
+    peek = argparse.ArgumentParser(add_help=False)
+    _global_options(peek)
+    try:
+        _, rest = peek.parse_known_args(argv)
+    except SystemExit:  # --version, or a malformed global option: the full parser answers
+        return NOUN_NAMES
+    return ("agent",) if rest[:1] == ["agent"] else NOUN_NAMES
+
+
+class _Version(argparse.Action):
+    """--version, read from the installed metadata only when asked (importlib.metadata is heavy)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        parser.exit(0, f"rentmeter {_version()}\n")
 
 
 def _version() -> str:

@@ -32,7 +32,7 @@ from collector.core.errors import (
     Unavailable,
     quoted,
 )
-from collector.core.limits import RateLimiter
+from collector.core.limits import RateLimiter, StreamAdmission
 from collector.db.database import Database
 from collector.db.models import Machine
 from collector.metering.enrollment import enroll
@@ -40,6 +40,7 @@ from collector.metering.ingest import Ack, AckStatus, IncomingReport
 from collector.metering.keys import AgentKeys, KeyRing
 from collector.metering.rejections import record_rejections, refused
 from collector.metering.writer import ReportWriter
+from collector.sessions.live_ticks import LiveTicks
 from collector.sessions.rentals import open_session_of
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import report_signing_bytes, rotation_signing_bytes
@@ -65,14 +66,18 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         keys: AgentKeys,
         metrics: Metrics,
         report_rate: float = 0.0,
+        ticks: LiveTicks | None = None,
+        admission: StreamAdmission | None = None,
     ) -> None:
         super().__init__(database, now)
+        self._ticks = ticks if ticks is not None else LiveTicks()
         self._writer = writer
         self._hub = hub
         self._keys = keys
         self._metrics = metrics
         self._streams: set[_Stream] = set()
         self._limiter = RateLimiter(report_rate, report_rate * 10)
+        self._admission = admission or StreamAdmission(0, 0.0)
 
     @maps_errors
     async def Enroll(
@@ -95,7 +100,25 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     ) -> AsyncIterator[agent_pb2.CollectorMessage]:
         """Verify each report as it arrives and store it in the background; answer with one ack per report
         in arrival order, interleaved with control messages for this agent. A report that does not verify
-        gets its FORGED ack and the stream goes on; an unknown or revoked agent ends it."""
+        gets its FORGED ack and the stream goes on; an unknown or revoked agent ends it. Over the stream
+        limits (StreamAdmission) the stream is refused at once with a retry hint."""
+        retry_s = self._admission.admit()
+        if retry_s is not None:
+            self._metrics.refused_streams.labels("busy").inc()
+            context.set_trailing_metadata(((PUSHBACK_KEY, str(int(retry_s * 1000))),))
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "the collector is taking on many agent streams at once; resend after the retry hint",
+            )
+        try:
+            async for message in self._stream_reports(request_iterator, context):
+                yield message
+        finally:
+            self._admission.release()
+
+    async def _stream_reports(
+        self, request_iterator: AsyncIterator[agent_pb2.SignedReport], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[agent_pb2.CollectorMessage]:
         outbox: Outbox = asyncio.Queue()
         pending: asyncio.Queue[PendingAcks | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
@@ -154,6 +177,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     ) -> None:
         try:
             async for message in request_iterator:
+                if message.HasField("live_tick"):  # shown, never billed: no ack, no rate limit
+                    self._take_tick(stream, message)
+                    continue
                 received = time.monotonic()
                 envelopes = [message, *message.more] if message.more else [message]
                 for envelope in envelopes:
@@ -186,6 +212,18 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         gaps = tuple(tuple(gap.kind for gap in report.gaps) for report in verified)
         return PendingAcks(refused, self._writer.submit(verified), gaps, received)
 
+    def _take_tick(self, stream: _Stream, message: agent_pb2.SignedReport) -> None:
+        """Keep a live tick (shown, never billed) of the stream's agent once a report verified on the
+        stream; a tick before that, of another agent, or malformed, is dropped (ticks get no acks)."""
+        outcome = "unattached"
+        if stream.attached and message.agent_id == stream.agent_id:
+            tick = wire.live_tick_from_proto(stream.agent_id, message.live_tick)
+            problem = self._ticks.offer(tick, self.now())
+            outcome = "kept" if problem is None else "refused"
+            if problem is not None:
+                logger.debug("agent %s: live tick dropped: %s", stream.agent_id, problem)
+        self._metrics.live_ticks.labels(outcome).inc()
+
     async def _remember_refused(self, stream: _Stream, acks: list[Ack]) -> None:
         """Keep the refused reports in the database (after their acks went out). Losing these records is
         no reason to end the agent's stream: a failure is logged with an error id."""
@@ -204,7 +242,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         self._hub.subscribe(agent_id, stream.outbox)
         self._keys.watch(agent_id, stream.on_revoked)
         rental, last = await self.db.run(_stream_start, agent_id)
-        message = agent_pb2.CollectorMessage(last_stored_sequence=last, reads_more=True)
+        message = agent_pb2.CollectorMessage(
+            last_stored_sequence=last, reads_more=True, reads_live_ticks=True
+        )
         if rental is not None:
             message.controls.append(rental)
         stream.outbox.put_nowait(message)
@@ -323,6 +363,7 @@ _REFUSALS = (
     ("do not verify", "too_many_forged"),
     ("one agent only", "agent_mismatch"),
     ("too many reports", "rate_limited"),
+    ("shutting down", "shutdown"),
 )
 
 

@@ -1,7 +1,7 @@
 """job leases; reports unique by (agent, sequence, end); raw tables partitioned by month on PostgreSQL
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-01 02:30:00.000000
 """
 
@@ -13,8 +13,8 @@ import collector.db.models
 from collector.db.partitions import PARTITIONED_TABLES, MONTHS_AHEAD, Month
 
 
-revision = '0026'
-down_revision = '0025'
+revision = '0027'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
