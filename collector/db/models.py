@@ -103,8 +103,12 @@ class Report(Base):
     """A signed report exactly as received: the evidence behind every sample."""
 
     __tablename__ = "reports"
+    # On PostgreSQL the table is partitioned by end_us (collector.db.partitions), and a unique constraint of
+    # a partitioned table must hold its partition key. A copy of a report resent has the same end, so the
+    # constraint still refuses it; a different report under a stored sequence is refused by ingest (the
+    # machine's sequence watermark, read under a row lock).
     __table_args__ = (
-        UniqueConstraint("agent_id", "sequence"),
+        UniqueConstraint("agent_id", "sequence", "end_us"),
         # What arrived since: rating checkpoints (by id) and invoices' late usage (by received_at).
         Index("ix_reports_agent_id", "agent_id", "id"),
         Index("ix_reports_agent_received", "agent_id", "received_at"),
@@ -828,3 +832,18 @@ class RatingCheckpoint(Base):
     open_from_us: Mapped[int | None] = mapped_column(BigInteger)
     open_until_us: Mapped[int | None] = mapped_column(BigInteger)
     open_usage: Mapped[str | None] = mapped_column(Text)
+
+
+class JobLease(Base):
+    """Which collector runs a scheduled job, and the last period it was claimed for (collector.db.leases).
+
+    Several collectors on one database claim each job's period here, so each period runs once."""
+
+    __tablename__ = "job_leases"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # The claimed period: whole intervals of the job since the Unix epoch.
+    period: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(120))
+    leased_until: Mapped[datetime]
+    finished: Mapped[bool] = mapped_column(default=False)
