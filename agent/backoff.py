@@ -12,9 +12,12 @@ from collections.abc import Iterator, Sequence
 
 import grpc
 
-# Longest wait between reconnects while the collector is down: short enough that a backlog starts draining
-# within seconds of the collector's return, long enough (with jitter) to spread thousands of agents.
+# Longest wait between reconnects while the collector is down and nothing waits to be sent.
 MAX_DELAY_S = 15.0
+# Longest wait while reports wait in the spool: the backlog starts draining within ~2 s of the collector's
+# return. Thousands of agents do not come back at once: each waits a random 50-100 % of the delay, and
+# the collector refuses streams over its admission rate with a spread retry hint (followed instead).
+BACKLOG_MAX_DELAY_S = 2.0
 # After a refusal (and the longest any server hint is followed).
 REFUSED_DELAY_S = 300.0
 
@@ -46,17 +49,23 @@ def next_delay(
     cap: float = MAX_DELAY_S,
     refused: float = REFUSED_DELAY_S,
     rng: random.Random | None = None,
+    backlog: bool = False,
 ) -> float:
     """Seconds to wait before reconnect attempt number `attempt` (0-based) after `code` (None: a local
     failure, retried like an outage). `hint`: the server's retry hint in seconds (negative: do not retry);
     followed, up to `refused`, with 0-20 % jitter added so that agents told the same do not return at once.
+    `backlog`: reports wait to be sent, so retry at least every BACKLOG_MAX_DELAY_S (full jitter: 50-100 %
+    of the delay, never more than the cap).
     """
     uniform = (rng or random).uniform
     if hint is not None:
         return refused * uniform(0.8, 1.2) if hint < 0 else min(hint, refused) * uniform(1.0, 1.2)
     refused_for_good = code is not None and code not in RETRYABLE
-    delay = refused if refused_for_good else min(cap, base * (2 ** min(attempt, 30)))
-    return delay * uniform(0.8, 1.2)
+    if refused_for_good:
+        return refused * uniform(0.8, 1.2)
+    if backlog:
+        return min(BACKLOG_MAX_DELAY_S, cap, base * (2 ** min(attempt, 30))) * uniform(0.5, 1.0)
+    return min(cap, base * (2 ** min(attempt, 30))) * uniform(0.8, 1.2)
 
 
 def retry_hint(trailing_metadata: Metadata | None) -> float | None:

@@ -12,7 +12,7 @@ import grpc
 
 from agent import wire
 from agent.actions import ActionDispatcher, ControlEvent
-from agent.backoff import MAX_DELAY_S, next_delay
+from agent.backoff import BACKLOG_MAX_DELAY_S, next_delay
 from agent.compaction import merge_reports
 from agent.config import AgentSettings
 from agent.errors import AgentError, EnrollmentFailed, NotEnrolled
@@ -42,10 +42,11 @@ TRIM_EVERY_S = 3600.0
 # psutil derives boot time from the wall clock, so it wobbles by a little; a reboot moves it a lot.
 REBOOT_TOLERANCE_US = 5_000_000
 CHANNEL_OPTIONS = [
-    # gRPC's own reconnect backoff (default up to 120 s) must not outlast ours.
+    # gRPC's own reconnect backoff (default up to 120 s) must not outlast ours: while its connection backs
+    # off, a new stream fails at once without trying, so a backlog would wait for gRPC, not for us.
     ("grpc.initial_reconnect_backoff_ms", 500),
     ("grpc.min_reconnect_backoff_ms", 500),
-    ("grpc.max_reconnect_backoff_ms", int(MAX_DELAY_S * 1000)),
+    ("grpc.max_reconnect_backoff_ms", int(BACKLOG_MAX_DELAY_S * 1000)),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),

@@ -61,6 +61,7 @@ class ReportSender:
         self._tick: agent_pb2.SignedReport | None = None  # the latest live tick not yet sent
         self._reads_more = False  # this stream's collector reads several reports per message
         self._reads_ticks = False  # this stream's collector reads live ticks (it said so when it attached)
+        self._wait_for_ready = False  # the next stream waits for the connection (see _run)
         self._thread = threading.Thread(target=self._run, name="report-sender", daemon=True)
         self.acknowledged = 0
         self.rejected = 0
@@ -122,17 +123,28 @@ class ReportSender:
                 what = f"{type(exc).__name__}: {exc}"
             if self._stopping.is_set():
                 break
-            delay = next_delay(attempt, code, hint=hint)
+            backlog = self._has_backlog()
+            # Unreachable with reports waiting: the next stream waits for gRPC's own reconnect (at most
+            # BACKLOG_MAX_DELAY_S apart) instead of failing at once on the connection's last error, so it
+            # starts as soon as the collector answers again.
+            self._wait_for_ready = backlog and code == grpc.StatusCode.UNAVAILABLE
+            delay = next_delay(attempt, code, hint=hint, backlog=backlog)
             logger.warning("agent %s: stream to collector failed (%s); retrying in %.1fs%s", self._agent_id,
                            what, delay, " as the collector asked" if hint is not None else "")  # fmt: skip
             attempt += 1
             self._stopping.wait(delay)
 
+    def _has_backlog(self) -> bool:
+        try:
+            return len(self._spool) > 0
+        except Exception:  # an unreadable spool is retried like an outage
+            return False
+
     def _stream(self) -> bool:
         """One stream's life; returns True if it delivered anything."""
         self._failure = None
         self._reads_more = self._reads_ticks = False
-        call = self._stub.StreamReports(self._requests(), wait_for_ready=False)
+        call = self._stub.StreamReports(self._requests(), wait_for_ready=self._wait_for_ready)
         self._call = call
         delivered = False
         try:

@@ -5,7 +5,7 @@
 A child process of bench/collector_ingest.py, measured the same way as the collector (its CPU, its wall
 time to the last ack). It serves only AgentService.StreamReports: each report's Ed25519 signature is
 verified over the exact payload bytes, the payload parsed, and its report row and sample rows inserted
-with the fastest plain method (Core executemany on SQLite, COPY on PostgreSQL) in one transaction per
+with the fastest plain method (the driver's executemany on SQLite, COPY on PostgreSQL) in one transaction per
 batch gathered from every stream; acks go out after the commit. No rate limits, no watermarks, no
 sequence checks, no validation, no metrics: what is left is the work no ingest can skip.
 KEYS_FILE: one `agent_id public_key_hex` per line. Foreign keys are switched off (there are no machines).
@@ -18,18 +18,18 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Table, insert
+from sqlalchemy import Connection, Table, event, insert
 
 from collector.db.engine import make_engine, upgrade
-from collector.db.models import Report, Sample
+from collector.db.models import Report
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import report_signing_bytes
 
 REPORTS: Table = Report.__table__  # type: ignore[assignment]
-SAMPLES: Table = Sample.__table__  # type: ignore[assignment]
 SAMPLE_COLUMNS = (
     "agent_id", "report_sequence", "start_us", "end_us", "cpu_busy_us", "cpu_utilization",
     "memory_used_bytes", "memory_total_bytes", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes",
@@ -61,6 +61,9 @@ class RawWriter:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         upgrade(self.engine)
+        if self.engine.dialect.name == "sqlite":  # after the engine's own pragmas: no machines rows here
+            event.listen(self.engine, "connect", _no_foreign_keys)
+            self.engine.dispose()
         self.postgres = self.engine.dialect.name == "postgresql"
         self.queue: asyncio.Queue[tuple[Rows, asyncio.Future[None]]] = asyncio.Queue()
 
@@ -73,11 +76,10 @@ class RawWriter:
                 connection.execute(insert(REPORTS), heads)
                 copy_rows(connection, samples)
             else:
-                connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
                 connection.execute(insert(REPORTS), heads)
-                connection.execute(
-                    insert(SAMPLES), [dict(zip(SAMPLE_COLUMNS, s, strict=True)) for s in samples]
-                )
+                marks = ", ".join("?" for _ in SAMPLE_COLUMNS)
+                sql = f"INSERT INTO samples ({', '.join(SAMPLE_COLUMNS)}) VALUES ({marks})"
+                connection.exec_driver_sql(sql, samples)
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -85,9 +87,19 @@ class RawWriter:
             items = [await self.queue.get()]
             while not self.queue.empty():
                 items.append(self.queue.get_nowait())
-            await loop.run_in_executor(None, self.insert, [rows for rows, _ in items])
+            try:
+                await loop.run_in_executor(None, self.insert, [rows for rows, _ in items])
+            except Exception as exc:  # every stream of the batch fails: the bench shows it
+                print(f"insert failed: {exc}", file=sys.stderr, flush=True)
+                for _, future in items:
+                    future.set_exception(exc)
+                continue
             for _, future in items:
                 future.set_result(None)
+
+
+def _no_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
 
 
 def copy_rows(connection: Connection, samples: list[tuple[object, ...]]) -> None:

@@ -47,6 +47,10 @@ class CollectorSettings:
     # Rate limits (per second, bursts of 10x): admin API calls per token, reports per agent (0: none).
     api_rate_limit: float = 20.0
     agent_report_rate_limit: float = 200.0
+    # Agent report streams held at once (0: no limit) and new ones taken on per second (0: no limit); a
+    # stream over either is refused with RESOURCE_EXHAUSTED and a retry hint of 1-5 s (spread at random).
+    max_agent_streams: int = 20_000
+    stream_open_rate: float = 2_000.0
     # Raw samples and signed reports are deleted this long after they end (once invoiced).
     raw_retention: timedelta = timedelta(days=180)
     # Prepaid renters: balances (in the wallet's currency) that send a low-balance alert, how long a

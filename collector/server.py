@@ -35,6 +35,7 @@ from collector.api.usage_servicer import UsageService
 from collector.api.wallets_servicer import WalletService
 from collector.config import CollectorSettings, SettingsError
 from collector.core.clock import SteadyClock
+from collector.core.limits import StreamAdmission, raise_open_files_limit
 from collector.db.database import Database
 from collector.metering.keys import AgentKeys
 from collector.metering.writer import ReportWriter
@@ -182,6 +183,11 @@ class Collector:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.keepalive_permit_without_calls", 1),
                 ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+                # Ping idle agent connections so dead ones (a machine switched off) are closed.
+                ("grpc.keepalive_time_ms", 60_000),
+                ("grpc.keepalive_timeout_ms", 20_000),
+                # Many agents may share one connection behind a proxy: no HTTP/2 stream limit of 100.
+                ("grpc.max_concurrent_streams", 100_000),
             ],
         )
         # Alipay and WeChat Pay where configured (their keys read from the files the settings name).
@@ -193,9 +199,10 @@ class Collector:
 
     def _add_services(self) -> None:
         db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
+        admission = StreamAdmission(settings.max_agent_streams, settings.stream_open_rate)
         agent = AgentService(
             db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit,
-            ticks=self.ticks,
+            ticks=self.ticks, admission=admission,
         )  # fmt: skip
         invoices = InvoiceService(
             db,
@@ -311,6 +318,8 @@ class Collector:
 
 async def serve(settings: CollectorSettings) -> None:
     """Run a collector until SIGINT or SIGTERM, then shut down gracefully."""
+    files = raise_open_files_limit()
+    logger.info("open files limit %d (each agent stream holds one)", files)
     collector = Collector(settings)
     await collector.start()
     stop = asyncio.Event()

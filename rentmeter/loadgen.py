@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import resource
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -31,20 +30,6 @@ DONE = (agent_pb2.ReportAck.ACCEPTED, agent_pb2.ReportAck.DUPLICATE)
 # One TCP connection per agent, as real agents on separate machines have.
 T = TypeVar("T")
 OWN_CONNECTION = [("grpc.use_local_subchannel_pool", 1)]
-
-
-def raise_open_files_limit() -> int:
-    """Raise this process's soft RLIMIT_NOFILE to its hard limit (every stream holds a socket); the new
-    soft limit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-            return target
-        except (ValueError, OSError):
-            return soft
-    return soft
 
 
 @dataclass
@@ -153,7 +138,7 @@ class SimulatedAgent:
             except grpc.aio.AioRpcError as exc:
                 self._stats.stream_errors[exc.code().name] += 1
                 hint = retry_hint(exc.trailing_metadata())  # type: ignore[arg-type]
-                delay = next_delay(attempt, exc.code(), hint=hint)
+                delay = next_delay(attempt, exc.code(), hint=hint, backlog=bool(self._pending))
             attempt += 1
             await asyncio.sleep(max(0.0, min(delay, drain_until - self._loop.time())))
         self._stats.unacked += len(self._pending)

@@ -30,7 +30,7 @@ from collector.core.errors import (
     Unauthenticated,
     quoted,
 )
-from collector.core.limits import RateLimiter
+from collector.core.limits import RateLimiter, StreamAdmission
 from collector.db.database import Database
 from collector.db.models import Machine
 from collector.metering.enrollment import enroll
@@ -65,6 +65,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         metrics: Metrics,
         report_rate: float = 0.0,
         ticks: LiveTicks | None = None,
+        admission: StreamAdmission | None = None,
     ) -> None:
         super().__init__(database, now)
         self._ticks = ticks if ticks is not None else LiveTicks()
@@ -73,6 +74,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         self._keys = keys
         self._metrics = metrics
         self._limiter = RateLimiter(report_rate, report_rate * 10)
+        self._admission = admission or StreamAdmission(0, 0.0)
 
     @maps_errors
     async def Enroll(
@@ -95,7 +97,25 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     ) -> AsyncIterator[agent_pb2.CollectorMessage]:
         """Verify each report as it arrives and store it in the background; answer with one ack per report
         in arrival order, interleaved with control messages for this agent. A report that does not verify
-        gets its FORGED ack and the stream goes on; an unknown or revoked agent ends it."""
+        gets its FORGED ack and the stream goes on; an unknown or revoked agent ends it. Over the stream
+        limits (StreamAdmission) the stream is refused at once with a retry hint."""
+        retry_s = self._admission.admit()
+        if retry_s is not None:
+            self._metrics.refused_streams.labels("busy").inc()
+            context.set_trailing_metadata(((PUSHBACK_KEY, str(int(retry_s * 1000))),))
+            await context.abort(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                "the collector is taking on many agent streams at once; resend after the retry hint",
+            )
+        try:
+            async for message in self._stream_reports(request_iterator, context):
+                yield message
+        finally:
+            self._admission.release()
+
+    async def _stream_reports(
+        self, request_iterator: AsyncIterator[agent_pb2.SignedReport], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[agent_pb2.CollectorMessage]:
         outbox: Outbox = asyncio.Queue()
         pending: asyncio.Queue[PendingAcks | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)

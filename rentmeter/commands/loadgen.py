@@ -49,7 +49,8 @@ AGENTS_PER_PROCESS = 2000
 
 
 def run_loadgen(args: argparse.Namespace) -> int:
-    from rentmeter.loadgen import LoadStats, raise_open_files_limit
+    from collector.core.limits import raise_open_files_limit
+    from rentmeter.loadgen import LoadStats
 
     if not args.api_token:
         raise UsageError(
@@ -68,16 +69,49 @@ def run_loadgen(args: argparse.Namespace) -> int:
     if processes == 1:
         stats = _one_process(target, args.api_token, shares[0], _options(args), None)
     else:
-        context = multiprocessing.get_context("spawn")
-        barrier = context.Barrier(processes)
-        with context.Pool(processes) as pool:
-            jobs = [pool.apply_async(_one_process, (target, args.api_token, n, _options(args), barrier))
-                    for n in shares]  # fmt: skip
-            for job in jobs:
-                stats.merge(job.get())
+        stats = _processes(target, args.api_token, shares, _options(args))
     _print(stats, time.monotonic() - began)
     clean = stats.failed == 0 and stats.unacked == 0 and not stats.stream_errors
     return 0 if clean else EXIT_REFUSED
+
+
+def _processes(target: str, api_token: str, shares: list[int], options: dict[str, float | int]) -> LoadStats:
+    """Drive the agents from one child process per share; their stats merged."""
+    from rentmeter.loadgen import LoadStats
+
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(shares))
+    results: multiprocessing.Queue[LoadStats | str] = context.Queue()
+    children = [
+        context.Process(target=_child, args=(target, api_token, n, options, barrier, results), daemon=True)
+        for n in shares
+    ]
+    for child in children:
+        child.start()
+    stats = LoadStats()
+    for _ in children:
+        result = results.get()
+        if isinstance(result, str):
+            raise UsageError(f"a load generator process failed: {result}")
+        stats.merge(result)
+    for child in children:
+        child.join()
+    return stats
+
+
+def _child(
+    target: str,
+    api_token: str,
+    agents: int,
+    options: dict[str, float | int],
+    barrier: Barrier,
+    results: multiprocessing.Queue[LoadStats | str],
+) -> None:
+    try:
+        results.put(_one_process(target, api_token, agents, options, barrier))
+    except Exception as exc:  # the parent reports it in one sentence
+        barrier.abort()
+        results.put(f"{type(exc).__name__}: {exc}")
 
 
 def _options(args: argparse.Namespace) -> dict[str, float | int]:
@@ -89,7 +123,8 @@ def _one_process(
     target: str, api_token: str, agents: int, options: dict[str, float | int], barrier: Barrier | None
 ) -> LoadStats:
     """Enroll `agents` agents, wait for the other processes, then drive them (in a child process)."""
-    from rentmeter.loadgen import drive, enroll_agents, raise_open_files_limit
+    from collector.core.limits import raise_open_files_limit
+    from rentmeter.loadgen import drive, enroll_agents
 
     raise_open_files_limit()
 

@@ -9,7 +9,7 @@ import grpc
 import pytest
 from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, duration_pb2, message_factory
 
-from agent.backoff import MAX_DELAY_S, REFUSED_DELAY_S, next_delay, retry_hint
+from agent.backoff import BACKLOG_MAX_DELAY_S, MAX_DELAY_S, REFUSED_DELAY_S, next_delay, retry_hint
 
 
 def test_backoff_grows_with_jitter_and_caps() -> None:
@@ -84,3 +84,17 @@ def test_retry_hints_are_read_from_pushback_metadata_and_from_retry_info() -> No
     assert retry_hint([("grpc-status-details-bin", b"\xff\xff\xff")]) is None  # garbage: no hint
     del status.details[1]
     assert retry_hint([("grpc-status-details-bin", status.SerializeToString())]) is None
+
+
+def test_with_a_backlog_the_agent_retries_within_two_seconds_spread_by_full_jitter() -> None:
+    rng = random.Random(3)
+    late = [next_delay(20, grpc.StatusCode.UNAVAILABLE, rng=rng, backlog=True) for _ in range(2000)]
+    assert max(late) <= BACKLOG_MAX_DELAY_S
+    assert min(late) >= BACKLOG_MAX_DELAY_S / 2
+    assert max(late) - min(late) > 0.8 * BACKLOG_MAX_DELAY_S / 2  # spread, so agents do not return at once
+    assert 0.25 <= next_delay(0, grpc.StatusCode.UNAVAILABLE, rng=rng, backlog=True) <= 0.5
+
+
+def test_a_server_hint_still_wins_over_the_backlog_cap() -> None:
+    delay = next_delay(20, grpc.StatusCode.RESOURCE_EXHAUSTED, hint=4.0, rng=random.Random(2), backlog=True)
+    assert 4.0 <= delay <= 4.8

@@ -1,17 +1,23 @@
-"""Rate limits per API token and per agent."""
+"""Rate limits per API token and per agent; the admission of agent report streams."""
 
 from __future__ import annotations
 
+import random
+import threading
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 
+from agent.backoff import retry_hint
 from collector.config import CollectorSettings
-from collector.core.limits import RateLimiter
-from protos.rentmeter.v1 import agent_pb2, plans_pb2
+from collector.core.limits import RateLimiter, StreamAdmission
+from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc, plans_pb2
 from rentmeter.client import AdminClient
+from rentmeter.embedded import running_collector
 from tests.collector.helpers import sample, signed
 from tests.collector.test_services import enroll, now_s, stream
 
@@ -50,3 +56,46 @@ def test_callers_over_their_limit_are_told_to_retry_later(channel: grpc.Channel,
     with pytest.raises(grpc.RpcError) as limited:
         stream(channel, [signed(identity, 11, [sample(t + 11, t + 12)])])
     assert limited.value.code() is grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+def test_stream_admission_bounds_open_streams_and_their_opening_rate() -> None:
+    clock = [0.0]
+    admission = StreamAdmission(3, open_rate=2.0, clock=lambda: clock[0], rng=random.Random(5))
+    assert [admission.admit() for _ in range(2)] == [None, None]
+    refused = admission.admit()  # the opening rate's burst (2) is spent
+    assert refused is not None and 1.0 <= refused <= 5.0
+    clock[0] = 10.0
+    assert admission.admit() is None  # 3 open: the most it holds
+    waits = [admission.admit() for _ in range(50)]
+    assert all(w is not None and 1.0 <= w <= 5.0 for w in waits)
+    assert max(w for w in waits if w) - min(w for w in waits if w) > 2.0  # spread over the window
+    admission.release()
+    assert admission.admit() is None
+
+
+def test_a_stream_over_the_limit_is_refused_with_a_retry_hint(tmp_path: Path) -> None:
+    settings = CollectorSettings(listen="127.0.0.1:0", db_url=f"sqlite:///{tmp_path / 'c.db'}",
+                                 rating_interval=timedelta(seconds=60), max_agent_streams=1)  # fmt: skip
+    with (
+        running_collector(settings) as collector,
+        grpc.insecure_channel(f"127.0.0.1:{collector.port}") as channel,
+    ):
+        stub = agent_pb2_grpc.AgentServiceStub(channel)
+        hold = threading.Event()
+
+        def held() -> Iterator[agent_pb2.SignedReport]:
+            hold.wait(20)
+            return
+            yield
+
+        first = stub.StreamReports(held())
+        time.sleep(0.5)  # the first stream is open and counted
+        with pytest.raises(grpc.RpcError) as refused:
+            list(stub.StreamReports(iter([]), timeout=10))
+        hold.set()
+        list(first)
+    error = refused.value
+    assert error.code() is grpc.StatusCode.RESOURCE_EXHAUSTED  # type: ignore[attr-defined]
+    assert "many agent streams" in error.details()  # type: ignore[attr-defined]
+    hint = retry_hint(error.trailing_metadata())  # type: ignore[attr-defined]
+    assert hint is not None and 1.0 <= hint <= 5.0
