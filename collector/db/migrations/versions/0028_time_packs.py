@@ -1,7 +1,7 @@
 """time packs: packs renters bought from their wallets, and the pack time each session used
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-01 02:10:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import collector.db.models
 
 
-revision = '0027'
-down_revision = '0026'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
