@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
-
-import platformdirs
 
 from agent.actions import KINDS, ActionDispatcher
 from agent.errors import AgentError
@@ -18,6 +15,8 @@ from agent.spool import DEFAULT_MAX_BYTES
 
 
 def default_state_dir() -> Path:
+    import platformdirs  # here: a running agent with a state directory set does not carry it
+
     return Path(platformdirs.user_state_dir("rentmeter-agent", appauthor=False))
 
 
@@ -36,6 +35,7 @@ class AgentSettings:
     tls_key: str = ""
     actions: Mapping[str, str] = field(default_factory=dict)
     trim_memory: bool = True
+    live_ticks: bool = True
 
     def __post_init__(self) -> None:
         if not 0.01 <= self.interval <= 3600:
@@ -88,13 +88,9 @@ class AgentSettings:
             for name in ("interval", "report_every"):
                 if name in values:
                     values[name] = float(values[name])
-            if isinstance(values.get("trim_memory"), str):
-                values["trim_memory"] = values["trim_memory"].strip().lower() not in (
-                    "0",
-                    "false",
-                    "no",
-                    "off",
-                )
+            for name in ("trim_memory", "live_ticks"):
+                if isinstance(values.get(name), str):
+                    values[name] = values[name].strip().lower() not in ("0", "false", "no", "off")
             if "spool_max_bytes" in values:
                 values["spool_max_bytes"] = int(values["spool_max_bytes"])
         except ValueError as exc:
@@ -104,6 +100,8 @@ class AgentSettings:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
+    import tomllib  # here: an agent configured by flags and environment does not carry it
+
     try:
         data = tomllib.loads(path.read_text())
     except OSError as exc:

@@ -6,11 +6,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING, Protocol
 
 from agent.errors import NotEnrolled
+from agent.signing import OpenSslSigner, load_signer
+
+if TYPE_CHECKING:  # imported where used: a running agent signs without it (agent/signing.py)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 KEY_FILE = "agent.key"
 IDENTITY_FILE = "agent.json"
@@ -28,8 +30,15 @@ def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
     os.replace(tmp, path)
 
 
+class SigningKey(Protocol):
+    def sign(self, data: bytes) -> bytes: ...
+
+
 def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:
     """The machine's private key, created on first use."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = state_dir / KEY_FILE
     if path.exists():
@@ -45,7 +54,23 @@ def load_or_create_key(state_dir: Path) -> Ed25519PrivateKey:
     return key
 
 
-def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
+def load_signing_key(state_dir: Path) -> SigningKey:
+    """The machine's key for signing: held by the system's libcrypto where it can be (a lighter process,
+    see agent/signing.py), else by `cryptography`; created on first use."""
+    path = state_dir / KEY_FILE
+    signer = load_signer(path.read_bytes()) if path.exists() else None
+    return signer if signer is not None else load_or_create_key(state_dir)
+
+
+def public_key_bytes(key: SigningKey) -> bytes:
+    """The raw 32-byte public key of an Ed25519 key held by libcrypto or by `cryptography`."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if isinstance(key, OpenSslSigner):
+        return key.public_bytes()
+    if not isinstance(key, Ed25519PrivateKey):
+        raise TypeError(f"not an Ed25519 private key: {type(key).__name__}")
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -53,7 +78,7 @@ def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
 class Identity:
     agent_id: str
     machine_class: str
-    key: Ed25519PrivateKey
+    key: SigningKey
 
     def sign(self, data: bytes) -> bytes:
         return self.key.sign(data)
@@ -70,4 +95,4 @@ def load_identity(state_dir: Path) -> Identity:
     if not path.exists():
         raise NotEnrolled(f"this machine is not enrolled yet ({path} is missing): run with --token")
     record = json.loads(path.read_text())
-    return Identity(record["agent_id"], record.get("machine_class", ""), load_or_create_key(state_dir))
+    return Identity(record["agent_id"], record.get("machine_class", ""), load_signing_key(state_dir))

@@ -9,8 +9,6 @@ import time
 from pathlib import Path
 
 import grpc
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from agent import wire
 from agent.actions import ActionDispatcher, ControlEvent
@@ -24,14 +22,16 @@ from agent.identity import (
     Identity,
     load_identity,
     load_or_create_key,
+    load_signing_key,
     public_key_bytes,
     save_identity,
     write_atomic,
 )
 from agent.memory import release_startup_memory
-from agent.sampler import Sampler
+from agent.sampler import SampleData, Sampler
 from agent.sender import ReportSender
 from agent.spool import SPOOL_FILE, Gap, Spool, open_spool
+from agent.ticks import add_up
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import rotation_signing_bytes
 
@@ -95,7 +95,7 @@ def enroll(settings: AgentSettings, channel: grpc.Channel, timeout: float = ENRO
     response = _enroll_call(agent_pb2_grpc.AgentServiceStub(channel), request, timeout, settings.collector)
     save_identity(settings.state_dir, response.agent_id, response.machine_class, settings.collector)
     logger.info("enrolled as agent %s (class %s)", response.agent_id, response.machine_class)
-    return Identity(response.agent_id, response.machine_class, key)
+    return Identity(response.agent_id, response.machine_class, load_signing_key(settings.state_dir))
 
 
 _CONTROL_KINDS = {
@@ -158,6 +158,7 @@ class Agent:
         )  # fmt: skip
         self.actions = ActionDispatcher(settings.actions)
         self.active_session = ""
+        self._unsealed: SampleData | None = None  # the samples since the last seal, added up (live ticks)
         self._sampler = sampler
         self._stop = threading.Event()
 
@@ -182,11 +183,14 @@ class Agent:
             if next_tick < time.monotonic():  # fell behind (overload): skip missed ticks
                 next_tick = time.monotonic() + self.settings.interval
             try:
-                self.spool.add_sample(wire.sample_to_proto(sampler.sample()).SerializeToString())
+                sample = sampler.sample()
+                self.spool.add_sample(wire.sample_to_proto(sample).SerializeToString())
                 waiting += 1
                 if waiting >= self.settings.samples_per_report:
                     self._seal(sampler)
                     waiting = 0
+                else:
+                    self._live_tick(sample)
             except Exception:  # one bad tick (a psutil or disk error) must not end the agent
                 logger.exception(
                     "agent %s: sampling or spooling failed; trying again next tick", self.identity.agent_id
@@ -224,7 +228,15 @@ class Agent:
             self.active_session = ""
         self.actions.dispatch(ControlEvent(kind, control.session_id, control.renter, control.message))
 
+    def _live_tick(self, sample: SampleData) -> None:
+        """While a session is open, send what the machine used since the last seal (shown, not billed)."""
+        self._unsealed = add_up(self._unsealed, sample)
+        session = self.active_session
+        if session and self.settings.live_ticks:
+            self.sender.tick(wire.live_tick(self.identity.agent_id, session, self._unsealed))
+
     def _seal(self, sampler: Sampler) -> None:
+        self._unsealed = None
         logins, boot = sampler.logins(), sampler.boot_time_us()
         agent_id, session = self.identity.agent_id, self.active_session
 
@@ -254,6 +266,9 @@ def rotate_key(settings: AgentSettings, channel: grpc.Channel, timeout: float = 
     same new key is offered, and the collector answers a repeated rotation as done. Reports still in the
     spool keep their old signatures: the collector accepts the old key for them.
     """
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     identity = load_identity(settings.state_dir)
     spool = Spool(settings.state_dir / SPOOL_FILE, max_bytes=settings.spool_max_bytes)
     try:

@@ -58,7 +58,9 @@ class ReportSender:
         self._stopping = threading.Event()
         self._call: grpc.Future | None = None
         self._failure: BaseException | None = None  # raised by the request iterator, re-raised in _stream
+        self._tick: agent_pb2.SignedReport | None = None  # the latest live tick not yet sent
         self._reads_more = False  # this stream's collector reads several reports per message
+        self._reads_ticks = False  # this stream's collector reads live ticks (it said so when it attached)
         self._wait_for_ready = False  # the next stream waits for the connection (see _run)
         self._thread = threading.Thread(target=self._run, name="report-sender", daemon=True)
         self.acknowledged = 0
@@ -72,6 +74,13 @@ class ReportSender:
     def notify(self) -> None:
         """Tell the sender that a new report is in the spool."""
         with self._wakeup:
+            self._wakeup.notify_all()
+
+    def tick(self, message: agent_pb2.SignedReport) -> None:
+        """Send live tick `message` when the stream is idle, replacing one not yet sent (only the latest
+        counts); dropped unless the stream's collector said it reads live ticks."""
+        with self._wakeup:
+            self._tick = message
             self._wakeup.notify_all()
 
     def drain(self, timeout: float) -> bool:
@@ -134,13 +143,14 @@ class ReportSender:
     def _stream(self) -> bool:
         """One stream's life; returns True if it delivered anything."""
         self._failure = None
-        self._reads_more = False
+        self._reads_more = self._reads_ticks = False
         call = self._stub.StreamReports(self._requests(), wait_for_ready=self._wait_for_ready)
         self._call = call
         delivered = False
         try:
             for response in call:
                 self._reads_more = self._reads_more or response.reads_more
+                self._reads_ticks = self._reads_ticks or response.reads_live_ticks
                 if response.HasField("last_stored_sequence") and self._spool.raise_floor(
                     response.last_stored_sequence
                 ):
@@ -212,7 +222,11 @@ class ReportSender:
                 return
             if not batch:
                 with self._wakeup:
-                    self._wakeup.wait(timeout=1.0)
+                    tick, self._tick = self._tick, None
+                    if tick is None:
+                        self._wakeup.wait(timeout=1.0)
+                if tick is not None and self._reads_ticks:  # else dropped: only the latest would count
+                    yield tick
                 continue
             messages, last_sent = self._decoded(batch)
             if messages is None:

@@ -58,6 +58,12 @@ def sample_to_proto(s: SampleData) -> agent_pb2.Sample:
     )
 
 
+def live_tick(agent_id: str, session_id: str, usage: SampleData) -> agent_pb2.SignedReport:
+    """A live tick (not a report: unsigned, never acknowledged) of `usage` since the last sealed report."""
+    tick = agent_pb2.LiveTick(rental_session_id=session_id, usage=sample_to_proto(usage))
+    return agent_pb2.SignedReport(agent_id=agent_id, live_tick=tick)
+
+
 def _top_processes(processes: tuple[tuple[int, int], ...]) -> Sequence[tuple[int, int]]:
     if len(processes) <= limits.MAX_PROCESSES_PER_GPU:
         return processes

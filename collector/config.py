@@ -81,6 +81,10 @@ class CollectorSettings:
     alipay_public_key_file: str = ""
     alipay_sandbox: bool = False
     alipay_api_base: str = ""
+    # Alipay agreement pay (商家扣款, signed by the renter; Alipay must have granted the app the product):
+    # invoices of renters with a signed agreement are taken by the collection job; the agreement's scene.
+    alipay_agreement_pay: bool = False
+    alipay_sign_scene: str = "INDUSTRY|DIGITAL_MEDIA"
     # WeChat Pay API v3 (extra rentmeter[wechatpay]): merchant id, app id, the merchant's API private key
     # (PEM file) and its certificate's serial number, a file holding the API v3 key (32 characters), the
     # folder of WeChat Pay platform certificates (PEM), and an address for a local stand-in (tests).
@@ -91,6 +95,8 @@ class CollectorSettings:
     wechatpay_apiv3_key_file: str = ""
     wechatpay_platform_cert_dir: str = ""
     wechatpay_api_base: str = ""
+    # WeChat Pay entrusted deduction (委托代扣): the merchant's deduction plan (template) id; 0: off.
+    wechatpay_papay_plan_id: int = 0
     # How long a QR code or payment link may be paid; the query job closes an order unpaid after this.
     gateway_order_ttl: timedelta = timedelta(minutes=15)
     tls_cert: str = ""

@@ -44,6 +44,7 @@ from collector.payments.gateways.base import Gateway
 from collector.payments.gateways.wechatpay import WeChatPayGateway
 from collector.payments.providers import configured_providers
 from collector.scheduler import JobScheduler, advice_rules
+from collector.sessions.live_ticks import LiveTicks
 from protos.rentmeter.v1 import (
     access_pb2,
     access_pb2_grpc,
@@ -131,6 +132,8 @@ def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
             notify_url(settings, "alipay"),
             sandbox=settings.alipay_sandbox,
             api_base=settings.alipay_api_base,
+            agreements=settings.alipay_agreement_pay,
+            sign_scene=settings.alipay_sign_scene,
         )
     if settings.wechatpay_enabled:
         apiv3_key = _read(settings.wechatpay_apiv3_key_file, "wechatpay_apiv3_key_file")
@@ -145,6 +148,7 @@ def configured_gateways(settings: CollectorSettings) -> dict[str, Gateway]:
             settings.wechatpay_platform_cert_dir,
             notify_url(settings, "wechatpay"),
             api_base=settings.wechatpay_api_base,
+            papay_plan_id=settings.wechatpay_papay_plan_id,
         )
     return gateways
 
@@ -166,6 +170,7 @@ class Collector:
         self.database = Database(settings.db_url)
         self.writer = ReportWriter(self.database, now=now)
         self.controls = ControlHub()
+        self.ticks = LiveTicks()  # the agents' live ticks, shown in WatchSession, never billed
         self.keys = AgentKeys(self.database)
         self.metrics = Metrics()
         self.metrics_port = 0
@@ -196,8 +201,9 @@ class Collector:
         db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
         admission = StreamAdmission(settings.max_agent_streams, settings.stream_open_rate)
         agent = AgentService(
-            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit, admission
-        )
+            db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit,
+            ticks=self.ticks, admission=admission,
+        )  # fmt: skip
         invoices = InvoiceService(
             db,
             now,
@@ -210,7 +216,7 @@ class Collector:
         machines = MachineService(db, now, hub, self.keys, settings.online_window)
         machines_pb2_grpc.add_MachineServiceServicer_to_server(machines, server)
         plans_pb2_grpc.add_PlanServiceServicer_to_server(PlanService(db, now), server)
-        sessions = SessionService(db, now, hub, settings.hold_for)
+        sessions = SessionService(db, now, hub, settings.hold_for, ticks=self.ticks)
         sessions_pb2_grpc.add_SessionServiceServicer_to_server(sessions, server)
         usage_pb2_grpc.add_UsageServiceServicer_to_server(UsageService(db, now), server)
         invoices_pb2_grpc.add_InvoiceServiceServicer_to_server(invoices, server)

@@ -38,6 +38,7 @@ MENUS: dict[str, tuple[NavItem, ...]] = {
         NavItem(N_("Plans"), "/admin/plans"),
         NavItem(N_("Invoices"), "/admin/invoices"),
         NavItem(N_("Payments"), "/admin/payments"),
+        NavItem(N_("Reconciliation"), "/admin/reconciliation"),
         NavItem(N_("Alerts"), "/admin/alerts"),
         NavItem(N_("Audit"), "/admin/audit"),
         NavItem(N_("Accounts"), "/admin/accounts"),

@@ -16,13 +16,14 @@ from typing import NoReturn, cast
 
 import grpc
 
-from rentmeter.commands import NOUNS
+from rentmeter.commands import NOUN_NAMES, nouns
 from rentmeter.commands.remote import DEFAULT_COLLECTOR, connection_arguments
 from rentmeter.errors import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(_named_noun(argv))
     args = parser.parse_args(argv)
     agent_run = args.command == "agent"
     if args.collector is None and not agent_run:  # the agent reads RENTMETER_AGENT_COLLECTOR itself
@@ -77,15 +78,42 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(names: tuple[str, ...] = NOUN_NAMES) -> argparse.ArgumentParser:
+    """The command line of the nouns in `names` (default: all of them)."""
     parser = Parser(prog="rentmeter", description="Metering and billing for rented computers.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    parser.add_argument("--version", action="version", version=f"rentmeter {_version()}")
-    connection_arguments(parser, None)
+    _global_options(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for noun in NOUNS:
+    for noun in nouns(names):
         noun.register(commands)
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
+    connection_arguments(parser, None)
+
+
+def _named_noun(argv: Sequence[str]) -> tuple[str, ...]:
+    """Just the agent's noun for `rentmeter agent ...` (its module alone is imported: a lean agent
+    process), else every noun."""
+    peek = argparse.ArgumentParser(add_help=False)
+    _global_options(peek)
+    try:
+        _, rest = peek.parse_known_args(argv)
+    except SystemExit:  # --version, or a malformed global option: the full parser answers
+        return NOUN_NAMES
+    return ("agent",) if rest[:1] == ["agent"] else NOUN_NAMES
+
+
+class _Version(argparse.Action):
+    """--version, read from the installed metadata only when asked (importlib.metadata is heavy)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        parser.exit(0, f"rentmeter {_version()}\n")
 
 
 def _version() -> str:

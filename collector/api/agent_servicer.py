@@ -38,6 +38,7 @@ from collector.metering.ingest import Ack, AckStatus, IncomingReport
 from collector.metering.keys import AgentKeys, KeyRing
 from collector.metering.rejections import record_rejections, refused
 from collector.metering.writer import ReportWriter
+from collector.sessions.live_ticks import LiveTicks
 from collector.sessions.rentals import open_session_of
 from protos.rentmeter.v1 import agent_pb2, agent_pb2_grpc
 from protos.signing import report_signing_bytes, rotation_signing_bytes
@@ -63,9 +64,11 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         keys: AgentKeys,
         metrics: Metrics,
         report_rate: float = 0.0,
+        ticks: LiveTicks | None = None,
         admission: StreamAdmission | None = None,
     ) -> None:
         super().__init__(database, now)
+        self._ticks = ticks if ticks is not None else LiveTicks()
         self._writer = writer
         self._hub = hub
         self._keys = keys
@@ -151,6 +154,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
     ) -> None:
         try:
             async for message in request_iterator:
+                if message.HasField("live_tick"):  # shown, never billed: no ack, no rate limit
+                    self._take_tick(stream, message)
+                    continue
                 envelopes = [message, *message.more] if message.more else [message]
                 for envelope in envelopes:
                     if stream.agent_id and envelope.agent_id != stream.agent_id:
@@ -180,6 +186,18 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         gaps = tuple(tuple(gap.kind for gap in report.gaps) for report in verified)
         return PendingAcks(refused, self._writer.submit(verified), gaps)
 
+    def _take_tick(self, stream: _Stream, message: agent_pb2.SignedReport) -> None:
+        """Keep a live tick (shown, never billed) of the stream's agent once a report verified on the
+        stream; a tick before that, of another agent, or malformed, is dropped (ticks get no acks)."""
+        outcome = "unattached"
+        if stream.attached and message.agent_id == stream.agent_id:
+            tick = wire.live_tick_from_proto(stream.agent_id, message.live_tick)
+            problem = self._ticks.offer(tick, self.now())
+            outcome = "kept" if problem is None else "refused"
+            if problem is not None:
+                logger.debug("agent %s: live tick dropped: %s", stream.agent_id, problem)
+        self._metrics.live_ticks.labels(outcome).inc()
+
     async def _remember_refused(self, stream: _Stream, acks: list[Ack]) -> None:
         """Keep the refused reports in the database (after their acks went out). Losing these records is
         no reason to end the agent's stream: a failure is logged with an error id."""
@@ -198,7 +216,9 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         self._hub.subscribe(agent_id, stream.outbox)
         self._keys.watch(agent_id, stream.on_revoked)
         rental, last = await self.db.run(_stream_start, agent_id)
-        message = agent_pb2.CollectorMessage(last_stored_sequence=last, reads_more=True)
+        message = agent_pb2.CollectorMessage(
+            last_stored_sequence=last, reads_more=True, reads_live_ticks=True
+        )
         if rental is not None:
             message.controls.append(rental)
         stream.outbox.put_nowait(message)

@@ -74,6 +74,9 @@ POLICY: dict[str, frozenset[str]] = {
     "PaymentService/GetOrder": _RENTERS,
     "PaymentService/ListOrders": _RENTERS,
     "PaymentService/ListGateways": _RENTERS,
+    "PaymentService/StartAgreement": _RENTERS,
+    "PaymentService/ListAgreements": _RENTERS,
+    "PaymentService/CancelAgreement": _RENTERS,
     # The portal's gateway token (or the admin): notifications, verified by the collector's own keys.
     "PaymentService/ApplyNotification": frozenset({ADMIN, GATEWAY}),
 }

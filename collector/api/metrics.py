@@ -31,6 +31,12 @@ class Metrics:
             " agents, over the rate limit).",
             ["reason"], registry=self.registry,
         )  # fmt: skip
+        self.live_ticks = Counter(
+            "rentmeter_live_ticks",
+            "Live ticks from agents (shown, never billed), by outcome (kept; refused: malformed or in the"
+            " future; unattached: before a report verified on the stream).",
+            ["outcome"], registry=self.registry,
+        )  # fmt: skip
         self.job_runs = Counter(
             "rentmeter_job_runs", "Runs of each scheduled job, by outcome (ok, failed: the whole run).",
             ["job", "outcome"], registry=self.registry,

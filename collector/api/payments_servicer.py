@@ -14,7 +14,7 @@ from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument
 from collector.db.database import Database
 from collector.db.models import GatewayOrder, GatewayRefund
-from collector.payments.gateways import orders, reconcile, refunds
+from collector.payments.gateways import agreements, orders, reconcile, refunds
 from collector.payments.gateways.base import Gateway, Reply
 from collector.payments.gateways.checkout import open_order
 from collector.payments.gateways.notifications import apply_notification
@@ -176,4 +176,52 @@ class PaymentService(Servicer, payments_pb2_grpc.PaymentServiceServicer):
     async def ListGateways(
         self, request: payments_pb2.ListGatewaysRequest, context: Ctx
     ) -> payments_pb2.ListGatewaysResponse:
-        return payments_pb2.ListGatewaysResponse(gateways=sorted(self._gateways))
+        signed = agreements.agreement_gateways(self._gateways)
+        return payments_pb2.ListGatewaysResponse(gateways=sorted(self._gateways), agreement_gateways=signed)
+
+    @maps_errors
+    async def StartAgreement(
+        self, request: payments_pb2.StartAgreementRequest, context: Ctx
+    ) -> payments_pb2.PaymentAgreement:
+        caller = authorization.current()
+        renter = request.renter.strip() or caller.subject
+        authorization.hide_unless(caller.may_see_renter(renter), "renter", renter)
+        row = await agreements.start_signing(self.db, self._gateways, request.gateway, renter, self.now(),
+                                             request.client_ip)  # fmt: skip
+        return payments_wire.agreement_to_proto(row)
+
+    @maps_errors
+    async def ListAgreements(
+        self, request: payments_pb2.ListAgreementsRequest, context: Ctx
+    ) -> payments_pb2.ListAgreementsResponse:
+        caller = authorization.current()
+        renter = request.renter if caller.is_admin else caller.subject
+
+        def run(db: Session) -> payments_pb2.ListAgreementsResponse:
+            found = agreements.list_agreements(db, renter)
+            return payments_pb2.ListAgreementsResponse(
+                agreements=[payments_wire.agreement_to_proto(a) for a in found]
+            )
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def CancelAgreement(
+        self, request: payments_pb2.CancelAgreementRequest, context: Ctx
+    ) -> payments_pb2.PaymentAgreement:
+        caller = authorization.current()
+        own = "" if caller.is_admin else caller.subject
+        row = await agreements.cancel(self.db, self._gateways, request.id, own, self.now())
+        return payments_wire.agreement_to_proto(row)
+
+    @maps_errors
+    async def ListReconciliations(
+        self, request: payments_pb2.ListReconciliationsRequest, context: Ctx
+    ) -> payments_pb2.ListReconciliationsResponse:
+        def run(db: Session) -> payments_pb2.ListReconciliationsResponse:
+            found = reconcile.list_runs(db)
+            return payments_pb2.ListReconciliationsResponse(
+                runs=[payments_wire.reconciliation_to_proto(r) for r in found]
+            )
+
+        return await self.db.run(run)

@@ -36,3 +36,18 @@ def mismatch_to_proto(row: models.PaymentMismatch) -> payments_pb2.Mismatch:
         ledger_amount=money(row.ledger_minor, row.currency), resolved=row.resolved_at is not None,
         resolution=row.resolution, note=row.note, resolved_by=row.resolved_by,
     )  # fmt: skip
+
+
+def agreement_to_proto(row: models.PaymentAgreement) -> payments_pb2.PaymentAgreement:
+    return payments_pb2.PaymentAgreement(
+        id=row.id, gateway=row.gateway, renter=row.renter_id, external_no=row.external_no,
+        agreement_no=row.agreement_no, state=row.state,
+        sign_url=row.sign_url if row.state == "signing" else "",
+        created_at=timestamp(row.created_at), signed_at=timestamp(row.signed_at),
+        cancelled_at=timestamp(row.cancelled_at),
+    )  # fmt: skip
+
+
+def reconciliation_to_proto(row: models.ReconciliationRun) -> payments_pb2.Reconciliation:
+    return payments_pb2.Reconciliation(gateway=row.gateway, date=row.statement_date, matched=row.matched,
+                                       mismatches=row.mismatches, ran_at=timestamp(row.ran_at))  # fmt: skip

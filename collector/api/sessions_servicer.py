@@ -17,6 +17,7 @@ from collector.insights.offers import applying_offer, offered_terms
 from collector.sessions.explain import explain_session
 from collector.sessions.live import Burn, live_cost
 from collector.sessions.live_hub import LiveHub
+from collector.sessions.live_ticks import LiveTicks
 from collector.sessions.rentals import (
     list_sessions,
     start_session,
@@ -28,7 +29,8 @@ from protos.rentmeter.v1 import (
     sessions_pb2_grpc,
 )
 
-# How often a watched session is re-rated: within a second of each report that arrives.
+# How often a watched session is re-rated: within a second of each report that arrives, and at once (after
+# LiveHub's least gap) when its machine sends a live tick.
 WATCH_INTERVAL_S = 1.0
 
 
@@ -43,7 +45,12 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
     """Sessions; starting and stopping one tells the machine's agent (SESSION_STARTED / SESSION_STOPPED)."""
 
     def __init__(
-        self, database: Database, now: Callable[[], datetime], hub: ControlHub, hold_for: timedelta
+        self,
+        database: Database,
+        now: Callable[[], datetime],
+        hub: ControlHub,
+        hold_for: timedelta,
+        ticks: LiveTicks | None = None,
     ) -> None:
         super().__init__(database, now)
         self._hub = hub
@@ -51,6 +58,8 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
         self._live: LiveHub[LiveUpdate] = LiveHub(
             self._live_update, WATCH_INTERVAL_S, lambda u: u.message.state != sessions_pb2.RentalSession.OPEN
         )
+        self._ticks = ticks if ticks is not None else LiveTicks()
+        self._ticks.listen(self._live.poke)  # a live tick re-rates its session's feed at once
 
     @maps_errors
     async def StartSession(
@@ -125,7 +134,7 @@ class SessionService(Servicer, sessions_pb2_grpc.SessionServiceServicer):
         known = previous.burn if previous is not None else None
 
         def run(db: Session) -> LiveUpdate:
-            live = live_cost(db, session_id, self.now(), known)
+            live = live_cost(db, session_id, self.now(), known, self._ticks)
             return LiveUpdate(wire.live_cost_to_proto(live), live.burn)
 
         return await self.db.run(run)

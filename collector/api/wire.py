@@ -35,6 +35,7 @@ from collector.sessions.alerts import Alert
 from collector.sessions.explain import Explanation, plan_rules
 from collector.sessions.fleet import Fleet
 from collector.sessions.live import LiveCost
+from collector.sessions.live_ticks import LiveTick
 from collector.sessions.plans import parse_document
 from protos.rentmeter.v1 import (
     access_pb2,
@@ -145,6 +146,23 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
         signature=envelope.signature,
         rental_session_id=report.rental_session_id,
         gaps=tuple(_gap_from_proto(gap) for gap in report.gaps),
+    )
+
+
+def live_tick_from_proto(agent_id: str, tick: agent_pb2.LiveTick) -> LiveTick:
+    """A live tick as the agent sent it (not signed: collector/sessions/live_ticks.py bounds it)."""
+    usage = tick.usage
+    return LiveTick(
+        agent_id=agent_id,
+        session_id=tick.rental_session_id,
+        start_us=us(usage.start),
+        end_us=us(usage.end),
+        cpu_busy_us=usage.cpu_busy_us,
+        net_rx_bytes=usage.net_rx_bytes,
+        net_tx_bytes=usage.net_tx_bytes,
+        memory_used_bytes=usage.memory_used_bytes,
+        energy_mj=sum(gpu.energy_mj for gpu in usage.gpus),
+        gpu_uuids=tuple(gpu.uuid for gpu in usage.gpus),
     )
 
 
@@ -491,6 +509,7 @@ def live_cost_to_proto(live: LiveCost) -> sessions_pb2.LiveCost:
         prepaid=live.prepaid,
         covered_us=rental.covered_us,
         at=timestamp(live.at),
+        provisional=money(live.provisional_minor, currency),
     )
     if live.prepaid:
         message.balance.CopyFrom(money(live.spendable_minor, currency))

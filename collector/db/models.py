@@ -687,6 +687,8 @@ class GatewayOrder(Base):
     paid_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     checked_at: Mapped[datetime | None]  # last asked the gateway (the query job)
+    # When the gateway says it was paid (its statement's day); paid_at is when we learnt it.
+    gateway_paid_at: Mapped[datetime | None]
 
 
 class GatewayRefund(Base):
@@ -727,3 +729,36 @@ class PaymentMismatch(Base):
     resolution: Mapped[str] = mapped_column(String(20), default="", server_default="")
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     resolved_by: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+class PaymentAgreement(Base):
+    """A renter's standing authority for a gateway to take its invoices: Alipay agreement pay (商家扣款,
+    `agreement_no`) or WeChat Pay entrusted deduction (委托代扣, `contract_id`). `external_no` is ours (the
+    external agreement number, WeChat Pay's out_contract_code); states: signing → active → cancelled."""
+
+    __tablename__ = "payment_agreements"
+    __table_args__ = (UniqueConstraint("gateway", "external_no"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    renter_id: Mapped[str] = mapped_column(String(100), index=True)
+    external_no: Mapped[str] = mapped_column(String(32))
+    agreement_no: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    state: Mapped[str] = mapped_column(String(10), index=True)
+    sign_url: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[datetime]
+    signed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class ReconciliationRun(Base):
+    """One reconciliation of a gateway's statement of a day: how many lines matched, how many did not."""
+
+    __tablename__ = "reconciliation_runs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    statement_date: Mapped[str] = mapped_column(String(10), index=True)
+    matched: Mapped[int] = mapped_column(Integer)
+    mismatches: Mapped[int] = mapped_column(Integer)
+    ran_at: Mapped[datetime]

@@ -5,11 +5,15 @@ key's feed, every watcher receives each value the feed publishes (the very same 
 to leave stops it. A watcher that joins gets the latest value at once; one that is slower than the
 interval gets the newest value when it is ready again (values are states, not events to replay). A
 produce that raises ends the feed, and every watcher gets the exception; the next watcher starts afresh.
+`poke(key)` makes the key's next value now rather than at the end of the interval (a live tick arrived),
+but never sooner than MIN_GAP_S after the last one, so that a flood of pokes costs at most a few produces
+a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -18,6 +22,7 @@ from typing import Generic, TypeVar, cast
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+MIN_GAP_S = 0.2
 Produce = Callable[[str, T | None], Awaitable[T]]
 
 
@@ -29,6 +34,7 @@ class _Feed(Generic[T]):
     error: BaseException | None = None
     watchers: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
+    poked: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
 
     def publish(self, value: T) -> None:
@@ -56,6 +62,12 @@ class LiveHub(Generic[T]):
         """How many watch `key` now."""
         feed = self._feeds.get(key)
         return feed.watchers if feed is not None else 0
+
+    def poke(self, key: str) -> None:
+        """Make `key`'s next value soon (MIN_GAP_S after the last at the earliest); nothing if unwatched."""
+        feed = self._feeds.get(key)
+        if feed is not None:
+            feed.poked.set()
 
     async def watch(self, key: str) -> AsyncIterator[T]:
         """Every value of `key`'s feed from now on (the latest one first), until its last."""
@@ -89,7 +101,7 @@ class LiveHub(Generic[T]):
                 feed.publish(value)
                 if self._last(value):
                     break
-                await asyncio.sleep(self._interval_s)
+                await self._pause(feed)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # handed to every watcher, which answers with its status
@@ -99,6 +111,15 @@ class LiveHub(Generic[T]):
         finally:
             if self._feeds.get(key) is feed:
                 del self._feeds[key]  # the next watcher starts a new feed
+
+    async def _pause(self, feed: _Feed[T]) -> None:
+        """The interval, or less when the feed is poked (MIN_GAP_S at least)."""
+        gap = min(MIN_GAP_S, self._interval_s)
+        await asyncio.sleep(gap)
+        if not feed.poked.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(feed.poked.wait(), self._interval_s - gap)
+        feed.poked.clear()
 
     def _drop(self, key: str, feed: _Feed[T]) -> None:
         if self._feeds.get(key) is feed:

@@ -1,5 +1,5 @@
-"""`rentmeter payments pay|order|refund|withdraw|reconcile|mismatches|resolve`: Alipay and WeChat Pay
-orders (the QR code printed in the terminal), refunds and the reconciliation with the gateways'
+"""`rentmeter payments pay|order|refund|withdraw|reconcile|mismatches|resolve|agreement`: Alipay and
+WeChat Pay orders (the QR code printed in the terminal), refunds and the reconciliation with the gateways'
 statements."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rentmeter.commands import agreements
 from rentmeter.commands.remote import Commands, remote_options, show, with_client
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def register(commands: Commands) -> None:
     resolve.add_argument("action", choices=["credit", "accept"])
     resolve.add_argument("--note", required=True)
     resolve.set_defaults(handler=payments_resolve)
+    agreements.add_parsers(actions)
 
 
 def terminal_qr(data: str) -> str:

@@ -58,3 +58,20 @@ def test_release_lowers_resident_memory_and_the_process_keeps_working() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(result.stdout) > 5 * 2**20  # megabytes of start-up pages handed back
+
+
+def test_the_agent_command_loads_its_own_noun_only() -> None:
+    """`rentmeter agent run` builds the agent's command line alone: no other command's imports, no
+    importlib.metadata (only --version reads it) and no `cryptography` (tests/agent/test_signing.py)."""
+    code = (
+        "import sys; from rentmeter.cli import build_parser, _named_noun; "
+        "names = _named_noun(['--collector', 'h:1', 'agent', 'run', '--interval', '1']); "
+        "build_parser(names); import agent.runner; print(names); "
+        "print(sorted(m for m in sys.modules if m.startswith(('rentmeter.commands.', 'importlib.metadata', "
+        "'email', 'cryptography'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        "('agent',)",
+        "['rentmeter.commands.agent', 'rentmeter.commands.remote']",
+    ]

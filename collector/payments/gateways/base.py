@@ -16,8 +16,11 @@ CURRENCY = "CNY"
 PENDING, PAID, CLOSED, UNKNOWN = "pending", "paid", "closed", "unknown"
 # Refund states.
 REFUND_PENDING, REFUND_SUCCEEDED, REFUND_FAILED = "pending", "succeeded", "failed"
-# How an order is paid: a QR code scanned by the payer's app, or a link opened in a browser.
-QR, PAGE, WAP, H5 = "qr", "page", "wap", "h5"
+# How an order is paid: a QR code scanned by the payer's app, or a link opened in a browser; AGREEMENT:
+# taken by the gateway under the renter's signed agreement (no payer present).
+QR, PAGE, WAP, H5, AGREEMENT = "qr", "page", "wap", "h5", "agreement"
+# What a gateway says of an agreement: signed (active), or ended (by the payer in the app, or by us).
+AGREEMENT_SIGNED, AGREEMENT_ENDED = "signed", "ended"
 
 
 class GatewayError(CollectorError):
@@ -69,6 +72,26 @@ class Trade:
     state: str  # PENDING, PAID, CLOSED, UNKNOWN (the gateway does not know it)
     amount_fen: int = 0
     trade_no: str = ""
+    paid_at: datetime | None = None  # when the gateway says it was paid (its statement's day)
+
+
+@dataclass(frozen=True)
+class AgreementSign:
+    """A request to sign an agreement: our number for it, the renter (shown to the payer) and where the
+    gateway notifies the outcome."""
+
+    external_no: str
+    renter_id: str
+    client_ip: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class AgreementNotice:
+    """A verified agreement notification: `external_no` is ours, `agreement_no` the gateway's."""
+
+    external_no: str
+    agreement_no: str
+    state: str  # AGREEMENT_SIGNED or AGREEMENT_ENDED
 
 
 @dataclass(frozen=True)
@@ -96,6 +119,7 @@ class Notice:
     notify_id: str
     trade: Trade | None = None
     refund: Refund | None = None
+    agreement: AgreementNotice | None = None
 
 
 @dataclass(frozen=True)
@@ -149,3 +173,21 @@ class Gateway(Protocol):
         ...
 
     def parse_statement(self, data: bytes) -> list[StatementLine]: ...
+
+
+class AgreementGateway(Gateway, Protocol):
+    """A gateway that takes payments under a signed agreement (Alipay agreement pay, WeChat Pay entrusted
+    deduction), where the settings switch it on (`agreements`)."""
+
+    agreements: bool
+
+    def sign_url(self, request: AgreementSign) -> str:
+        """The page (or QR code content) where the payer signs; GatewayError when refused."""
+        ...
+
+    def deduct(self, order: OrderRequest, agreement_no: str) -> Trade:
+        """Take the order's amount under the agreement: PAID at once, PENDING (the outcome comes by
+        notification or query), or GatewayError when refused (balance, agreement ended, ...)."""
+        ...
+
+    def unsign(self, external_no: str, agreement_no: str) -> None: ...

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from collector.db.database import Database
+from collector.payments.gateways.agreements import apply_agreement
 from collector.payments.gateways.base import Gateway, NotificationRefused, Reply
 from collector.payments.gateways.orders import WRONG_AMOUNT, apply_trade
 from collector.payments.gateways.refunds import apply_refund
@@ -43,6 +44,10 @@ async def apply_notification(
                     notice.trade.state, outcome)  # fmt: skip
         if outcome == WRONG_AMOUNT:
             return gateway.refused("the amount is not the order's")
+    if notice.agreement is not None:
+        outcome = await database.run(apply_agreement, name, notice.agreement, now)
+        logger.info("%s notification %s: agreement %s %s: %s", name, notice.notify_id,
+                    notice.agreement.external_no, notice.agreement.state, outcome)  # fmt: skip
     if notice.refund is not None:
         outcome = await database.run(apply_refund, notice.refund, now)
         logger.info("%s notification %s: refund %s %s: %s", name, notice.notify_id,

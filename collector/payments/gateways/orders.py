@@ -24,7 +24,7 @@ from collector.accounts.wallets import check_top_up, scoped_key, top_up
 from collector.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.db.models import GatewayOrder, Invoice, Payment
 from collector.payments.collection import mark_paid
-from collector.payments.gateways.base import CLOSED, CURRENCY, PAID, OrderRequest, Trade
+from collector.payments.gateways.base import AGREEMENT, CLOSED, CURRENCY, PAID, OrderRequest, Trade
 from collector.payments.providers import INVOICE, TOP_UP
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ def prepare_order(db: Session, ask: OrderAsk, now: datetime, ttl: timedelta) -> 
     if latest is not None and latest.amount_minor != amount.minor:
         used = billing.Money(latest.amount_minor, latest.currency)
         raise InvalidArgument(f"this idempotency key was used for {used}: use a new key")
+    if _deduction_under_way(latest, ask, now):
+        raise FailedPrecondition(f"a deduction under the renter's agreement is under way at {ask.gateway}; "
+                                 "try again in a few minutes")  # fmt: skip
     if latest is not None and (latest.state in (ORDER_PAID, REFUNDED) or
                                (latest.state == CREATED and latest.expires_at > now)):  # fmt: skip
         return latest, False
@@ -91,6 +94,12 @@ def prepare_order(db: Session, ask: OrderAsk, now: datetime, ttl: timedelta) -> 
     logger.info("gateway order %s created: %s %s for %s by %s (%s)", order.out_trade_no, purpose, amount,
                 renter_id, ask.gateway, ask.method)  # fmt: skip
     return order, True
+
+
+def _deduction_under_way(latest: GatewayOrder | None, ask: OrderAsk, now: datetime) -> bool:
+    """An agreement's deduction of this is open: a QR order now could be paid twice over."""
+    return (latest is not None and latest.state == CREATED and latest.expires_at > now
+            and latest.method == AGREEMENT and ask.method != AGREEMENT)  # fmt: skip
 
 
 def _what_is_paid(db: Session, ask: OrderAsk) -> tuple[str, str, str, billing.Money, str | None]:
@@ -168,6 +177,7 @@ def apply_trade(db: Session, gateway: str, trade: Trade, now: datetime) -> str:
                      order.out_trade_no, gateway, trade.amount_fen, order.amount_minor)  # fmt: skip
         return WRONG_AMOUNT
     order.state, order.paid_at, order.trade_no = ORDER_PAID, now, trade.trade_no
+    order.gateway_paid_at = trade.paid_at
     _credit(db, order, now)
     return APPLIED
 

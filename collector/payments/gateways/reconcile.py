@@ -21,7 +21,7 @@ from collector.accounts import audit
 from collector.core.errors import FailedPrecondition, InvalidArgument, NotFound
 from collector.db.database import Database
 from collector.db.isolation import JobOutcome
-from collector.db.models import GatewayOrder, GatewayRefund, PaymentMismatch
+from collector.db.models import GatewayOrder, GatewayRefund, PaymentMismatch, ReconciliationRun
 from collector.delivery.outbox import enqueue_webhook
 from collector.payments.gateways.base import (
     CURRENCY,
@@ -42,6 +42,8 @@ PAID_NOT_CREDITED, CREDITED_NOT_PAID = "paid_not_credited", "credited_not_paid"
 AMOUNT_DIFFERS, REFUND_NOT_RECORDED = "amount_differs", "refund_not_recorded"
 CREDIT, ACCEPT = "credit", "accept"
 RECONCILE_JOB = "reconcile-payments"
+# How long after the gateway's payment time we may learn of it (a late notification, the query job).
+SLACK = timedelta(days=1)
 
 
 def china_day(day: date) -> tuple[datetime, datetime]:
@@ -59,7 +61,6 @@ def _mismatch(gateway: str, day: date, kind: str, reference: str, trade_no: str,
 def compare(db: Session, gateway: str, day: date, lines: Iterable[StatementLine], now: datetime
             ) -> tuple[int, list[PaymentMismatch]]:  # fmt: skip
     """(lines that match, mismatches) of a statement; nothing is stored."""
-    start, end = china_day(day)
     found, matched, seen = [], 0, set()
     for line in lines:
         if line.kind == "refund":
@@ -85,14 +86,21 @@ def compare(db: Session, gateway: str, day: date, lines: Iterable[StatementLine]
                                    line.amount_fen, order.amount_minor, now))  # fmt: skip
         else:
             matched += 1
-    credited = db.scalars(select(GatewayOrder).where(
-        GatewayOrder.gateway == gateway, GatewayOrder.state.in_((ORDER_PAID, REFUNDED)),
-        GatewayOrder.paid_at >= start, GatewayOrder.paid_at < end))  # fmt: skip
-    for order in credited:
+    for order in credited_on(db, gateway, day):
         if order.out_trade_no not in seen:
             found.append(_mismatch(gateway, day, CREDITED_NOT_PAID, order.out_trade_no, order.trade_no, 0,
                                    order.amount_minor, now))  # fmt: skip
     return matched, found
+
+
+def credited_on(db: Session, gateway: str, day: date) -> list[GatewayOrder]:
+    """The orders paid on the gateway's day: by the gateway's own payment time where it said it (a payment
+    at 23:59:59 notified after midnight belongs to the day before), else by when we learnt it."""
+    start, end = china_day(day)
+    near = db.scalars(select(GatewayOrder).where(
+        GatewayOrder.gateway == gateway, GatewayOrder.state.in_((ORDER_PAID, REFUNDED)),
+        GatewayOrder.paid_at >= start - SLACK, GatewayOrder.paid_at < end + SLACK))  # fmt: skip
+    return [order for order in near if start <= (order.gateway_paid_at or order.paid_at) < end]  # type: ignore[operator]
 
 
 def record(db: Session, gateway: str, day: date, lines: list[StatementLine], now: datetime
@@ -120,6 +128,12 @@ def list_mismatches(db: Session, *, unresolved_only: bool = True) -> list[Paymen
     if unresolved_only:
         query = query.where(PaymentMismatch.resolved_at.is_(None))
     return list(db.scalars(query))
+
+
+def list_runs(db: Session, limit: int = 60) -> list[ReconciliationRun]:
+    """The latest reconciliations, newest first."""
+    query = select(ReconciliationRun).order_by(ReconciliationRun.ran_at.desc(), ReconciliationRun.id.desc())
+    return list(db.scalars(query.limit(limit)))
 
 
 def resolve(
@@ -165,6 +179,8 @@ async def reconcile(database: Database, gateways: Mapping[str, Gateway], name: s
 def record_and_announce(db: Session, gateway: str, day: date, lines: list[StatementLine], now: datetime
                         ) -> tuple[int, list[PaymentMismatch]]:  # fmt: skip
     matched, mismatches = record(db, gateway, day, lines, now)
+    db.add(ReconciliationRun(gateway=gateway, statement_date=day.isoformat(), matched=matched,
+                             mismatches=len(mismatches), ran_at=now))  # fmt: skip
     fresh = [m for m in mismatches if m.found_at == now and m.resolved_at is None]
     if fresh:
         enqueue_webhook(db, "payments.mismatch", {"gateway": gateway, "date": day.isoformat(), "mismatches": [

@@ -14,6 +14,7 @@ from portal.pages.admin import (
     invoicing,
     payments,
     plans,
+    reconciliation,
     renters,
     sessions,
 )
@@ -25,6 +26,7 @@ ROUTES: list[BaseRoute] = [
     *plans.ROUTES,
     *invoicing.ROUTES,
     *payments.ROUTES,
+    *reconciliation.ROUTES,
     *alerts.ROUTES,
     *audit.ROUTES,
     *accounts.ROUTES,

@@ -160,18 +160,28 @@ class ReportGap(_message.Message):
     def __init__(self, kind: _Optional[_Union[ReportGap.Kind, str]] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class SignedReport(_message.Message):
-    __slots__ = ("agent_id", "payload", "signature", "sequence", "more")
+    __slots__ = ("agent_id", "payload", "signature", "sequence", "more", "live_tick")
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     PAYLOAD_FIELD_NUMBER: _ClassVar[int]
     SIGNATURE_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     MORE_FIELD_NUMBER: _ClassVar[int]
+    LIVE_TICK_FIELD_NUMBER: _ClassVar[int]
     agent_id: str
     payload: bytes
     signature: bytes
     sequence: int
     more: _containers.RepeatedCompositeFieldContainer[SignedReport]
-    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., sequence: _Optional[int] = ..., more: _Optional[_Iterable[_Union[SignedReport, _Mapping]]] = ...) -> None: ...
+    live_tick: LiveTick
+    def __init__(self, agent_id: _Optional[str] = ..., payload: _Optional[bytes] = ..., signature: _Optional[bytes] = ..., sequence: _Optional[int] = ..., more: _Optional[_Iterable[_Union[SignedReport, _Mapping]]] = ..., live_tick: _Optional[_Union[LiveTick, _Mapping]] = ...) -> None: ...
+
+class LiveTick(_message.Message):
+    __slots__ = ("rental_session_id", "usage")
+    RENTAL_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    rental_session_id: str
+    usage: Sample
+    def __init__(self, rental_session_id: _Optional[str] = ..., usage: _Optional[_Union[Sample, _Mapping]] = ...) -> None: ...
 
 class ReportAck(_message.Message):
     __slots__ = ("sequence", "status", "reason")
@@ -198,16 +208,18 @@ class ReportAck(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., status: _Optional[_Union[ReportAck.Status, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class CollectorMessage(_message.Message):
-    __slots__ = ("acks", "controls", "last_stored_sequence", "reads_more")
+    __slots__ = ("acks", "controls", "last_stored_sequence", "reads_more", "reads_live_ticks")
     ACKS_FIELD_NUMBER: _ClassVar[int]
     CONTROLS_FIELD_NUMBER: _ClassVar[int]
     LAST_STORED_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     READS_MORE_FIELD_NUMBER: _ClassVar[int]
+    READS_LIVE_TICKS_FIELD_NUMBER: _ClassVar[int]
     acks: _containers.RepeatedCompositeFieldContainer[ReportAck]
     controls: _containers.RepeatedCompositeFieldContainer[Control]
     last_stored_sequence: int
     reads_more: bool
-    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ..., controls: _Optional[_Iterable[_Union[Control, _Mapping]]] = ..., last_stored_sequence: _Optional[int] = ..., reads_more: _Optional[bool] = ...) -> None: ...
+    reads_live_ticks: bool
+    def __init__(self, acks: _Optional[_Iterable[_Union[ReportAck, _Mapping]]] = ..., controls: _Optional[_Iterable[_Union[Control, _Mapping]]] = ..., last_stored_sequence: _Optional[int] = ..., reads_more: _Optional[bool] = ..., reads_live_ticks: _Optional[bool] = ...) -> None: ...
 
 class Control(_message.Message):
     __slots__ = ("kind", "session_id", "renter", "message", "at")

@@ -10,6 +10,82 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class StartAgreementRequest(_message.Message):
+    __slots__ = ("renter", "gateway", "client_ip")
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    CLIENT_IP_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    gateway: str
+    client_ip: str
+    def __init__(self, renter: _Optional[str] = ..., gateway: _Optional[str] = ..., client_ip: _Optional[str] = ...) -> None: ...
+
+class PaymentAgreement(_message.Message):
+    __slots__ = ("id", "gateway", "renter", "external_no", "agreement_no", "state", "sign_url", "created_at", "signed_at", "cancelled_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    EXTERNAL_NO_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_NO_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    SIGN_URL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    SIGNED_AT_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    gateway: str
+    renter: str
+    external_no: str
+    agreement_no: str
+    state: str
+    sign_url: str
+    created_at: _timestamp_pb2.Timestamp
+    signed_at: _timestamp_pb2.Timestamp
+    cancelled_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[int] = ..., gateway: _Optional[str] = ..., renter: _Optional[str] = ..., external_no: _Optional[str] = ..., agreement_no: _Optional[str] = ..., state: _Optional[str] = ..., sign_url: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., signed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cancelled_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListAgreementsRequest(_message.Message):
+    __slots__ = ("renter",)
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    def __init__(self, renter: _Optional[str] = ...) -> None: ...
+
+class ListAgreementsResponse(_message.Message):
+    __slots__ = ("agreements",)
+    AGREEMENTS_FIELD_NUMBER: _ClassVar[int]
+    agreements: _containers.RepeatedCompositeFieldContainer[PaymentAgreement]
+    def __init__(self, agreements: _Optional[_Iterable[_Union[PaymentAgreement, _Mapping]]] = ...) -> None: ...
+
+class CancelAgreementRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    def __init__(self, id: _Optional[int] = ...) -> None: ...
+
+class Reconciliation(_message.Message):
+    __slots__ = ("gateway", "date", "matched", "mismatches", "ran_at")
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    MATCHED_FIELD_NUMBER: _ClassVar[int]
+    MISMATCHES_FIELD_NUMBER: _ClassVar[int]
+    RAN_AT_FIELD_NUMBER: _ClassVar[int]
+    gateway: str
+    date: str
+    matched: int
+    mismatches: int
+    ran_at: _timestamp_pb2.Timestamp
+    def __init__(self, gateway: _Optional[str] = ..., date: _Optional[str] = ..., matched: _Optional[int] = ..., mismatches: _Optional[int] = ..., ran_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListReconciliationsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListReconciliationsResponse(_message.Message):
+    __slots__ = ("runs",)
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    runs: _containers.RepeatedCompositeFieldContainer[Reconciliation]
+    def __init__(self, runs: _Optional[_Iterable[_Union[Reconciliation, _Mapping]]] = ...) -> None: ...
+
 class CreateOrderRequest(_message.Message):
     __slots__ = ("renter", "gateway", "method", "amount", "currency", "idempotency_key", "invoice_id", "client_ip")
     RENTER_FIELD_NUMBER: _ClassVar[int]
@@ -219,7 +295,9 @@ class ListGatewaysRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ListGatewaysResponse(_message.Message):
-    __slots__ = ("gateways",)
+    __slots__ = ("gateways", "agreement_gateways")
     GATEWAYS_FIELD_NUMBER: _ClassVar[int]
+    AGREEMENT_GATEWAYS_FIELD_NUMBER: _ClassVar[int]
     gateways: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, gateways: _Optional[_Iterable[str]] = ...) -> None: ...
+    agreement_gateways: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, gateways: _Optional[_Iterable[str]] = ..., agreement_gateways: _Optional[_Iterable[str]] = ...) -> None: ...

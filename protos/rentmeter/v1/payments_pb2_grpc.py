@@ -84,6 +84,26 @@ class PaymentServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysResponse.FromString,
                 _registered_method=True)
+        self.StartAgreement = channel.unary_unary(
+                '/rentmeter.v1.PaymentService/StartAgreement',
+                request_serializer=rentmeter_dot_v1_dot_payments__pb2.StartAgreementRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_payments__pb2.PaymentAgreement.FromString,
+                _registered_method=True)
+        self.ListAgreements = channel.unary_unary(
+                '/rentmeter.v1.PaymentService/ListAgreements',
+                request_serializer=rentmeter_dot_v1_dot_payments__pb2.ListAgreementsRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListAgreementsResponse.FromString,
+                _registered_method=True)
+        self.CancelAgreement = channel.unary_unary(
+                '/rentmeter.v1.PaymentService/CancelAgreement',
+                request_serializer=rentmeter_dot_v1_dot_payments__pb2.CancelAgreementRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_payments__pb2.PaymentAgreement.FromString,
+                _registered_method=True)
+        self.ListReconciliations = channel.unary_unary(
+                '/rentmeter.v1.PaymentService/ListReconciliations',
+                request_serializer=rentmeter_dot_v1_dot_payments__pb2.ListReconciliationsRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListReconciliationsResponse.FromString,
+                _registered_method=True)
 
 
 class PaymentServiceServicer:
@@ -165,6 +185,37 @@ class PaymentServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StartAgreement(self, request, context):
+        """A renter (or an admin for it) starts signing an agreement for invoices to be taken automatically
+        (Alipay agreement pay, WeChat Pay entrusted deduction), where switched on: the answer carries the
+        signing page's link (also a QR code). Errors: FAILED_PRECONDITION (not switched on, signed already).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAgreements(self, request, context):
+        """A renter: its agreements; an admin: all, or one renter's. Newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CancelAgreement(self, request, context):
+        """A renter (its own) or an admin: end an agreement, at the gateway first. Errors: NOT_FOUND,
+        FAILED_PRECONDITION.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReconciliations(self, request, context):
+        """Admin: the latest reconciliations (a gateway's statement of a day), newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PaymentServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -217,6 +268,26 @@ def add_PaymentServiceServicer_to_server(servicer, server):
                     servicer.ListGateways,
                     request_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_payments__pb2.ListGatewaysResponse.SerializeToString,
+            ),
+            'StartAgreement': grpc.unary_unary_rpc_method_handler(
+                    servicer.StartAgreement,
+                    request_deserializer=rentmeter_dot_v1_dot_payments__pb2.StartAgreementRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_payments__pb2.PaymentAgreement.SerializeToString,
+            ),
+            'ListAgreements': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAgreements,
+                    request_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListAgreementsRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_payments__pb2.ListAgreementsResponse.SerializeToString,
+            ),
+            'CancelAgreement': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelAgreement,
+                    request_deserializer=rentmeter_dot_v1_dot_payments__pb2.CancelAgreementRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_payments__pb2.PaymentAgreement.SerializeToString,
+            ),
+            'ListReconciliations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReconciliations,
+                    request_deserializer=rentmeter_dot_v1_dot_payments__pb2.ListReconciliationsRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_payments__pb2.ListReconciliationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -489,6 +560,114 @@ class PaymentService:
             '/rentmeter.v1.PaymentService/ListGateways',
             rentmeter_dot_v1_dot_payments__pb2.ListGatewaysRequest.SerializeToString,
             rentmeter_dot_v1_dot_payments__pb2.ListGatewaysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StartAgreement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PaymentService/StartAgreement',
+            rentmeter_dot_v1_dot_payments__pb2.StartAgreementRequest.SerializeToString,
+            rentmeter_dot_v1_dot_payments__pb2.PaymentAgreement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAgreements(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PaymentService/ListAgreements',
+            rentmeter_dot_v1_dot_payments__pb2.ListAgreementsRequest.SerializeToString,
+            rentmeter_dot_v1_dot_payments__pb2.ListAgreementsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelAgreement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PaymentService/CancelAgreement',
+            rentmeter_dot_v1_dot_payments__pb2.CancelAgreementRequest.SerializeToString,
+            rentmeter_dot_v1_dot_payments__pb2.PaymentAgreement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReconciliations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.PaymentService/ListReconciliations',
+            rentmeter_dot_v1_dot_payments__pb2.ListReconciliationsRequest.SerializeToString,
+            rentmeter_dot_v1_dot_payments__pb2.ListReconciliationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -28,7 +28,7 @@ from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 from protos.rentmeter.v1 import plans_pb2 as rentmeter_dot_v1_dot_plans__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/sessions.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x18rentmeter/v1/plans.proto\"\xd3\x03\n\x08LiveCost\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32!.rentmeter.v1.RentalSession.State\x12!\n\x04\x63ost\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\'\n\nrated_cost\x18\x04 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\rrate_per_hour\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0f\n\x07prepaid\x18\x06 \x01(\x08\x12$\n\x07\x62\x61lance\x18\x07 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12,\n\ttime_left\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\ncovered_us\x18\t \x01(\x04\x12&\n\x02\x61t\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x12\x62urn_rate_per_hour\x18\x0b \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x37\n\x13\x62\x61lance_runs_out_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa7\x01\n\x0b\x43hargePiece\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06window\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\t\x12\x14\n\x0c\x65xact_amount\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\"\xd8\x01\n\x0b\x43hargeTrace\x12\r\n\x05meter\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x0c\n\x04rate\x18\x05 \x01(\t\x12\x11\n\trate_unit\x18\x06 \x01(\t\x12\x14\n\x0c\x65xact_amount\x18\x07 \x01(\t\x12#\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12)\n\x06pieces\x18\t \x03(\x0b\x32\x19.rentmeter.v1.ChargePiece\"\x90\x01\n\x0bReportRange\x12\x16\n\x0e\x66irst_sequence\x18\x01 \x01(\x04\x12\x15\n\rlast_sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcd\x01\n\x0cInvoicedLine\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x30\n\x0cperiod_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05meter\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12#\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xe0\x02\n\x12SessionExplanation\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x1b.rentmeter.v1.RentalSession\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x15\n\rmachine_class\x18\x03 \x01(\t\x12\r\n\x05rules\x18\x04 \x01(\t\x12\x12\n\ncovered_us\x18\x05 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\x06 \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\x07 \x01(\x04\x12*\n\x07\x63harges\x18\x08 \x03(\x0b\x32\x19.rentmeter.v1.ChargeTrace\x12\"\n\x05total\x18\t \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\x07reports\x18\n \x03(\x0b\x32\x19.rentmeter.v1.ReportRange\x12,\n\x08invoiced\x18\x0b \x03(\x0b\x32\x1a.rentmeter.v1.InvoicedLine\"\xa9\x03\n\rRentalSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x0c\n\x04plan\x18\x04 \x01(\t\x12\x30\n\x05state\x18\x05 \x01(\x0e\x32!.rentmeter.v1.RentalSession.State\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x04\x63ost\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x12\n\ncovered_us\x18\t \x01(\x04\x12,\n\x08rated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05terms\x18\x0b \x01(\x0b\x32\x19.rentmeter.v1.RentalTerms\"5\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x08\n\x04OPEN\x10\x01\x12\x0b\n\x07STOPPED\x10\x02\"o\n\x13StartSessionRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12(\n\x05terms\x18\x04 \x01(\x0b\x32\x19.rentmeter.v1.RentalTerms\"(\n\x12StopSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\'\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"J\n\x13ListSessionsRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x11\n\topen_only\x18\x03 \x01(\x08\"E\n\x14ListSessionsResponse\x12-\n\x08sessions\x18\x01 \x03(\x0b\x32\x1b.rentmeter.v1.RentalSession2\xf1\x03\n\x0eSessionService\x12N\n\x0cStartSession\x12!.rentmeter.v1.StartSessionRequest\x1a\x1b.rentmeter.v1.RentalSession\x12L\n\x0bStopSession\x12 .rentmeter.v1.StopSessionRequest\x1a\x1b.rentmeter.v1.RentalSession\x12J\n\nGetSession\x12\x1f.rentmeter.v1.GetSessionRequest\x1a\x1b.rentmeter.v1.RentalSession\x12U\n\x0cListSessions\x12!.rentmeter.v1.ListSessionsRequest\x1a\".rentmeter.v1.ListSessionsResponse\x12S\n\x0e\x45xplainSession\x12\x1f.rentmeter.v1.GetSessionRequest\x1a .rentmeter.v1.SessionExplanation\x12I\n\x0cWatchSession\x12\x1f.rentmeter.v1.GetSessionRequest\x1a\x16.rentmeter.v1.LiveCost0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1brentmeter/v1/sessions.proto\x12\x0crentmeter.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\x1a\x18rentmeter/v1/plans.proto\"\xfd\x03\n\x08LiveCost\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x30\n\x05state\x18\x02 \x01(\x0e\x32!.rentmeter.v1.RentalSession.State\x12!\n\x04\x63ost\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\'\n\nrated_cost\x18\x04 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\rrate_per_hour\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x0f\n\x07prepaid\x18\x06 \x01(\x08\x12$\n\x07\x62\x61lance\x18\x07 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12,\n\ttime_left\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x12\n\ncovered_us\x18\t \x01(\x04\x12&\n\x02\x61t\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x12\x62urn_rate_per_hour\x18\x0b \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x37\n\x13\x62\x61lance_runs_out_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x0bprovisional\x18\r \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xa7\x01\n\x0b\x43hargePiece\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06window\x18\x03 \x01(\t\x12\x10\n\x08quantity\x18\x04 \x01(\t\x12\x14\n\x0c\x65xact_amount\x18\x05 \x01(\t\x12\x0c\n\x04note\x18\x06 \x01(\t\"\xd8\x01\n\x0b\x43hargeTrace\x12\r\n\x05meter\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08quantity\x18\x03 \x01(\t\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\x0c\n\x04rate\x18\x05 \x01(\t\x12\x11\n\trate_unit\x18\x06 \x01(\t\x12\x14\n\x0c\x65xact_amount\x18\x07 \x01(\t\x12#\n\x06\x61mount\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12)\n\x06pieces\x18\t \x03(\x0b\x32\x19.rentmeter.v1.ChargePiece\"\x90\x01\n\x0bReportRange\x12\x16\n\x0e\x66irst_sequence\x18\x01 \x01(\x04\x12\x15\n\rlast_sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xcd\x01\n\x0cInvoicedLine\x12\x12\n\ninvoice_id\x18\x01 \x01(\t\x12\x30\n\x0cperiod_start\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05meter\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12#\n\x06\x61mount\x18\x06 \x01(\x0b\x32\x13.rentmeter.v1.Money\"\xe0\x02\n\x12SessionExplanation\x12,\n\x07session\x18\x01 \x01(\x0b\x32\x1b.rentmeter.v1.RentalSession\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x15\n\rmachine_class\x18\x03 \x01(\t\x12\r\n\x05rules\x18\x04 \x01(\t\x12\x12\n\ncovered_us\x18\x05 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\x06 \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\x07 \x01(\x04\x12*\n\x07\x63harges\x18\x08 \x03(\x0b\x32\x19.rentmeter.v1.ChargeTrace\x12\"\n\x05total\x18\t \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\x07reports\x18\n \x03(\x0b\x32\x19.rentmeter.v1.ReportRange\x12,\n\x08invoiced\x18\x0b \x03(\x0b\x32\x1a.rentmeter.v1.InvoicedLine\"\xa9\x03\n\rRentalSession\x12\x12\n\nsession_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x0c\n\x04plan\x18\x04 \x01(\t\x12\x30\n\x05state\x18\x05 \x01(\x0e\x32!.rentmeter.v1.RentalSession.State\x12.\n\nstarted_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nded_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12!\n\x04\x63ost\x18\x08 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x12\n\ncovered_us\x18\t \x01(\x04\x12,\n\x08rated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x05terms\x18\x0b \x01(\x0b\x32\x19.rentmeter.v1.RentalTerms\"5\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x08\n\x04OPEN\x10\x01\x12\x0b\n\x07STOPPED\x10\x02\"o\n\x13StartSessionRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12(\n\x05terms\x18\x04 \x01(\x0b\x32\x19.rentmeter.v1.RentalTerms\"(\n\x12StopSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"\'\n\x11GetSessionRequest\x12\x12\n\nsession_id\x18\x01 \x01(\t\"J\n\x13ListSessionsRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x11\n\topen_only\x18\x03 \x01(\x08\"E\n\x14ListSessionsResponse\x12-\n\x08sessions\x18\x01 \x03(\x0b\x32\x1b.rentmeter.v1.RentalSession2\xf1\x03\n\x0eSessionService\x12N\n\x0cStartSession\x12!.rentmeter.v1.StartSessionRequest\x1a\x1b.rentmeter.v1.RentalSession\x12L\n\x0bStopSession\x12 .rentmeter.v1.StopSessionRequest\x1a\x1b.rentmeter.v1.RentalSession\x12J\n\nGetSession\x12\x1f.rentmeter.v1.GetSessionRequest\x1a\x1b.rentmeter.v1.RentalSession\x12U\n\x0cListSessions\x12!.rentmeter.v1.ListSessionsRequest\x1a\".rentmeter.v1.ListSessionsResponse\x12S\n\x0e\x45xplainSession\x12\x1f.rentmeter.v1.GetSessionRequest\x1a .rentmeter.v1.SessionExplanation\x12I\n\x0cWatchSession\x12\x1f.rentmeter.v1.GetSessionRequest\x1a\x16.rentmeter.v1.LiveCost0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,31 +36,31 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.sessions_pb2',
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LIVECOST']._serialized_start=164
-  _globals['_LIVECOST']._serialized_end=631
-  _globals['_CHARGEPIECE']._serialized_start=634
-  _globals['_CHARGEPIECE']._serialized_end=801
-  _globals['_CHARGETRACE']._serialized_start=804
-  _globals['_CHARGETRACE']._serialized_end=1020
-  _globals['_REPORTRANGE']._serialized_start=1023
-  _globals['_REPORTRANGE']._serialized_end=1167
-  _globals['_INVOICEDLINE']._serialized_start=1170
-  _globals['_INVOICEDLINE']._serialized_end=1375
-  _globals['_SESSIONEXPLANATION']._serialized_start=1378
-  _globals['_SESSIONEXPLANATION']._serialized_end=1730
-  _globals['_RENTALSESSION']._serialized_start=1733
-  _globals['_RENTALSESSION']._serialized_end=2158
-  _globals['_RENTALSESSION_STATE']._serialized_start=2105
-  _globals['_RENTALSESSION_STATE']._serialized_end=2158
-  _globals['_STARTSESSIONREQUEST']._serialized_start=2160
-  _globals['_STARTSESSIONREQUEST']._serialized_end=2271
-  _globals['_STOPSESSIONREQUEST']._serialized_start=2273
-  _globals['_STOPSESSIONREQUEST']._serialized_end=2313
-  _globals['_GETSESSIONREQUEST']._serialized_start=2315
-  _globals['_GETSESSIONREQUEST']._serialized_end=2354
-  _globals['_LISTSESSIONSREQUEST']._serialized_start=2356
-  _globals['_LISTSESSIONSREQUEST']._serialized_end=2430
-  _globals['_LISTSESSIONSRESPONSE']._serialized_start=2432
-  _globals['_LISTSESSIONSRESPONSE']._serialized_end=2501
-  _globals['_SESSIONSERVICE']._serialized_start=2504
-  _globals['_SESSIONSERVICE']._serialized_end=3001
+  _globals['_LIVECOST']._serialized_end=673
+  _globals['_CHARGEPIECE']._serialized_start=676
+  _globals['_CHARGEPIECE']._serialized_end=843
+  _globals['_CHARGETRACE']._serialized_start=846
+  _globals['_CHARGETRACE']._serialized_end=1062
+  _globals['_REPORTRANGE']._serialized_start=1065
+  _globals['_REPORTRANGE']._serialized_end=1209
+  _globals['_INVOICEDLINE']._serialized_start=1212
+  _globals['_INVOICEDLINE']._serialized_end=1417
+  _globals['_SESSIONEXPLANATION']._serialized_start=1420
+  _globals['_SESSIONEXPLANATION']._serialized_end=1772
+  _globals['_RENTALSESSION']._serialized_start=1775
+  _globals['_RENTALSESSION']._serialized_end=2200
+  _globals['_RENTALSESSION_STATE']._serialized_start=2147
+  _globals['_RENTALSESSION_STATE']._serialized_end=2200
+  _globals['_STARTSESSIONREQUEST']._serialized_start=2202
+  _globals['_STARTSESSIONREQUEST']._serialized_end=2313
+  _globals['_STOPSESSIONREQUEST']._serialized_start=2315
+  _globals['_STOPSESSIONREQUEST']._serialized_end=2355
+  _globals['_GETSESSIONREQUEST']._serialized_start=2357
+  _globals['_GETSESSIONREQUEST']._serialized_end=2396
+  _globals['_LISTSESSIONSREQUEST']._serialized_start=2398
+  _globals['_LISTSESSIONSREQUEST']._serialized_end=2472
+  _globals['_LISTSESSIONSRESPONSE']._serialized_start=2474
+  _globals['_LISTSESSIONSRESPONSE']._serialized_end=2543
+  _globals['_SESSIONSERVICE']._serialized_start=2546
+  _globals['_SESSIONSERVICE']._serialized_end=3043
 # @@protoc_insertion_point(module_scope)

@@ -107,7 +107,7 @@ class SessionServiceServicer:
 
     def WatchSession(self, request, context):
         """The session's cost as it happens: a LiveCost at once, then one within about a second of every new
-        report, until the session is stopped (a last message) or the client leaves. Errors: NOT_FOUND.
+        report or live tick, until the session is stopped (a last message) or the client leaves. Errors: NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

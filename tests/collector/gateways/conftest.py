@@ -19,20 +19,20 @@ from collector.server import Collector
 from portal.server import RunningPortal, running_portal
 from portal.settings import PortalSettings
 from rentmeter.embedded import running_collector
-from tests.collector.gateways.standins import AlipayStandIn, WeChatPayStandIn
+from tests.collector.gateways.agreement_standins import AgreementAlipayStandIn, AgreementWeChatPayStandIn
 
 
 @pytest.fixture
-def alipay() -> Iterator[AlipayStandIn]:
-    stand_in = AlipayStandIn()
+def alipay() -> Iterator[AgreementAlipayStandIn]:
+    stand_in = AgreementAlipayStandIn()
     stand_in.start()
     yield stand_in
     stand_in.stop()
 
 
 @pytest.fixture
-def wechatpay(tmp_path: Path) -> Iterator[WeChatPayStandIn]:
-    stand_in = WeChatPayStandIn(tmp_path / "wechatpay-platform-certs")
+def wechatpay(tmp_path: Path) -> Iterator[AgreementWeChatPayStandIn]:
+    stand_in = AgreementWeChatPayStandIn(tmp_path / "wechatpay-platform-certs")
     stand_in.start()
     yield stand_in
     stand_in.stop()
@@ -40,7 +40,10 @@ def wechatpay(tmp_path: Path) -> Iterator[WeChatPayStandIn]:
 
 @pytest.fixture
 def collector_settings(
-    collector_settings: CollectorSettings, tmp_path: Path, alipay: AlipayStandIn, wechatpay: WeChatPayStandIn
+    collector_settings: CollectorSettings,
+    tmp_path: Path,
+    alipay: AgreementAlipayStandIn,
+    wechatpay: AgreementWeChatPayStandIn,
 ) -> CollectorSettings:
     keys = tmp_path / "keys"
     keys.mkdir()
@@ -59,6 +62,7 @@ def collector_settings(
         alipay_private_key_file=str(keys / "alipay-app.pem"),
         alipay_public_key_file=str(keys / "alipay-public.pem"),
         alipay_api_base=alipay.url,
+        alipay_agreement_pay=True,
         wechatpay_mchid=wechatpay.mchid,
         wechatpay_appid=wechatpay.appid,
         wechatpay_private_key_file=str(keys / "wechatpay-merchant.pem"),
@@ -66,6 +70,7 @@ def collector_settings(
         wechatpay_apiv3_key_file=str(keys / "wechatpay-apiv3.key"),
         wechatpay_platform_cert_dir=str(tmp_path / "wechatpay-platform-certs"),
         wechatpay_api_base=wechatpay.base,
+        wechatpay_papay_plan_id=12535,
         stripe_webhook_secret="whsec_" + secrets.token_hex(16),
     )
 

@@ -245,6 +245,8 @@ class AlipayStandIn(StandIn):
                 "trade_no": trade["trade_no"], "out_trade_no": out_trade_no,
                 "trade_status": trade["trade_status"], "total_amount": trade["total_amount"],
                 "receipt_amount": trade["total_amount"], "subject": "Wallet top-up"}  # fmt: skip
+        if "gmt_payment" in trade:  # when the payer paid (China time)
+            form["gmt_payment"] = trade["gmt_payment"]
         form["sign"] = rsa2_sign(self.platform_key, "&".join(f"{k}={v}" for k, v in sorted(form.items())))
         form["sign_type"] = "RSA2"
         form.update(overrides)

@@ -12,6 +12,7 @@ import pytest
 
 from collector.server import Collector
 from rentmeter.cli import main
+from tests.collector.gateways.agreement_standins import AgreementAlipayStandIn
 from tests.collector.gateways.helpers import balance, renter
 from tests.collector.gateways.standins import AlipayStandIn
 
@@ -53,3 +54,26 @@ def test_pay_by_qr_in_the_terminal_refund_and_reconcile_from_a_file(
     assert code == 0 and "resolved: accept" in out
     code, out = run(collector, capsys, "payments", "mismatches")
     assert "0 mismatches" in out
+
+
+def test_an_agreement_signed_listed_and_cancelled_from_the_command_line(
+    collector: Collector,
+    alipay: AgreementAlipayStandIn,
+    gateway_http: httpx.Client,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    renter(collector, "vic")
+    code, out = run(collector, capsys, "payments", "agreement", "sign", "vic", "--gateway", "alipay")
+    assert code == 0 and "vic by alipay" in out and "signing" in out
+    link = out.strip().splitlines()[-1]
+    assert link.startswith(alipay.url + "?") and any(block in out for block in "▀▄█")  # link and QR code
+    assert httpx.get(link).status_code == 200  # the signing page: its signature verifies
+    (external_no,) = alipay.agreements
+    assert gateway_http.post("/notify/alipay", data=alipay.sign(external_no)).text == "success"
+    code, out = run(collector, capsys, "payments", "agreement", "list", "--renter", "vic")
+    assert code == 0 and "active" in out
+    agreement_id = out.split(":", 1)[0]
+    code, out = run(collector, capsys, "payments", "agreement", "cancel", agreement_id)
+    assert code == 0 and "cancelled" in out and alipay.agreements[external_no]["status"] == "UNSIGN"
+    code, _ = run(collector, capsys, "payments", "agreement", "cancel", agreement_id)
+    assert code != 0  # cancelled already: one sentence, a non-zero exit
