@@ -11,7 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from collector.db.engine import make_engine, session_factory, upgrade
+from collector.db.engine import IMMEDIATE, make_engine, session_factory, upgrade
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -55,7 +55,7 @@ class Database:
         return await loop.run_in_executor(self._ingest, partial(self._core, fn, *args, **kwargs))
 
     def _core(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        with self.engine.begin() as connection:
+        with self.engine.connect().execution_options(**{IMMEDIATE: True}) as connection, connection.begin():
             return fn(connection, *args, **kwargs)
 
     def close(self) -> None:
