@@ -4,6 +4,7 @@ Pure and deterministic: standard library only, no I/O, no logging, no gRPC, no S
 """
 
 from billing.charges import Charge, Piece
+from billing.checkpoints import Checkpoint
 from billing.errors import BillingError, CurrencyMismatch, InvalidPlan, NotRated
 from billing.invoice import Invoiced, InvoiceLine, build_lines, invoice_total, period_lines, plain
 from billing.meters import Usage
@@ -12,12 +13,14 @@ from billing.numbers import AmountOutOfRange, InvalidAmount, parse_money, parse_
 from billing.plan import MachineProfile, PricePlan, RentalTerms, check_versions
 from billing.plan_file import PlanFileError, parse_plan, simple_document
 from billing.quote import quote, uniform_usage
-from billing.rating import Segment, billed_time_us, rate, rate_segments, segments, version_at
+from billing.rated_lines import Segment
+from billing.rating import billed_time_us, rate, rate_from, rate_segments, segments, version_at
 
 __all__ = [
     "AmountOutOfRange",
     "BillingError",
     "Charge",
+    "Checkpoint",
     "CurrencyMismatch",
     "InvalidAmount",
     "InvalidPlan",
@@ -43,6 +46,7 @@ __all__ = [
     "plain",
     "quote",
     "rate",
+    "rate_from",
     "rate_segments",
     "round_to_minor",
     "segments",

@@ -23,38 +23,23 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from billing.adjustments import session_adjustments
 from billing.calendar import local_date, local_midnights
-from billing.charges import Charge, Piece
-from billing.dynamic import PriceLock, lock_at
+from billing.charges import Charge
+from billing.checkpoints import Checkpoint
 from billing.errors import NotRated
-from billing.meters import METER_NAMES, Usage, display_quantity, to_units
-from billing.money import EXACT, Money, exponent, to_decimal
+from billing.meters import Usage
+from billing.money import Money, exponent, to_decimal
 from billing.numbers import check_range
-from billing.plan import PricePlan, PriceRule, RentalTerms, check_versions
+from billing.plan import PricePlan, RentalTerms, check_versions
+from billing.rated_lines import RatedLine, Segment
 
 MICROS = 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class Segment:
-    """[start, end) of a session under one plan version (index into the sorted versions) and one window
-    ("" = none); `day` is the local date when the plan caps charges per day."""
-
-    start: datetime
-    end: datetime
-    version: int
-    window: str = ""
-    day: date | None = None
-
-    @property
-    def span_us(self) -> int:
-        return (self.end - self.start) // timedelta(microseconds=1)
 
 
 def billed_time_us(covered_us: int, increment_us: int = 1, minimum_us: int = 0) -> int:
@@ -147,25 +132,70 @@ def rate_segments(
     versions: Sequence[PricePlan], terms: RentalTerms, start: datetime, parts: Sequence[tuple[Segment, Usage]]
 ) -> list[Charge]:
     """Usage charges then session-wide adjustments, for segments in time order with their usage."""
+    return _rate(versions, terms, start, parts, None, -1)[0]
+
+
+def rate_from(
+    versions: Iterable[PricePlan],
+    terms: RentalTerms,
+    start: datetime,
+    end: datetime,
+    usage_of: Callable[[datetime, datetime], Usage],
+    resume: Checkpoint | None,
+    settled: datetime | None,
+) -> tuple[list[Charge], Checkpoint | None]:
+    """Charges of a rental from `start` to `end`, exactly as rate() gives them, going on from `resume` (a
+    checkpoint of this rental taken under the same versions, terms and usage; ignored when it lies after
+    `end`) so that only the segments after it are measured and priced. Also returns the checkpoint to keep:
+    after the last segment that ends before `end` and by `settled` (the time before which usage is
+    complete; None: keep none newer), else `resume`."""
+    ordered = check_versions(list(versions))
+    if resume is not None and resume.until > end:
+        resume = None
+    begin = resume.until if resume is not None else start
+    cut = _at_locks(segments(ordered, begin, end), terms)
+    parts = [(segment, usage_of(segment.start, segment.end)) for segment in cut]
+    closed = [i for i, (s, _) in enumerate(parts) if s.end < end and settled is not None and s.end <= settled]
+    return _rate(ordered, terms, start, parts, resume, max(closed, default=-1))
+
+
+def _rate(
+    versions: Sequence[PricePlan],
+    terms: RentalTerms,
+    start: datetime,
+    parts: Sequence[tuple[Segment, Usage]],
+    resume: Checkpoint | None,
+    keep: int,
+) -> tuple[list[Charge], Checkpoint | None]:
+    """Charges of the parts after `resume` (or the start), and the checkpoint after part `keep` (-1: none
+    newer than `resume`). The billing-increment top-up goes last into the time line of the last covered
+    segment: segments after it have no covered time, so no later piece of that line can precede it."""
     first = versions[version_at(versions, start)]
     first.check_terms(terms, start)
-    covered = sum(usage.covered_us for _, usage in parts)
-    top_up = billed_time_us(covered, first.increment_us, first.minimum_us) - covered
-    last_covered = max((i for i, (_, usage) in enumerate(parts) if usage.covered_us), default=-1)
-    lines: dict[str, _Line] = {}
-    for position, (segment, usage) in enumerate(parts):
-        for meter, key, base in _quantities(usage, segment, terms):
+    lines: dict[str, RatedLine] = {}
+    usage, last_covered, checkpoint = Usage(), None, resume
+    if resume is not None:
+        lines = {state.key: RatedLine.resume(state, list(versions), terms) for state in resume.lines}
+        usage, last_covered = resume.usage, resume.last_covered
+    for position, (segment, part) in enumerate(parts):
+        for meter, key, base in _quantities(part, segment, terms):
             _price(lines, versions, segment, terms, meter, key, base, "")
-        if position == last_covered and top_up:
-            note = _top_up_note(covered, first)
-            _price(lines, versions, segment, terms, "time", "", top_up, note)
+        usage = usage + part
+        last_covered = segment if part.covered_us else last_covered
+        if position == keep:
+            states = tuple(line.snapshot() for line in lines.values())
+            checkpoint = Checkpoint(segment.end, usage, last_covered, states)
+    covered = usage.covered_us
+    top_up = billed_time_us(covered, first.increment_us, first.minimum_us) - covered
+    if top_up and last_covered is not None:
+        _price(lines, versions, last_covered, terms, "time", "", top_up, _top_up_note(covered, first))
     for line in lines.values():  # before anything rounds them
         line.session_start = start
         check_range(to_decimal(line.amount), first.currency, line.key)
     charges = [line.charge(first.currency) for line in lines.values()]
     charges += session_adjustments(first, terms, start, charges)
     _check_range(charges, first.currency)
-    return charges
+    return charges, checkpoint
 
 
 def _check_range(charges: Sequence[Charge], currency: str) -> None:
@@ -187,7 +217,7 @@ def _quantities(usage: Usage, segment: Segment, terms: RentalTerms) -> list[tupl
 
 
 def _price(
-    lines: dict[str, _Line],
+    lines: dict[str, RatedLine],
     versions: Sequence[PricePlan],
     segment: Segment,
     terms: RentalTerms,
@@ -217,8 +247,9 @@ def _price(
     )
     line = lines.get(line_key)
     if line is None:
-        line = lines[line_key] = _Line(line_key, version, rule, terms, key, multiplier,
-                                       segment.window if scaled_by_window else "")  # fmt: skip
+        scaled = segment.window if scaled_by_window else ""
+        owner = (segment.version, version)
+        line = lines[line_key] = RatedLine(line_key, owner, rule_index, terms, key, multiplier, scaled)
     line.add(segment, base, note)
 
 
@@ -253,111 +284,3 @@ def _top_up_note(covered: int, version: PricePlan) -> str:
 
 def _seconds(micros: int | Fraction) -> str:
     return format(to_decimal(Fraction(micros) / MICROS).normalize(), "f")
-
-
-class _Line:
-    """Accumulates one charge: cumulative quantity through its rule's pricing, piece by piece."""
-
-    def __init__(
-        self,
-        key: str,
-        version: PricePlan,
-        rule: PriceRule,
-        terms: RentalTerms,
-        item: str,
-        multiplier: Fraction,
-        window: str,
-    ) -> None:
-        self.key, self.version, self.rule, self.item = key, version, rule, item
-        self.terms, self.multiplier, self.window = terms, multiplier, window
-        # Demand-price locks met by the pieces (None: static); a lock scales its pieces only, so a session
-        # whose lock changes keeps one line per rule and its keys.
-        self.locks: dict[PriceLock | None, None] = {}
-        self.session_start: datetime | None = None  # set by rate_segments, to name a lock taken at the start
-        self.base: Fraction = Fraction(0)
-        self.amount = Fraction(0)
-        self._free = Fraction(rule.free)
-        self._priced = Fraction(0)  # the rule's price of the cumulative quantity so far, unscaled
-        self.notes: list[str] = []
-        self.pieces: list[Piece] = []
-        self.days: dict[date | None, Fraction] = {}
-
-    def add(self, segment: Segment, base: int | Fraction, note: str) -> None:
-        rule = self.rule
-        self.base += base
-        priced = rule.pricing.amount(max(to_units(self.base, rule.meter, rule.per) - self._free, Fraction(0)))
-        lock = lock_at(self.terms.demand, segment.start)
-        self.locks[lock] = None
-        amount = (priced - self._priced) * self.multiplier * (Fraction(lock.multiplier) if lock else 1)
-        self._priced = priced
-        self.amount += amount
-        self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
-        quantity, _ = display_quantity(base, rule.meter, rule.per, rule.unit)
-        self.pieces.append(
-            Piece(segment.start, segment.end, segment.window, quantity, to_decimal(amount), note)
-        )
-        if note:
-            self.notes.append(note)
-
-    def charge(self, currency: str) -> Charge:
-        rule = self.rule
-        quantity, unit = display_quantity(self.base, rule.meter, rule.per, rule.unit)
-        if rule.pricing.mode == "standard" and len(self.locks) <= 1:
-            (lock,) = self.locks or (None,)
-            scale = self.multiplier * (Fraction(lock.multiplier) if lock else 1)
-            rate = to_decimal(Fraction(rule.pricing.price) * scale)
-        else:
-            units = to_units(self.base, rule.meter, rule.per)
-            rate = (
-                to_decimal(self.amount / units).quantize(Decimal("1e-6"), context=EXACT)
-                if units
-                else Decimal(0)
-            )
-        return Charge(
-            meter=self.key,
-            description=self._description(currency),
-            quantity=quantity,
-            unit=unit,
-            rate=rate.normalize(),
-            rate_unit=rule.unit_label,
-            amount=to_decimal(self.amount),
-            currency=currency,
-            pieces=tuple(self.pieces),
-            day_amounts=tuple(self.days.items()),
-        )
-
-    def _description(self, currency: str) -> str:
-        rule, terms = self.rule, self.terms
-        what = METER_NAMES[rule.meter] if rule.meter != "resource" else f"{self.item} held"
-        details = []
-        if rule.meter == "time":
-            details.append(terms.machine_class)
-        if rule.meter == "gpu" and self.item:
-            details.append(self.item)
-        if rule.window or self.window:
-            details.append(f"in {rule.window or self.window}")
-        text = what + (", " + ", ".join(details) if details else "")
-        if rule.pricing.mode != "standard" or rule.free:
-            text += f" [{rule.describe(currency)}]"
-        scale = []
-        if self.window:
-            window = next(w for w in self.version.windows if w.name == self.window)
-            assert window.multiplier is not None, "a line names a window only when the window scales it"
-            scale.append(f"{self.window} x{format(window.multiplier.normalize(), 'f')}")
-        if terms.service_level and self.version.service_levels.get(terms.service_level, 1) != 1:
-            level = self.version.service_levels[terms.service_level]
-            scale.append(f"{terms.service_level} service x{format(level.normalize(), 'f')}")
-        several = len(self.locks) > 1
-        scale += [
-            lock.label(self.session_start) if lock else "static price"
-            for lock in self.locks
-            if lock or several
-        ]
-        if scale:
-            text += " (" + ", ".join(scale) + ")"
-        if self.version.effective_from.year > 1970:
-            since = self.version.effective_from.astimezone(self.version.tzinfo)
-            text += f", prices from {since.date().isoformat()}"
-        if self.notes:
-            text += " (" + "; ".join(dict.fromkeys(self.notes)) + ")"
-        return text

@@ -72,12 +72,31 @@ class JobRun:
         except Exception as exc:  # the loop boundary of a job: one subject's failure stays its own
             self._failed(subject, exc)
             return None
+        self._succeeded(subject)
+        return result
+
+    def _succeeded(self, subject: str) -> None:
         failure = self._failing.pop(subject, None)
         if failure is not None:
             self.db.delete(failure)
             logger.info("job %s: %s succeeded after %d failed attempts", self.outcome.job, subject,
                         failure.attempts)  # fmt: skip
         self.outcome.processed += 1
+
+    def each_unflushed(self, subject: str, work: Callable[[], T], discard: Callable[[], None]) -> T | None:
+        """`each` without a savepoint, for work that only reads the database and changes objects in the
+        session (flushed together after the pass, under no_autoflush): much cheaper per subject. When it
+        fails, `discard()` must undo its changes to the session's objects (e.g. Session.expire)."""
+        if self.backing_off(subject):
+            self.outcome.deferred += 1
+            return None
+        try:
+            result = work()
+        except Exception as exc:  # the loop boundary of a job: one subject's failure stays its own
+            discard()
+            self._failed(subject, exc)
+            return None
+        self._succeeded(subject)
         return result
 
     def settle(self, considered: Iterable[str]) -> None:

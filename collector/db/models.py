@@ -103,7 +103,12 @@ class Report(Base):
     """A signed report exactly as received: the evidence behind every sample."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("agent_id", "sequence"),)
+    __table_args__ = (
+        UniqueConstraint("agent_id", "sequence"),
+        # What arrived since: rating checkpoints (by id) and invoices' late usage (by received_at).
+        Index("ix_reports_agent_id", "agent_id", "id"),
+        Index("ix_reports_agent_received", "agent_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
@@ -255,7 +260,10 @@ class Renter(Base):
 
 class RentalSession(Base):
     __tablename__ = "rental_sessions"
-    __table_args__ = (Index("ix_rental_sessions_agent_open", "agent_id", "ended_at"),)
+    __table_args__ = (
+        Index("ix_rental_sessions_agent_open", "agent_id", "ended_at"),
+        Index("ix_rental_sessions_ended", "ended_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     agent_id: Mapped[str] = mapped_column(ForeignKey("machines.agent_id"))
@@ -333,7 +341,7 @@ class InvoiceLine(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"))
+    session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"), index=True)
     meter: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text)
     quantity: Mapped[str] = mapped_column(String(60))
@@ -762,3 +770,22 @@ class ReconciliationRun(Base):
     matched: Mapped[int] = mapped_column(Integer)
     mismatches: Mapped[int] = mapped_column(Integer)
     ran_at: Mapped[datetime]
+
+
+class RatingCheckpoint(Base):
+    """Where a session's rating goes on from (collector/sessions/checkpoints.py): the engine's state at a
+    closed segment boundary (billing/checkpoints.py, JSON) and the one before it, the usage measured so far
+    in the open segment, the newest report seen when they were checked, and what they were taken under."""
+
+    __tablename__ = "rating_checkpoints"
+
+    session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(64))  # digest of versions, terms and GPU models
+    report_id: Mapped[int] = mapped_column(BigInteger)  # reports after it are checked for late usage
+    until_us: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str | None] = mapped_column(Text)
+    previous_until_us: Mapped[int | None] = mapped_column(BigInteger)
+    previous_state: Mapped[str | None] = mapped_column(Text)
+    open_from_us: Mapped[int | None] = mapped_column(BigInteger)
+    open_until_us: Mapped[int | None] = mapped_column(BigInteger)
+    open_usage: Mapped[str | None] = mapped_column(Text)

@@ -47,13 +47,6 @@ class BalanceEvent:
     message: str
 
 
-def invoiced_minor(db: Session, session_id: str) -> int:
-    query = select(func.coalesce(func.sum(InvoiceLine.amount_minor), 0)).where(
-        InvoiceLine.session_id == session_id
-    )
-    return int(db.scalar(query) or 0)
-
-
 def current_rate(rental: RentalSession, now: datetime) -> Fraction:
     """What an hour of the session costs from `now` on, as the plan would price it (per hour, major units)."""
     return hourly_rate(versions_of(rental.plan), rental_terms(rental), now)
@@ -70,48 +63,109 @@ def hourly_rate(versions: list[billing.PricePlan], terms: billing.RentalTerms, n
     return sum((Fraction(c.amount) for c in usage), Fraction(0))
 
 
-def estimated_minor(rental: RentalSession, now: datetime, covered_until_us: int | None) -> int:
+def estimated_minor(
+    rental: RentalSession, now: datetime, covered_until_us: int | None, rate: Fraction | None = None
+) -> int:
     """The session's cost so far, never below what will be billed: the rated cost plus the time since the
-    machine's last report at the current rate (rounded up), as if it all will be covered."""
+    machine's last report at the current rate (rounded up; `rate`: the current rate when known), as if it
+    all will be covered."""
     end = now if rental.ended_at is None else min(now, rental.ended_at)
     last = max(covered_until_us or 0, to_us(rental.started_at))
     tail_us = max(0, to_us(end) - last)
     if not tail_us:
         return rental.cost_minor
-    rate = current_rate(rental, now)
+    rate = current_rate(rental, now) if rate is None else rate
     tail = rate * tail_us / (3600 * 10**6) * 10 ** billing.money.exponent(rental.plan.currency)
     return rental.cost_minor + int(-(-tail // 1))
 
 
-def spendable_minor(db: Session, renter_id: str, currency: str, now: datetime | None = None) -> int:
+def spendable_minor(
+    db: Session, renter_id: str, currency: str, now: datetime | None = None, rates: RateCache | None = None
+) -> int:
     """The renter's wallet balance minus the not yet invoiced cost of its sessions in `currency`. With
     `now`, running sessions count at their live estimate (the rated cost plus the time since their last
-    report at the current rate): what the renter sees, and what the stop at zero is decided on."""
+    report at the current rate): what the renter sees, and what the stop at zero is decided on. `rates`:
+    current rates already worked out in this pass."""
     renter = db.get_one(Renter, renter_id)
-    sessions = db.scalars(
-        select(RentalSession).where(
-            RentalSession.renter_id == renter_id,
-            or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > renter.invoiced_until),
+    sessions = [
+        rental
+        for rental in db.scalars(
+            select(RentalSession).where(
+                RentalSession.renter_id == renter_id,
+                or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > renter.invoiced_until),
+            )
         )
-    )
+        if rental.plan.currency == currency
+    ]
+    invoiced = invoiced_by_session(db, [rental.id for rental in sessions])
     owed = 0
     for rental in sessions:
-        if rental.plan.currency != currency:
-            continue
         cost = rental.cost_minor
         if now is not None and rental.ended_at is None:
-            cost = estimated_minor(rental, now, rental.machine.last_report_end_us)
-        owed += cost - invoiced_minor(db, rental.id)
+            rate = rates.of(rental, now) if rates is not None else None
+            cost = estimated_minor(rental, now, rental.machine.last_report_end_us, rate)
+        owed += cost - invoiced.get(rental.id, 0)
     return wallet_state(db, renter_id, currency).balance_minor - owed
 
 
-def burn_rate_minor(db: Session, renter_id: str, currency: str, now: datetime) -> Fraction:
+def invoiced_by_session(db: Session, session_ids: list[str]) -> dict[str, int]:
+    """What final invoices charged each session so far (one query, by ix_invoice_lines_session_id)."""
+    if not session_ids:
+        return {}
+    query = (
+        select(InvoiceLine.session_id, func.sum(InvoiceLine.amount_minor))
+        .where(InvoiceLine.session_id.in_(session_ids))
+        .group_by(InvoiceLine.session_id)
+    )
+    return {session_id: int(total or 0) for session_id, total in db.execute(query)}
+
+
+def burn_rate_minor(
+    db: Session, renter_id: str, currency: str, now: datetime, rates: RateCache | None = None
+) -> Fraction:
     """What the renter's running sessions in `currency` cost per hour from `now` on, in minor units."""
     running = db.scalars(
         select(RentalSession).where(RentalSession.renter_id == renter_id, RentalSession.ended_at.is_(None))
     )
-    per_hour = sum((current_rate(r, now) for r in running if r.plan.currency == currency), Fraction(0))
+    rate_of = rates.of if rates is not None else current_rate
+    per_hour = sum((rate_of(r, now) for r in running if r.plan.currency == currency), Fraction(0))
     return per_hour * 10 ** billing.money.exponent(currency)
+
+
+class RateCache:
+    """One pass's figures, each worked out once: current rates per session, and per renter and currency
+    what is spendable and how fast it burns. Enforcing N sessions then costs N, not N x the sessions of
+    their renters (nothing a pass does changes them: a stop releases a hold, which the balance includes)."""
+
+    def __init__(self, db: Session, now: datetime) -> None:
+        self._db, self._now = db, now
+        self._rates: dict[str, Fraction] = {}
+        self._spendable: dict[tuple[str, str], int] = {}
+        self._burn: dict[tuple[str, str], Fraction] = {}
+
+    def of(self, rental: RentalSession, now: datetime) -> Fraction:
+        if rental.id not in self._rates:
+            self._rates[rental.id] = current_rate(rental, now)
+        return self._rates[rental.id]
+
+    def spendable(self, renter_id: str, currency: str) -> int:
+        key = (renter_id, currency)
+        if key not in self._spendable:
+            self._spendable[key] = spendable_minor(self._db, renter_id, currency, self._now, self)
+        return self._spendable[key]
+
+    def forget(self, renter_id: str) -> None:
+        """A session of the renter stopped: its estimate is now its rated cost."""
+        for key in [key for key in self._spendable if key[0] == renter_id]:
+            del self._spendable[key]
+        for key in [key for key in self._burn if key[0] == renter_id]:
+            del self._burn[key]
+
+    def burn(self, renter_id: str, currency: str) -> Fraction:
+        key = (renter_id, currency)
+        if key not in self._burn:
+            self._burn[key] = burn_rate_minor(self._db, renter_id, currency, self._now, self)
+        return self._burn[key]
 
 
 def hold_for_session(db: Session, rental: RentalSession, hold_for: timedelta, now: datetime) -> None:
@@ -169,8 +223,9 @@ def enforce_balances(db: Session, now: datetime, levels: tuple[Decimal, ...], gr
     rentals = list(db.scalars(query))
     run = JobRun(db, BALANCES_JOB, now)
     events, checks = [], []
+    figures = RateCache(db, now)
     for rental in rentals:
-        done = run.each(f"session {rental.id}", partial(_enforce, db, rental, now, levels, grace))
+        done = run.each(f"session {rental.id}", partial(_enforce, db, rental, now, levels, grace, figures))
         if done is not None:
             event, check = done
             events += [event] if event is not None else []
@@ -180,12 +235,17 @@ def enforce_balances(db: Session, now: datetime, levels: tuple[Decimal, ...], gr
 
 
 def _enforce(
-    db: Session, rental: RentalSession, now: datetime, levels: tuple[Decimal, ...], grace: timedelta
+    db: Session,
+    rental: RentalSession,
+    now: datetime,
+    levels: tuple[Decimal, ...],
+    grace: timedelta,
+    figures: RateCache,
 ) -> tuple[BalanceEvent | None, datetime | None]:
     """What one prepaid session's machine must be told now, if anything (announced to the renter too),
     and when to look at it again."""
     currency = rental.plan.currency
-    left = spendable_minor(db, rental.renter_id, currency, now)
+    left = figures.spendable(rental.renter_id, currency)
     shown = billing.Money(left, currency)
     event, check = None, None
     if left > 0:
@@ -198,7 +258,7 @@ def _enforce(
             if rental.alerted_below_minor is None or minor < rental.alerted_below_minor:
                 rental.alerted_below_minor = minor
                 event = BalanceEvent(LOW_BALANCE, rental, f"balance low: {shown} left")
-        burn = burn_rate_minor(db, rental.renter_id, currency, now)
+        burn = figures.burn(rental.renter_id, currency)
         if burn > 0:
             check = now + timedelta(hours=float(left / burn))
     elif rental.exhausted_at is None:
@@ -209,6 +269,7 @@ def _enforce(
         rental.ended_at = now
         release_hold(db, rental, now)
         session_ended(db, rental.renter_id, now)
+        figures.forget(rental.renter_id)
         logger.info("session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown)
         event = BalanceEvent(STOPPED, rental, "balance exhausted")
     else:

@@ -29,7 +29,7 @@ from collector.core.errors import FailedPrecondition
 from collector.db.models import RentalSession, Renter
 from collector.sessions.balances import current_rate, estimated_minor, spendable_minor
 from collector.sessions.live_ticks import LiveTicks, provisional_minor
-from collector.sessions.rating import SessionOutOfRange, cumulative_usage, rate_session
+from collector.sessions.rating import SessionOutOfRange, rate_session, rated_usage
 from collector.sessions.rentals import get_session
 
 BURN_WINDOW = timedelta(minutes=10)
@@ -116,5 +116,7 @@ def burn_rate(db: Session, rental: RentalSession, known: Burn | None = None) -> 
 
 def exact_cost(db: Session, rental: RentalSession, until_us: int) -> Fraction:
     """The session's cost from its start up to `until_us`, every charge at full precision."""
-    _, charges = cumulative_usage(db, rental, from_us(until_us))
+    rated = rated_usage(db, rental, from_us(until_us), advance=False)
+    assert rated is not None, "rated_usage answers None only when asked to reuse"
+    _, charges = rated
     return sum((Fraction(charge.amount) for charge in charges), Fraction(0))

@@ -19,6 +19,7 @@ from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import UsageSummary, usage_summary
+from collector.sessions import checkpoints
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
 
@@ -114,12 +115,48 @@ def cumulative_usage(
     return total, charges
 
 
+def rated_usage(
+    db: Session,
+    rental: RentalSession,
+    until: datetime,
+    *,
+    advance: bool,
+    reuse: bool = False,
+    known: checkpoints.Prefetched | None = None,
+) -> tuple[billing.Usage, list[billing.Charge]] | None:
+    """What cumulative_usage gives, going on from the session's checkpoint (collector/sessions/
+    checkpoints.py): only the usage after it is measured and priced. `advance`: `until` is now, so the
+    checkpoint may move forward. `reuse`: None when nothing arrived or changed since the last rating of an
+    open session without resources (its cost is still what that rating stored). `known`: what arrived
+    for each session, fetched once for a job run (checkpoints.prefetch)."""
+    end = until if rental.ended_at is None else min(until, rental.ended_at)
+    end = max(end, rental.started_at)
+    models = gpu_models(rental.machine.facts or {})
+    extend_locks(db, rental, end)
+    versions, terms = versions_of(rental.plan), rental_terms(rental)
+    digest = checkpoints.basis(rental, terms, models)
+    found = checkpoints.resumable(db, rental, digest, known)
+    still = found.unchanged and rental.rated_at is not None and rental.ended_at is None
+    if reuse and still and not terms.resources:
+        return None
+    resume = found.checkpoint(end)
+    settled = checkpoints.settled_at(rental, end)
+    measure = checkpoints.Measure(db, rental, models, end, settled, found.open_part())
+    with out_of_range_names(rental):
+        charges, kept = billing.rate_from(
+            versions, terms, rental.started_at, end, measure.usage_of, resume, settled if advance else None
+        )
+    checkpoints.keep(found, digest, kept, measure, advance)
+    total = (resume.usage if resume is not None else billing.Usage()) + measure.measured
+    return total, charges
+
+
 def rate_sessions(db: Session, now: datetime) -> JobOutcome:
     """Refresh the live cost of every session not yet fully invoiced, each on its own: a session that
     cannot be rated keeps its last cost, is recorded in job_failures and retried later.
 
-    The job the scheduler runs every few seconds. Cost is rated from the session start, so it is exactly
-    what an invoice for the same span would charge.
+    The job the scheduler runs every few seconds. Each session goes on from its checkpoint, with exactly
+    the cost that rating from its start (and an invoice for the same span) gives.
     """
     query = (
         select(RentalSession)
@@ -127,21 +164,30 @@ def rate_sessions(db: Session, now: datetime) -> JobOutcome:
         .where(or_(RentalSession.ended_at.is_(None), RentalSession.ended_at > Renter.invoiced_until))
     )
     rentals = list(db.scalars(query))
+    known = checkpoints.prefetch(db, [rental.id for rental in rentals])
     run = JobRun(db, RATING_JOB, now)
-    for rental in rentals:
-        run.each(f"session {rental.id}", partial(rate_session, db, rental, now))
+    with db.no_autoflush:  # rating only reads: every session's new cost is written in one flush
+        for rental in rentals:
+            discard = partial(checkpoints.discard, db, rental, known)
+            run.each_unflushed(f"session {rental.id}", partial(rate_session, db, rental, now, known), discard)
+    db.flush()
     run.settle(f"session {rental.id}" for rental in rentals)
     return run.outcome
 
 
-def rate_session(db: Session, rental: RentalSession, now: datetime) -> None:
+def rate_session(
+    db: Session, rental: RentalSession, now: datetime, known: checkpoints.Prefetched | None = None
+) -> None:
     """Refresh one session's live cost and covered time. Raises billing.BillingError when the session
     cannot be rated (its cost is then left as it was), SessionOutOfRange when its cost would leave the
     money range."""
-    usage, charges = cumulative_usage(db, rental, now)
+    rated = rated_usage(db, rental, now, advance=True, reuse=True, known=known)
+    rental.rated_at = now
+    if rated is None:
+        return  # one rating serves the job and every watcher until something new arrives
+    usage, charges = rated
     rental.cost_minor = session_total(rental, charges, rental.plan.currency).minor
     rental.covered_us = usage.covered_us
-    rental.rated_at = now
 
 
 def session_total(rental: RentalSession, charges: list[billing.Charge], currency: str) -> billing.Money:

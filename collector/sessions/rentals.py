@@ -14,6 +14,7 @@ import billing
 from collector.accounts.renters import get_or_create_renter, session_ended
 from collector.core.errors import FailedPrecondition, NotFound
 from collector.db.models import Machine, RentalSession
+from collector.sessions import checkpoints
 from collector.sessions.balances import hold_for_session, release_hold
 from collector.sessions.plans import get_plan, versions_of
 from collector.sessions.price_locks import lock_at_start
@@ -85,6 +86,7 @@ def start_session(
     lock_at_start(db, rental, current)
     db.add(rental)
     db.flush()
+    checkpoints.start(db, rental)
     if renter.prepaid:
         hold_for_session(db, get_session(db, rental.id), hold_for, now)
     logger.info(

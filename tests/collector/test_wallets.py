@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import event
 
 import billing
 from agent.identity import Identity
@@ -22,6 +23,7 @@ from collector.sessions.balances import (
     LOW_BALANCE,
     STOPPED,
     BalanceEvent,
+    enforce_balances,
     rate_and_enforce,
     spendable_minor,
 )
@@ -156,3 +158,25 @@ def test_invoice_numbers_have_no_gaps_and_documents_show_every_line(
     assert "invoice,RM-000001" in csv_rows and any(row.endswith(",0.10 EUR") for row in csv_rows)
     with pytest.raises(InvalidArgument, match="format must be one of pdf, html, csv"):
         render_invoice(invoice, "docx")
+
+
+def test_enforcing_balances_reads_a_renters_sessions_once_per_pass(database: Database) -> None:
+    """A renter with many running sessions: the pass reads its sessions a fixed number of times, however
+    many there are (it used to reload all of them for each one)."""
+    database.call(create_plan, PLAN, START - HOUR)
+    database.call(top_up, "fay", euros("500.00"), "pay-fay", START - HOUR)
+
+    def session_reads(count: int) -> int:
+        for _ in range(count):
+            machine = enrolled_machine(database, START - HOUR)
+            database.call(start_session, agent_id=machine.agent_id, renter_id="fay", plan_name="p", now=START)
+        statements: list[str] = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(database.engine, "before_cursor_execute", listener)
+        try:
+            database.call(enforce_balances, START + HOUR, SETTINGS.alert_levels(), SETTINGS.balance_grace)
+        finally:
+            event.remove(database.engine, "before_cursor_execute", listener)
+        return sum("FROM rental_sessions" in s for s in statements)
+
+    assert session_reads(3) == session_reads(6) == 3  # the open sessions, then spendable and burn once

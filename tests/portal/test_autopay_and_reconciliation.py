@@ -15,6 +15,7 @@ import httpx
 
 import billing
 from collector.accounts.renters import get_or_create_renter
+from collector.payments.gateways.periodic import collect_by_gateways
 from collector.payments.gateways.polling import query_open_orders
 from collector.server import Collector
 from portal.server import RunningPortal
@@ -75,6 +76,16 @@ def test_the_payment_request_link_makes_a_fresh_order_and_leads_to_the_paid_invo
     link = f"/pay/{invoice.id}"
     assert client_of(portal).get(link).headers["location"] == f"/signin?next={link}"  # sign in first
     browser = sign_in("renter", "xia")
+    asyncio.run(
+        collect_by_gateways(
+            collector.database,
+            collector.gateways,
+            "https://portal.example.net",
+            START + 3 * HOUR,
+            timedelta(minutes=15),
+        )
+    )  # fmt: skip  (the request sent)
+    assert "Payment requested" in browser.get(f"/invoices/{invoice.id}").text
     first = browser.get(link)
     assert first.status_code == 303 and first.headers["location"].startswith("/wallet/orders/")
     no = first.headers["location"].rsplit("/", 1)[1]

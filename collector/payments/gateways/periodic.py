@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -191,11 +192,25 @@ async def collect_by_gateways(database: Database, gateways: Mapping[str, Gateway
         deduction = None
         if invoice.gateway:
             gateway: AgreementGateway = gateways[invoice.gateway]  # type: ignore[assignment]
-            deduction = await deduct(database, gateway, invoice, now, ttl)
+            deduction = await deduct_safely(database, gateway, invoice, now, ttl)
         done = await database.run(_record_isolated, invoice, deduction, portal_url, now)
         outcome.add(done)
         outcome.produced += 1
     return outcome
+
+
+async def deduct_safely(database: Database, gateway: AgreementGateway, invoice: DueInvoice, now: datetime,
+                        ttl: timedelta) -> Deduction:  # fmt: skip
+    """One deduction; an unexpected error (the SDK's, the database's) is logged and the invoice left for a
+    later step of the schedule, never the end of the other invoices' collection. Whatever order it made
+    stays open for the query job to settle (it may have been taken)."""
+    try:
+        return await deduct(database, gateway, invoice, now, ttl)
+    except Exception:  # a loop boundary: the next invoice is collected anyway
+        error_id = secrets.token_hex(6)
+        logger.exception("invoice %s: deduction through %s failed (error id %s)", invoice.invoice_id,
+                         invoice.gateway, error_id)  # fmt: skip
+        return Deduction(UNDER_WAY, "", f"unexpected error (error id {error_id})")
 
 
 def _record_isolated(db: Session, invoice: DueInvoice, deduction: Deduction | None, portal_url: str,

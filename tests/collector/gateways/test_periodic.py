@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import grpc
@@ -20,11 +20,17 @@ from collector.accounts.renters import get_or_create_renter, update_renter
 from collector.accounts.wallets import account_balance, check_ledger
 from collector.config import CollectorSettings
 from collector.db.models import Invoice, Notification, Payment
+from collector.invoicing.invoices import close_invoices
 from collector.payments.gateways.periodic import collect_by_gateways
+from collector.scheduler import collect_invoices
 from collector.server import Collector
+from collector.sessions.plans import create_plan
+from collector.sessions.rentals import start_session, stop_session
 from protos.rentmeter.v1 import payments_pb2
 from rentmeter.client import AdminClient
 from tests.collector.gateways.agreement_standins import AgreementAlipayStandIn, AgreementWeChatPayStandIn
+from tests.collector.helpers import enrolled_machine
+from tests.collector.test_invoicing import report_every_second
 from tests.collector.test_payments import HOUR, START, invoice_for
 
 PLAN = billing.simple_document("p", "CNY", {"standard": "36.00"})  # 1 fen a second
@@ -104,10 +110,11 @@ def test_a_wechatpay_deduction_is_accepted_then_notified_paid_once(
 ) -> None:
     signed_renter(collector, admin, "omar", "wechatpay", gateway_http, wechatpay)
     invoice = invoice_for(collector.database, "omar", seconds=250, document=PLAN)
-    collect(collector, ISSUED + timedelta(minutes=1))
+    now = datetime.now(UTC)  # later than the invoice: due; the deduction's order open from now on
+    collect(collector, now)
     (no,) = wechatpay.deductions
     assert invoice_row(collector, invoice.id).paid_at is None  # accepted, not yet taken
-    collect(collector, ISSUED + timedelta(minutes=2))  # the deduction's order is open: nothing asked again
+    collect(collector, now + timedelta(minutes=1))  # the deduction's order is open: nothing asked again
     assert wechatpay.deductions == [no] and outbox(collector, "payment.requested") == []
     with pytest.raises(grpc.RpcError) as under_way:  # no QR order while the deduction may still take it
         admin.payments.CreateOrder(payments_pb2.CreateOrderRequest(
@@ -120,7 +127,7 @@ def test_a_wechatpay_deduction_is_accepted_then_notified_paid_once(
     assert invoice_row(collector, invoice.id).paid_at is not None
     assert collector.database.call(account_balance, "cash", "CNY") == 250
     assert attempts(collector, invoice.id) == [("wechatpay", True)]
-    collect(collector, ISSUED + timedelta(days=3, minutes=1))
+    collect(collector, now + timedelta(days=8))
     assert wechatpay.deductions == [no]
 
 
@@ -182,7 +189,7 @@ def test_without_an_agreement_a_payment_request_goes_out_until_overdue(
     assert row.collection_attempts == 4 and row.next_collection_at is None  # overdue: no further step
 
 
-def test_agreements_are_cancelled_at_the_gateway_and_only_by_their_renter(
+def test_agreements_are_cancelled_at_the_gateway_or_from_the_app_and_forgeries_are_refused(
     collector: Collector, admin: AdminClient, alipay: AgreementAlipayStandIn, gateway_http: httpx.Client,
     wechatpay: AgreementWeChatPayStandIn,
 ) -> None:  # fmt: skip
@@ -204,3 +211,49 @@ def test_agreements_are_cancelled_at_the_gateway_and_only_by_their_renter(
     forged["status"] = "NORMAL"
     forged["agreement_no"] = "2026forged"  # altered after signing
     assert gateway_http.post("/notify/alipay", data=forged).text == "failure"
+    wechatpay.contracts[wx.external_no]["contract_state"] = "SIGNED"
+    headers, body = wechatpay.contract_notification(wx.external_no, "PAPAY.SIGN")
+    altered = body.replace(b'"PAPAY.SIGN"', b'"PAPAY.SIGN" ')  # the signed body, changed
+    assert gateway_http.post("/notify/wechatpay", content=altered, headers=headers).status_code == 400
+    states = admin.payments.ListAgreements(payments_pb2.ListAgreementsRequest()).agreements
+    assert sorted(a.state for a in states) == ["cancelled", "cancelled"]  # nothing re-signed
+
+
+def invoices_for(collector: Collector, renters: tuple[str, ...], seconds: int = 60) -> dict[str, Invoice]:
+    """One invoice of each renter (a session each on its own machine), closed together."""
+    database = collector.database
+    database.call(create_plan, PLAN, START - HOUR)
+    for name in renters:
+        machine = enrolled_machine(database, START - HOUR)
+        rental = database.call(
+            start_session, agent_id=machine.agent_id, renter_id=name, plan_name="p", now=START
+        )
+        report_every_second(database, machine, START, seconds)
+        database.call(stop_session, rental.id, START + timedelta(seconds=seconds))
+    closed = database.call(close_invoices, ISSUED, period=HOUR, grace=timedelta(0))
+    return {invoice.renter_id: invoice for invoice in closed}
+
+
+def test_one_failing_deduction_does_not_stop_the_collection_job(
+    collector: Collector, admin: AdminClient, alipay: AgreementAlipayStandIn, gateway_http: httpx.Client,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    signed_renter(collector, admin, "ike", "alipay", gateway_http, alipay)
+    collector.database.call(get_or_create_renter, "jo", START - 2 * HOUR)
+    invoices = invoices_for(collector, ("ike", "jo"))
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("the SDK broke")
+
+    monkeypatch.setattr(collector.gateways["alipay"], "deduct", broken)
+    job = asyncio.run(
+        collect_invoices(
+            collector.database, {}, collector.gateways, collector.settings, ISSUED + timedelta(minutes=1)
+        )
+    )  # fmt: skip  (the scheduler's job)
+    assert job.produced == 2 and job.failed == []
+    assert [n["invoice_id"] for n in outbox(collector, "payment.requested")] == [invoices["jo"].id]
+    assert invoice_row(collector, invoices["ike"].id).collection_attempts == 1  # left for the next step
+    monkeypatch.undo()
+    collect(collector, ISSUED + timedelta(days=1, minutes=1))
+    assert len(alipay.charges) == 1 and invoice_row(collector, invoices["ike"].id).paid_at is not None
