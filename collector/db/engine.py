@@ -36,8 +36,16 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoo
     dbapi_connection.isolation_level = None
 
 
+# A connection with this execution option begins its SQLite transactions IMMEDIATE: the write lock is taken
+# (waiting up to the busy timeout) before the first read, so a transaction that reads and then writes never
+# fails with SQLITE_BUSY_SNAPSHOT when another connection wrote in between (ingest's own thread does so).
+IMMEDIATE = "rentmeter_sqlite_immediate"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(
+        "BEGIN IMMEDIATE" if connection.get_execution_options().get(IMMEDIATE) else "BEGIN"
+    )
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -47,9 +55,23 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# The advisory lock collectors sharing one PostgreSQL database take around schema upgrades.
+MIGRATION_LOCK = 0x72656E74  # "rent"
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to `revision` with Alembic (idempotent). On PostgreSQL, collectors starting
+    together upgrade one after the other (an advisory lock): the first upgrades, the others find it done."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            lock.commit()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

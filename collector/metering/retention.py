@@ -6,6 +6,10 @@ Each machine is purged on its own up to its own cutoff: `now - raw_retention`, h
 the oldest not yet invoiced part of a session on that machine. A renter whose invoicing is stuck therefore
 keeps only its own machines' raw data, and one machine's failure does not stop the others' purge.
 
+On PostgreSQL the raw tables are partitioned by month (collector.db.partitions): a month whose rows all end
+before every machine's cutoff is dropped whole first, so the deletes below find only the rows of the
+months still partly kept.
+
 Evidence for disputes: the reports behind the lines of an invoice that can still be disputed (issued less
 than its session's plan's `dispute_window` ago) are kept, from the session's start, until the window ends;
 an opened dispute holds its own copy of them (collector/invoicing/evidence.py).
@@ -38,6 +42,7 @@ from collector.db.models import (
     ReportRejection,
     Sample,
 )
+from collector.db.partitions import drop_months_before
 
 logger = logging.getLogger(__name__)
 
@@ -45,13 +50,15 @@ RETENTION_JOB = "purge-raw-data"
 
 
 def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutcome:
-    """Delete, machine by machine, samples and reports that ended before the machine's cutoff; the
-    outcome's `produced` is how many rows were deleted."""
+    """Drop whole monthly partitions past every cutoff (PostgreSQL), then delete, machine by machine,
+    samples and reports that ended before the machine's cutoff; the outcome's `produced` is how many rows
+    were deleted plus how many partitions were dropped."""
     horizon = now - retention
     held = _uninvoiced_since(db)
     for agent_id, since in _disputable_since(db, now).items():
         held[agent_id] = min(held.get(agent_id, since), since)
     run = JobRun(db, RETENTION_JOB, now)
+    dropped = drop_months_before(db, to_us(min([horizon, *held.values()])))
     machines = list(db.scalars(select(Report.agent_id).where(Report.end_us < to_us(horizon)).distinct()))
     for agent_id in machines:
         cutoff = min(horizon, held.get(agent_id, horizon))
@@ -63,6 +70,7 @@ def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutco
     run.outcome.produced += db.execute(gone).rowcount or 0  # type: ignore[attr-defined]  # as in _purge
     if run.outcome.produced:
         logger.info("deleted %d raw rows that ended before %s", run.outcome.produced, horizon.isoformat())
+    run.outcome.produced += len(dropped)
     return run.outcome
 
 

@@ -1,7 +1,7 @@
 """disputes of invoice lines with their evidence; how each invoice line's quantity was obtained
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-01 02:30:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import collector.db.models
 
 
-revision = '0027'
-down_revision = '0026'
+revision = '0029'
+down_revision = '0028'
 branch_labels = None
 depends_on = None
 
