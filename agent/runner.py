@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -41,6 +42,7 @@ ENROLL_TIMEOUT = 30.0
 TRIM_EVERY_S = 3600.0
 # psutil derives boot time from the wall clock, so it wobbles by a little; a reboot moves it a lot.
 REBOOT_TOLERANCE_US = 5_000_000
+SHUFFLED = {"shuffleAddressList": True}
 CHANNEL_OPTIONS = [
     # gRPC's own reconnect backoff (default up to 120 s) must not outlast ours: while its connection backs
     # off, a new stream fails at once without trying, so a backlog would wait for gRPC, not for us.
@@ -51,6 +53,12 @@ CHANNEL_OPTIONS = [
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
+    # Given a name with several collectors (dns:///collectors.example.net:50051, a headless Kubernetes
+    # Service), each agent streams to one picked at random, and to another when that one goes away.
+    (
+        "grpc.service_config",
+        json.dumps({"loadBalancingConfig": [{"pick_first": {"shuffleAddressList": True}}]}),
+    ),
 ]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import timedelta
@@ -121,6 +123,13 @@ class CollectorSettings:
     recommendation_days: int = 30
     recommendation_notify_saving: str = ""
     offer_notice: timedelta = timedelta(days=1)
+    # Several collectors on one PostgreSQL (README: Several collectors): this collector's name in job leases
+    # and logs (empty: HOST:PID), and how long a job's lease holds when its collector stops renewing it
+    # (killed mid-run: another collector takes the job over after this).
+    collector_name: str = ""
+    job_lease: timedelta = timedelta(seconds=30)
+    # Log lines as JSON objects, one per line ("json"), or as text ("text").
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], **overrides: Any) -> CollectorSettings:
@@ -157,6 +166,12 @@ class CollectorSettings:
             raise SettingsError("tls_client_ca (mutual TLS) needs tls_cert and tls_key")
         if not settings.db_url:
             settings = replace(settings, db_url=default_db_url())
+        if not settings.collector_name:
+            settings = replace(settings, collector_name=f"{socket.gethostname()}:{os.getpid()}")
+        if settings.log_format not in ("text", "json"):
+            raise SettingsError(f"log_format: {settings.log_format!r} is not text or json")
+        if not timedelta(seconds=1) <= settings.job_lease <= timedelta(hours=1):
+            raise SettingsError("job_lease: from 1s to 1h, e.g. 30s")
         settings.alert_levels()
         secret = settings.webhook_secret
         if settings.webhook_url and (len(secret) < 16 or "change" in secret.lower()):

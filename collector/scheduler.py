@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -25,8 +27,10 @@ from collector.api.metrics import Metrics
 from collector.api.status import internal_error
 from collector.config import CollectorSettings
 from collector.core.job_board import JobBoard
+from collector.db import leases
 from collector.db.database import Database
 from collector.db.isolation import JobOutcome
+from collector.db.partitions import PARTITIONS_JOB, ensure_partitions
 from collector.delivery.outbox import Channels, deliver_due
 from collector.insights.advising import AdviceRules, refresh_advice
 from collector.insights.profiling import refresh_profiles
@@ -97,6 +101,10 @@ class JobScheduler:
         self._running: set[asyncio.Task[object]] = set()  # runs under way
         self._balance_timer: asyncio.TimerHandle | None = None
         self._balance_due: float | None = None  # loop time of the pending balance check
+        # Several collectors on PostgreSQL share the jobs: each period of a job runs on one of them.
+        self._leased = database.engine.dialect.name == "postgresql"
+        self._intervals: dict[str, timedelta] = {}
+        self._holder = settings.collector_name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         providers = configured_providers(settings.stripe_api_key, settings.stripe_api_base)
         channels = Channels(settings.webhook_url, settings.webhook_secret, settings.smtp_host,
                             settings.smtp_port, settings.smtp_from)  # fmt: skip
@@ -111,6 +119,7 @@ class JobScheduler:
              lambda: collect_invoices(database, providers, gateways or {}, settings, now())),
             ("purge-raw-data", PURGE_INTERVAL,
              lambda: database.run(purge_raw_data, now(), settings.raw_retention)),
+            (PARTITIONS_JOB, PURGE_INTERVAL, lambda: database.run(ensure_partitions, now())),
             ("publish-prices", PRICING_INTERVAL,
              lambda: database.run(publish_prices, now(), settings.online_window)),
             ("profile-usage", settings.insights_interval,
@@ -125,6 +134,7 @@ class JobScheduler:
             ]
         for name, interval, body in jobs:
             self.board.add(name, interval)
+            self._intervals[name] = interval
             self._scheduler.add_job(
                 self._tracked, "interval", args=(name, body), seconds=interval.total_seconds(), id=name
             )
@@ -153,12 +163,60 @@ class JobScheduler:
             task.cancel()
 
     async def _tracked(self, name: str, body: Callable[[], Awaitable[JobOutcome]]) -> None:
-        """Run a job, keeping its board entry and metrics; a failure of the whole run is logged with an
-        error id and shown on the board (the next run tries again)."""
-        state = self.board.jobs[name]
+        """Run a job (once its period is claimed, on a shared database), counted as under way until its
+        lease is released, so that shutdown lets it finish."""
         task = asyncio.current_task()
         assert task is not None
         self._running.add(task)
+        try:
+            if not self._leased or name not in self._intervals:  # check-balances follows its rating run
+                await self._run(name, body)
+            else:
+                await self._leased_run(name, body)
+        finally:
+            self._running.discard(task)
+
+    async def _leased_run(self, name: str, body: Callable[[], Awaitable[JobOutcome]]) -> None:
+        """Claim this period of the job in `job_leases`; run it only if claimed, renewing the lease."""
+        holder, lease = self._holder, self._settings.job_lease
+        period = leases.period_of(self._now(), self._intervals[name])
+        try:
+            claimed = await self._db.run(leases.claim, name, period, holder, self._now(), lease)
+        except Exception:  # the database is away: the next period tries again
+            self.board.jobs[name].error = internal_error(f"claiming job {name}")
+            self._metrics.job_runs.labels(name, "failed").inc()
+            return
+        if not claimed:
+            self.board.jobs[name].elsewhere += 1
+            self._metrics.job_runs.labels(name, "elsewhere").inc()
+            return
+        keeper = asyncio.ensure_future(self._keep_lease(name))
+        try:
+            await self._run(name, body)
+        finally:
+            keeper.cancel()
+            try:
+                await self._db.run(leases.finish, name, holder, period)
+            except Exception:  # the lease then expires on its own
+                logger.exception("releasing the lease of job %s failed", name)
+
+    async def _keep_lease(self, name: str) -> None:
+        """Renew the lease of a run under way every third of the lease."""
+        lease = self._settings.job_lease
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            try:
+                held = await self._db.run(leases.renew, name, self._holder, self._now(), lease)
+            except Exception:  # the database is away for a moment: the next renewal tries again
+                logger.exception("renewing the lease of job %s failed", name)
+                continue
+            if not held:
+                logger.warning("job %s: its lease expired during the run; another collector may run it", name)
+
+    async def _run(self, name: str, body: Callable[[], Awaitable[JobOutcome]]) -> None:
+        """Run a job, keeping its board entry and metrics; a failure of the whole run is logged with an
+        error id and shown on the board (the next run tries again)."""
+        state = self.board.jobs[name]
         state.runs += 1
         state.last_started = datetime.now(UTC)
         began = time.monotonic()
@@ -178,7 +236,6 @@ class JobScheduler:
             self._metrics.job_subject_failures.labels(name).inc(len(outcome.failed))
             self._metrics.job_failing.labels(name).set(len(outcome.failed))
         finally:
-            self._running.discard(task)
             state.last_duration_s = time.monotonic() - began
             state.last_finished = datetime.now(UTC)
             self._metrics.job_seconds.labels(name).observe(state.last_duration_s)

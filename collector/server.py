@@ -36,6 +36,7 @@ from collector.api.wallets_servicer import WalletService
 from collector.config import CollectorSettings, SettingsError
 from collector.core.clock import SteadyClock
 from collector.core.limits import StreamAdmission, raise_open_files_limit
+from collector.db.bus import ControlBus
 from collector.db.database import Database
 from collector.metering.keys import AgentKeys
 from collector.metering.writer import ReportWriter
@@ -169,13 +170,22 @@ class Collector:
         settings.ensure_db_dir()
         self.database = Database(settings.db_url)
         self.writer = ReportWriter(self.database, now=now)
-        self.controls = ControlHub()
+        # Collectors sharing PostgreSQL tell each other controls, revocations and token changes.
+        self.bus = None
+        if self.database.engine.dialect.name == "postgresql":
+            self.bus = ControlBus(settings.db_url, settings.collector_name or f"collector-{id(self):x}")
+        self.controls = ControlHub(self.bus)
         self.ticks = LiveTicks()  # the agents' live ticks, shown in WatchSession, never billed
         self.keys = AgentKeys(self.database)
         self.metrics = Metrics()
+        self.metrics.watch_backlog(lambda: self.writer.waiting)
+        self.metrics.watch_revenue(self.database)
         self.metrics_port = 0
         self.health = health.aio.HealthServicer()
         self.auth = AuthInterceptor(self.database, now, rate_limit=settings.api_rate_limit)
+        if self.bus is not None:
+            self.keys.share(self.bus)
+            self.auth.share(self.bus)
         self.passwords = Passwords()
         self.server = grpc.aio.server(
             interceptors=[self.auth],
@@ -200,7 +210,7 @@ class Collector:
     def _add_services(self) -> None:
         db, now, settings, server, hub = self.database, self._now, self.settings, self.server, self.controls
         admission = StreamAdmission(settings.max_agent_streams, settings.stream_open_rate)
-        agent = AgentService(
+        agent = self.agents = AgentService(
             db, self.writer, hub, now, self.keys, self.metrics, settings.agent_report_rate_limit,
             ticks=self.ticks, admission=admission,
         )  # fmt: skip
@@ -252,6 +262,8 @@ class Collector:
         if self.port == 0:
             raise OSError(f"cannot listen on {self.settings.listen}")
         self.writer.start()
+        if self.bus is not None:
+            await self.bus.start()
         await self.server.start()
         if self.settings.metrics_listen:
             self.metrics_port = self.metrics.serve(self.settings.metrics_listen)
@@ -302,12 +314,18 @@ class Collector:
         return self.server.add_secure_port(settings.listen, credentials)
 
     async def stop(self, grace: float = 5.0) -> None:
-        """Stop accepting calls, let running ones finish for `grace` seconds, then release everything."""
+        """Shut down gracefully: report NOT_SERVING (a load balancer sends no new calls), let the jobs under
+        way finish and drain the report streams (acks for what is stored, then UNAVAILABLE: agents
+        reconnect elsewhere) within `grace` seconds, stop serving, then release everything."""
         await self.health.enter_graceful_shutdown()
-        await self.scheduler.shutdown(grace)
+        agents = getattr(self, "agents", None)
+        draining = agents.drain(grace) if agents is not None else asyncio.sleep(0)
+        await asyncio.gather(self.scheduler.shutdown(grace), draining)
         await self.server.stop(grace)
         self.metrics.stop()
         await self.writer.stop()
+        if self.bus is not None:
+            await self.bus.stop()
         self.passwords.close()
         self.database.close()
         logger.info("collector stopped")

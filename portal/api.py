@@ -13,6 +13,7 @@ user can act on a Refused shown with the form. Streams (WatchSession) are return
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from functools import partial
@@ -80,6 +81,10 @@ def portal_error(exc: grpc.aio.AioRpcError) -> PortalError:
     return kind(sentence)
 
 
+# Given a name with several collectors (dns:///..., a headless Kubernetes Service), calls go round robin.
+BALANCED = [("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]}))]
+
+
 class Service:
     """One gRPC service's stub whose methods carry the user's token: unary calls are awaited with a
     deadline and raise PortalErrors; stream calls are returned as they are (no deadline)."""
@@ -142,9 +147,9 @@ class CollectorLink:
 
     async def open(self) -> None:
         if self._credentials is None:
-            self._channel = grpc.aio.insecure_channel(self._target)
+            self._channel = grpc.aio.insecure_channel(self._target, options=BALANCED)
         else:
-            self._channel = grpc.aio.secure_channel(self._target, self._credentials)
+            self._channel = grpc.aio.secure_channel(self._target, self._credentials, options=BALANCED)
 
     async def close(self) -> None:
         if self._channel is not None:

@@ -19,12 +19,15 @@ import grpc
 from rentmeter.commands import NOUN_NAMES, nouns
 from rentmeter.commands.remote import DEFAULT_COLLECTOR, connection_arguments
 from rentmeter.errors import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, UsageError
+from rentmeter.logformat import FORMATS, handler_for
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser(_named_noun(argv))
     args = parser.parse_args(argv)
+    if args.log_format not in FORMATS:  # from RENTMETER_LOG_FORMAT (argparse checks only given choices)
+        parser.error(f"RENTMETER_LOG_FORMAT: {args.log_format!r} is not text or json")
     agent_run = args.command == "agent"
     if args.collector is None and not agent_run:  # the agent reads RENTMETER_AGENT_COLLECTOR itself
         args.collector = os.environ.get("RENTMETER_COLLECTOR", DEFAULT_COLLECTOR)
@@ -55,7 +58,7 @@ def _configure_logging(args: argparse.Namespace) -> None:
         level = logging.INFO if args.command in ("collector", "agent", "portal") else logging.WARNING
         for name in CHATTY_LIBRARIES:
             logging.getLogger(name).setLevel(logging.WARNING)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, handlers=[handler_for(args.log_format)])
 
 
 def _report_rpc_error(exc: grpc.RpcError, args: argparse.Namespace) -> int:
@@ -90,6 +93,12 @@ def build_parser(names: tuple[str, ...] = NOUN_NAMES) -> argparse.ArgumentParser
 
 def _global_options(parser: argparse.ArgumentParser, *, version: bool = True) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default=os.environ.get("RENTMETER_LOG_FORMAT") or "text",
+        help="log lines as text or as one JSON object per line (default: RENTMETER_LOG_FORMAT or text)",
+    )
     if version:
         parser.add_argument("--version", action=_Version, help="show the version and exit")
     connection_arguments(parser, None)

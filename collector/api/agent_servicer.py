@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
@@ -28,6 +29,7 @@ from collector.core.errors import (
     InvalidArgument,
     ResourceExhausted,
     Unauthenticated,
+    Unavailable,
     quoted,
 )
 from collector.core.limits import RateLimiter, StreamAdmission
@@ -73,6 +75,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         self._hub = hub
         self._keys = keys
         self._metrics = metrics
+        self._streams: set[_Stream] = set()
         self._limiter = RateLimiter(report_rate, report_rate * 10)
         self._admission = admission or StreamAdmission(0, 0.0)
 
@@ -119,16 +122,20 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         outbox: Outbox = asyncio.Queue()
         pending: asyncio.Queue[PendingAcks | None] = asyncio.Queue(MAX_IN_FLIGHT)
         stream = _Stream(outbox)
-        reader = asyncio.create_task(self._read(request_iterator, pending, stream))
+        reader = stream.reader = asyncio.create_task(self._read(request_iterator, pending, stream))
         acker = asyncio.create_task(
             forward_acks(pending, outbox, self._metrics, partial(self._remember_refused, stream))
         )
+        self._streams.add(stream)
+        self._metrics.streams.inc()
         try:
             while (message := await outbox.get()) is not None:
                 yield message
             if stream.refusal is not None:
                 raise stream.refusal
             await acker  # a storage failure ends the acks first: raise it (the reader is cancelled below)
+            if stream.draining:
+                raise Unavailable("this collector is shutting down: reconnect, to it or another collector")
             await reader  # a refused stream ends the reading: raise why
         except CollectorError as exc:
             self._metrics.refused_streams.labels(_refusal_kind(exc)).inc()
@@ -142,9 +149,25 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         finally:
             reader.cancel()
             acker.cancel()
+            self._streams.discard(stream)
+            self._metrics.streams.dec()
+            stream.ended.set()
             if stream.attached:
                 self._hub.unsubscribe(stream.agent_id, outbox)
                 self._keys.unwatch(stream.agent_id, stream.on_revoked)
+
+    async def drain(self, grace_s: float) -> None:
+        """Shutting down: stop reading reports, send the acks of those already read once they are stored,
+        then end every stream with UNAVAILABLE so that its agent reconnects (to another collector behind
+        the load balancer) and resends what was not acknowledged. Waits up to `grace_s`."""
+        streams = list(self._streams)
+        for stream in streams:
+            stream.draining = True
+            if stream.reader is not None:
+                stream.reader.cancel()
+        if streams:
+            await asyncio.wait([asyncio.ensure_future(s.ended.wait()) for s in streams], timeout=grace_s)
+        logger.info("drained %d report stream(s)", len(streams))
 
     async def _read(
         self,
@@ -157,6 +180,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                 if message.HasField("live_tick"):  # shown, never billed: no ack, no rate limit
                     self._take_tick(stream, message)
                     continue
+                received = time.monotonic()
                 envelopes = [message, *message.more] if message.more else [message]
                 for envelope in envelopes:
                     if stream.agent_id and envelope.agent_id != stream.agent_id:
@@ -166,11 +190,13 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                     raise ResourceExhausted(
                         "too many reports from this agent; resend the unacknowledged later"
                     )
-                await pending.put(await self._admit(envelopes, stream))
+                await pending.put(await self._admit(envelopes, stream, received))
         finally:
             await pending.put(None)
 
-    async def _admit(self, envelopes: list[agent_pb2.SignedReport], stream: _Stream) -> PendingAcks:
+    async def _admit(
+        self, envelopes: list[agent_pb2.SignedReport], stream: _Stream, received: float
+    ) -> PendingAcks:
         """Verify the reports of one message and hand the verified ones to the writer together."""
         refused: dict[int, Ack] = {}
         verified: list[IncomingReport] = []
@@ -184,7 +210,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         if verified and not stream.attached:
             await self._attach(stream)
         gaps = tuple(tuple(gap.kind for gap in report.gaps) for report in verified)
-        return PendingAcks(refused, self._writer.submit(verified), gaps)
+        return PendingAcks(refused, self._writer.submit(verified), gaps, received)
 
     def _take_tick(self, stream: _Stream, message: agent_pb2.SignedReport) -> None:
         """Keep a live tick (shown, never billed) of the stream's agent once a report verified on the
@@ -307,9 +333,12 @@ def _rotate(db: Session, agent_id: str, new_public_key: bytes, last_old_sequence
     machine.public_key = new_public_key
 
 
-@dataclass
+@dataclass(eq=False)
 class _Stream:
     outbox: Outbox
+    reader: asyncio.Task[None] | None = None
+    draining: bool = False  # the collector is shutting down: end with UNAVAILABLE once acks are out
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
     agent_id: str = ""  # the agent of the first report (every report must be of this agent)
     attached: bool = False  # a report verified: controls routed here, revocations watched
     forged: int = 0
@@ -334,6 +363,7 @@ _REFUSALS = (
     ("do not verify", "too_many_forged"),
     ("one agent only", "agent_mismatch"),
     ("too many reports", "rate_limited"),
+    ("shutting down", "shutdown"),
 )
 
 

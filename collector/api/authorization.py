@@ -55,6 +55,8 @@ POLICY: dict[str, frozenset[str]] = {
     "InvoiceService/ListPayments": _RENTERS,
     "WalletService/GetWallet": _RENTERS,
     "WalletService/RequestTopUp": _RENTERS,
+    "WalletService/BuyPack": _RENTERS,
+    "WalletService/ListPacks": _RENTERS,
     "RenterService/GetRenter": _RENTERS,
     "RenterService/ExportRenter": _RENTERS,
     # Every caller: its own sign-in and account (AccountService checks whose account it is).

@@ -3,8 +3,10 @@ api/authorization.py, decodes requests safely and writes successful state-changi
 (passwords and tokens in a request are redacted first).
 
 Token look-ups are cached for CACHE_TTL_S seconds: a token revoked, or whose account is disabled or gets a
-new password, is refused at once on the collector that did it (it calls forget()) and within CACHE_TTL_S
-on other collectors sharing the database. A sign-in token's expiry is checked on every call, cached or not.
+new password, is refused at once on the collector that did it (it calls forget()); on PostgreSQL the other
+collectors are told over the control bus and forget theirs within milliseconds, and at worst (their
+listening connection down at that moment) the cache expires within CACHE_TTL_S. A sign-in token's expiry
+is checked on every call, cached or not.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from collector.api.authorization import (
 from collector.api.status import abort_with, internal_error
 from collector.core.errors import Unauthenticated
 from collector.core.limits import RateLimiter
+from collector.db.bus import ControlBus
 from collector.db.database import Database
 
 logger = logging.getLogger(__name__)
@@ -59,11 +62,19 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         self._clock = clock
         self._limiter = RateLimiter(rate_limit, rate_limit * 10, clock)
         self._cache: dict[str, tuple[float, Principal | str]] = {}
+        self._bus: ControlBus | None = None
 
-    def forget(self) -> None:
+    def share(self, bus: ControlBus) -> None:
+        """Tell the other collectors when cached principals must go, and hear when theirs must."""
+        self._bus = bus
+        bus.on("tokens-changed", lambda _message: self.forget(tell_others=False))
+
+    def forget(self, *, tell_others: bool = True) -> None:
         """Drop cached principals (after a token is revoked, or an account disabled or given a new
-        password, on this collector)."""
+        password), here and on the other collectors."""
         self._cache.clear()
+        if tell_others and self._bus is not None:
+            self._bus.post("tokens-changed")
 
     async def intercept_service(self, continuation: Any, details: grpc.HandlerCallDetails) -> Any:
         method = details.method

@@ -72,7 +72,7 @@ class MachineService(Servicer, machines_pb2_grpc.MachineServiceServicer):
             raise InvalidArgument("message must be at most 500 characters")
         await self.db.run(own_machine, request.agent_id, authorization.current())
         control = agent_pb2.Control(kind=request.kind, message=request.message, at=wire.timestamp(self.now()))
-        return machines_pb2.SendControlResponse(delivered=self._hub.publish(request.agent_id, control))
+        return machines_pb2.SendControlResponse(delivered=await self._hub.deliver(request.agent_id, control))
 
     @maps_errors
     async def CreateEnrollmentToken(

@@ -1,4 +1,6 @@
-"""The collector's Prometheus metrics: what happened to every report, and every refusal with its reason.
+"""The collector's Prometheus metrics: what happened to every report and every refusal with its reason,
+how long reports wait for their ack, the streams open, the backlog waiting for storage, each job's runs,
+durations and failures, and the revenue invoiced.
 
 Each Collector has its own registry (tests run several); `metrics_listen` serves it over HTTP for scraping.
 """
@@ -6,8 +8,17 @@ Each Collector has its own registry (tests run several); `metrics_listen` serves
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from collector.db.database import Database
+from collector.db.models import Invoice
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +75,30 @@ class Metrics:
             ["kind"], registry=self.registry,
         )  # fmt: skip
 
+        self.ack_seconds = Histogram(
+            "rentmeter_ack_latency_seconds",
+            "From reading a report off its stream to sending its ack (stored, or refused).",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0), registry=self.registry,
+        )  # fmt: skip
+        self.streams = Gauge(
+            "rentmeter_report_streams",
+            "Agents' report streams open on this collector.",
+            registry=self.registry,
+        )
+        self.backlog = Gauge(
+            "rentmeter_ingest_backlog",
+            "Stream messages (one or more reports each) verified and waiting to be stored; acks follow"
+            " storage.",
+            registry=self.registry,
+        )  # fmt: skip
+
+    def watch_backlog(self, backlog: Callable[[], int]) -> None:
+        self.backlog.set_function(backlog)
+
+    def watch_revenue(self, database: Database) -> None:
+        """Serve the revenue invoiced per currency (read from the database at most every REVENUE_TTL_S)."""
+        self.registry.register(_Revenue(database))
+
     def serve(self, listen: str) -> int:
         """Serve /metrics on `listen` (HOST:PORT, port 0 = any); return the port."""
         host, _, port = listen.rpartition(":")
@@ -78,3 +113,38 @@ class Metrics:
         if server is not None:
             server.shutdown()
             server.server_close()
+
+
+REVENUE_TTL_S = 15.0
+
+
+def revenue_by_currency(db: Session) -> dict[str, int]:
+    """The total of all invoices issued, in minor units, per currency."""
+    query = select(Invoice.currency, func.sum(Invoice.total_minor)).group_by(Invoice.currency)
+    return {currency: int(total or 0) for currency, total in db.execute(query)}
+
+
+class _Revenue(Collector):
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._read_at = -REVENUE_TTL_S
+        self._totals: dict[str, int] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        if time.monotonic() - self._read_at >= REVENUE_TTL_S:
+            try:
+                self._totals = self._database.call(revenue_by_currency)
+                self._read_at = time.monotonic()
+            except Exception:  # a scrape never fails for this: the last totals are served
+                logger.exception("reading the revenue for the metrics failed")
+        family = GaugeMetricFamily(
+            "rentmeter_invoiced_revenue_minor",
+            "Total of the invoices issued, in minor units (cents) of each currency.",
+            labels=["currency"],
+        )
+        for currency, total in sorted(self._totals.items()):
+            family.add_metric([currency], total)
+        yield family
+
+    def describe(self) -> Iterator[Metric]:
+        return iter(())  # read at scrape time only, never when registering

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ class PendingAcks:
     refused: dict[int, Ack]
     stored: asyncio.Future[list[Ack]]
     gaps: tuple[tuple[str, ...], ...] = ()
+    received: float | None = None  # monotonic time the message was read (for the ack latency)
 
     async def acks(self) -> tuple[list[Ack], list[str]]:
         """Every report's ack in message order, and the gap kinds of the accepted ones."""
@@ -73,6 +75,16 @@ async def forward_acks(
                 gaps += kinds
             count(metrics, acks, gaps)
             outbox.put_nowait(wire.acks_to_proto(acks))
+            _observe_latency(metrics, items)
             await remember(acks)
     finally:
         outbox.put_nowait(None)
+
+
+def _observe_latency(metrics: Metrics, items: list[PendingAcks]) -> None:
+    """From reading each report off the stream to its ack going out, once per report."""
+    sent = time.monotonic()
+    for item in items:
+        if item.received is not None:
+            for _ in range(len(item.refused) + len(item.gaps)):
+                metrics.ack_seconds.observe(sent - item.received)

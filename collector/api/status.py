@@ -25,6 +25,7 @@ from collector.core.errors import (
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
+    Unavailable,
 )
 from collector.db.database import Database
 
@@ -42,6 +43,7 @@ STATUS: dict[type[Exception], grpc.StatusCode] = {
     PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
     Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
     ResourceExhausted: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
     # The billing engine refusing what the stored state asks of it (a plan that cannot price a session,
     # an amount beyond the money range); servicers turn bad request values into INVALID_ARGUMENT first.
     billing.BillingError: grpc.StatusCode.FAILED_PRECONDITION,

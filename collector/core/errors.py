@@ -48,3 +48,7 @@ class Unauthenticated(CollectorError):
 
 class ResourceExhausted(CollectorError):
     """A caller over its rate limit: retry later."""
+
+
+class Unavailable(CollectorError):
+    """This collector cannot serve the call now (it is shutting down): try again, here or elsewhere."""

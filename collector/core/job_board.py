@@ -1,5 +1,6 @@
 """What the scheduled jobs of this collector did last: a small in-memory board the scheduler writes and
-the JobService reads (each collector process runs its own jobs)."""
+the JobService reads. Collectors sharing PostgreSQL share the jobs: each period runs on one of them
+(collector.db.leases), and `elsewhere` counts the periods this one left to the others."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ class JobState:
     failed: int = 0
     deferred: int = 0
     error: str = ""  # the whole last run failed: what the admin is told (with an error id)
+    # Periods another collector sharing the database ran (collector.db.leases).
+    elsewhere: int = 0
 
 
 @dataclass

@@ -47,9 +47,23 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# The advisory lock collectors sharing one PostgreSQL database take around schema upgrades.
+MIGRATION_LOCK = 0x72656E74  # "rent"
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to `revision` with Alembic (idempotent)."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to `revision` with Alembic (idempotent). On PostgreSQL, collectors starting
+    together upgrade one after the other (an advisory lock): the first upgrades, the others find it done."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as lock:
+        lock.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+            lock.commit()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

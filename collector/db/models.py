@@ -103,8 +103,12 @@ class Report(Base):
     """A signed report exactly as received: the evidence behind every sample."""
 
     __tablename__ = "reports"
+    # On PostgreSQL the table is partitioned by end_us (collector.db.partitions), and a unique constraint of
+    # a partitioned table must hold its partition key. A copy of a report resent has the same end, so the
+    # constraint still refuses it; a different report under a stored sequence is refused by ingest (the
+    # machine's sequence watermark, read under a row lock).
     __table_args__ = (
-        UniqueConstraint("agent_id", "sequence"),
+        UniqueConstraint("agent_id", "sequence", "end_us"),
         # What arrived since: rating checkpoints (by id) and invoices' late usage (by received_at).
         Index("ix_reports_agent_id", "agent_id", "id"),
         Index("ix_reports_agent_received", "agent_id", "received_at"),
@@ -540,6 +544,45 @@ class JobFailure(Base):
     error_id: Mapped[str] = mapped_column(String(16))  # finds the stack trace in the collector's log
 
 
+class TimePack(Base):
+    """A time pack a renter bought from its wallet under a plan's offer (billing/packs.py): its pack time
+    (None: unlimited while valid), validity and window, fixed when bought; and what the renter chose for
+    when it and the wallet's money for metered time run out ("payg": the session goes on, metered, while
+    the wallet pays; "stop": the session stops when the pack is used up)."""
+
+    __tablename__ = "time_packs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("price_plans.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    currency: Mapped[str] = mapped_column(String(3))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    time_us: Mapped[int | None] = mapped_column(BigInteger)
+    window: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    bought_at: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    when_used_up: Mapped[str] = mapped_column(String(10), default="payg", server_default="payg")
+    # The ledger key of the purchase: a retried request buys once.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+
+    plan: Mapped[PricePlan] = relationship(lazy="joined")
+
+
+class PackUse(Base):
+    """Pack time one session used from one pack (microseconds), refreshed whenever the session is rated;
+    `warned`: the session's machine was told that the pack runs low."""
+
+    __tablename__ = "pack_uses"
+
+    pack_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("time_packs.id"), primary_key=True
+    )
+    session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"), primary_key=True, index=True)
+    used_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    warned: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
 class PriceStep(Base):
     """A published demand multiplier of one plan's machine class for [starts_at, ends_at): a promise,
     written once before the step begins and never changed."""
@@ -789,3 +832,18 @@ class RatingCheckpoint(Base):
     open_from_us: Mapped[int | None] = mapped_column(BigInteger)
     open_until_us: Mapped[int | None] = mapped_column(BigInteger)
     open_usage: Mapped[str | None] = mapped_column(Text)
+
+
+class JobLease(Base):
+    """Which collector runs a scheduled job, and the last period it was claimed for (collector.db.leases).
+
+    Several collectors on one database claim each job's period here, so each period runs once."""
+
+    __tablename__ = "job_leases"
+
+    job: Mapped[str] = mapped_column(String(60), primary_key=True)
+    # The claimed period: whole intervals of the job since the Unix epoch.
+    period: Mapped[int] = mapped_column(BigInteger)
+    holder: Mapped[str] = mapped_column(String(120))
+    leased_until: Mapped[datetime]
+    finished: Mapped[bool] = mapped_column(default=False)

@@ -1,8 +1,9 @@
 """Enrolled agents' public keys, cached for the report streams; a revoked machine's key is refused.
 
 A revocation on this collector takes effect at once: the key is dropped from the cache and every open
-stream of the machine is ended. A revocation made on another collector sharing the database takes effect
-here within REVOCATION_DELAY_S:
+stream of the machine is ended. On PostgreSQL it is also sent over the control bus (collector.db.bus), so
+the other collectors do the same within milliseconds; without the bus, or when a collector's listening
+connection was down, a revocation made on another collector takes effect here within REVOCATION_DELAY_S:
 - keys are cached for at most KEY_TTL_S, so a new stream or report looks the machine up again by then;
 - while streams are open, one task polls the database every POLL_S for revocations of their machines
   (one query for all of them) and ends the streams of those revoked.
@@ -21,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collector.core.errors import Unauthenticated, quoted
+from collector.db.bus import ControlBus
 from collector.db.database import Database
 from collector.db.models import Machine
 
@@ -64,6 +66,13 @@ class AgentKeys:
         self._revoked: set[str] = set()
         self._watchers: dict[str, set[OnRevoked]] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._bus: ControlBus | None = None
+
+    def share(self, bus: ControlBus) -> None:
+        """Tell the other collectors of revocations and rotations made here, and hear theirs."""
+        self._bus = bus
+        bus.on("revoked", lambda message: self.revoke(message["agent"], tell_others=False))
+        bus.on("rotated", lambda message: self.forget(message["agent"], tell_others=False))
 
     async def key_of(self, agent_id: str, *, fresh: bool = False) -> KeyRing:
         """The agent's keys (looked up again when `fresh`, e.g. before calling a signature forged: the key
@@ -78,7 +87,7 @@ class AgentKeys:
             raise Unauthenticated(f"agent {quoted(agent_id)} is not enrolled")
         raw, revoked, previous, until = found
         if revoked:
-            self.revoke(agent_id)
+            self.revoke(agent_id, tell_others=False)
             raise Unauthenticated(f"machine {agent_id} was revoked")
         ring = KeyRing(
             Ed25519PublicKey.from_public_bytes(raw),
@@ -88,12 +97,16 @@ class AgentKeys:
         self._keys[agent_id] = (self._clock(), ring)
         return ring
 
-    def forget(self, agent_id: str) -> None:
-        """Look the agent's keys up again on its next report (after a rotation)."""
+    def forget(self, agent_id: str, *, tell_others: bool = True) -> None:
+        """Look the agent's keys up again on its next report (after a rotation), here and elsewhere."""
         self._keys.pop(agent_id, None)
+        if tell_others and self._bus is not None:
+            self._bus.post("rotated", agent=agent_id)
 
-    def revoke(self, agent_id: str) -> None:
-        """Refuse the agent from now on and tell its open streams."""
+    def revoke(self, agent_id: str, *, tell_others: bool = True) -> None:
+        """Refuse the agent from now on and tell its open streams (and the other collectors')."""
+        if tell_others and self._bus is not None:
+            self._bus.post("revoked", agent=agent_id)
         self._revoked.add(agent_id)
         self._keys.pop(agent_id, None)
         for on_revoked in list(self._watchers.get(agent_id, ())):
@@ -126,7 +139,7 @@ class AgentKeys:
                 continue
             for agent_id in revoked:
                 logger.info("machine %s was revoked elsewhere: ending its report streams", agent_id)
-                self.revoke(agent_id)
+                self.revoke(agent_id, tell_others=False)
 
 
 def _lookup(db: Session, agent_id: str) -> tuple[bytes, bool, bytes | None, int | None] | None:

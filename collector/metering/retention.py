@@ -6,6 +6,10 @@ Each machine is purged on its own up to its own cutoff: `now - raw_retention`, h
 the oldest not yet invoiced part of a session on that machine. A renter whose invoicing is stuck therefore
 keeps only its own machines' raw data, and one machine's failure does not stop the others' purge.
 
+On PostgreSQL the raw tables are partitioned by month (collector.db.partitions): a month whose rows all end
+before every machine's cutoff is dropped whole first, so the deletes below find only the rows of the
+months still partly kept.
+
 Deleting old reports is safe for deduplication: a machine's sequence watermark refuses any report at or
 below its last stored sequence, whether or not that report is still kept.
 """
@@ -22,6 +26,7 @@ from sqlalchemy.orm import Session
 from collector.core.clock import to_us
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import GpuSample, RentalSession, Renter, Report, ReportRejection, Sample
+from collector.db.partitions import drop_months_before
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +34,13 @@ RETENTION_JOB = "purge-raw-data"
 
 
 def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutcome:
-    """Delete, machine by machine, samples and reports that ended before the machine's cutoff; the
-    outcome's `produced` is how many rows were deleted."""
+    """Drop whole monthly partitions past every cutoff (PostgreSQL), then delete, machine by machine,
+    samples and reports that ended before the machine's cutoff; the outcome's `produced` is how many rows
+    were deleted plus how many partitions were dropped."""
     horizon = now - retention
     held = _uninvoiced_since(db)
     run = JobRun(db, RETENTION_JOB, now)
+    dropped = drop_months_before(db, to_us(min([horizon, *held.values()])))
     machines = list(db.scalars(select(Report.agent_id).where(Report.end_us < to_us(horizon)).distinct()))
     for agent_id in machines:
         cutoff = min(horizon, held.get(agent_id, horizon))
@@ -45,6 +52,7 @@ def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutco
     run.outcome.produced += db.execute(gone).rowcount or 0  # type: ignore[attr-defined]  # as in _purge
     if run.outcome.produced:
         logger.info("deleted %d raw rows that ended before %s", run.outcome.produced, horizon.isoformat())
+    run.outcome.produced += len(dropped)
     return run.outcome
 
 

@@ -82,6 +82,7 @@ def plan_rules(plan: billing.PricePlan) -> list[str]:
     currency = plan.currency
     rules = [f"version in force from {plan.effective_from.isoformat()} (times in {plan.timezone})"]
     rules += [f"window {w.describe()}" + (f" x{billing.plain(w.multiplier)}" if w.multiplier else "")
+              + (f", at most {billing.Money.of(w.cap, currency)} per {w.name}" if w.cap is not None else "")
               for w in plan.windows]  # fmt: skip
     rules += [rule.describe(currency) for rule in plan.rules]
     if plan.increment_us > 1:
@@ -96,6 +97,10 @@ def plan_rules(plan: billing.PricePlan) -> list[str]:
     if plan.tax:
         rules.append(f"tax {plan.tax.name} {billing.plain(plan.tax.percent)} %")
     rules += [policy.describe() for policy in plan.dynamic]
+    rules += [f"time pack {pack.describe(currency)}" for pack in plan.packs]
+    rules += [
+        f"class {name} uses pack time at x{billing.plain(rate)}" for name, rate in plan.burn_rates.items()
+    ]
     return rules
 
 

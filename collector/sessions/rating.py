@@ -11,15 +11,17 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 import billing
+import billing.packs
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
 from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions import checkpoints
+from collector.sessions.packs import held_packs, record_uses
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
 
@@ -56,7 +58,14 @@ def rental_terms(rental: RentalSession) -> billing.RentalTerms:
         coupon=rental.coupon,
         resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
         demand=demand_locks(rental),
+        packs=_held_packs(rental),
     )
+
+
+def _held_packs(rental: RentalSession) -> tuple[billing.packs.HeldPack, ...]:
+    """The renter's time packs the session may use (none for a session not in a database session)."""
+    db = object_session(rental)
+    return held_packs(db, rental) if db is not None and rental.id else ()
 
 
 def machine_profile(facts: dict[str, Any]) -> billing.MachineProfile:
@@ -186,6 +195,7 @@ def rate_session(
     if rated is None:
         return  # one rating serves the job and every watcher until something new arrives
     usage, charges = rated
+    record_uses(db, rental, charges)
     rental.cost_minor = session_total(rental, charges, rental.plan.currency).minor
     rental.covered_us = usage.covered_us
 

@@ -30,6 +30,10 @@ def register(commands: Commands) -> None:
     serve.add_argument("--invoice-grace", help="wait for late reports before closing a period (default 5m)")
     serve.add_argument("--tls-cert", help="server certificate (PEM); enables TLS (env RENTMETER_TLS_CERT)")
     serve.add_argument("--tls-key", help="server private key (PEM) (env RENTMETER_TLS_KEY)")
+    serve.add_argument(
+        "--name", dest="collector_name",
+        help="this collector's name in job leases and logs (env RENTMETER_COLLECTOR_NAME; default HOST:PID)",
+    )  # fmt: skip
     serve.add_argument("--tls-client-ca", help="require agent certificates signed by this CA (mutual TLS)")
     serve.set_defaults(handler=collector_serve)
     migrate = collector.add_parser("migrate", help="create or upgrade the database schema")
@@ -74,6 +78,8 @@ def collector_settings(args: argparse.Namespace) -> CollectorSettings:
             tls_cert=getattr(args, "tls_cert", None),
             tls_key=getattr(args, "tls_key", None),
             tls_client_ca=getattr(args, "tls_client_ca", None),
+            collector_name=getattr(args, "collector_name", None),
+            log_format=getattr(args, "log_format", None),
         )
     except SettingsError as exc:
         raise UsageError(f"{exc}") from None

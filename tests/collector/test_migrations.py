@@ -10,12 +10,14 @@ from sqlalchemy import text
 from collector.db.database import Database
 from collector.db.engine import make_engine, upgrade
 from collector.db.models import Base
+from collector.db.partitions import include_name
 from collector.sessions.plans import list_plans, versions_of
 
 
 def test_migrations_match_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name}
+        context = MigrationContext.configure(connection, opts=opts)
         assert compare_metadata(context, Base.metadata) == []
 
 

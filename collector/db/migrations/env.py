@@ -5,6 +5,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine
 
 from collector.db.models import Base
+from collector.db.partitions import include_name
 
 
 def _driver_pragma(connection: Connection, pragma: str) -> None:
@@ -29,6 +30,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         compare_type=True,
         render_as_batch=sqlite,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
