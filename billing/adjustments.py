@@ -5,7 +5,9 @@ Each is an invoice line of its own, computed from amounts a renter can check:
   window's cap (billing/window_caps.py), then the exact total per local day is capped at `daily_cap`, the sum
   capped at `session_cap`, then raised to `minimum_charge` (when anything was used); the line is the
   rounded result minus the sum of the rounded usage lines, so the subtotal is exactly the cap (or minimum);
-- member discount: percent of that subtotal, rounded;
+- credits: the session's service-level credit and idle discount (billing/confidence.py, billing/idle.py),
+  each rounded and at most what remains, so they lower the taxable amount;
+- member discount: percent of what remains, rounded;
 - coupon: percent of what remains (rounded), or a fixed amount up to what remains;
 - tax: percent of the net after discounts, rounded.
 """
@@ -13,6 +15,7 @@ Each is an invoice line of its own, computed from amounts a renter can check:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -22,10 +25,30 @@ from billing.money import Money, exponent, round_to_minor, to_decimal
 from billing.plan import PricePlan, RentalTerms
 from billing.window_caps import cap_windows
 
+ADJUSTMENT_METERS = frozenset({"cap", "minimum_charge", "discount", "coupon"})
+
+
+def is_adjustment(meter: str) -> bool:
+    """Whether a charge's key names a session-wide term (cap, minimum, discount, coupon, tax)."""
+    return meter in ADJUSTMENT_METERS or meter.startswith("tax:")
+
 
 def session_adjustments(
-    plan: PricePlan, terms: RentalTerms, start: datetime, charges: Sequence[Charge]
+    plan: PricePlan,
+    terms: RentalTerms,
+    start: datetime,
+    charges: Sequence[Charge],
+    credits: Sequence[Charge] = (),
 ) -> list[Charge]:
+    """The session-wide lines for the usage `charges`; `credits` (negative charges: outage credit, idle
+    discount) come after caps and minimum and before discounts and tax, each at most what remains."""
+    lines, remaining = _caps_and_minimum(plan, charges)
+    lines += _reductions(plan, terms, start, credits, remaining)
+    return [line for line in lines if line.amount]
+
+
+def _caps_and_minimum(plan: PricePlan, charges: Sequence[Charge]) -> tuple[list[Charge], int]:
+    """The cap or minimum-charge line (if any) and the subtotal after it, in minor units."""
     currency = plan.currency
     rounded = sum(round_to_minor(c.amount, currency) for c in charges)
     days: dict[date | None, Fraction] = {}
@@ -55,7 +78,18 @@ def session_adjustments(
         meter = "minimum_charge" if target > rounded else "cap"
         lines.append(_fixed(meter, ", ".join(reasons) + f" (usage lines {_minor(rounded, currency)})",
                             currency, target - rounded, base=rounded))  # fmt: skip
-    remaining = target
+    return lines, target
+
+
+def _reductions(
+    plan: PricePlan, terms: RentalTerms, start: datetime, credits: Sequence[Charge], remaining: int
+) -> list[Charge]:
+    """Credits, member discount, coupon and tax on the subtotal `remaining` (minor units)."""
+    currency, lines = plan.currency, []
+    for credit in credits:
+        off = min(-round_to_minor(credit.amount, currency), remaining)
+        lines.append(replace(credit, amount=Decimal(-off).scaleb(-exponent(currency))))
+        remaining -= off
     percent_off = plan.member_discounts.get(terms.member_tier) if terms.member_tier else None
     if percent_off:
         off = _percent_of(remaining, percent_off, currency)
@@ -78,7 +112,7 @@ def session_adjustments(
         text = f"{plan.tax.name} {_plain(plan.tax.percent)} %"
         percent = plan.tax.percent
         lines.append(_fixed(f"tax:{plan.tax.name}", text, currency, tax, base=remaining, percent=percent))
-    return [line for line in lines if line.amount]
+    return lines
 
 
 def _percent_of(minor: int, percent: Decimal, currency: str) -> int:

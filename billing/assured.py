@@ -1,5 +1,7 @@
 """Rating under a plan's assurance and idle rules: billing.rate with billed gaps counted as covered time,
-then the outage credit (billing/confidence.py), the idle discount (billing/idle.py) and the gap line."""
+then the outage credit (billing/confidence.py) and the idle discount (billing/idle.py) among the
+session-wide terms (after caps and minimum, before discounts and tax: they lower the taxable amount), and
+the gap line."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
+from billing.adjustments import is_adjustment, session_adjustments
 from billing.charges import Charge
 from billing.confidence import Gap, billed_gaps, gap_charge, outages, sla_credit, with_billed_gaps
 from billing.idle import idle_discount
 from billing.meters import Usage
 from billing.plan import PricePlan, RentalTerms
-from billing.rating import rate, version_at
+from billing.rating import check_rated, rate, version_at
 
 
 def rate_assured(
@@ -38,14 +41,19 @@ def rate_assured(
     def assured_usage(a: datetime, b: datetime) -> Usage:
         return with_billed_gaps(usage_of(a, b), billed, a, b)
 
-    charges = rate(versions, terms, start, end, assured_usage)
+    rated = rate(versions, terms, start, end, assured_usage)
+    charges = [c for c in rated if not is_adjustment(c.meter)]
+    credits = []
     credit = sla_credit(versions, terms, outages(gaps, rule), rule, charges)
-    charges += [credit] if credit else []
+    credits += [credit] if credit else []
     if first.idle is not None:
-        discount = idle_discount(versions, terms, first.idle, idle_samples, charges)
-        charges += [discount] if discount else []
+        discount = idle_discount(versions, terms, first.idle, idle_samples, charges + credits)
+        credits += [discount] if discount else []
+    if credits:  # the session-wide terms again, with the credits before discounts and tax
+        rated = charges + session_adjustments(first, terms, start, charges, credits)
+        check_rated(rated, first.currency)
     gap_line = gap_charge(gaps, rule, first.currency) if with_gap_line else None
-    return charges + ([gap_line] if gap_line else [])
+    return rated + ([gap_line] if gap_line else [])
 
 
 def needs_gaps(versions: Sequence[PricePlan], start: datetime) -> bool:

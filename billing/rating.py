@@ -15,7 +15,7 @@ How a session is rated, in order:
    multiplier, and the window multiplier for window-less rules, scale each piece.
 4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): window
    caps (per occurrence, billing/window_caps.py), daily and session caps, minimum charge, member
-   discount, coupon, tax.
+   discount, coupon, tax (billing/assured.py puts outage credits and idle discounts before the discounts).
 5. Every charge, and the session's total, must lie within the money range (billing/numbers.py); otherwise
    rating raises AmountOutOfRange naming the charge, rather than produce an amount storage cannot hold.
 
@@ -212,11 +212,11 @@ def _rate(
         check_range(to_decimal(line.amount), first.currency, line.key)
     charges = [line.charge(first.currency) for line in lines.values()]
     charges += session_adjustments(first, terms, start, charges)
-    _check_range(charges, first.currency)
+    check_rated(charges, first.currency)
     return charges, checkpoint
 
 
-def _check_range(charges: Sequence[Charge], currency: str) -> None:
+def check_rated(charges: Sequence[Charge], currency: str) -> None:
     """AmountOutOfRange naming the first charge beyond the money range, or the session total (rounded per
     line, as an invoice adds it up): no wrong or overflowing amount is ever written."""
     for charge in charges:

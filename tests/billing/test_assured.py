@@ -114,3 +114,34 @@ def test_line_bases() -> None:
         "measured", "gap", "adjusted", "adjusted", "adjusted"]  # fmt: skip
     assert basis_text("measured", 1_170_000_000, 630_000_000) == "measured, 1170 s covered, 630 s not"
     assert basis_text("gap", 0, 630_000_000) == "gap, 630 s without reports"
+
+
+TAXED = BASE + '[tax]\nname = "VAT"\npercent = "19"\n'
+SLA = '[assurance]\nsla_outage_longer_than = "5m"\nsla_credit = "0.5"\n'
+OUTAGE = [Gap(T0 + 15 * MIN, T0 + 25 * MIN)]
+IDLE_13_MIN = [(T0 + i * MIN, T0 + (i + 1) * MIN) for i in range(13)]  # 3 min beyond the 10 min threshold
+
+
+def test_outage_credit_and_idle_discount_lower_the_taxed_amount() -> None:
+    lines = _total(TAXED + SLA + IDLE, OUTAGE, IDLE_13_MIN)
+    # 1200 s covered at 1 ct = 12.00; outage 600 s x 0.5 ct = -3.00; idle 180 s x 0.5 ct = -0.90;
+    # VAT 19 % of 8.10 = 1.539 -> 1.54 (not 19 % of 12.00 = 2.28); total 9.64.
+    assert lines == {"time": 1200, "sla": -300, "idle": -90, "tax:VAT": 154, "gap": 0}
+    assert sum(lines.values()) == 964
+
+
+def test_credits_come_before_the_member_discount_and_after_the_session_cap() -> None:
+    member = TAXED + SLA + IDLE + '[member_discounts]\ngold = "10"\n'
+    versions = [parse_plan(member)]
+    terms = RentalTerms("standard", member_tier="gold")
+    charges = rate_assured(versions, terms, T0, T0 + 30 * MIN, _covered_except(OUTAGE), OUTAGE,
+                           idle_samples=IDLE_13_MIN)  # fmt: skip
+    lines = build_lines("s", charges)
+    # 8.10 after the credits; gold 10 % = -0.81; VAT 19 % of 7.29 = 1.3851 -> 1.39; total 8.68.
+    assert [(line.meter, line.amount.minor) for line in lines] == [
+        ("time", 1200), ("sla", -300), ("idle", -90), ("discount", -81), ("tax:VAT", 139)
+    ]  # fmt: skip
+    assert invoice_total(lines, "EUR") == Money(868, "EUR")
+    capped = _total(TAXED + '[session]\ncap = "2.00"\n' + SLA + IDLE, OUTAGE, IDLE_13_MIN)
+    # capped at 2.00; the 3.00 credit takes what remains (2.00), nothing is left to discount or tax
+    assert capped == {"time": 1200, "cap": -1000, "sla": -200, "gap": 0}

@@ -86,3 +86,26 @@ def test_without_assurance_rules_gaps_are_shown_and_not_billed(scenario: Scenari
     ).content.decode()
     assert "measured, 1170 s covered, 630 s not" in document
     assert "gap, 630 s without reports" in document
+
+
+def test_the_outage_credit_and_the_idle_discount_lower_the_tax(scenario: Scenario) -> None:
+    taxed = PLAN + '[idle]\nbelow = "5"\nafter = "10m"\nrate = "0.5"\n[tax]\nname = "VAT"\npercent = "19"\n'
+    admin, machine = scenario.admin, scenario.machine()
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=taxed))
+    scenario.clock.now = T0
+    request = sessions_pb2.StartSessionRequest(agent_id=machine.agent_id, renter="r", plan="assured")
+    session_id = admin.sessions.StartSession(request).session_id
+    scenario.clock.now = T0 + 30 * MINUTE
+    scenario.report(machine, T0, 780, cpu=0.01)  # 13 idle minutes (1 % < 5 %)
+    scenario.report(machine, T0 + 13 * MINUTE, 120, cpu=0.5)  # 2 busy minutes, then a 10-minute outage
+    scenario.report(machine, T0 + 25 * MINUTE, 300, cpu=0.5)
+    admin.sessions.StopSession(sessions_pb2.StopSessionRequest(session_id=session_id))
+    close = invoices_pb2.CloseInvoicesRequest(renter="r", invoice_now=True)
+    (invoice,) = admin.invoices.CloseInvoices(close).invoices
+    amounts = {line.meter: line.amount.minor_units for line in invoice.lines}
+    # 1200 s covered at 1 ct = 12.00; outage 600 s x 0.5 ct = -3.00; idle beyond 10 min: 180 s x 0.5 ct =
+    # -0.90; VAT 19 % of the 8.10 left = 1.539 -> 1.54 (19 % of 12.00 would be 2.28); total 9.64 EUR.
+    assert amounts == {"time": 1200, "sla": -300, "idle": -90, "tax:VAT": 154, "gap": 0}
+    assert invoice.total.minor_units == 964
+    live = admin.sessions.GetSession(sessions_pb2.GetSessionRequest(session_id=session_id))
+    assert live.cost.minor_units == 964
