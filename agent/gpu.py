@@ -77,6 +77,7 @@ class GpuSampler:
         self._nvml: Any = nvml if nvml is not None else load_nvml()  # None: no NVML, and no devices
         self._devices: list[tuple[int, str, Any]] = []
         self._energy: dict[int, int] = {}
+        self._lost: set[str] = set()  # GPUs that stopped answering (logged once)
         if self._nvml is None:
             return
         try:
@@ -93,7 +94,28 @@ class GpuSampler:
         return bool(self._devices)
 
     def sample(self) -> list[GpuReading]:
-        return [self._read(index, uuid, handle) for index, uuid, handle in self._devices]
+        """A reading of every GPU that answers; a lost GPU (fallen off the bus, its driver gone) is left
+        out, so the collector sees fewer GPUs than the machine enrolled with (an SLA credit)."""
+        readings = []
+        for index, uuid, handle in self._devices:
+            if self._answers(uuid, handle):
+                readings.append(self._read(index, uuid, handle))
+        return readings
+
+    def _answers(self, uuid: str, handle: Any) -> bool:
+        try:
+            self._nvml.nvmlDeviceGetUUID(handle)
+        except self._nvml.NVMLError as exc:
+            if uuid not in self._lost:
+                logger.warning(
+                    "GPU %s does not answer (%s): left out of the samples until it does", uuid, exc
+                )
+            self._lost.add(uuid)
+            return False
+        if uuid in self._lost:
+            logger.warning("GPU %s answers again", uuid)
+            self._lost.discard(uuid)
+        return True
 
     def _read(self, index: int, uuid: str, handle: Any) -> GpuReading:
         nvml = self._nvml

@@ -12,6 +12,7 @@ from decimal import Decimal
 from billing.adjustments import is_adjustment, session_adjustments
 from billing.charges import Charge
 from billing.confidence import Gap, billed_gaps, gap_charge, outages, sla_credit, with_billed_gaps
+from billing.gpu_faults import GpuFault, gpu_fault_credit
 from billing.idle import idle_discount
 from billing.meters import Usage
 from billing.plan import PricePlan, RentalTerms
@@ -27,13 +28,14 @@ def rate_assured(
     gaps: Sequence[Gap],
     *,
     idle_samples: Iterable[tuple[datetime, datetime]] = (),
+    gpu_faults: Iterable[GpuFault] = (),
     with_gap_line: bool = False,
 ) -> list[Charge]:
     """billing.rate under the rules of the version in force at `start`: billed gaps count as covered
-    time, outages add the "sla" credit, idle time beyond the plan's `[idle] after` the "idle" discount,
-    `with_gap_line` adds the "gap" line. `gaps` are the session's gaps over [start, end) and
-    `idle_samples` its idle samples' spans (each needed only when a rule asks for them: needs_gaps,
-    idle_below)."""
+    time, outages add the "sla" credit, samples lacking an enrolled GPU (`gpu_faults`) the "sla_gpu"
+    credit, idle time beyond the plan's `[idle] after` the "idle" discount, `with_gap_line` adds the
+    "gap" line. `gaps` are the session's gaps over [start, end) and `idle_samples` its idle samples'
+    spans (each needed only when a rule asks for them: needs_gaps, idle_below, credits_outages)."""
     first = versions[version_at(versions, start)]
     rule = first.assurance
     billed = billed_gaps(gaps, rule)
@@ -46,6 +48,8 @@ def rate_assured(
     credits = []
     credit = sla_credit(versions, terms, outages(gaps, rule), rule, charges)
     credits += [credit] if credit else []
+    gpu_credit = gpu_fault_credit(versions, terms, gpu_faults, rule, charges + credits)
+    credits += [gpu_credit] if gpu_credit else []
     if first.idle is not None:
         discount = idle_discount(versions, terms, first.idle, idle_samples, charges + credits)
         credits += [discount] if discount else []
@@ -60,6 +64,11 @@ def needs_gaps(versions: Sequence[PricePlan], start: datetime) -> bool:
     """Whether rating a session that starts at `start` needs its gaps (a rule of its plan uses them)."""
     rule = versions[version_at(versions, start)].assurance
     return bool(rule.bill_gaps_shorter_than_us or rule.credits_outages)
+
+
+def credits_outages(versions: Sequence[PricePlan], start: datetime) -> bool:
+    """Whether the session's plan credits outages (of the machine, or of a GPU: gpu_faults is needed)."""
+    return versions[version_at(versions, start)].assurance.credits_outages
 
 
 def idle_below(versions: Sequence[PricePlan], start: datetime) -> Decimal | None:

@@ -158,7 +158,7 @@ def line_basis(meter: str, description: str) -> str:
     """measured, gap or adjusted, from what a line charges."""
     if meter == GAP_METER:
         return GAP
-    if meter in (SLA_METER, "idle") or description.startswith("adjustment"):
+    if meter in (SLA_METER, "sla_gpu", "idle") or description.startswith("adjustment"):
         return ADJUSTED
     return MEASURED
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +27,7 @@ import billing
 from billing import assured
 from billing.confidence import Gap
 from billing.dynamic import PriceLock
+from billing.gpu_faults import GpuFault, missing_gpus
 
 FORMAT = "rentmeter-evidence/1"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -217,6 +218,16 @@ def idle_between(
             if a <= s.start_us < b and s.cpu_percent * 100 < limit and s.gpu_percent < limit]  # fmt: skip
 
 
+def faults_between(samples: Sequence[Sampled], a: int, b: int, enrolled: Iterable[str]) -> list[GpuFault]:
+    """The samples starting in [a, b) that lack an enrolled GPU (collector/metering/coverage.py)."""
+    found = []
+    for s in samples:
+        missing = missing_gpus(enrolled, (uuid for uuid, _, _ in s.gpus)) if enrolled else frozenset()
+        if a <= s.start_us < b and missing:
+            found.append(GpuFault(_at(s.start_us), _at(min(s.end_us, b)), missing))
+    return found
+
+
 def _rerate(bundle: dict[str, Any], samples: list[Sampled], verdict: Verdict) -> None:
     session, invoice, line = bundle["session"], bundle["invoice"], bundle["line"]
     versions = billing.check_versions(
@@ -240,9 +251,10 @@ def _rerate(bundle: dict[str, Any], samples: list[Sampled], verdict: Verdict) ->
         gaps = gaps_between(samples, _us_of(started), _us_of(end))
         below = assured.idle_below(versions, started)
         idle = idle_between(samples, _us_of(started), _us_of(end), below) if below is not None else []
+        faulty = faults_between(samples, _us_of(started), _us_of(end), models)
         charges = assured.rate_assured(
             versions, terms, started, end, lambda a, b: usage_between(samples, _us_of(a), _us_of(b), models),
-            gaps, idle_samples=idle, with_gap_line=True,
+            gaps, idle_samples=idle, gpu_faults=faulty, with_gap_line=True,
         )  # fmt: skip
         return {c.meter: billing.Money.of(c.amount, currency).minor for c in charges}
 

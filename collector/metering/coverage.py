@@ -1,7 +1,8 @@
 """Where a machine's stored samples leave a stretch of time uncovered: the gaps behind a session's "gap"
 line, its billed short gaps and its outage credits (billing/confidence.py).
 
-Also the spans of its idle samples, behind a session's idle discount (billing/idle.py).
+Also the spans of its idle samples, behind a session's idle discount (billing/idle.py), and of its samples
+that lack an enrolled GPU, behind a session's GPU credit (billing/gpu_faults.py).
 
 One machine's stored samples never overlap (ingest), so a gap is a stretch between one sample's end and
 the next one's start, or before the first and after the last sample inside the stretch. The database
@@ -10,12 +11,14 @@ finds them with a window function (LAG) and returns only the gaps, not the sampl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from billing.confidence import Gap
+from billing.gpu_faults import GpuFault, missing_gpus
 from collector.core.clock import from_us
 from collector.db.models import GpuSample, Sample
 from collector.metering.bounds import MAX_SAMPLE_US
@@ -97,3 +100,38 @@ def idle_spans(
         .order_by(Sample.start_us)
     )
     return [(from_us(a), from_us(min(b, end_us))) for a, b in db.execute(query)]
+
+
+def gpu_faults(
+    db: Session, agent_id: str, start_us: int, end_us: int, enrolled: Iterable[str]
+) -> list[GpuFault]:
+    """The machine's samples inside [start_us, end_us) that lack one of its `enrolled` GPUs (uuids), with
+    the GPUs each lacks (billing/gpu_faults.py). The database picks the samples with too few of them."""
+    expected = sorted(set(enrolled))
+    if not expected or end_us <= start_us:
+        return []
+    enrolled_gpu = and_(
+        GpuSample.agent_id == Sample.agent_id,
+        GpuSample.start_us == Sample.start_us,
+        GpuSample.uuid.in_(expected),
+    )
+    faulty = (
+        select(Sample.start_us)
+        .outerjoin(GpuSample, enrolled_gpu)
+        .where(Sample.agent_id == agent_id, Sample.start_us >= start_us, Sample.start_us < end_us)
+        .group_by(Sample.start_us)
+        .having(func.count(GpuSample.id) < len(expected))
+    )
+    rows = db.execute(
+        select(Sample.start_us, Sample.end_us, GpuSample.uuid)
+        .outerjoin(GpuSample, enrolled_gpu)
+        .where(Sample.agent_id == agent_id, Sample.start_us.in_(faulty))
+        .order_by(Sample.start_us)
+    )
+    present: dict[tuple[int, int], set[str]] = {}
+    for start, end, uuid in rows:
+        present.setdefault((int(start), int(end)), set()).update([uuid] if uuid else [])
+    return [
+        GpuFault(from_us(a), from_us(min(b, end_us)), missing_gpus(expected, seen))
+        for (a, b), seen in present.items()
+    ]

@@ -20,7 +20,7 @@ from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
-from collector.metering.coverage import idle_spans, uncovered
+from collector.metering.coverage import gpu_faults, idle_spans, uncovered
 from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions import checkpoints
 from collector.sessions.packs import held_packs, record_uses
@@ -117,6 +117,8 @@ def cumulative_usage(
     gaps = uncovered(db, rental.agent_id, *span) if wanted else []
     below = assured.idle_below(versions, rental.started_at)
     idle = idle_spans(db, rental.agent_id, *span, float(below)) if below is not None else []
+    credits = assured.credits_outages(versions, rental.started_at)
+    faulty = gpu_faults(db, rental.agent_id, *span, models) if credits else []
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
@@ -135,7 +137,7 @@ def cumulative_usage(
     with out_of_range_names(rental):
         charges = assured.rate_assured(
             versions, terms, rental.started_at, end, usage_of, gaps, idle_samples=idle,
-            with_gap_line=with_gap_line,
+            gpu_faults=faulty, with_gap_line=with_gap_line,
         )  # fmt: skip
     return total, charges
 

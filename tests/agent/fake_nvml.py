@@ -21,6 +21,10 @@ class NVMLError_DriverNotLoaded(NVMLError):
     pass
 
 
+class NVMLError_GpuIsLost(NVMLError):
+    pass
+
+
 @dataclass
 class FakeGpu:
     name: bytes | str = "NVIDIA H100 80GB HBM3"
@@ -33,6 +37,7 @@ class FakeGpu:
     energy_mj: int = 1_000_000
     processes: list[tuple[int, int | None]] = field(default_factory=list)
     supports_energy: bool = True
+    lost: bool = False  # fallen off the bus: every query fails with GpuIsLost
 
 
 class FakeNvml:
@@ -56,6 +61,8 @@ class FakeNvml:
         return gpu.name
 
     def nvmlDeviceGetUUID(self, gpu: FakeGpu) -> str:
+        if gpu.lost:
+            raise NVMLError_GpuIsLost("GPU is lost")
         return gpu.uuid
 
     def nvmlDeviceGetMemoryInfo(self, gpu: FakeGpu) -> SimpleNamespace:

@@ -49,3 +49,14 @@ def test_this_machine_without_nvidia_driver_is_a_clean_no_op() -> None:
     if load_nvml() is not None:
         pytest.skip("an NVIDIA driver is present here")
     assert gpu_inventory() == [] and GpuSampler().sample() == []
+
+
+def test_a_lost_gpu_is_left_out_of_the_samples_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    first, second = FakeGpu(uuid="GPU-1"), FakeGpu(uuid="GPU-2")
+    sampler = GpuSampler(FakeNvml([first, second]))
+    second.lost = True
+    assert [r.uuid for r in sampler.sample()] == ["GPU-1"]
+    assert [r.uuid for r in sampler.sample()] == ["GPU-1"]
+    assert sum("GPU-2 does not answer" in m for m in caplog.messages) == 1
+    second.lost = False
+    assert [r.uuid for r in sampler.sample()] == ["GPU-1", "GPU-2"]

@@ -12,6 +12,7 @@ import pytest
 from billing import InvalidPlan, Money, RentalTerms, Usage, build_lines, invoice_total, parse_plan, rate
 from billing.assured import rate_assured
 from billing.confidence import Gap, basis_text, line_basis
+from billing.gpu_faults import GpuFault
 from billing.idle import discounted_spans
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -145,3 +146,24 @@ def test_credits_come_before_the_member_discount_and_after_the_session_cap() -> 
     capped = _total(TAXED + '[session]\ncap = "2.00"\n' + SLA + IDLE, OUTAGE, IDLE_13_MIN)
     # capped at 2.00; the 3.00 credit takes what remains (2.00), nothing is left to discount or tax
     assert capped == {"time": 1200, "cap": -1000, "sla": -200, "gap": 0}
+
+
+def test_a_gpu_missing_longer_than_the_outage_rule_is_credited() -> None:
+    def lacking(first_minute: int, last_minute: int, uuid: str = "GPU-b") -> list[GpuFault]:
+        return [
+            GpuFault(T0 + i * MIN, T0 + (i + 1) * MIN, frozenset({uuid}))
+            for i in range(first_minute, last_minute)
+        ]
+
+    faults = lacking(2, 8) + lacking(20, 25, "GPU-c")  # 6 minutes, then 5 (not longer than 5 min)
+    versions = [parse_plan(TAXED + SLA)]
+    charges = rate_assured(versions, TERMS, T0, T0 + 30 * MIN, _covered_except([]), [], gpu_faults=faults)
+    lines = {line.meter: line for line in build_lines("s", charges)}
+    # 18.00 for 1800 s; GPU-b missing 360 s x 0.5 ct = -1.80; VAT 19 % of 16.20 = 3.078 -> 3.08
+    assert {m: line.amount.minor for m, line in lines.items()} == {
+        "time": 1800,
+        "sla_gpu": -180,
+        "tax:VAT": 308,
+    }
+    assert "GPU-b from 2026-11-30T10:02:00+00:00 to 2026-11-30T10:08:00+00:00" in lines["sla_gpu"].description
+    assert "GPU-c" not in lines["sla_gpu"].description
