@@ -24,12 +24,13 @@ from agent.errors import AgentError
 
 logger = logging.getLogger(__name__)
 
-KINDS = ("session-started", "session-stopped", "low-balance", "lock-now")
+KINDS = ("session-started", "session-stopped", "low-balance", "lock-now", "idle-warning")
 DEFAULT_ACTIONS = {
     "session-started": "log",
     "session-stopped": "notify",
     "low-balance": "notify",
     "lock-now": "notify",
+    "idle-warning": "notify",
 }
 
 

@@ -111,6 +111,7 @@ _CONTROL_KINDS = {
     agent_pb2.Control.SESSION_STOPPED: "session-stopped",
     agent_pb2.Control.LOW_BALANCE: "low-balance",
     agent_pb2.Control.LOCK_NOW: "lock-now",
+    agent_pb2.Control.IDLE_WARNING: "idle-warning",
 }
 
 

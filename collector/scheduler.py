@@ -43,7 +43,14 @@ from collector.payments.gateways.polling import QUERY_JOB, query_open_orders
 from collector.payments.gateways.reconcile import RECONCILE_JOB, reconcile_yesterday
 from collector.payments.providers import PaymentProvider, configured_providers
 from collector.pricing.schedule import publish_prices
-from collector.sessions.balances import LOW_BALANCE, STOPPED, BalanceRun, enforce_balances, rate_and_enforce
+from collector.sessions.balances import (
+    IDLE_WARNING,
+    LOW_BALANCE,
+    STOPPED,
+    BalanceRun,
+    enforce_balances,
+    rate_and_enforce,
+)
 from protos.rentmeter.v1.agent_pb2 import Control
 
 logger = logging.getLogger(__name__)
@@ -55,7 +62,11 @@ PURGE_INTERVAL = timedelta(hours=1)
 PRICING_INTERVAL = timedelta(minutes=1)
 QUERY_INTERVAL = timedelta(seconds=30)
 RECONCILE_INTERVAL = timedelta(days=1)
-CONTROL_OF = {LOW_BALANCE: Control.LOW_BALANCE, STOPPED: Control.SESSION_STOPPED}
+CONTROL_OF = {
+    LOW_BALANCE: Control.LOW_BALANCE,
+    STOPPED: Control.SESSION_STOPPED,
+    IDLE_WARNING: Control.IDLE_WARNING,
+}
 # The wall clock moving this much more or less than the monotonic clock between two looks is a step.
 STEP_THRESHOLD_S = 2.0
 WATCH_EVERY_S = 1.0

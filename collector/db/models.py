@@ -286,6 +286,7 @@ class RentalSession(Base):
     hold_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     alerted_below_minor: Mapped[int | None] = mapped_column(BigInteger)
     exhausted_at: Mapped[datetime | None]
+    idle_warned_us: Mapped[int | None] = mapped_column(BigInteger)  # start of the idle stretch warned about
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     # Demand-based prices (billing/dynamic.py): the multipliers locked for the session, as

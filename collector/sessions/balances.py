@@ -30,6 +30,7 @@ from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import InvoiceLine, RentalSession, Renter
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
 from collector.sessions.forecast import burn_rate, forecast
+from collector.sessions.idle_warnings import idle_warnings
 from collector.sessions.packs import WARN_BEFORE, pack_time, warn_once
 from collector.sessions.plans import versions_of
 from collector.sessions.rates import current_rate as current_rate
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 BALANCES_JOB = "enforce-balances"
 STOPPED = "stopped"
 LOW_BALANCE = "low_balance"
+IDLE_WARNING = "idle_warning"
 
 
 @dataclass(frozen=True)
@@ -323,8 +325,12 @@ def _announce(db: Session, event: BalanceEvent, now: datetime) -> None:
 
 
 def rate_and_enforce(db: Session, now: datetime, levels: tuple[Decimal, ...], grace: timedelta) -> BalanceRun:
-    """The rating job: rate every session, then apply prepaid balances; the outcome covers both."""
+    """The rating job: rate every session, apply prepaid balances, warn idle renters (idle_warnings.py);
+    the outcome covers all three."""
     rating = rate_sessions(db, now)
     enforced = enforce_balances(db, now, levels, grace)
     rating.add(enforced.outcome)
-    return BalanceRun(enforced.events, rating, enforced.next_check)
+    warned, outcome = idle_warnings(db, now)
+    rating.add(outcome)
+    events = enforced.events + [BalanceEvent(IDLE_WARNING, rental, text) for rental, text in warned]
+    return BalanceRun(events, rating, enforced.next_check)

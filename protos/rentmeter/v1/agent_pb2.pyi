@@ -230,11 +230,13 @@ class Control(_message.Message):
         SESSION_STOPPED: _ClassVar[Control.Kind]
         LOW_BALANCE: _ClassVar[Control.Kind]
         LOCK_NOW: _ClassVar[Control.Kind]
+        IDLE_WARNING: _ClassVar[Control.Kind]
     KIND_UNSPECIFIED: Control.Kind
     SESSION_STARTED: Control.Kind
     SESSION_STOPPED: Control.Kind
     LOW_BALANCE: Control.Kind
     LOCK_NOW: Control.Kind
+    IDLE_WARNING: Control.Kind
     KIND_FIELD_NUMBER: _ClassVar[int]
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     RENTER_FIELD_NUMBER: _ClassVar[int]
