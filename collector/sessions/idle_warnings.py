@@ -2,7 +2,8 @@
 
 When the machine of an open session has been idle (billing/idle.py: the CPU and every GPU below the plan's
 `below`) for `after` minus WARN_BEFORE, up to its latest sample, its agent gets an IDLE_WARNING control,
-once per idle stretch (the stretch's start is kept with the session).
+once per idle stretch (the stretch's start is kept with the session; a pause in the reports without a
+busy sample does not start a new stretch).
 """
 
 from __future__ import annotations
@@ -54,10 +55,23 @@ def _warning(db: Session, rental: RentalSession, now: datetime) -> str | None:
         return None  # not idle up to the latest sample
     start, end = stretch
     already_late = start == window_start and window_start > rental.started_at
-    if already_late or end - start < after - WARN_BEFORE or rental.idle_warned_us == to_us(start):
+    if already_late or end - start < after - WARN_BEFORE or _warned(db, rental, rule, to_us(start)):
         return None
     rental.idle_warned_us = to_us(start)
     return _text(rule, end - start)
+
+
+def _warned(db: Session, rental: RentalSession, rule: IdleRule, start_us: int) -> bool:
+    """Whether the renter was warned about this idle stretch: one warned about began at or before it, with
+    no busy sample since (a pause in the reports does not end a stretch's warning)."""
+    warned = rental.idle_warned_us
+    if warned is None or warned > start_us:
+        return False
+    count = select(func.count()).where(
+        Sample.agent_id == rental.agent_id, Sample.start_us >= warned, Sample.start_us < start_us
+    )
+    idle = idle_spans(db, rental.agent_id, warned, start_us, float(rule.below_percent))
+    return int(db.scalar(count) or 0) == len(idle)
 
 
 def _trailing_stretch(spans: list[tuple[datetime, datetime]]) -> tuple[datetime, datetime] | None:

@@ -64,9 +64,11 @@ def test_warned_once_a_minute_before_billing_pauses_and_again_after_a_busy_break
     assert warnings_at(database, 610) == ["idle for 9 min: after 10 min idle billing pauses"]
     reports.send(610, 30, cpu=0.01)
     assert warnings_at(database, 640) == []  # once per stretch
-    reports.send(640, 10, cpu=0.5)  # busy: the stretch ends
-    reports.send(650, 560, cpu=0.01)  # a new idle stretch of 9 min 20 s
-    assert warnings_at(database, 1210) == ["idle for 9 min: after 10 min idle billing pauses"]
+    reports.send(645, 555, cpu=0.01)  # after 5 s without reports (no busy sample): 9 min 15 s more idle
+    assert warnings_at(database, 1200) == []  # the same stretch: a pause in the reports does not end it
+    reports.send(1200, 10, cpu=0.5)  # busy: the stretch ends
+    reports.send(1210, 560, cpu=0.01)  # a new idle stretch of 9 min 20 s
+    assert warnings_at(database, 1770) == ["idle for 9 min: after 10 min idle billing pauses"]
 
 
 def test_a_plan_without_idle_rules_warns_nobody(database: Database, machine: Identity) -> None:
