@@ -12,7 +12,14 @@ from protos.rentmeter.v1 import agent_pb2
 
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
-_SUMMED = ("cpu_busy_us", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes")
+_SUMMED = (
+    "cpu_busy_us",
+    "disk_read_bytes",
+    "disk_write_bytes",
+    "net_rx_bytes",
+    "net_tx_bytes",
+    "host_energy_mj",
+)
 
 
 def bucket_for(samples: Sequence[agent_pb2.Sample]) -> int:

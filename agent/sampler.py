@@ -20,6 +20,7 @@ from typing import Any
 import psutil
 
 from agent.gpu import GpuReading, GpuSampler
+from agent.rapl import RaplSampler
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class SampleData:
     net_rx_bytes: int
     net_tx_bytes: int
     gpus: tuple[GpuReading, ...] = ()
+    host_energy_mj: int = 0  # CPU packages (RAPL), during the interval
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +94,11 @@ class Sampler:
         mono_ns: Callable[[], int] = time.monotonic_ns,
         boot_ns: Callable[[], int] = boottime_ns,
         gpu: GpuSampler | None = None,
+        rapl: RaplSampler | None = None,
     ) -> None:
         self._ps = ps
         self._gpu = gpu if gpu is not None else GpuSampler()
+        self._rapl = rapl if rapl is not None else RaplSampler()
         self._wall_ns = wall_ns
         self._mono_ns = mono_ns
         self._boot_ns = boot_ns
@@ -153,6 +157,7 @@ class Sampler:
             net_rx_bytes=rx,
             net_tx_bytes=tx,
             gpus=tuple(self._gpu.sample()),
+            host_energy_mj=self._rapl.sample_mj(),
         )
 
     def _check_drift(self, timeline_us: int) -> None:

@@ -38,6 +38,7 @@ def sample_to_proto(s: SampleData) -> agent_pb2.Sample:
         disk_write_bytes=s.disk_write_bytes,
         net_rx_bytes=s.net_rx_bytes,
         net_tx_bytes=s.net_tx_bytes,
+        host_energy_mj=s.host_energy_mj,
         gpus=[
             agent_pb2.GpuSample(
                 index=g.index,

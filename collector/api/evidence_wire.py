@@ -32,7 +32,7 @@ def _sampled(s: agent_pb2.Sample) -> Sampled:
     memory = (s.memory_used_bytes // 1000) * ((end - start) // 1000)
     gpu_percent = max((min(g.utilization_percent, 100) for g in s.gpus), default=0)
     return Sampled(start, end, s.cpu_busy_us, s.net_rx_bytes, s.net_tx_bytes, memory, gpus, s.cpu_utilization,
-                   gpu_percent)  # fmt: skip
+                   gpu_percent, s.host_energy_mj)  # fmt: skip
 
 
 READING = ProtobufReading()

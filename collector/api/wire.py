@@ -121,6 +121,7 @@ def report_from_proto(envelope: agent_pb2.SignedReport, report: agent_pb2.UsageR
                 disk_write_bytes=s.disk_write_bytes,
                 net_rx_bytes=s.net_rx_bytes,
                 net_tx_bytes=s.net_tx_bytes,
+                host_energy_mj=s.host_energy_mj,
                 gpus=tuple(
                     IncomingGpu(
                         gpu_index=g.index,

@@ -147,6 +147,7 @@ class Sample(Base):
     disk_write_bytes: Mapped[int] = mapped_column(BigInteger)
     net_rx_bytes: Mapped[int] = mapped_column(BigInteger)
     net_tx_bytes: Mapped[int] = mapped_column(BigInteger)
+    host_energy_mj: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")  # RAPL
 
 
 class ReportGap(Base):

@@ -50,6 +50,7 @@ class Sampled:
     gpus: tuple[tuple[str, int, int], ...]  # (uuid, attached µs, energy mJ)
     cpu_percent: float = 0.0  # busy share of all cores, and of the busiest GPU (idle-aware prices)
     gpu_percent: int = 0
+    host_energy_mj: int = 0  # CPU packages (RAPL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ def usage_between(samples: Sequence[Sampled], a: int, b: int, models: dict[str, 
         net_tx_bytes=sum(s.net_tx_bytes for s in inside),
         cpu_busy_us=sum(s.cpu_busy_us for s in inside),
         memory_byte_us=sum(s.memory_kb_ms for s in inside) * 1_000_000,
-        energy_mj=sum(energy for s in inside for _, _, energy in s.gpus),
+        energy_mj=sum(s.host_energy_mj + sum(energy for _, _, energy in s.gpus) for s in inside),
         gpu_us=gpu_us,
     )
 

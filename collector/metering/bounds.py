@@ -32,7 +32,7 @@ MAX_SAMPLE_US = 3600 * 1_000_000
 MAX_STORED = 2**63 - 1
 MAX_GPU_INDEX = 2**31 - 1
 _SAMPLE_COUNTERS = ("cpu_busy_us", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes",
-                    "disk_write_bytes", "net_rx_bytes", "net_tx_bytes")  # fmt: skip
+                    "disk_write_bytes", "net_rx_bytes", "net_tx_bytes", "host_energy_mj")  # fmt: skip
 _GPU_COUNTERS = ("memory_used_bytes", "memory_total_bytes", "power_mw", "energy_mj")
 
 

@@ -87,6 +87,7 @@ class IncomingSample:
     net_rx_bytes: int
     net_tx_bytes: int
     gpus: tuple[IncomingGpu, ...] = ()
+    host_energy_mj: int = 0  # CPU packages (RAPL)
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ class UsageSummary:
     sample_count: int = 0
     memory_kb_ms: int = 0  # used memory integrated over time, in KB x ms
     gpus: tuple[GpuUsage, ...] = ()
+    host_energy_mj: int = 0  # CPU packages (RAPL), of samples starting inside
 
     def billable(self, gpu_models: dict[str, str] | None = None) -> billing.Usage:
         """The usage as the billing engine meters it; `gpu_models` maps GPU uuid to model name."""
@@ -66,7 +67,7 @@ class UsageSummary:
             net_tx_bytes=self.net_tx_bytes,
             cpu_busy_us=self.cpu_busy_us,
             memory_byte_us=self.memory_kb_ms * 1_000_000,
-            energy_mj=sum(gpu.energy_mj for gpu in self.gpus),
+            energy_mj=self.host_energy_mj + sum(gpu.energy_mj for gpu in self.gpus),
             gpu_us=gpu_us,
         )
 
@@ -89,10 +90,11 @@ def usage_summary(
     for index, uuid, busy, total, energy, peak in db.execute(_GPU_QUERY, params) if with_gpus else ():
         average = float(busy) / float(total) if total else 0.0
         gpus.append(GpuUsage(index, uuid, average, int(energy), int(peak), int(total or 0)))
-    covered, cpu, rx, tx, read, write, peak, count, memory = (int(value) for value in row)
+    covered, cpu, rx, tx, read, write, peak, count, memory, host_energy = (int(value) for value in row)
     return UsageSummary(
-        agent_id, start_us, end_us, covered, cpu, rx, tx, read, write, peak, count, memory, gpus=tuple(gpus)
-    )
+        agent_id, start_us, end_us, covered, cpu, rx, tx, read, write, peak, count, memory, gpus=tuple(gpus),
+        host_energy_mj=host_energy,
+    )  # fmt: skip
 
 
 def _samples_query() -> Select[*tuple[Any, ...]]:
@@ -118,6 +120,7 @@ def _samples_query() -> Select[*tuple[Any, ...]]:
         func.coalesce(func.sum(case((starts_inside, 1), else_=0)), 0),
         # KB x ms keeps the product inside 64 bits even for hour-long compacted samples of large machines.
         counted((Sample.memory_used_bytes / 1000) * ((Sample.end_us - Sample.start_us) / 1000)),
+        counted(Sample.host_energy_mj),
     ).where(
         Sample.agent_id == bindparam("agent_id"),
         Sample.start_us >= bindparam("lookback_us"),

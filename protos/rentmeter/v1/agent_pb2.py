@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/agent.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"j\n\x10RotateKeyRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x16\n\x0enew_public_key\x18\x02 \x01(\x0c\x12\x19\n\x11last_old_sequence\x18\x03 \x01(\x04\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x13\n\x11RotateKeyResponse\"]\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12)\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\"9\n\x0e\x45nrollResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\"i\n\x0cLoginSession\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08terminal\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12+\n\x07started\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc7\x02\n\x06Sample\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63pu_busy_us\x18\x03 \x01(\x04\x12\x17\n\x0f\x63pu_utilization\x18\x04 \x01(\x01\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x17\n\x0f\x64isk_read_bytes\x18\x07 \x01(\x04\x12\x18\n\x10\x64isk_write_bytes\x18\x08 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\t \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\n \x01(\x04\x12%\n\x04gpus\x18\x0b \x03(\x0b\x32\x17.rentmeter.v1.GpuSample\"\xf2\x01\n\tGpuSample\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x1b\n\x13utilization_percent\x18\x03 \x01(\r\x12\"\n\x1amemory_utilization_percent\x18\x04 \x01(\r\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x10\n\x08power_mw\x18\x07 \x01(\r\x12\x11\n\tenergy_mj\x18\x08 \x01(\x04\x12+\n\tprocesses\x18\t \x03(\x0b\x32\x18.rentmeter.v1.GpuProcess\"4\n\nGpuProcess\x12\x0b\n\x03pid\x18\x01 \x01(\r\x12\x19\n\x11used_memory_bytes\x18\x02 \x01(\x04\"\xc9\x02\n\x0bUsageReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x07samples\x18\x05 \x03(\x0b\x32\x14.rentmeter.v1.Sample\x12*\n\x06logins\x18\x06 \x03(\x0b\x32\x1a.rentmeter.v1.LoginSession\x12-\n\tboot_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11rental_session_id\x18\x08 \x01(\t\x12%\n\x04gaps\x18\t \x03(\x0b\x32\x17.rentmeter.v1.ReportGap\"\xf7\x01\n\tReportGap\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.rentmeter.v1.ReportGap.Kind\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x05 \x01(\t\"H\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\n\n\x06\x46ORGED\x10\x01\x12\x0e\n\nUNREADABLE\x10\x02\x12\x0e\n\nSPOOL_LOST\x10\x03\"\xab\x01\n\x0cSignedReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\x12\x10\n\x08sequence\x18\x04 \x01(\x04\x12(\n\x04more\x18\x05 \x03(\x0b\x32\x1a.rentmeter.v1.SignedReport\x12)\n\tlive_tick\x18\n \x01(\x0b\x32\x16.rentmeter.v1.LiveTick\"J\n\x08LiveTick\x12\x19\n\x11rental_session_id\x18\x01 \x01(\t\x12#\n\x05usage\x18\x02 \x01(\x0b\x32\x14.rentmeter.v1.Sample\"\xc4\x01\n\tReportAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.rentmeter.v1.ReportAck.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\"e\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x01\x12\r\n\tDUPLICATE\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x12\x0c\n\x08\x43ONFLICT\x10\x04\x12\n\n\x06\x46ORGED\x10\x05\"\xcc\x01\n\x10\x43ollectorMessage\x12%\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x17.rentmeter.v1.ReportAck\x12\'\n\x08\x63ontrols\x18\x02 \x03(\x0b\x32\x15.rentmeter.v1.Control\x12!\n\x14last_stored_sequence\x18\x03 \x01(\x04H\x00\x88\x01\x01\x12\x12\n\nreads_more\x18\x04 \x01(\x08\x12\x18\n\x10reads_live_ticks\x18\x05 \x01(\x08\x42\x17\n\x15_last_stored_sequence\"\x89\x02\n\x07\x43ontrol\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSESSION_STARTED\x10\x01\x12\x13\n\x0fSESSION_STOPPED\x10\x02\x12\x0f\n\x0bLOW_BALANCE\x10\x03\x12\x0c\n\x08LOCK_NOW\x10\x04\x12\x10\n\x0cIDLE_WARNING\x10\x05\x32\xf2\x01\n\x0c\x41gentService\x12\x43\n\x06\x45nroll\x12\x1b.rentmeter.v1.EnrollRequest\x1a\x1c.rentmeter.v1.EnrollResponse\x12O\n\rStreamReports\x12\x1a.rentmeter.v1.SignedReport\x1a\x1e.rentmeter.v1.CollectorMessage(\x01\x30\x01\x12L\n\tRotateKey\x12\x1e.rentmeter.v1.RotateKeyRequest\x1a\x1f.rentmeter.v1.RotateKeyResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18rentmeter/v1/agent.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"j\n\x10RotateKeyRequest\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x16\n\x0enew_public_key\x18\x02 \x01(\x0c\x12\x19\n\x11last_old_sequence\x18\x03 \x01(\x04\x12\x11\n\tsignature\x18\x04 \x01(\x0c\"\x13\n\x11RotateKeyResponse\"]\n\rEnrollRequest\x12\r\n\x05token\x18\x01 \x01(\t\x12\x12\n\npublic_key\x18\x02 \x01(\x0c\x12)\n\x05\x66\x61\x63ts\x18\x03 \x01(\x0b\x32\x1a.rentmeter.v1.MachineFacts\"9\n\x0e\x45nrollResponse\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x15\n\rmachine_class\x18\x02 \x01(\t\"i\n\x0cLoginSession\x12\x0c\n\x04user\x18\x01 \x01(\t\x12\x10\n\x08terminal\x18\x02 \x01(\t\x12\x0c\n\x04host\x18\x03 \x01(\t\x12+\n\x07started\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xdf\x02\n\x06Sample\x12)\n\x05start\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x63pu_busy_us\x18\x03 \x01(\x04\x12\x17\n\x0f\x63pu_utilization\x18\x04 \x01(\x01\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x17\n\x0f\x64isk_read_bytes\x18\x07 \x01(\x04\x12\x18\n\x10\x64isk_write_bytes\x18\x08 \x01(\x04\x12\x14\n\x0cnet_rx_bytes\x18\t \x01(\x04\x12\x14\n\x0cnet_tx_bytes\x18\n \x01(\x04\x12%\n\x04gpus\x18\x0b \x03(\x0b\x32\x17.rentmeter.v1.GpuSample\x12\x16\n\x0ehost_energy_mj\x18\x0c \x01(\x04\"\xf2\x01\n\tGpuSample\x12\r\n\x05index\x18\x01 \x01(\r\x12\x0c\n\x04uuid\x18\x02 \x01(\t\x12\x1b\n\x13utilization_percent\x18\x03 \x01(\r\x12\"\n\x1amemory_utilization_percent\x18\x04 \x01(\r\x12\x19\n\x11memory_used_bytes\x18\x05 \x01(\x04\x12\x1a\n\x12memory_total_bytes\x18\x06 \x01(\x04\x12\x10\n\x08power_mw\x18\x07 \x01(\r\x12\x11\n\tenergy_mj\x18\x08 \x01(\x04\x12+\n\tprocesses\x18\t \x03(\x0b\x32\x18.rentmeter.v1.GpuProcess\"4\n\nGpuProcess\x12\x0b\n\x03pid\x18\x01 \x01(\r\x12\x19\n\x11used_memory_bytes\x18\x02 \x01(\x04\"\xc9\x02\n\x0bUsageReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12%\n\x07samples\x18\x05 \x03(\x0b\x32\x14.rentmeter.v1.Sample\x12*\n\x06logins\x18\x06 \x03(\x0b\x32\x1a.rentmeter.v1.LoginSession\x12-\n\tboot_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11rental_session_id\x18\x08 \x01(\t\x12%\n\x04gaps\x18\t \x03(\x0b\x32\x17.rentmeter.v1.ReportGap\"\xf7\x01\n\tReportGap\x12*\n\x04kind\x18\x01 \x01(\x0e\x32\x1c.rentmeter.v1.ReportGap.Kind\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12)\n\x05start\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x03\x65nd\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06reason\x18\x05 \x01(\t\"H\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\n\n\x06\x46ORGED\x10\x01\x12\x0e\n\nUNREADABLE\x10\x02\x12\x0e\n\nSPOOL_LOST\x10\x03\"\xab\x01\n\x0cSignedReport\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0f\n\x07payload\x18\x02 \x01(\x0c\x12\x11\n\tsignature\x18\x03 \x01(\x0c\x12\x10\n\x08sequence\x18\x04 \x01(\x04\x12(\n\x04more\x18\x05 \x03(\x0b\x32\x1a.rentmeter.v1.SignedReport\x12)\n\tlive_tick\x18\n \x01(\x0b\x32\x16.rentmeter.v1.LiveTick\"J\n\x08LiveTick\x12\x19\n\x11rental_session_id\x18\x01 \x01(\t\x12#\n\x05usage\x18\x02 \x01(\x0b\x32\x14.rentmeter.v1.Sample\"\xc4\x01\n\tReportAck\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12.\n\x06status\x18\x02 \x01(\x0e\x32\x1e.rentmeter.v1.ReportAck.Status\x12\x0e\n\x06reason\x18\x03 \x01(\t\"e\n\x06Status\x12\x16\n\x12STATUS_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x41\x43\x43\x45PTED\x10\x01\x12\r\n\tDUPLICATE\x10\x02\x12\x0c\n\x08REJECTED\x10\x03\x12\x0c\n\x08\x43ONFLICT\x10\x04\x12\n\n\x06\x46ORGED\x10\x05\"\xcc\x01\n\x10\x43ollectorMessage\x12%\n\x04\x61\x63ks\x18\x01 \x03(\x0b\x32\x17.rentmeter.v1.ReportAck\x12\'\n\x08\x63ontrols\x18\x02 \x03(\x0b\x32\x15.rentmeter.v1.Control\x12!\n\x14last_stored_sequence\x18\x03 \x01(\x04H\x00\x88\x01\x01\x12\x12\n\nreads_more\x18\x04 \x01(\x08\x12\x18\n\x10reads_live_ticks\x18\x05 \x01(\x08\x42\x17\n\x15_last_stored_sequence\"\x89\x02\n\x07\x43ontrol\x12(\n\x04kind\x18\x01 \x01(\x0e\x32\x1a.rentmeter.v1.Control.Kind\x12\x12\n\nsession_id\x18\x02 \x01(\t\x12\x0e\n\x06renter\x18\x03 \x01(\t\x12\x0f\n\x07message\x18\x04 \x01(\t\x12&\n\x02\x61t\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSESSION_STARTED\x10\x01\x12\x13\n\x0fSESSION_STOPPED\x10\x02\x12\x0f\n\x0bLOW_BALANCE\x10\x03\x12\x0c\n\x08LOCK_NOW\x10\x04\x12\x10\n\x0cIDLE_WARNING\x10\x05\x32\xf2\x01\n\x0c\x41gentService\x12\x43\n\x06\x45nroll\x12\x1b.rentmeter.v1.EnrollRequest\x1a\x1c.rentmeter.v1.EnrollResponse\x12O\n\rStreamReports\x12\x1a.rentmeter.v1.SignedReport\x1a\x1e.rentmeter.v1.CollectorMessage(\x01\x30\x01\x12L\n\tRotateKey\x12\x1e.rentmeter.v1.RotateKeyRequest\x1a\x1f.rentmeter.v1.RotateKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,31 +44,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LOGINSESSION']._serialized_start=385
   _globals['_LOGINSESSION']._serialized_end=490
   _globals['_SAMPLE']._serialized_start=493
-  _globals['_SAMPLE']._serialized_end=820
-  _globals['_GPUSAMPLE']._serialized_start=823
-  _globals['_GPUSAMPLE']._serialized_end=1065
-  _globals['_GPUPROCESS']._serialized_start=1067
-  _globals['_GPUPROCESS']._serialized_end=1119
-  _globals['_USAGEREPORT']._serialized_start=1122
-  _globals['_USAGEREPORT']._serialized_end=1451
-  _globals['_REPORTGAP']._serialized_start=1454
-  _globals['_REPORTGAP']._serialized_end=1701
-  _globals['_REPORTGAP_KIND']._serialized_start=1629
-  _globals['_REPORTGAP_KIND']._serialized_end=1701
-  _globals['_SIGNEDREPORT']._serialized_start=1704
-  _globals['_SIGNEDREPORT']._serialized_end=1875
-  _globals['_LIVETICK']._serialized_start=1877
-  _globals['_LIVETICK']._serialized_end=1951
-  _globals['_REPORTACK']._serialized_start=1954
-  _globals['_REPORTACK']._serialized_end=2150
-  _globals['_REPORTACK_STATUS']._serialized_start=2049
-  _globals['_REPORTACK_STATUS']._serialized_end=2150
-  _globals['_COLLECTORMESSAGE']._serialized_start=2153
-  _globals['_COLLECTORMESSAGE']._serialized_end=2357
-  _globals['_CONTROL']._serialized_start=2360
-  _globals['_CONTROL']._serialized_end=2625
-  _globals['_CONTROL_KIND']._serialized_start=2506
-  _globals['_CONTROL_KIND']._serialized_end=2625
-  _globals['_AGENTSERVICE']._serialized_start=2628
-  _globals['_AGENTSERVICE']._serialized_end=2870
+  _globals['_SAMPLE']._serialized_end=844
+  _globals['_GPUSAMPLE']._serialized_start=847
+  _globals['_GPUSAMPLE']._serialized_end=1089
+  _globals['_GPUPROCESS']._serialized_start=1091
+  _globals['_GPUPROCESS']._serialized_end=1143
+  _globals['_USAGEREPORT']._serialized_start=1146
+  _globals['_USAGEREPORT']._serialized_end=1475
+  _globals['_REPORTGAP']._serialized_start=1478
+  _globals['_REPORTGAP']._serialized_end=1725
+  _globals['_REPORTGAP_KIND']._serialized_start=1653
+  _globals['_REPORTGAP_KIND']._serialized_end=1725
+  _globals['_SIGNEDREPORT']._serialized_start=1728
+  _globals['_SIGNEDREPORT']._serialized_end=1899
+  _globals['_LIVETICK']._serialized_start=1901
+  _globals['_LIVETICK']._serialized_end=1975
+  _globals['_REPORTACK']._serialized_start=1978
+  _globals['_REPORTACK']._serialized_end=2174
+  _globals['_REPORTACK_STATUS']._serialized_start=2073
+  _globals['_REPORTACK_STATUS']._serialized_end=2174
+  _globals['_COLLECTORMESSAGE']._serialized_start=2177
+  _globals['_COLLECTORMESSAGE']._serialized_end=2381
+  _globals['_CONTROL']._serialized_start=2384
+  _globals['_CONTROL']._serialized_end=2649
+  _globals['_CONTROL_KIND']._serialized_start=2530
+  _globals['_CONTROL_KIND']._serialized_end=2649
+  _globals['_AGENTSERVICE']._serialized_start=2652
+  _globals['_AGENTSERVICE']._serialized_end=2894
 # @@protoc_insertion_point(module_scope)

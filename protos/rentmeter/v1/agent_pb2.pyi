@@ -58,7 +58,7 @@ class LoginSession(_message.Message):
     def __init__(self, user: _Optional[str] = ..., terminal: _Optional[str] = ..., host: _Optional[str] = ..., started: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Sample(_message.Message):
-    __slots__ = ("start", "end", "cpu_busy_us", "cpu_utilization", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes", "gpus")
+    __slots__ = ("start", "end", "cpu_busy_us", "cpu_utilization", "memory_used_bytes", "memory_total_bytes", "disk_read_bytes", "disk_write_bytes", "net_rx_bytes", "net_tx_bytes", "gpus", "host_energy_mj")
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     CPU_BUSY_US_FIELD_NUMBER: _ClassVar[int]
@@ -70,6 +70,7 @@ class Sample(_message.Message):
     NET_RX_BYTES_FIELD_NUMBER: _ClassVar[int]
     NET_TX_BYTES_FIELD_NUMBER: _ClassVar[int]
     GPUS_FIELD_NUMBER: _ClassVar[int]
+    HOST_ENERGY_MJ_FIELD_NUMBER: _ClassVar[int]
     start: _timestamp_pb2.Timestamp
     end: _timestamp_pb2.Timestamp
     cpu_busy_us: int
@@ -81,7 +82,8 @@ class Sample(_message.Message):
     net_rx_bytes: int
     net_tx_bytes: int
     gpus: _containers.RepeatedCompositeFieldContainer[GpuSample]
-    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_busy_us: _Optional[int] = ..., cpu_utilization: _Optional[float] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., disk_read_bytes: _Optional[int] = ..., disk_write_bytes: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ..., gpus: _Optional[_Iterable[_Union[GpuSample, _Mapping]]] = ...) -> None: ...
+    host_energy_mj: int
+    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cpu_busy_us: _Optional[int] = ..., cpu_utilization: _Optional[float] = ..., memory_used_bytes: _Optional[int] = ..., memory_total_bytes: _Optional[int] = ..., disk_read_bytes: _Optional[int] = ..., disk_write_bytes: _Optional[int] = ..., net_rx_bytes: _Optional[int] = ..., net_tx_bytes: _Optional[int] = ..., gpus: _Optional[_Iterable[_Union[GpuSample, _Mapping]]] = ..., host_energy_mj: _Optional[int] = ...) -> None: ...
 
 class GpuSample(_message.Message):
     __slots__ = ("index", "uuid", "utilization_percent", "memory_utilization_percent", "memory_used_bytes", "memory_total_bytes", "power_mw", "energy_mj", "processes")

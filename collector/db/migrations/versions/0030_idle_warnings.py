@@ -1,4 +1,5 @@
-"""the idle stretch a session's renter was last warned about (before billing pauses or is discounted)
+"""the idle stretch a session's renter was last warned about (before billing pauses or is discounted);
+the energy a machine's CPU packages used in each sample (RAPL)
 
 Revision ID: 0030
 Revises: 0029
@@ -18,8 +19,12 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('rental_sessions') as batch:
         batch.add_column(sa.Column('idle_warned_us', sa.BigInteger(), nullable=True))
+    with op.batch_alter_table('samples') as batch:
+        batch.add_column(sa.Column('host_energy_mj', sa.BigInteger(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('samples') as batch:
+        batch.drop_column('host_energy_mj')
     with op.batch_alter_table('rental_sessions') as batch:
         batch.drop_column('idle_warned_us')
