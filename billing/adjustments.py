@@ -1,7 +1,8 @@
 """Session-wide terms, applied after the usage charges: caps, minimum charge, discounts, coupon, tax.
 
 Each is an invoice line of its own, computed from amounts a renter can check:
-- caps and minimum charge: the usage charges' exact total per local day is capped at `daily_cap`, the sum
+- caps and minimum charge: the usage charges inside each occurrence of a capped window are capped at the
+  window's cap (billing/window_caps.py), then the exact total per local day is capped at `daily_cap`, the sum
   capped at `session_cap`, then raised to `minimum_charge` (when anything was used); the line is the
   rounded result minus the sum of the rounded usage lines, so the subtotal is exactly the cap (or minimum);
 - member discount: percent of that subtotal, rounded;
@@ -19,6 +20,7 @@ from fractions import Fraction
 from billing.charges import Charge
 from billing.money import Money, exponent, round_to_minor, to_decimal
 from billing.plan import PricePlan, RentalTerms
+from billing.window_caps import cap_windows
 
 
 def session_adjustments(
@@ -30,8 +32,10 @@ def session_adjustments(
     for charge in charges:
         for day, amount in charge.day_amounts:
             days[day] = days.get(day, Fraction(0)) + amount
-    subtotal = sum(days.values(), Fraction(0))
-    capped, reasons = subtotal, []
+    capping = cap_windows(days, (slot for charge in charges for slot in charge.window_amounts))
+    days = capping.days
+    capped = sum(days.values(), Fraction(0))
+    reasons = capping.reasons(lambda amount: _money(amount, currency))
     if plan.daily_cap is not None:
         capped = sum((min(amount, Fraction(plan.daily_cap)) for amount in days.values()), Fraction(0))
         over = sum(1 for amount in days.values() if amount > plan.daily_cap)

@@ -88,6 +88,7 @@ class Window:
     end: time = time(0, 0)
     multiplier: Decimal | None = None  # inside the window, window-less prices are multiplied by this
     priority: int = 0  # where windows overlap, the higher priority applies
+    cap: Decimal | None = None  # at most this much is charged inside one occurrence (billing/window_caps.py)
 
     def applies_on(self, day: date, holiday_dates: frozenset[date]) -> bool:
         return day.weekday() in self.days or (self.holidays and day in holiday_dates)

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from billing.window_caps import Occurrence
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +42,7 @@ class Charge:
     currency: str
     pieces: tuple[Piece, ...] = ()
     day_amounts: tuple[tuple[date | None, Fraction], ...] = field(default=(), repr=False, compare=False)
+    # (occurrence of a capped window or None, local day or None, amount): what window caps apply to
+    window_amounts: tuple[tuple[Occurrence | None, date | None, Fraction], ...] = field(
+        default=(), repr=False, compare=False
+    )

@@ -124,6 +124,11 @@ def payment(renter: str, amount: Money, invoice: str) -> Transaction:
     return _pair("payment", invoice, CASH, receivable(renter), amount)
 
 
+def pack_purchase(renter: str, amount: Money, pack: str) -> Transaction:
+    """A time pack bought from the wallet: its price is earned when bought (billing/packs.py)."""
+    return _pair("pack", pack, wallet(renter), REVENUE, amount)
+
+
 def place_hold(renter: str, amount: Money, session: str) -> Transaction:
     return _pair("hold", session, wallet(renter), hold(renter), amount)
 

@@ -16,12 +16,14 @@ from datetime import tzinfo as TimeZone  # the property `tzinfo` below hides the
 from decimal import Decimal
 from types import MappingProxyType
 
+from billing.assurance import Assurance, IdleRule
 from billing.calendar import Window, zone
 from billing.dynamic import DemandPolicy, PriceLock
 from billing.errors import BillingError, InvalidPlan
 from billing.meters import METER_NAMES, METERS, allowed_pers, default_per, unit_label
 from billing.money import exponent
 from billing.numbers import InvalidAmount, parse_decimal
+from billing.packs import HeldPack, PackOffer, check_offers
 from billing.tiers import Pricing
 
 # Versions without an effective-from time are in force since this instant.
@@ -156,7 +158,8 @@ class Tax:
 class RentalTerms:
     """What a rental adds to its plan: the machine's class, chosen service level, the renter's member
     tier, a coupon code, extra resources held for the whole rental (name -> quantity, e.g. 500 GB), and
-    the demand-price locks of a plan with dynamic prices (billing/dynamic.py; none: static prices)."""
+    the demand-price locks of a plan with dynamic prices (billing/dynamic.py; none: static prices), and
+    the renter's time packs that may pay its rental time."""
 
     machine_class: str
     service_level: str = ""
@@ -164,6 +167,7 @@ class RentalTerms:
     coupon: str = ""
     resources: Mapping[str, Decimal] = field(default_factory=dict)
     demand: tuple[PriceLock, ...] = ()
+    packs: tuple[HeldPack, ...] = ()  # the renter's time packs (billing/packs.py)
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,11 @@ class PricePlan:
     coupons: Mapping[str, Coupon] = field(default_factory=dict)
     tax: Tax | None = None
     dynamic: tuple[DemandPolicy, ...] = ()  # demand-based prices, per class ("" = every class)
+    packs: tuple[PackOffer, ...] = ()  # time packs for sale (billing/packs.py)
+    burn_rates: Mapping[str, Decimal] = field(default_factory=dict)  # class -> pack time per rental time
+    # Gaps, disputes and outage credits (billing/assurance.py); idle-aware prices (billing/idle.py).
+    assurance: Assurance = field(default_factory=Assurance)
+    idle: IdleRule | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip() or len(self.name) > 100:
@@ -223,7 +232,8 @@ class PricePlan:
         for tier, percent in self.member_discounts.items():
             if not 0 <= percent <= 100:
                 raise InvalidPlan(f"member discount {tier!r}: percent must be between 0 and 100")
-        for frozen in ("service_levels", "member_discounts", "coupons"):
+        check_offers(self.packs, window_names, self.burn_rates)
+        for frozen in ("service_levels", "member_discounts", "coupons", "burn_rates"):
             object.__setattr__(self, frozen, MappingProxyType(dict(getattr(self, frozen))))
 
     @property

@@ -9,13 +9,16 @@ The format is documented in README.md ("Price plan files"). In short:
     holidays = [2026-12-25, 2026-12-26]
 
     [session]                                    # increment, minimum, minimum_charge, cap, daily_cap
-    [[windows]]                                  # name, days, from, to, multiplier, priority
+    [[windows]]                                  # name, days, from, to, multiplier, priority, cap
+                                                 # (at most this much per occurrence, e.g. per night)
     [[classes]]                                  # name, cpu_model, min_cores, min_memory_gb, gpu_model, ...
     [[prices]]                                   # meter, per, price | tiers + mode | package, free, filters
     [service_levels]  basic = "0.8"
     [member_discounts] gold = "10"               # percent
     [coupons.WELCOME] percent = "10" | amount = "5.00", valid_from, valid_until
     [tax] name = "VAT", percent = "19"
+    [[packs]] name = "3h", price = "30.00", time = "3h", valid_for = "30d", window = "night"
+    [burn_rates] gpu = "1.5"                     # pack time used per hour of rental, by class
     [dynamic]                                    # demand-based prices (billing/dynamic.py): class, floor,
                                                  # cap, max_change, step, low, high | curve, publish_ahead,
                                                  # lock
@@ -38,11 +41,13 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any, NoReturn
 
+from billing.assurance import DEFAULT_DISPUTE_WINDOW_US, Assurance, IdleRule
 from billing.calendar import Window, parse_clock, parse_days
 from billing.durations import parse_duration_us
 from billing.dynamic import HOUR_US, CurvePoint, DemandPolicy
 from billing.errors import BillingError, InvalidPlan
 from billing.money import exponent
+from billing.packs import PackOffer
 from billing.plan import BEGINNING, Coupon, HardwareClass, PricePlan, PriceRule, Tax, parse_price
 from billing.plan_checks import ROLE_OF_KEY, check_number, windows_problem
 from billing.plan_lines import Locator, Path
@@ -50,11 +55,12 @@ from billing.tiers import Pricing, Tier
 
 _KEYS: dict[str, set[str]] = {
     "": {"name", "currency", "effective_from", "timezone", "holidays", "session", "windows", "classes",
-         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic", "dynamic"},
+         "prices", "service_levels", "member_discounts", "coupons", "tax", "time", "traffic", "dynamic",
+         "packs", "burn_rates", "assurance", "idle"},
     "session": {"increment", "minimum", "minimum_charge", "cap", "daily_cap"},
     "time": {"increment", "minimum", "hourly"},
     "traffic": {"in_per_gb", "out_per_gb"},
-    "windows": {"name", "days", "from", "to", "multiplier", "priority"},
+    "windows": {"name", "days", "from", "to", "multiplier", "priority", "cap"},
     "classes": {"name", "cpu_model", "min_cores", "min_memory_gb", "gpu_model", "min_gpus"},
     "prices": {"meter", "per", "price", "mode", "tiers", "package", "free", "window", "class", "gpu_model",
                "resource", "unit"},
@@ -64,6 +70,9 @@ _KEYS: dict[str, set[str]] = {
     "dynamic": {"class", "floor", "cap", "max_change", "step", "low", "high", "curve", "publish_ahead",
                 "lock"},
     "curve": {"occupancy", "multiplier"},
+    "packs": {"name", "price", "time", "valid_for", "window"},
+    "idle": {"below", "after", "rate"},
+    "assurance": {"bill_gaps_shorter_than", "dispute_window", "sla_outage_longer_than", "sla_credit"},
 }  # fmt: skip
 
 
@@ -151,6 +160,10 @@ class _Reader:
                 coupons=self.coupons(),
                 tax=self.tax(),
                 dynamic=tuple(self.dynamic()),
+                packs=tuple(self.packs([w.name for w in windows])),
+                burn_rates=self.burn_rates(),
+                assurance=self.assurance(),
+                idle=self.idle(),
             )
 
     # sections
@@ -217,7 +230,8 @@ class _Reader:
                 end = parse_clock(entry.get("to", "00:00"), "to")
                 name, multiplier = self.text(path, "name", entry), self.amount(path, entry, "multiplier")
                 priority = self.count(path, entry, "priority")
-                found.append(Window(name, days, holidays, start, end, multiplier, priority))
+                cap = self.amount(path, entry, "cap")
+                found.append(Window(name, days, holidays, start, end, multiplier, priority, cap))
         problem = windows_problem(found, lambda i: self.locate(("windows", i))) if self.strict else None
         if problem is not None:
             index, message = problem
@@ -289,11 +303,66 @@ class _Reader:
             yield CurvePoint(self.required(path, row, "occupancy", "multiplier"),
                              self.required(path, row, "multiplier", "multiplier"))  # fmt: skip
 
+    def packs(self, windows: list[str]) -> Iterator[PackOffer]:
+        """`[[packs]]`: name, price, time (none: unlimited while valid), valid_for, window."""
+        for index, entry in enumerate(self.entries("packs")):
+            path: Path = ("packs", index)
+            if str(entry.get("window", "")) not in ["", *windows]:
+                self.fail((*path, "window"), f"window: no window is named {entry['window']!r}")
+            with self.at(path):
+                yield PackOffer(
+                    name=self.text(path, "name", entry),
+                    price=self.required(path, entry, "price", "amount"),
+                    time_us=self.duration(path, entry, "time", 0) or None,
+                    valid_for_us=self.duration(path, entry, "valid_for", 30 * 24 * HOUR_US),
+                    window=str(entry.get("window", "")),
+                )
+
+    def burn_rates(self) -> dict[str, Decimal]:
+        """`[burn_rates]`: pack time used per hour of rental, by machine class (above 0, at most 100)."""
+        rates = self.amounts(("burn_rates",), "multiplier")
+        for machine_class, rate in rates.items():
+            if not 0 < rate <= 100:
+                message = f"burn_rates: the rate of {machine_class!r} must be above 0 and at most 100"
+                self.fail(("burn_rates", machine_class), message)
+        return rates
+
     def required(self, path: Path, table: dict[str, Any], key: str, role: str) -> Decimal:
         value = self.amount(path, table, key, role)
         if value is None:
             self.fail(path, f"{key} is required")
         return value
+
+    def assurance(self) -> Assurance:
+        path: Path = ("assurance",)
+        table = self.table(path)
+        self.check_keys(path, table, "assurance")
+        credit = Decimal(0)
+        if "sla_credit" in table:
+            with self.at(path):
+                credit = parse_price(str(table["sla_credit"]), "sla_credit")
+        return Assurance(
+            bill_gaps_shorter_than_us=self.duration(path, table, "bill_gaps_shorter_than", 0),
+            dispute_window_us=self.duration(path, table, "dispute_window", DEFAULT_DISPUTE_WINDOW_US),
+            sla_outage_longer_than_us=self.duration(path, table, "sla_outage_longer_than", 0),
+            sla_credit=credit,
+        )
+
+    def idle(self) -> IdleRule | None:
+        path: Path = ("idle",)
+        table = self.table(path)
+        if not table:
+            return None
+        self.check_keys(path, table, "idle")
+        for key in ("below", "after", "rate"):
+            if key not in table:
+                self.fail(path, f"idle: give {key} (see below, after and rate)")
+        with self.at(path):
+            return IdleRule(
+                below_percent=parse_price(str(table["below"]), "below"),
+                after_us=self.duration(path, table, "after", 0),
+                rate=parse_price(str(table["rate"]), "rate"),
+            )
 
     def tax(self) -> Tax | None:
         table = self.table(("tax",))
@@ -370,7 +439,7 @@ class _Reader:
         try:
             return parse_duration_us(str(value))
         except ValueError as exc:
-            self.fail((*path, key) if path[0] == "dynamic" else path if key in self.table(path)
+            self.fail((*path, key) if path[0] in ("dynamic", "packs") else path if key in self.table(path)
                       else ("time", key), f"{key}: {exc}")  # fmt: skip
 
     def moment(self, path: Path, key: str, value: Any) -> datetime | None:

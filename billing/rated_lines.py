@@ -18,18 +18,21 @@ from billing.dynamic import PriceLock, lock_at
 from billing.meters import METER_NAMES, display_quantity, to_units
 from billing.money import EXACT, to_decimal
 from billing.plan import PricePlan, RentalTerms
+from billing.window_caps import Occurrence
 
 
 @dataclass(frozen=True, slots=True)
 class Segment:
     """[start, end) of a session under one plan version (index into the sorted versions) and one window
-    ("" = none); `day` is the local date when the plan caps charges per day."""
+    ("" = none); `day` is the local date when the plan caps charges per day; `capped` the occurrence of a
+    window with a cap (e.g. one night) that the segment lies in."""
 
     start: datetime
     end: datetime
     version: int
     window: str = ""
     day: date | None = None
+    capped: Occurrence | None = None  # the occurrence of a capped window the segment lies in
 
     @property
     def span_us(self) -> int:
@@ -83,6 +86,9 @@ class RatedLine:
         self.notes: list[str] = []
         self.pieces: list[Piece] = []
         self.days: dict[date | None, Fraction] = {}
+        # amounts per (capped window occurrence, local day): not kept in checkpoints, as sessions with window
+        # caps are rated from the start (rating.resumable)
+        self.slots: dict[tuple[Occurrence | None, date | None], Fraction] = {}
 
     def snapshot(self) -> LineState:
         return LineState(
@@ -111,6 +117,8 @@ class RatedLine:
         self._priced = priced
         self.amount += amount
         self.days[segment.day] = self.days.get(segment.day, Fraction(0)) + amount
+        slot = (segment.capped, segment.day)
+        self.slots[slot] = self.slots.get(slot, Fraction(0)) + amount
         quantity, _ = display_quantity(base, rule.meter, rule.per, rule.unit)
         self.pieces.append(
             Piece(segment.start, segment.end, segment.window, quantity, to_decimal(amount), note)
@@ -143,6 +151,7 @@ class RatedLine:
             currency=currency,
             pieces=tuple(self.pieces),
             day_amounts=tuple(self.days.items()),
+            window_amounts=tuple((o, d, a) for (o, d), a in self.slots.items()),
         )
 
     def _description(self, currency: str) -> str:

@@ -2,8 +2,10 @@
 
 How a session is rated, in order:
 1. Its span is cut into segments where the plan version changes (a change mid-session splits it at that
-   instant), where a time window starts or ends (in the plan's time zone), and at local midnight when the
-   plan has a daily cap. The caller measures usage per segment.
+   instant), where a time window starts or ends (in the plan's time zone), at local midnight when the
+   plan has a daily cap, and where one of the renter's time packs becomes valid or expires. The caller
+   measures usage per segment; the rental time the packs pay is taken out of it (billing/packs.py), each
+   pack used becoming a line of its own.
 2. Billing increment and minimum time: the session's covered time is rounded up to whole increments and
    to at least the minimum; the extra time is charged at the price in force where the session's covered
    time ends.
@@ -11,8 +13,9 @@ How a session is rated, in order:
    the session's cumulative quantity (free allowance first, then its unit price or tiers), so a piece costs
    amount(quantity after) - amount(quantity before) and the pieces add up to the whole. The service level
    multiplier, and the window multiplier for window-less rules, scale each piece.
-4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): daily and
-   session caps, minimum charge, member discount, coupon, tax.
+4. Session-wide terms of the version in force at the session's start (billing/adjustments.py): window
+   caps (per occurrence, billing/window_caps.py), daily and session caps, minimum charge, member
+   discount, coupon, tax.
 5. Every charge, and the session's total, must lie within the money range (billing/numbers.py); otherwise
    rating raises AmountOutOfRange naming the charge, rather than produce an amount storage cannot hold.
 
@@ -36,8 +39,10 @@ from billing.errors import NotRated
 from billing.meters import Usage
 from billing.money import Money, exponent, to_decimal
 from billing.numbers import check_range
+from billing.packs import consume_packs, cut_at_packs
 from billing.plan import PricePlan, RentalTerms, check_versions
 from billing.rated_lines import RatedLine, Segment
+from billing.window_caps import capped_occurrences
 
 MICROS = 1_000_000
 
@@ -90,15 +95,18 @@ def _version_segments(index: int, version: PricePlan, start: datetime, end: date
     daily = version.daily_cap is not None
     if daily:
         cuts.update(local_midnights(start, end, tz))
+    capped = capped_occurrences(ranked, tz, first, last, version.holidays)
     points = sorted(cuts)
     found: list[Segment] = []
     for a, b in itertools.pairwise(points):
         window = next((name for name, spans in occurrences if any(x <= a < y for x, y in spans)), "")
         day = local_date(a, tz) if daily else None
-        if found and found[-1].window == window and found[-1].day == day:
-            found[-1] = replace(found[-1], end=b)
+        occurrence = next((o for o in capped if o.start <= a < o.end), None)
+        previous = found[-1] if found else None
+        if previous and (previous.window, previous.day, previous.capped) == (window, day, occurrence):
+            found[-1] = replace(previous, end=b)
         else:
-            found.append(Segment(a, b, index, window, day))
+            found.append(Segment(a, b, index, window, day, occurrence))
     return found
 
 
@@ -111,9 +119,10 @@ def rate(
 ) -> list[Charge]:
     """Charges of a rental from `start` to `end`, asking `usage_of(a, b)` for the usage of each segment."""
     ordered = check_versions(list(versions))
-    cut = _at_locks(segments(ordered, start, end), terms)
+    cut = cut_at_packs(_at_locks(segments(ordered, start, end), terms), terms.packs)
     parts = [(segment, usage_of(segment.start, segment.end)) for segment in cut]
-    return rate_segments(ordered, terms, start, parts)
+    parts, pack_lines = consume_packs(ordered, terms.machine_class, terms.packs, parts)
+    return pack_lines + rate_segments(ordered, terms, start, parts)
 
 
 def _at_locks(found: list[Segment], terms: RentalTerms) -> list[Segment]:
@@ -150,6 +159,8 @@ def rate_from(
     after the last segment that ends before `end` and by `settled` (the time before which usage is
     complete; None: keep none newer), else `resume`."""
     ordered = check_versions(list(versions))
+    if not resumable(ordered, terms):
+        return rate(ordered, terms, start, end, usage_of), None
     if resume is not None and resume.until > end:
         resume = None
     begin = resume.until if resume is not None else start
@@ -157,6 +168,13 @@ def rate_from(
     parts = [(segment, usage_of(segment.start, segment.end)) for segment in cut]
     closed = [i for i, (s, _) in enumerate(parts) if s.end < end and settled is not None and s.end <= settled]
     return _rate(ordered, terms, start, parts, resume, max(closed, default=-1))
+
+
+def resumable(versions: Sequence[PricePlan], terms: RentalTerms) -> bool:
+    """Whether a rating of these versions and terms can go on from a checkpoint: not with time packs (what
+    a pack pays depends on the whole session before) nor window caps (per occurrence, across segments);
+    those are rated from the start each time."""
+    return not terms.packs and not any(w.cap is not None for v in versions for w in v.windows)
 
 
 def _rate(

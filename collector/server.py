@@ -18,6 +18,7 @@ from collector.api.accounts_servicer import AccountService, SignInRules
 from collector.api.agent_servicer import AgentService
 from collector.api.audit_servicer import AuditService
 from collector.api.controls import ControlHub
+from collector.api.disputes_servicer import DisputeService
 from collector.api.fleet_servicer import FleetService
 from collector.api.insights_servicer import InsightsService
 from collector.api.interceptors import AuthInterceptor
@@ -55,6 +56,8 @@ from protos.rentmeter.v1 import (
     agent_pb2_grpc,
     audit_pb2,
     audit_pb2_grpc,
+    disputes_pb2,
+    disputes_pb2_grpc,
     fleet_pb2,
     fleet_pb2_grpc,
     insights_pb2,
@@ -103,6 +106,7 @@ SERVICE_NAMES = [
         (pricing_pb2, "PricingService"),
         (insights_pb2, "InsightsService"),
         (payments_pb2, "PaymentService"),
+        (disputes_pb2, "DisputeService"),
     )
 ]
 
@@ -250,6 +254,7 @@ class Collector:
         payments = PaymentService(db, now, self.gateways, order_ttl=settings.gateway_order_ttl,
                                   stripe_webhook_secret=settings.stripe_webhook_secret)  # fmt: skip
         payments_pb2_grpc.add_PaymentServiceServicer_to_server(payments, server)
+        disputes_pb2_grpc.add_DisputeServiceServicer_to_server(DisputeService(db, now, self.gateways), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         enable_reflection(
             [*SERVICE_NAMES, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], server

@@ -37,6 +37,7 @@ from protos.rentmeter.v1 import (
     access_pb2_grpc,
     accounts_pb2_grpc,
     audit_pb2_grpc,
+    disputes_pb2_grpc,
     fleet_pb2_grpc,
     insights_pb2_grpc,
     invoices_pb2_grpc,
@@ -132,6 +133,7 @@ class Api:
         self.usage = service(usage_pb2_grpc.UsageServiceStub)
         self.wallets = service(wallets_pb2_grpc.WalletServiceStub)
         self.payments = service(payments_pb2_grpc.PaymentServiceStub)
+        self.disputes = service(disputes_pb2_grpc.DisputeServiceStub)
 
 
 class CollectorLink:

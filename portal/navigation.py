@@ -22,6 +22,7 @@ MENUS: dict[str, tuple[NavItem, ...]] = {
         NavItem(N_("My rental"), "/rental"),
         NavItem(N_("Rentals"), "/rentals"),
         NavItem(N_("Invoices"), "/invoices"),
+        NavItem(N_("Disputes"), "/disputes"),
         NavItem(N_("Wallet"), "/wallet"),
         NavItem(N_("Prices"), "/prices"),
         NavItem(N_("Insights"), "/insights"),

@@ -91,7 +91,7 @@ def build_parser(names: tuple[str, ...] = NOUN_NAMES) -> argparse.ArgumentParser
     return parser
 
 
-def _global_options(parser: argparse.ArgumentParser) -> None:
+def _global_options(parser: argparse.ArgumentParser, *, version: bool = True) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument(
         "--log-format",
@@ -99,7 +99,8 @@ def _global_options(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get("RENTMETER_LOG_FORMAT") or "text",
         help="log lines as text or as one JSON object per line (default: RENTMETER_LOG_FORMAT or text)",
     )
-    parser.add_argument("--version", action=_Version, help="show the version and exit")
+    if version:
+        parser.add_argument("--version", action=_Version, help="show the version and exit")
     connection_arguments(parser, None)
 
 
@@ -107,7 +108,7 @@ def _named_noun(argv: Sequence[str]) -> tuple[str, ...]:
     """Just the agent's noun for `rentmeter agent ...` (its module alone is imported: a lean agent
     process), else every noun."""
     peek = argparse.ArgumentParser(add_help=False)
-    _global_options(peek)
+    _global_options(peek, version=False)
     try:
         _, rest = peek.parse_known_args(argv)
     except SystemExit:  # --version, or a malformed global option: the full parser answers
@@ -122,7 +123,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
-        parser.exit(0, f"rentmeter {_version()}\n")
+        print(f"rentmeter {_version()}")
+        parser.exit(0)
 
 
 def _version() -> str:

@@ -14,6 +14,7 @@ from protos.rentmeter.v1 import (
     access_pb2_grpc,
     accounts_pb2_grpc,
     audit_pb2_grpc,
+    disputes_pb2_grpc,
     fleet_pb2_grpc,
     insights_pb2_grpc,
     invoices_pb2_grpc,
@@ -93,6 +94,7 @@ class AdminClient:
     pricing: pricing_pb2_grpc.PricingServiceStub
     insights: insights_pb2_grpc.InsightsServiceStub
     payments: payments_pb2_grpc.PaymentServiceStub
+    disputes: disputes_pb2_grpc.DisputeServiceStub
 
     @classmethod
     def connect(cls, target: str, token: str = "", tls: ClientTls | None = None) -> AdminClient:
@@ -120,6 +122,7 @@ class AdminClient:
             pricing_pb2_grpc.PricingServiceStub(channel),
             insights_pb2_grpc.InsightsServiceStub(channel),
             payments_pb2_grpc.PaymentServiceStub(channel),
+            disputes_pb2_grpc.DisputeServiceStub(channel),
         )
 
     def close(self) -> None:

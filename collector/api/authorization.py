@@ -53,8 +53,14 @@ POLICY: dict[str, frozenset[str]] = {
     "InvoiceService/RenderInvoice": _RENTERS,
     "InvoiceService/ListCreditNotes": _RENTERS,
     "InvoiceService/ListPayments": _RENTERS,
+    # Renters dispute their own invoices' lines; the provider (admin) resolves.
+    "DisputeService/OpenDispute": _RENTERS,
+    "DisputeService/ListDisputes": _RENTERS,
+    "DisputeService/GetDispute": _RENTERS,
     "WalletService/GetWallet": _RENTERS,
     "WalletService/RequestTopUp": _RENTERS,
+    "WalletService/BuyPack": _RENTERS,
+    "WalletService/ListPacks": _RENTERS,
     "RenterService/GetRenter": _RENTERS,
     "RenterService/ExportRenter": _RENTERS,
     # Every caller: its own sign-in and account (AccountService checks whose account it is).

@@ -6,18 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import billing
 from collector.accounts.wallets import adjust_wallet, check_ledger, entries_of, top_up, wallet_state
 from collector.api import authorization, wire
+from collector.api.packs_wire import offer_to_proto, pack_to_proto
 from collector.api.status import Ctx, Servicer, maps_errors
 from collector.core.errors import InvalidArgument, NotFound
 from collector.db.database import Database
-from collector.db.models import Renter
+from collector.db.models import PricePlan, Renter
 from collector.payments.providers import PaymentProvider
 from collector.payments.topups import request_top_up
 from collector.sessions.balances import spendable_minor
+from collector.sessions.pack_sales import buy_pack, offers_at, packs_of_renter
 from protos.rentmeter.v1 import wallets_pb2, wallets_pb2_grpc
 
 DEFAULT_CURRENCY = "EUR"
@@ -100,6 +103,40 @@ class WalletService(Servicer, wallets_pb2_grpc.WalletServiceServicer):
             except billing.BillingError as exc:
                 raise InvalidArgument(str(exc)) from None
         return await self.db.run(_wallet, request.renter, currency)
+
+    @maps_errors
+    async def BuyPack(self, request: wallets_pb2.BuyPackRequest, context: Ctx) -> wallets_pb2.TimePack:
+        """The renter's own wallet (an admin: any renter's) buys one of a plan's packs."""
+        authorization.hide_unless(
+            authorization.current().may_see_renter(request.renter), "renter", request.renter
+        )
+        key = _idempotency_key(request.idempotency_key)
+
+        def run(db: Session) -> wallets_pb2.TimePack:
+            now = self.now()
+            pack = buy_pack(db, request.renter, request.plan, request.pack, request.when_used_up, key, now)
+            view = next(v for v in packs_of_renter(db, pack.renter_id) if v.pack.id == pack.id)
+            return pack_to_proto(view, now)
+
+        return await self.db.run(run)
+
+    @maps_errors
+    async def ListPacks(
+        self, request: wallets_pb2.ListPacksRequest, context: Ctx
+    ) -> wallets_pb2.ListPacksResponse:
+        authorization.hide_unless(
+            authorization.current().may_see_renter(request.renter), "renter", request.renter
+        )
+
+        def run(db: Session) -> wallets_pb2.ListPacksResponse:
+            now = self.now()
+            packs = [pack_to_proto(view, now) for view in packs_of_renter(db, request.renter)]
+            plans = db.scalars(select(PricePlan).order_by(PricePlan.name))
+            offers = [offer_to_proto(plan.name, plan.currency, offer)
+                      for plan in plans for offer in offers_at(plan, now)]  # fmt: skip
+            return wallets_pb2.ListPacksResponse(packs=packs, offers=offers)
+
+        return await self.db.run(run)
 
     @maps_errors
     async def CheckLedger(

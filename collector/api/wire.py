@@ -491,6 +491,10 @@ def invoice_to_proto(invoice: models.Invoice) -> invoices_pb2.Invoice:
                 rate=line.rate,
                 rate_unit=line.rate_unit,
                 amount=money(line.amount_minor, invoice.currency),
+                basis=line.basis,
+                covered_us=line.covered_us,
+                uncovered_us=line.uncovered_us,
+                position=line.position,
             )
             for line in invoice.lines
         ],
@@ -519,6 +523,10 @@ def live_cost_to_proto(live: LiveCost) -> sessions_pb2.LiveCost:
         message.burn_rate_per_hour.CopyFrom(money(live.burn_rate_minor, currency))
     if live.runs_out_at is not None:
         message.balance_runs_out_at.FromDatetime(live.runs_out_at.astimezone(UTC))
+    if live.pack_left is not None:
+        message.pack_time_left.FromTimedelta(max(live.pack_left, timedelta(0)))
+    if live.lasts is not None:
+        message.balance_lasts.FromTimedelta(live.lasts)
     return message
 
 

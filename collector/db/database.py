@@ -11,7 +11,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
-from collector.db.engine import make_engine, session_factory, upgrade
+from collector.db.engine import IMMEDIATE, make_engine, session_factory, upgrade
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -32,6 +32,9 @@ class Database:
         self.sessions = session_factory(self.engine)
         workers = 1 if self.engine.dialect.name == "sqlite" else 8
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="db")
+        # Ingest has a thread of its own, so that storing reports never queues behind a job's or an admin
+        # call's work (SQLite: WAL lets readers go on beside it; writers wait on its lock in turn).
+        self._ingest = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-ingest")
 
     def call(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run fn(session, ...) in one transaction on this thread: commit on return, roll back on error."""
@@ -46,15 +49,16 @@ class Database:
     async def run_core(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """fn(connection, ...) in one transaction on the database threads, without an ORM session (the
-        hot ingest path: SQLAlchemy Core only)."""
+        """fn(connection, ...) in one transaction on the ingest thread, without an ORM session (the hot
+        ingest path: SQLAlchemy Core only)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._core, fn, *args, **kwargs))
+        return await loop.run_in_executor(self._ingest, partial(self._core, fn, *args, **kwargs))
 
     def _core(self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
-        with self.engine.begin() as connection:
+        with self.engine.connect().execution_options(**{IMMEDIATE: True}) as connection, connection.begin():
             return fn(connection, *args, **kwargs)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+        self._ingest.shutdown(wait=True)
         self.engine.dispose()

@@ -36,8 +36,16 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoo
     dbapi_connection.isolation_level = None
 
 
+# A connection with this execution option begins its SQLite transactions IMMEDIATE: the write lock is taken
+# (waiting up to the busy timeout) before the first read, so a transaction that reads and then writes never
+# fails with SQLITE_BUSY_SNAPSHOT when another connection wrote in between (ingest's own thread does so).
+IMMEDIATE = "rentmeter_sqlite_immediate"
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql(
+        "BEGIN IMMEDIATE" if connection.get_execution_options().get(IMMEDIATE) else "BEGIN"
+    )
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -353,6 +353,11 @@ class InvoiceLine(Base):
     rate: Mapped[str] = mapped_column(String(40))
     rate_unit: Mapped[str] = mapped_column(String(10))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
+    # How the quantity was obtained (billing/confidence.py): measured, gap or adjusted; and the seconds of
+    # the line's stretch that signed reports cover and do not cover, in microseconds.
+    basis: Mapped[str] = mapped_column(String(10), default="measured", server_default="measured")
+    covered_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    uncovered_us: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class LedgerTransaction(Base):
@@ -542,6 +547,45 @@ class JobFailure(Base):
     retry_at: Mapped[datetime]
     error: Mapped[str] = mapped_column(Text)  # one sentence; never SQL or parameters
     error_id: Mapped[str] = mapped_column(String(16))  # finds the stack trace in the collector's log
+
+
+class TimePack(Base):
+    """A time pack a renter bought from its wallet under a plan's offer (billing/packs.py): its pack time
+    (None: unlimited while valid), validity and window, fixed when bought; and what the renter chose for
+    when it and the wallet's money for metered time run out ("payg": the session goes on, metered, while
+    the wallet pays; "stop": the session stops when the pack is used up)."""
+
+    __tablename__ = "time_packs"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("price_plans.id"))
+    name: Mapped[str] = mapped_column(String(30))
+    currency: Mapped[str] = mapped_column(String(3))
+    price_minor: Mapped[int] = mapped_column(BigInteger)
+    time_us: Mapped[int | None] = mapped_column(BigInteger)
+    window: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    bought_at: Mapped[datetime]
+    valid_until: Mapped[datetime]
+    when_used_up: Mapped[str] = mapped_column(String(10), default="payg", server_default="payg")
+    # The ledger key of the purchase: a retried request buys once.
+    idempotency_key: Mapped[str] = mapped_column(String(80), unique=True)
+
+    plan: Mapped[PricePlan] = relationship(lazy="joined")
+
+
+class PackUse(Base):
+    """Pack time one session used from one pack (microseconds), refreshed whenever the session is rated;
+    `warned`: the session's machine was told that the pack runs low."""
+
+    __tablename__ = "pack_uses"
+
+    pack_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("time_packs.id"), primary_key=True
+    )
+    session_id: Mapped[str] = mapped_column(ForeignKey("rental_sessions.id"), primary_key=True, index=True)
+    used_us: Mapped[int] = mapped_column(BigInteger, default=0)
+    warned: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class PriceStep(Base):
@@ -808,3 +852,27 @@ class JobLease(Base):
     holder: Mapped[str] = mapped_column(String(120))
     leased_until: Mapped[datetime]
     finished: Mapped[bool] = mapped_column(default=False)
+
+
+class Dispute(Base):
+    """A renter's dispute of one invoice line, with the signed reports behind the line as evidence (a JSON
+    bundle, verifiable offline) and its resolution: a credit note or a reasoned rejection."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    invoice_id: Mapped[str] = mapped_column(ForeignKey("invoices.id"), index=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("invoice_lines.id"))
+    renter_id: Mapped[str] = mapped_column(ForeignKey("renters.id"), index=True)
+    opened_at: Mapped[datetime]
+    opened_by: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # open, credited, rejected
+    evidence: Mapped[str] = mapped_column(Text)
+    # The line re-rated from the evidence alone, and the reports it holds.
+    rerated_minor: Mapped[int] = mapped_column(BigInteger)
+    report_count: Mapped[int] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    resolution: Mapped[str] = mapped_column(Text, default="", server_default="")
+    credit_note_id: Mapped[str | None] = mapped_column(ForeignKey("credit_notes.id"))

@@ -20,6 +20,7 @@ from fpdf import FPDF
 from fpdf.fonts import FontFace
 
 import billing
+from billing.confidence import basis_text
 from billing.invoice import rate_text
 from collector.core.errors import InvalidArgument
 from collector.db.models import Invoice
@@ -54,6 +55,7 @@ def _rows(invoice: Invoice) -> list[list[str]]:
     money = _money(invoice)
     return [
         [line.session_id, line.description, f"{line.quantity} {line.unit}".strip(),
+         basis_text(line.basis, line.covered_us, line.uncovered_us),
          rate_text(line.rate, invoice.currency, line.rate_unit), money(line.amount_minor)]
         for line in invoice.lines
     ]  # fmt: skip
@@ -81,7 +83,8 @@ def _money(invoice: Invoice) -> Callable[[int], str]:
     return lambda minor: str(billing.Money(minor, invoice.currency))
 
 
-COLUMNS = ["session", "item", "quantity", "rate", "amount"]
+COLUMNS = ["session", "item", "quantity", "basis", "rate", "amount"]
+PDF_COLUMNS = ["session", "item", "quantity", "rate", "amount"]
 
 
 def _csv(invoice: Invoice) -> bytes:
@@ -94,7 +97,7 @@ def _csv(invoice: Invoice) -> bytes:
     writer.writerows(_rows(invoice))
     writer.writerow([])
     for key, value in _totals(invoice):
-        writer.writerow(["", "", "", key, value])
+        writer.writerow(["", "", "", "", key, value])
     return out.getvalue().encode()
 
 
@@ -102,7 +105,7 @@ def _html(invoice: Invoice) -> bytes:
     e = html.escape
     head = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in _header(invoice))
     cells = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in _rows(invoice))
-    totals = "".join(f'<tr><td colspan="4">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in _totals(invoice))
+    totals = "".join(f'<tr><td colspan="5">{e(k)}</td><td>{e(v)}</td></tr>' for k, v in _totals(invoice))
     columns = "".join(f"<th>{e(c)}</th>" for c in COLUMNS)
     page = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
@@ -127,7 +130,8 @@ def _pdf(invoice: Invoice) -> bytes:
     for key, value in _header(invoice):
         pdf.multi_cell(0, 6, f"{key}: {value}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    rows = [COLUMNS, *_rows(invoice)]
+    # The basis goes under the item, which wraps, so that the fixed columns stay narrow.
+    rows = [PDF_COLUMNS] + [[r[0], f"{r[1]}\n({r[3]})", r[2], *r[4:]] for r in _rows(invoice)]
     size, widths = _table_layout(pdf, rows)
     pdf.set_font(_FONT, size=size)
     align = ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT")
@@ -146,7 +150,7 @@ def _pdf(invoice: Invoice) -> bytes:
 
 # The description column takes what the others leave, at least this much (mm); it wraps, they don't.
 _MIN_ITEM_WIDTH = 70.0
-_ITEM = COLUMNS.index("item")
+_ITEM = PDF_COLUMNS.index("item")
 
 
 def _table_layout(pdf: FPDF, rows: Sequence[Sequence[str]]) -> tuple[float, list[float]]:
@@ -157,7 +161,7 @@ def _table_layout(pdf: FPDF, rows: Sequence[Sequence[str]]) -> tuple[float, list
         pdf.set_font(_FONT, size=size)
         widths = [
             max(pdf.get_string_width(row[column]) for row in rows) + 2 * pdf.c_margin + 1
-            for column in range(len(COLUMNS))
+            for column in range(len(PDF_COLUMNS))
         ]
         fixed = sum(widths) - widths[_ITEM]
         if fixed + _MIN_ITEM_WIDTH <= pdf.epw or size <= 5:

@@ -25,7 +25,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import billing
-from billing import ledger
+from billing import confidence, ledger
+from billing.confidence import Confidence
 from billing.cycles import Cycle, FixedPeriods
 from collector.accounts.renters import PER_SESSION, renter_zone
 from collector.accounts.wallets import post
@@ -214,22 +215,27 @@ def _invoice_period(
 ) -> list[Invoice]:
     """One invoice per currency for [start, end): the sessions' usage in the period, plus adjustments for
     usage that arrived after earlier invoices were final. None when there is nothing to bill."""
-    lines_by_currency: dict[str, list[billing.InvoiceLine]] = defaultdict(list)
+    lines_by_currency: dict[str, list[tuple[billing.InvoiceLine, Confidence]]] = defaultdict(list)
     for rental in sorted({*sessions, *late}, key=lambda s: (s.started_at, s.id)):
         earlier = rental.started_at < start  # else nothing of it was rated or invoiced before
-        _, before = cumulative_usage(db, rental, start) if earlier else (None, [])
-        usage, through = cumulative_usage(db, rental, end)
+        opening, before = (
+            cumulative_usage(db, rental, start, with_gap_line=True) if earlier else (billing.Usage(), [])
+        )
+        usage, through = cumulative_usage(db, rental, end, with_gap_line=True)
         if rental.ended_at is not None and rental.ended_at <= end:  # its final cost, for the live view too
             final = billing.build_lines(rental.id, through)
             rental.cost_minor = billing.invoice_total(final, rental.plan.currency).minor
             rental.covered_us = usage.covered_us
         invoiced = invoiced_so_far(db, rental.id) if earlier else {}
         lines = billing.period_lines(rental.id, before, through, invoiced, in_period=rental in sessions)
-        lines_by_currency[rental.plan.currency].extend(lines)
+        covered = usage.covered_us - opening.covered_us
+        known = [(line, line_confidence(line, rental, start, end, covered)) for line in lines]
+        lines_by_currency[rental.plan.currency].extend(known)
     invoices = []
-    for currency, lines in lines_by_currency.items():
-        if not lines:
+    for currency, annotated in lines_by_currency.items():
+        if not annotated:
             continue
+        lines = [line for line, _ in annotated]
         invoice = Invoice(
             id="inv-" + secrets.token_hex(8),
             number=next_number(db, prefix),
@@ -240,7 +246,7 @@ def _invoice_period(
             issued_at=now,
             time_zone=renter.time_zone,
             total_minor=billing.invoice_total(lines, currency).minor,
-            lines=[_line_row(position, line) for position, line in enumerate(lines)],
+            lines=[_line_row(position, line, known) for position, (line, known) in enumerate(annotated)],
         )
         db.add(invoice)
         invoices.append(invoice)
@@ -316,8 +322,27 @@ def invoiced_so_far(db: Session, session_id: str) -> dict[str, billing.Invoiced]
     return totals
 
 
-def _line_row(position: int, line: billing.InvoiceLine) -> InvoiceLine:
+def line_confidence(
+    line: billing.InvoiceLine, rental: RentalSession, start: datetime, end: datetime, covered_us: int
+) -> Confidence:
+    """How a session's line for [start, end) was obtained: usage lines are measured over the session's
+    stretch in the period (`covered_us` of it covered by reports), the gap line counts the seconds without
+    reports, late usage and credits are adjustments."""
+    basis = confidence.line_basis(line.meter, line.description)
+    if basis == confidence.GAP:
+        return Confidence(basis, 0, int(line.quantity.scaleb(6)))
+    if basis == confidence.ADJUSTED:
+        return Confidence(basis)
+    stretch = min(end, rental.ended_at or end) - max(start, rental.started_at)
+    span_us = max(stretch // timedelta(microseconds=1), 0)
+    return Confidence(basis, covered_us, max(span_us - covered_us, 0))
+
+
+def _line_row(position: int, line: billing.InvoiceLine, known: Confidence) -> InvoiceLine:
     return InvoiceLine(
+        basis=known.basis,
+        covered_us=known.covered_us,
+        uncovered_us=known.uncovered_us,
         position=position,
         session_id=line.reference,
         meter=line.meter,

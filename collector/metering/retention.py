@@ -10,6 +10,10 @@ On PostgreSQL the raw tables are partitioned by month (collector.db.partitions):
 before every machine's cutoff is dropped whole first, so the deletes below find only the rows of the
 months still partly kept.
 
+Evidence for disputes: the reports behind the lines of an invoice that can still be disputed (issued less
+than its session's plan's `dispute_window` ago) are kept, from the session's start, until the window ends;
+an opened dispute holds its own copy of them (collector/invoicing/evidence.py).
+
 Deleting old reports is safe for deduplication: a machine's sequence watermark refuses any report at or
 below its last stored sequence, whether or not that report is still kept.
 """
@@ -23,9 +27,21 @@ from functools import partial
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+import billing
+from billing.assurance import DEFAULT_DISPUTE_WINDOW_US, MAX_DISPUTE_WINDOW_US
 from collector.core.clock import to_us
 from collector.db.isolation import JobOutcome, JobRun
-from collector.db.models import GpuSample, RentalSession, Renter, Report, ReportRejection, Sample
+from collector.db.models import (
+    GpuSample,
+    Invoice,
+    InvoiceLine,
+    PlanVersion,
+    RentalSession,
+    Renter,
+    Report,
+    ReportRejection,
+    Sample,
+)
 from collector.db.partitions import drop_months_before
 
 logger = logging.getLogger(__name__)
@@ -39,6 +55,8 @@ def purge_raw_data(db: Session, now: datetime, retention: timedelta) -> JobOutco
     were deleted plus how many partitions were dropped."""
     horizon = now - retention
     held = _uninvoiced_since(db)
+    for agent_id, since in _disputable_since(db, now).items():
+        held[agent_id] = min(held.get(agent_id, since), since)
     run = JobRun(db, RETENTION_JOB, now)
     dropped = drop_months_before(db, to_us(min([horizon, *held.values()])))
     machines = list(db.scalars(select(Report.agent_id).where(Report.end_us < to_us(horizon)).distinct()))
@@ -68,6 +86,43 @@ def _uninvoiced_since(db: Session) -> dict[str, datetime]:
         start = max(started_at, invoiced_until)
         held[agent_id] = min(held.get(agent_id, start), start)
     return held
+
+
+def _disputable_since(db: Session, now: datetime) -> dict[str, datetime]:
+    """Per machine, the start of the oldest session with a line on an invoice that can still be disputed."""
+    query = (
+        select(RentalSession.agent_id, RentalSession.plan_id, RentalSession.started_at, Invoice.issued_at)
+        .join(InvoiceLine, InvoiceLine.session_id == RentalSession.id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.issued_at > now - timedelta(microseconds=MAX_DISPUTE_WINDOW_US))
+        .distinct()
+    )
+    windows: dict[tuple[int, datetime], timedelta] = {}
+    held: dict[str, datetime] = {}
+    for agent_id, plan_id, started_at, issued_at in db.execute(query):
+        key = (plan_id, started_at)
+        if key not in windows:
+            windows[key] = _dispute_window(db, plan_id, started_at)
+        if issued_at + windows[key] > now:
+            held[agent_id] = min(held.get(agent_id, started_at), started_at)
+    return held
+
+
+def _dispute_window(db: Session, plan_id: int, started_at: datetime) -> timedelta:
+    """The dispute window of the plan version in force at `started_at` (the default if none parses)."""
+    documents = db.scalars(
+        select(PlanVersion.document)
+        .where(PlanVersion.plan_id == plan_id, PlanVersion.effective_from <= started_at)
+        .order_by(PlanVersion.effective_from.desc())
+        .limit(1)
+    ).all()
+    try:
+        window = (
+            billing.parse_plan(documents[0], strict=False).assurance.dispute_window_us if documents else 0
+        )
+    except billing.InvalidPlan:
+        window = 0
+    return timedelta(microseconds=window or DEFAULT_DISPUTE_WINDOW_US)
 
 
 def _purge(db: Session, agent_id: str, cutoff: datetime) -> int:

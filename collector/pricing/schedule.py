@@ -28,8 +28,8 @@ from collector.core.errors import InvalidArgument, NotFound
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import PricePlan, PriceStep
 from collector.pricing.demand_history import History, count_occupancy, machines_by_class, occupancy_now
-from collector.sessions.balances import hourly_rate
 from collector.sessions.plans import get_plan, list_plans, versions_of
+from collector.sessions.rates import hourly_rate
 
 PRICING_JOB = "publish-prices"
 NOW_FADES = timedelta(hours=6)

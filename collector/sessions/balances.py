@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing import ledger
+from billing.forecast import describe
 from collector.accounts.renters import session_ended
 from collector.accounts.wallets import post, wallet_state
 from collector.core.clock import to_us
@@ -28,7 +29,11 @@ from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import InvoiceLine, RentalSession, Renter
 from collector.delivery.outbox import enqueue_email, enqueue_webhook
+from collector.sessions.forecast import burn_rate, forecast
+from collector.sessions.packs import WARN_BEFORE, pack_time, warn_once
 from collector.sessions.plans import versions_of
+from collector.sessions.rates import current_rate as current_rate
+from collector.sessions.rates import hourly_rate as hourly_rate
 from collector.sessions.rating import out_of_range_names, rate_sessions, rental_terms
 
 logger = logging.getLogger(__name__)
@@ -45,22 +50,6 @@ class BalanceEvent:
     kind: str
     rental: RentalSession
     message: str
-
-
-def current_rate(rental: RentalSession, now: datetime) -> Fraction:
-    """What an hour of the session costs from `now` on, as the plan would price it (per hour, major units)."""
-    return hourly_rate(versions_of(rental.plan), rental_terms(rental), now)
-
-
-def hourly_rate(versions: list[billing.PricePlan], terms: billing.RentalTerms, now: datetime) -> Fraction:
-    """What an hour from `now` on costs under the plan's `versions` and `terms`, without traffic (major
-    units); 0 when the plan cannot price it."""
-    try:
-        charges = billing.quote(versions, terms, now, now + timedelta(hours=1))
-    except billing.BillingError:
-        return Fraction(0)
-    usage = [c for c in charges if c.pieces]  # usage lines; caps and discounts apply to whole sessions
-    return sum((Fraction(c.amount) for c in usage), Fraction(0))
 
 
 def estimated_minor(
@@ -176,6 +165,8 @@ def hold_for_session(db: Session, rental: RentalSession, hold_for: timedelta, no
         spendable_minor(db, rental.renter_id, currency)
         - wallet_state(db, rental.renter_id, currency).held_minor
     )
+    if available <= 0 and _pack_pays(rental, now):
+        return  # the renter's time pack pays; the session stops when it and the wallet run out
     if available <= 0:
         raise FailedPrecondition(
             f"the wallet of {rental.renter_id} has {billing.Money(available, currency)} available:"
@@ -192,6 +183,14 @@ def hold_for_session(db: Session, rental: RentalSession, hold_for: timedelta, no
         now,
     )
     rental.hold_minor = amount
+
+
+def _pack_pays(rental: RentalSession, now: datetime) -> bool:
+    """Whether one of the renter's time packs for the session's plan has time left and is valid now."""
+    return any(
+        p.valid_from <= now < p.valid_until and (p.left_us is None or p.left_us > 0)
+        for p in rental_terms(rental).packs
+    )
 
 
 def release_hold(db: Session, rental: RentalSession, now: datetime) -> None:
@@ -245,6 +244,10 @@ def _enforce(
     """What one prepaid session's machine must be told now, if anything (announced to the renter too),
     and when to look at it again."""
     currency = rental.plan.currency
+    pack_event = _pack_event(db, rental, now, figures)
+    if pack_event is not None:
+        _announce(db, pack_event, now)
+        return pack_event, None
     left = figures.spendable(rental.renter_id, currency)
     shown = billing.Money(left, currency)
     event, check = None, None
@@ -257,7 +260,8 @@ def _enforce(
             minor = billing.Money.of(level, currency).minor
             if rental.alerted_below_minor is None or minor < rental.alerted_below_minor:
                 rental.alerted_below_minor = minor
-                event = BalanceEvent(LOW_BALANCE, rental, f"balance low: {shown} left")
+                forecast_text = _lasts(db, rental, now, left)
+                event = BalanceEvent(LOW_BALANCE, rental, f"balance low: {shown} left; {forecast_text}")
         burn = figures.burn(rental.renter_id, currency)
         if burn > 0:
             check = now + timedelta(hours=float(left / burn))
@@ -266,10 +270,7 @@ def _enforce(
         event = BalanceEvent(LOW_BALANCE, rental, f"balance exhausted ({shown}): the session ends in {grace}")
         check = now + grace
     elif now - rental.exhausted_at >= grace:
-        rental.ended_at = now
-        release_hold(db, rental, now)
-        session_ended(db, rental.renter_id, now)
-        figures.forget(rental.renter_id)
+        _stop(db, rental, now, figures)
         logger.info("session %s stopped: balance of %s exhausted (%s)", rental.id, rental.renter_id, shown)
         event = BalanceEvent(STOPPED, rental, "balance exhausted")
     else:
@@ -277,6 +278,36 @@ def _enforce(
     if event is not None:
         _announce(db, event, now)
     return event, check
+
+
+def _lasts(db: Session, rental: RentalSession, now: datetime, left: int) -> str:
+    """The forecast for an alert: "at your current use your balance lasts 37 min"."""
+    ahead = forecast(rental, db, now, left, burn_rate(db, rental))
+    return describe(None if ahead.lasts is None else ahead.lasts // timedelta(microseconds=1))
+
+
+def _pack_event(db: Session, rental: RentalSession, now: datetime, figures: RateCache) -> BalanceEvent | None:
+    """The session's time packs: stop it when they are used up and the renter chose to stop then (the
+    pack's when_used_up); warn its machine once when they pay less than WARN_BEFORE more."""
+    terms = rental_terms(rental)
+    if not terms.packs:
+        return None
+    packs = pack_time(db, rental, terms, now)
+    if packs.exhausted and packs.stop_when_used_up:
+        _stop(db, rental, now, figures)
+        logger.info("session %s stopped: time pack used up (%s chose to stop)", rental.id, rental.renter_id)
+        return BalanceEvent(STOPPED, rental, "time pack used up")
+    if packs.used_any and timedelta(0) < packs.wall_left <= WARN_BEFORE and warn_once(db, rental):
+        minutes = -(-packs.wall_left // timedelta(minutes=1))
+        return BalanceEvent(LOW_BALANCE, rental, f"time pack low: {minutes} min left")
+    return None
+
+
+def _stop(db: Session, rental: RentalSession, now: datetime, figures: RateCache) -> None:
+    rental.ended_at = now
+    release_hold(db, rental, now)
+    session_ended(db, rental.renter_id, now)
+    figures.forget(rental.renter_id)
 
 
 def _announce(db: Session, event: BalanceEvent, now: datetime) -> None:

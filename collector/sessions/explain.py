@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import billing
+from billing.assurance import Assurance
 from collector.core.clock import to_us
 from collector.db.models import Invoice, InvoiceLine, RentalSession, Report
 from collector.sessions.plans import versions_of
@@ -38,7 +39,9 @@ class Explanation:
 
 def explain_session(db: Session, session_id: str, now: datetime) -> Explanation:
     rental = get_session(db, session_id)
-    usage, charges = cumulative_usage(db, rental, now)
+    # An ended session's gaps are final; an open one's latest seconds may still be reported.
+    ended = rental.ended_at is not None
+    usage, charges = cumulative_usage(db, rental, now, with_gap_line=ended)
     end = now if rental.ended_at is None else min(now, rental.ended_at)
     versions = versions_of(rental.plan)
     in_force = {s.version for s in billing.segments(versions, rental.started_at, max(end, rental.started_at))}
@@ -82,6 +85,7 @@ def plan_rules(plan: billing.PricePlan) -> list[str]:
     currency = plan.currency
     rules = [f"version in force from {plan.effective_from.isoformat()} (times in {plan.timezone})"]
     rules += [f"window {w.describe()}" + (f" x{billing.plain(w.multiplier)}" if w.multiplier else "")
+              + (f", at most {billing.Money.of(w.cap, currency)} per {w.name}" if w.cap is not None else "")
               for w in plan.windows]  # fmt: skip
     rules += [rule.describe(currency) for rule in plan.rules]
     if plan.increment_us > 1:
@@ -95,7 +99,13 @@ def plan_rules(plan: billing.PricePlan) -> list[str]:
     rules += [f"member tier {name}: {billing.plain(p)} % off" for name, p in plan.member_discounts.items()]
     if plan.tax:
         rules.append(f"tax {plan.tax.name} {billing.plain(plan.tax.percent)} %")
+    if plan.assurance != Assurance():  # a plan without [assurance] reads as before
+        rules += plan.assurance.describe()
     rules += [policy.describe() for policy in plan.dynamic]
+    rules += [f"time pack {pack.describe(currency)}" for pack in plan.packs]
+    rules += [
+        f"class {name} uses pack time at x{billing.plain(rate)}" for name, rate in plan.burn_rates.items()
+    ]
     return rules
 
 

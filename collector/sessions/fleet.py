@@ -23,9 +23,9 @@ import billing
 from billing.money import exponent, round_half_up
 from collector.db.models import GpuSample, Machine, PricePlan, RentalSession, Report, Sample
 from collector.metering.gaps import gap_counts
-from collector.sessions.balances import hourly_rate
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import locks_from
+from collector.sessions.rates import hourly_rate
 
 
 @dataclass(frozen=True)

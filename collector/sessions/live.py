@@ -1,12 +1,7 @@
 """A session's cost as it happens: what the renter sees while renting.
 
-The burn rate is what the session really cost per hour lately, from the growth of its rated cost: with E the
-end of the machine's latest report inside the session (later time has no usage yet) and W = BURN_WINDOW, or
-the reported part of the session when that is shorter, it is (cost up to E - cost up to E - W) x 1 h / W.
-"Cost up to t" is the session rated from its start to t with every rule of its plan (time, traffic, GPUs,
-windows, caps, minimum charge, discounts, tax) at full precision, before lines are rounded; so the burn rate
-falls to zero under a reached cap and rises with heavy traffic, where rate_per_hour (the plan's price of the
-next hour at no traffic) does not. It is worked out again only when a new report moves E (`known`).
+The burn rate, the time the session's packs still pay and the forecast of how long the wallet lasts are
+collector/sessions/forecast.py's.
 
 The machine's latest live tick (collector/sessions/live_ticks.py), if it is newer than its reports, adds
 what it shows (its traffic, CPU, GPU and energy at the plan's prices) to the estimate, as `provisional_minor`;
@@ -24,24 +19,16 @@ from sqlalchemy.orm import Session
 
 import billing
 from billing.money import exponent, round_half_up, to_decimal
-from collector.core.clock import from_us, to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.models import RentalSession, Renter
-from collector.sessions.balances import current_rate, estimated_minor, spendable_minor
+from collector.sessions.balances import estimated_minor, spendable_minor
+from collector.sessions.forecast import BURN_WINDOW, Burn, burn_rate, forecast
 from collector.sessions.live_ticks import LiveTicks, provisional_minor
-from collector.sessions.rating import SessionOutOfRange, rate_session, rated_usage
+from collector.sessions.rates import current_rate
+from collector.sessions.rating import SessionOutOfRange, rate_session
 from collector.sessions.rentals import get_session
 
-BURN_WINDOW = timedelta(minutes=10)
-HOUR_US = 3600 * 10**6
-
-
-@dataclass(frozen=True)
-class Burn:
-    """The burn rate measured up to `until_us` (E above), per hour in minor units (exact)."""
-
-    until_us: int
-    per_hour_minor: Fraction
+__all__ = ["BURN_WINDOW", "Burn", "LiveCost", "burn_rate", "live_cost"]
 
 
 @dataclass(frozen=True)
@@ -54,8 +41,10 @@ class LiveCost:
     spendable_minor: int  # prepaid: what the wallet can still pay after the estimated cost
     time_left: timedelta | None  # prepaid, at the current rate; None when nothing is charged per hour
     burn: Burn | None = None  # None before the machine reported inside the session
-    runs_out_at: datetime | None = None  # prepaid: at the faster of burn and current rate; None: never
+    runs_out_at: datetime | None = None  # prepaid: when the forecast says the wallet runs out; None: never
     provisional_minor: int = 0  # the part of estimated_minor from a live tick (shown, not billed)
+    lasts: timedelta | None = None  # prepaid: the forecast (how long the wallet and packs last)
+    pack_left: timedelta | None = None  # the wall time the session's packs still pay; None: no pack
 
     @property
     def burn_rate_minor(self) -> int:
@@ -85,38 +74,17 @@ def live_cost(
     renter = db.get(Renter, rental.renter_id)
     prepaid = bool(renter and renter.prepaid)
     left = spendable_minor(db, rental.renter_id, currency, now) - provisional if prepaid else 0
-    time_left, runs_out_at = None, None
+    time_left = None
     per_hour_minor = rate * 10 ** exponent(currency)
     if prepaid and rate > 0:
         time_left = timedelta(seconds=int(max(left, 0) * 3600 / per_hour_minor))
-    fastest = max(per_hour_minor, burn.per_hour_minor if burn is not None else Fraction(0))
-    if prepaid and rental.ended_at is None and (left <= 0 or fastest > 0):
-        runs_out_at = now + timedelta(seconds=float(max(left, 0) * 3600 / fastest)) if left > 0 else now
+    ahead = forecast(rental, db, now, left, burn) if rental.ended_at is None else None
+    lasts = ahead.lasts if ahead is not None and prepaid else None
+    if prepaid and ahead is not None and left <= 0:
+        lasts = timedelta(0)
+    runs_out_at = now + lasts if lasts is not None else None
+    pack_left = ahead.pack_left if ahead is not None else None
     return LiveCost(
-        rental, now, estimated, rate_minor, prepaid, left, time_left, burn, runs_out_at, provisional
-    )
-
-
-def burn_rate(db: Session, rental: RentalSession, known: Burn | None = None) -> Burn | None:
-    """The session's burn rate (see the module's docstring); None before a report inside the session."""
-    start = to_us(rental.started_at)
-    until = rental.machine.last_report_end_us
-    if until is None:
-        return None
-    if rental.ended_at is not None:
-        until = min(until, to_us(rental.ended_at))
-    if until <= start:
-        return None
-    if known is not None and known.until_us == until:
-        return known
-    window = min(until - start, BURN_WINDOW // timedelta(microseconds=1))
-    growth = exact_cost(db, rental, until) - exact_cost(db, rental, until - window)
-    return Burn(until, growth * HOUR_US / window * 10 ** exponent(rental.plan.currency))
-
-
-def exact_cost(db: Session, rental: RentalSession, until_us: int) -> Fraction:
-    """The session's cost from its start up to `until_us`, every charge at full precision."""
-    rated = rated_usage(db, rental, from_us(until_us), advance=False)
-    assert rated is not None, "rated_usage answers None only when asked to reuse"
-    _, charges = rated
-    return sum((Fraction(charge.amount) for charge in charges), Fraction(0))
+        rental, now, estimated, rate_minor, prepaid, left, time_left, burn, runs_out_at, provisional, lasts,
+        pack_left,
+    )  # fmt: skip

@@ -100,8 +100,9 @@ def implausible(tick: LiveTick, facts: Mapping[str, Any]) -> str | None:
 
 
 class LiveTicks:
-    """The latest live tick of each agent, in memory. Written on the server's event loop; read by ratings
-    on the database threads (a dictionary read: atomic in CPython)."""
+    """The latest live tick of each agent, in memory (one small entry per agent that ever ticked; kept
+    across reconnects, since the report that replaces it comes after). Written on the server's event loop;
+    read by ratings on the database threads (a dictionary read: atomic in CPython)."""
 
     def __init__(self) -> None:
         self._latest: dict[str, LiveTick] = {}
@@ -125,12 +126,6 @@ class LiveTicks:
         """The agent's latest tick if it names `session_id`."""
         tick = self._latest.get(agent_id)
         return tick if tick is not None and tick.session_id == session_id else None
-
-    def forget(self, agent_id: str) -> None:
-        self._latest.pop(agent_id, None)
-
-    def __len__(self) -> int:
-        return len(self._latest)
 
 
 def provisional_minor(rental: RentalSession, tick: LiveTick | None, now: datetime) -> int:

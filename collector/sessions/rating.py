@@ -11,15 +11,19 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 import billing
+import billing.packs
+from billing import assured
 from collector.core.clock import to_us
 from collector.core.errors import FailedPrecondition
 from collector.db.isolation import JobOutcome, JobRun
 from collector.db.models import RentalSession, Renter
+from collector.metering.coverage import idle_spans, uncovered
 from collector.metering.usage import UsageSummary, usage_summary
 from collector.sessions import checkpoints
+from collector.sessions.packs import held_packs, record_uses
 from collector.sessions.plans import versions_of
 from collector.sessions.price_locks import demand_locks, extend_locks
 
@@ -56,7 +60,14 @@ def rental_terms(rental: RentalSession) -> billing.RentalTerms:
         coupon=rental.coupon,
         resources={name: Decimal(quantity) for name, quantity in (rental.resources or {}).items()},
         demand=demand_locks(rental),
+        packs=_held_packs(rental),
     )
+
+
+def _held_packs(rental: RentalSession) -> tuple[billing.packs.HeldPack, ...]:
+    """The renter's time packs the session may use (none for a session not in a database session)."""
+    db = object_session(rental)
+    return held_packs(db, rental) if db is not None and rental.id else ()
 
 
 def machine_profile(facts: dict[str, Any]) -> billing.MachineProfile:
@@ -82,6 +93,7 @@ def cumulative_usage(
     versions: list[billing.PricePlan] | None = None,
     terms: billing.RentalTerms | None = None,
     summaries: dict[tuple[str, int, int], UsageSummary] | None = None,
+    with_gap_line: bool = False,
 ) -> tuple[billing.Usage, list[billing.Charge]]:
     """Usage of `rental` from its start to `until` (clipped to its end), and its full-precision charges.
 
@@ -89,11 +101,22 @@ def cumulative_usage(
     segment's usage is aggregated in SQL. `versions` and `terms` (default: the session's own plan and
     terms) re-rate the same usage under another plan: what a plan recommendation compares; it passes
     `summaries` to keep each segment's usage for the other plans that cut the session the same way.
+
+    The plan's assurance rules apply (billing/confidence.py): gaps it bills count as covered time, outages
+    it credits add an "sla" line; `with_gap_line` (invoices, explain) adds the "gap" line. The usage
+    returned is what reports measured, without billed gaps.
     """
     end = until if rental.ended_at is None else min(until, rental.ended_at)
     end = max(end, rental.started_at)
     models = gpu_models(rental.machine.facts or {})
     total = billing.Usage()
+
+    versions = versions_of(rental.plan) if versions is None else versions
+    span = (to_us(rental.started_at), to_us(end))
+    wanted = with_gap_line or assured.needs_gaps(versions, rental.started_at)
+    gaps = uncovered(db, rental.agent_id, *span) if wanted else []
+    below = assured.idle_below(versions, rental.started_at)
+    idle = idle_spans(db, rental.agent_id, *span, float(below)) if below is not None else []
 
     def usage_of(start: datetime, stop: datetime) -> billing.Usage:
         nonlocal total
@@ -108,10 +131,12 @@ def cumulative_usage(
         return usage
 
     extend_locks(db, rental, end)  # a lock period that began by `end` takes its published price first
-    versions = versions_of(rental.plan) if versions is None else versions
     terms = rental_terms(rental) if terms is None else terms
     with out_of_range_names(rental):
-        charges = billing.rate(versions, terms, rental.started_at, end, usage_of)
+        charges = assured.rate_assured(
+            versions, terms, rental.started_at, end, usage_of, gaps, idle_samples=idle,
+            with_gap_line=with_gap_line,
+        )  # fmt: skip
     return total, charges
 
 
@@ -134,6 +159,8 @@ def rated_usage(
     models = gpu_models(rental.machine.facts or {})
     extend_locks(db, rental, end)
     versions, terms = versions_of(rental.plan), rental_terms(rental)
+    if _rates_whole_session(versions, rental.started_at):
+        return cumulative_usage(db, rental, until)
     digest = checkpoints.basis(rental, terms, models)
     found = checkpoints.resumable(db, rental, digest, known)
     still = found.unchanged and rental.rated_at is not None and rental.ended_at is None
@@ -149,6 +176,12 @@ def rated_usage(
     checkpoints.keep(found, digest, kept, measure, advance)
     total = (resume.usage if resume is not None else billing.Usage()) + measure.measured
     return total, charges
+
+
+def _rates_whole_session(versions: list[billing.PricePlan], start: datetime) -> bool:
+    """Whether the plan's assurance or idle rules price the session as a whole (gaps, outages and idle
+    stretches may span any checkpoint): such sessions are rated from their start."""
+    return assured.needs_gaps(versions, start) or assured.idle_below(versions, start) is not None
 
 
 def rate_sessions(db: Session, now: datetime) -> JobOutcome:
@@ -186,6 +219,7 @@ def rate_session(
     if rated is None:
         return  # one rating serves the job and every watcher until something new arrives
     usage, charges = rated
+    record_uses(db, rental, charges)
     rental.cost_minor = session_total(rental, charges, rental.plan.currency).minor
     rental.covered_us = usage.covered_us
 

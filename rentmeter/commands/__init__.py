@@ -13,8 +13,9 @@ from types import ModuleType
 # In the order `rentmeter --help` lists them.
 NOUN_NAMES: tuple[str, ...] = (
     "collector", "agent", "tokens", "machines", "fleet", "plans", "pricing", "sessions", "usage",
-    "explain", "quote", "invoices", "wallets", "ledger", "payments", "renters", "insights", "offers",
-    "access", "accounts", "audit", "jobs", "watch", "portal", "certs", "demo", "simulate", "loadgen",
+    "explain", "quote", "invoices", "disputes", "wallets", "packs", "ledger", "payments", "renters",
+    "insights", "offers", "access", "accounts", "audit", "jobs", "watch", "portal", "certs", "demo",
+    "simulate", "loadgen",
 )  # fmt: skip
 
 

@@ -215,6 +215,7 @@ def render_invoices(items: list[invoices_pb2.Invoice]) -> None:
 def render_invoice(i: invoices_pb2.Invoice) -> None:
     from rich.table import Table
 
+    from billing.confidence import basis_text
     from billing.invoice import rate_text
     from rentmeter.output import console, when
 
@@ -225,20 +226,23 @@ def render_invoice(i: invoices_pb2.Invoice) -> None:
         + f", issued {when(i.issued_at)}, "
         + (f"paid {when(i.paid_at)}" if i.HasField("paid_at") else "unpaid")
     )
+    table.add_column("#", justify="right")
     table.add_column("session", no_wrap=True, overflow="fold")
-    for column in ("item", "quantity", "rate", "amount"):
-        table.add_column(column, justify="left" if column == "item" else "right")
+    for column in ("item", "quantity", "basis", "rate", "amount"):
+        table.add_column(column, justify="left" if column in ("item", "basis") else "right")
     for line in i.lines:
         table.add_row(
+            str(line.position),
             line.session_id,
             line.description,
             f"{line.quantity} {line.unit}",
+            basis_text(line.basis, line.covered_us, line.uncovered_us),
             rate_text(line.rate, i.currency, line.rate_unit),
             line.amount.display,
         )
     table.add_section()
-    table.add_row("", "net", "", "", i.net.display)
-    table.add_row("", "tax", "", "", i.tax.display)
-    table.add_row("", "total", "", "", i.total.display)
+    table.add_row("", "", "net", "", "", "", i.net.display)
+    table.add_row("", "", "tax", "", "", "", i.tax.display)
+    table.add_row("", "", "total", "", "", "", i.total.display)
     console.print(table)
     console.print(period, soft_wrap=True)

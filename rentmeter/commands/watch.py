@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from rentmeter.commands.remote import Commands, as_json, remote_options, with_client
 
 if TYPE_CHECKING:
+    from google.protobuf.duration_pb2 import Duration
     from rich.table import Table
 
     from protos.rentmeter.v1 import common_pb2, sessions_pb2
@@ -61,7 +62,15 @@ def live_cost_line(live: sessions_pb2.LiveCost) -> str:
     )
     if live.prepaid:
         line += f", balance {live.balance.display}, time left {_time_left(live)}"
+    if live.HasField("pack_time_left"):
+        line += f", pack time left {_duration(live.pack_time_left)}"
+    if live.HasField("balance_lasts"):
+        line += f", lasts {_duration(live.balance_lasts)} at current use"
     return line
+
+
+def _duration(value: Duration) -> str:
+    return str(value.ToTimedelta()).split(".")[0]
 
 
 def _time_left(live: sessions_pb2.LiveCost) -> str:
@@ -82,6 +91,10 @@ def live_cost_panel(live: sessions_pb2.LiveCost) -> Table:
     if live.prepaid:
         table.add_row("balance left", live.balance.display)
         table.add_row("time left at this rate", _time_left(live))
+    if live.HasField("pack_time_left"):
+        table.add_row("pack time left", _duration(live.pack_time_left))
+    if live.HasField("balance_lasts"):
+        table.add_row("at your current use it lasts", _duration(live.balance_lasts))
     table.add_row("updated", when(live.at))
     return table
 

@@ -111,6 +111,7 @@ def _world(collector: Collector, admin: AdminClient, tokens: dict[str, str]) -> 
         .agent_id
     )
     admin.plans.CreatePlan(plan_request("p", {"standard": "3.60"}))
+    admin.plans.CreatePlan(plans_pb2.CreatePlanRequest(document=PACKS))
     rental = clients[H1].sessions.StartSession(
         sessions_pb2.StartSessionRequest(agent_id=agent_id, renter=R1, plan="p")
     )
@@ -137,6 +138,10 @@ Call = Callable[[AdminClient, Any], Any]
 M, P, S, U, W, R, X = machines_pb2, plans_pb2, sessions_pb2, usage_pb2, wallets_pb2, renters_pb2, access_pb2
 IV, J, AC, F, AU, IN = invoices_pb2, jobs_pb2, accounts_pb2, fleet_pb2, audit_pb2, insights_pb2
 RULE = IN.OfferRule(name="t", condition="rented_hours", threshold="1", member_tier="gold")
+PACKS = (
+    'name = "packs"\ncurrency = "EUR"\n[time.hourly]\nstandard = "1"\n'
+    '[[packs]]\nname = "1h"\nprice = "0.01"\ntime = "1h"\n'
+)
 VERSION = 'name = "p"\ncurrency = "EUR"\neffective_from = 2030-01-01\n[time.hourly]\nstandard = "1"\n'
 TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
     ("ListMachines", HOSTS, None, lambda c, w: c.machines.ListMachines(M.ListMachinesRequest())),
@@ -204,6 +209,9 @@ TABLE: list[tuple[str, set[str], set[str] | None, Call]] = [
      lambda c, w: c.usage.GetUsageSeries(U.GetUsageSeriesRequest(agent_id=w.agent))),
     ("RequestTopUp", RENTERS, {A, R1}, lambda c, w: c.wallets.RequestTopUp(
         W.TopUpRequest(renter=R1, amount="1", currency="EUR", idempotency_key="rt"))),
+    ("BuyPack", RENTERS, {A, R1}, lambda c, w: c.wallets.BuyPack(
+        W.BuyPackRequest(renter=R1, plan="packs", pack="1h", idempotency_key="bp"))),
+    ("ListPacks", RENTERS, {A, R1}, lambda c, w: c.wallets.ListPacks(W.ListPacksRequest(renter=R1))),
     ("AdjustWallet", {A}, None, lambda c, w: c.wallets.AdjustWallet(
         W.AdjustWalletRequest(renter=R1, amount="-0.5", currency="EUR", reason="x", idempotency_key="a"))),
     ("ListRenters", {A}, None, lambda c, w: c.renters.ListRenters(R.ListRentersRequest())),

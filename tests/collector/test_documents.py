@@ -25,7 +25,8 @@ LONG_SESSION = "ses-" + "0123456789abcdef" * 2 + "01234567"
 
 
 def chinese_invoice(time_zone: str = "Asia/Shanghai") -> Invoice:
-    line = {"quantity": "1.5", "unit": "h", "rate": "2.9", "rate_unit": "h"}
+    line = {"quantity": "1.5", "unit": "h", "rate": "2.9", "rate_unit": "h", "basis": "measured",
+            "covered_us": 5_000_000_000, "uncovered_us": 400_000_000}  # fmt: skip
     return Invoice(
         id="inv-" + "9f" * 18,
         number="RM-000042",
@@ -96,7 +97,8 @@ def test_html_and_csv_are_utf8_with_the_same_text() -> None:
     rows = list(csv.reader(io.StringIO(sheet.content.decode("utf-8"))))
     assert ["renter", RENTER] in rows
     assert ["period", "2026-05-01 00:00 to 2026-06-01 00:00 Asia/Shanghai (UTC+08:00)"] in rows
-    assert [LONG_SESSION, PLAN_LINE, "1.5 h", rate_text("2.9", "CNY", "h"), "4.35 CNY"] in rows
+    basis = "measured, 5000 s covered, 400 s not"
+    assert [LONG_SESSION, PLAN_LINE, "1.5 h", basis, rate_text("2.9", "CNY", "h"), "4.35 CNY"] in rows
 
 
 @pytest.mark.parametrize(

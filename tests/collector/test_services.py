@@ -273,11 +273,14 @@ def test_explain_traces_a_sessions_charge_to_its_reports_and_invoices(
         "rental time billed per 60 s, rounded up",
     ]
     assert x.covered_us == 2000
-    (charge,) = x.charges
+    charge, gap = x.charges  # the session outlasts its samples: the rest is a gap, not billed
     assert (charge.quantity, charge.exact_amount, charge.amount.minor_units) == ("60", "0.6", 60)
+    assert (gap.meter, gap.exact_amount, gap.amount.minor_units) == ("gap", "0", 0)
+    assert gap.description.startswith("no reports for ") and gap.description.endswith(" s not billed")
     assert "0.002 s covered" in charge.description
     assert [(r.first_sequence, r.last_sequence) for r in x.reports] == [(1, 2)]
-    assert [(i.invoice_id, i.amount.minor_units) for i in x.invoiced] == [(invoice.invoice_id, 60)]
+    invoiced = [(i.invoice_id, i.amount.minor_units) for i in x.invoiced]
+    assert invoiced == [(invoice.invoice_id, 60), (invoice.invoice_id, 0)]  # time, and the gap line
     assert x.total.minor_units == invoice.total.minor_units == 60
 
 

@@ -69,10 +69,11 @@ def test_a_small_balance_alerts_then_stops_the_session(database: Database, machi
     report_every_second(database, machine, START + timedelta(seconds=15), 10, sequence=3)
     (first,) = events_at(database, 25)  # below 0.30
     assert first.rental.agent_id == machine.agent_id and first.kind == LOW_BALANCE
-    assert first.message == "balance low: 0.25 EUR left"
+    # 0.25 at 1 cent a second (what the last reports cost, and the plan's rate) lasts 25 s
+    assert first.message == "balance low: 0.25 EUR left; at your current use your balance lasts 25 s"
     report_every_second(database, machine, START + timedelta(seconds=25), 20, sequence=4)
     (alert,) = events_at(database, 45)  # below 0.10
-    assert alert.message == "balance low: 0.05 EUR left"
+    assert alert.message == "balance low: 0.05 EUR left; at your current use your balance lasts 5 s"
     assert events_at(database, 46) == []  # alerted once
     report_every_second(database, machine, START + timedelta(seconds=45), 10, sequence=6)
     (exhausted,) = events_at(database, 55)

@@ -45,11 +45,14 @@ def test_each_role_has_its_menu_and_home(
     collector: Collector, portal: RunningPortal, sign_in: SignIn
 ) -> None:
     expected = {
-        ("renter", "alice"): ["/rental", "/rentals", "/invoices", "/wallet", "/prices", "/insights"],
+        ("renter", "alice"): [
+            "/rental", "/rentals", "/invoices", "/disputes", "/wallet", "/prices", "/insights",
+        ],
         ("host", "h1"): ["/host/machines", "/host/earnings", "/host/enrollment"],
         ("admin", ""): [
             "/admin/fleet", "/admin/sessions", "/admin/renters", "/admin/plans", "/admin/invoices",
-            "/admin/payments", "/admin/alerts", "/admin/audit", "/admin/accounts", "/admin/insights",
+            "/admin/payments", "/admin/reconciliation", "/admin/alerts", "/admin/audit", "/admin/accounts",
+            "/admin/insights",
         ],
     }  # fmt: skip
     for (role, subject), paths in expected.items():

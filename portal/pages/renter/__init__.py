@@ -5,9 +5,19 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from portal.pages.renter import autopay, insights, my_invoices, prices, qr_pay, rental, rentals, wallet
+from portal.pages.renter import (
+    autopay,
+    disputes,
+    insights,
+    my_invoices,
+    prices,
+    qr_pay,
+    rental,
+    rentals,
+    wallet,
+)
 
 ROUTES: list[BaseRoute] = [
     *rental.ROUTES, *rentals.ROUTES, *my_invoices.ROUTES, *wallet.ROUTES, *prices.ROUTES, *qr_pay.ROUTES,
-    *insights.ROUTES, *autopay.ROUTES,
+    *insights.ROUTES, *autopay.ROUTES, *disputes.ROUTES,
 ]  # fmt: skip

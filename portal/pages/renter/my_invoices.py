@@ -15,7 +15,7 @@ from portal.errors import Refused
 from portal.pages.renter import qr_pay
 from portal.pages.renter.paying import PAID, invoice_status, newest_first
 from portal.web import FormError, render
-from protos.rentmeter.v1 import invoices_pb2
+from protos.rentmeter.v1 import disputes_pb2, invoices_pb2
 
 
 @requires("renter")
@@ -27,10 +27,11 @@ async def invoice_list(request: Request, user: User) -> Response:
 
 @requires("renter")
 async def invoice_detail(request: Request, user: User) -> Response:
-    return await _invoice_page(request)
+    return await invoice_page(request)
 
 
-async def _invoice_page(request: Request, error: FormError | None = None) -> Response:
+async def invoice_page(request: Request, error: FormError | None = None) -> Response:
+    """The invoice's page, with `error` above its forms (paying, disputing a line) when one was refused."""
     api = user_api(request)
     invoice = await api.invoices.GetInvoice(
         invoices_pb2.GetInvoiceRequest(invoice_id=request.path_params["invoice_id"])
@@ -38,6 +39,7 @@ async def _invoice_page(request: Request, error: FormError | None = None) -> Res
     invoice_id = invoice.invoice_id
     payments = await api.invoices.ListPayments(invoices_pb2.ListPaymentsRequest(invoice_id=invoice_id))
     notes = await api.invoices.ListCreditNotes(invoices_pb2.ListCreditNotesRequest(invoice_id=invoice_id))
+    disputes = await api.disputes.ListDisputes(disputes_pb2.ListDisputesRequest())
     state = invoice_status(invoice)
     payable = state != PAID and invoice.currency == qr_pay.CURRENCY
     context = {
@@ -47,6 +49,7 @@ async def _invoice_page(request: Request, error: FormError | None = None) -> Res
         "credit_notes": notes.credit_notes,
         "gateways": await qr_pay.gateways_offered(api) if payable else [],
         "error": error,
+        "disputed": {d.line: d for d in disputes.disputes if d.invoice_id == invoice_id},
     }
     return render(request, "renter/invoice.html", context, status=409 if error else 200)
 
@@ -61,7 +64,7 @@ async def pay_invoice(request: Request, user: User) -> Response:
     try:
         return await qr_pay.open_order(request, ask)
     except Refused as refusal:  # paid meanwhile, a gateway not configured or refusing
-        return await _invoice_page(request, FormError.from_refusal(refusal))
+        return await invoice_page(request, FormError.from_refusal(refusal))
 
 
 ROUTES = [

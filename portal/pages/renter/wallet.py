@@ -2,7 +2,8 @@
 history (top-ups, invoices taken from it, refunds, corrections, credit notes), and a top-up charged to the
 card on file (WalletService.RequestTopUp: charged at once, credited once per request key; a decline is
 the collector's sentence), and a top-up by Alipay or WeChat Pay where the collector has them (qr_pay.py:
-the order's QR code and link on its own page). Renters with neither are told how to pay in instead."""
+the order's QR code and link on its own page); time packs bought from the wallet (packs.py). Renters
+with neither card nor gateway are told how to pay in instead."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from portal.api import Api
 from portal.auth import User, requires, user_api
 from portal.errors import PageNotFound, Refused
 from portal.i18n import N_
-from portal.pages.renter import qr_pay
+from portal.pages.renter import packs, qr_pay
 from portal.web import FormError, notice, render, see_other
 from protos.rentmeter.v1 import common_pb2, renters_pb2, wallets_pb2
 
@@ -33,6 +34,7 @@ KINDS = {
     "credit": N_("Credit note"),
     "hold": N_("Held for a rental"),
     "release": N_("Hold released"),
+    "pack": N_("Time pack bought"),
 }
 WALLET_ACCOUNTS = ("wallet:", "hold:")  # a hold moves money inside the wallet: its balance counts both
 
@@ -107,8 +109,20 @@ async def _wallet_page(
         "qr_amount": qr_amount,
         "gateways": await qr_pay.gateways_offered(api),
         "key": secrets.token_urlsafe(16),  # a new request each time the form is shown: a retry is a new key
+        **await packs.packs_context(api, user.subject, renter is not None),
     }
     return render(request, "renter/wallet.html", context, status=409 if error else 200)
+
+
+@requires("renter")
+async def buy_pack(request: Request, user: User) -> Response:
+    """Buy a time pack from the wallet; a refusal (too little money) is shown on the page."""
+    try:
+        bought = await user_api(request).wallets.BuyPack(packs.buy_request(user, await request.form()))
+    except Refused as refusal:
+        return await _wallet_page(request, user, FormError.from_refusal(refusal))
+    packs.bought_notice(request, bought)
+    return see_other("/wallet")
 
 
 @requires("renter")
@@ -146,4 +160,5 @@ ROUTES = [
     Route("/wallet", wallet_page, methods=["GET"]),
     Route("/wallet/top-up", top_up, methods=["POST"]),
     Route("/wallet/pay", top_up_by_gateway, methods=["POST"]),
+    Route("/wallet/packs", buy_pack, methods=["POST"]),
 ]

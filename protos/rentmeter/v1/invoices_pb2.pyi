@@ -120,7 +120,7 @@ class InvoiceDocument(_message.Message):
     def __init__(self, filename: _Optional[str] = ..., content_type: _Optional[str] = ..., content: _Optional[bytes] = ...) -> None: ...
 
 class InvoiceLine(_message.Message):
-    __slots__ = ("session_id", "meter", "description", "quantity", "unit", "rate", "rate_unit", "amount")
+    __slots__ = ("session_id", "meter", "description", "quantity", "unit", "rate", "rate_unit", "amount", "basis", "covered_us", "uncovered_us", "position")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     METER_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -129,6 +129,10 @@ class InvoiceLine(_message.Message):
     RATE_FIELD_NUMBER: _ClassVar[int]
     RATE_UNIT_FIELD_NUMBER: _ClassVar[int]
     AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    COVERED_US_FIELD_NUMBER: _ClassVar[int]
+    UNCOVERED_US_FIELD_NUMBER: _ClassVar[int]
+    POSITION_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     meter: str
     description: str
@@ -137,7 +141,11 @@ class InvoiceLine(_message.Message):
     rate: str
     rate_unit: str
     amount: _common_pb2.Money
-    def __init__(self, session_id: _Optional[str] = ..., meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    basis: str
+    covered_us: int
+    uncovered_us: int
+    position: int
+    def __init__(self, session_id: _Optional[str] = ..., meter: _Optional[str] = ..., description: _Optional[str] = ..., quantity: _Optional[str] = ..., unit: _Optional[str] = ..., rate: _Optional[str] = ..., rate_unit: _Optional[str] = ..., amount: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., basis: _Optional[str] = ..., covered_us: _Optional[int] = ..., uncovered_us: _Optional[int] = ..., position: _Optional[int] = ...) -> None: ...
 
 class Invoice(_message.Message):
     __slots__ = ("invoice_id", "renter", "currency", "period_start", "period_end", "issued_at", "lines", "total", "number", "net", "tax", "paid_at", "collection_attempts", "next_collection_at", "time_zone")

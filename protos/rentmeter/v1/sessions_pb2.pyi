@@ -14,7 +14,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class LiveCost(_message.Message):
-    __slots__ = ("session_id", "state", "cost", "rated_cost", "rate_per_hour", "prepaid", "balance", "time_left", "covered_us", "at", "burn_rate_per_hour", "balance_runs_out_at", "provisional")
+    __slots__ = ("session_id", "state", "cost", "rated_cost", "rate_per_hour", "prepaid", "balance", "time_left", "covered_us", "at", "burn_rate_per_hour", "balance_runs_out_at", "provisional", "pack_time_left", "balance_lasts")
     SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     COST_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,8 @@ class LiveCost(_message.Message):
     BURN_RATE_PER_HOUR_FIELD_NUMBER: _ClassVar[int]
     BALANCE_RUNS_OUT_AT_FIELD_NUMBER: _ClassVar[int]
     PROVISIONAL_FIELD_NUMBER: _ClassVar[int]
+    PACK_TIME_LEFT_FIELD_NUMBER: _ClassVar[int]
+    BALANCE_LASTS_FIELD_NUMBER: _ClassVar[int]
     session_id: str
     state: RentalSession.State
     cost: _common_pb2.Money
@@ -41,7 +43,9 @@ class LiveCost(_message.Message):
     burn_rate_per_hour: _common_pb2.Money
     balance_runs_out_at: _timestamp_pb2.Timestamp
     provisional: _common_pb2.Money
-    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[RentalSession.State, str]] = ..., cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., rated_cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., rate_per_hour: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., prepaid: _Optional[bool] = ..., balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., time_left: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., covered_us: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., burn_rate_per_hour: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., balance_runs_out_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provisional: _Optional[_Union[_common_pb2.Money, _Mapping]] = ...) -> None: ...
+    pack_time_left: _duration_pb2.Duration
+    balance_lasts: _duration_pb2.Duration
+    def __init__(self, session_id: _Optional[str] = ..., state: _Optional[_Union[RentalSession.State, str]] = ..., cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., rated_cost: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., rate_per_hour: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., prepaid: _Optional[bool] = ..., balance: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., time_left: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., covered_us: _Optional[int] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., burn_rate_per_hour: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., balance_runs_out_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provisional: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., pack_time_left: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., balance_lasts: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class ChargePiece(_message.Message):
     __slots__ = ("start", "end", "window", "quantity", "exact_amount", "note")

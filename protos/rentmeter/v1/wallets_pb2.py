@@ -26,27 +26,37 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from protos.rentmeter.v1 import common_pb2 as rentmeter_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arentmeter/v1/wallets.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"p\n\x13\x41\x64justWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"Y\n\x0cTopUpRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"4\n\x10GetWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\xa4\x01\n\x0bLedgerEntry\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x04\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x06Wallet\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0f\n\x07prepaid\x18\x02 \x01(\x08\x12$\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12!\n\x04held\x18\x04 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\tspendable\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\x07\x65ntries\x18\x06 \x03(\x0b\x32\x19.rentmeter.v1.LedgerEntry\"\x14\n\x12\x43heckLedgerRequest\"\xb2\x01\n\x0bLedgerCheck\x12\x10\n\x08\x62\x61lanced\x18\x01 \x01(\x08\x12\x14\n\x0ctransactions\x18\x02 \x01(\x04\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x04\x12#\n\x06\x64\x65\x62its\x18\x04 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12$\n\x07\x63redits\x18\x05 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12\x1f\n\x17unbalanced_transactions\x18\x06 \x03(\x04\x32\xe4\x02\n\rWalletService\x12\x39\n\x05TopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12\x41\n\tGetWallet\x12\x1e.rentmeter.v1.GetWalletRequest\x1a\x14.rentmeter.v1.Wallet\x12J\n\x0b\x43heckLedger\x12 .rentmeter.v1.CheckLedgerRequest\x1a\x19.rentmeter.v1.LedgerCheck\x12@\n\x0cRequestTopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12G\n\x0c\x41\x64justWallet\x12!.rentmeter.v1.AdjustWalletRequest\x1a\x14.rentmeter.v1.Walletb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arentmeter/v1/wallets.proto\x12\x0crentmeter.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19rentmeter/v1/common.proto\"k\n\x0e\x42uyPackRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x0c\n\x04pack\x18\x03 \x01(\t\x12\x14\n\x0cwhen_used_up\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"\xc1\x02\n\x08TimePack\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x0e\n\x06renter\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\"\n\x05price\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x11\n\tunlimited\x18\x06 \x01(\x08\x12\x0f\n\x07time_us\x18\x07 \x01(\x04\x12\x0f\n\x07used_us\x18\x08 \x01(\x04\x12\x0f\n\x07left_us\x18\t \x01(\x04\x12\x0e\n\x06window\x18\n \x01(\t\x12-\n\tbought_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x14\n\x0cwhen_used_up\x18\r \x01(\t\x12\r\n\x05state\x18\x0e \x01(\t\"\xaa\x01\n\tPackOffer\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\"\n\x05price\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12\x11\n\tunlimited\x18\x04 \x01(\x08\x12\x0f\n\x07time_us\x18\x05 \x01(\x04\x12\x14\n\x0cvalid_for_us\x18\x06 \x01(\x04\x12\x0e\n\x06window\x18\x07 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x08 \x01(\t\"\"\n\x10ListPacksRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\"c\n\x11ListPacksResponse\x12%\n\x05packs\x18\x01 \x03(\x0b\x32\x16.rentmeter.v1.TimePack\x12\'\n\x06offers\x18\x02 \x03(\x0b\x32\x17.rentmeter.v1.PackOffer\"p\n\x13\x41\x64justWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x05 \x01(\t\"Y\n\x0cTopUpRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x04 \x01(\t\"4\n\x10GetWalletRequest\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x10\n\x08\x63urrency\x18\x02 \x01(\t\"\xa4\x01\n\x0bLedgerEntry\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x04\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\x0f\n\x07\x61\x63\x63ount\x18\x04 \x01(\t\x12#\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\x02\x61t\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc6\x01\n\x06Wallet\x12\x0e\n\x06renter\x18\x01 \x01(\t\x12\x0f\n\x07prepaid\x18\x02 \x01(\x08\x12$\n\x07\x62\x61lance\x18\x03 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12!\n\x04held\x18\x04 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12&\n\tspendable\x18\x05 \x01(\x0b\x32\x13.rentmeter.v1.Money\x12*\n\x07\x65ntries\x18\x06 \x03(\x0b\x32\x19.rentmeter.v1.LedgerEntry\"\x14\n\x12\x43heckLedgerRequest\"\xb2\x01\n\x0bLedgerCheck\x12\x10\n\x08\x62\x61lanced\x18\x01 \x01(\x08\x12\x14\n\x0ctransactions\x18\x02 \x01(\x04\x12\x0f\n\x07\x65ntries\x18\x03 \x01(\x04\x12#\n\x06\x64\x65\x62its\x18\x04 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12$\n\x07\x63redits\x18\x05 \x03(\x0b\x32\x13.rentmeter.v1.Money\x12\x1f\n\x17unbalanced_transactions\x18\x06 \x03(\x04\x32\xf3\x03\n\rWalletService\x12\x39\n\x05TopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12\x41\n\tGetWallet\x12\x1e.rentmeter.v1.GetWalletRequest\x1a\x14.rentmeter.v1.Wallet\x12J\n\x0b\x43heckLedger\x12 .rentmeter.v1.CheckLedgerRequest\x1a\x19.rentmeter.v1.LedgerCheck\x12@\n\x0cRequestTopUp\x12\x1a.rentmeter.v1.TopUpRequest\x1a\x14.rentmeter.v1.Wallet\x12G\n\x0c\x41\x64justWallet\x12!.rentmeter.v1.AdjustWalletRequest\x1a\x14.rentmeter.v1.Wallet\x12?\n\x07\x42uyPack\x12\x1c.rentmeter.v1.BuyPackRequest\x1a\x16.rentmeter.v1.TimePack\x12L\n\tListPacks\x12\x1e.rentmeter.v1.ListPacksRequest\x1a\x1f.rentmeter.v1.ListPacksResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'rentmeter.v1.wallets_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ADJUSTWALLETREQUEST']._serialized_start=104
-  _globals['_ADJUSTWALLETREQUEST']._serialized_end=216
-  _globals['_TOPUPREQUEST']._serialized_start=218
-  _globals['_TOPUPREQUEST']._serialized_end=307
-  _globals['_GETWALLETREQUEST']._serialized_start=309
-  _globals['_GETWALLETREQUEST']._serialized_end=361
-  _globals['_LEDGERENTRY']._serialized_start=364
-  _globals['_LEDGERENTRY']._serialized_end=528
-  _globals['_WALLET']._serialized_start=531
-  _globals['_WALLET']._serialized_end=729
-  _globals['_CHECKLEDGERREQUEST']._serialized_start=731
-  _globals['_CHECKLEDGERREQUEST']._serialized_end=751
-  _globals['_LEDGERCHECK']._serialized_start=754
-  _globals['_LEDGERCHECK']._serialized_end=932
-  _globals['_WALLETSERVICE']._serialized_start=935
-  _globals['_WALLETSERVICE']._serialized_end=1291
+  _globals['_BUYPACKREQUEST']._serialized_start=104
+  _globals['_BUYPACKREQUEST']._serialized_end=211
+  _globals['_TIMEPACK']._serialized_start=214
+  _globals['_TIMEPACK']._serialized_end=535
+  _globals['_PACKOFFER']._serialized_start=538
+  _globals['_PACKOFFER']._serialized_end=708
+  _globals['_LISTPACKSREQUEST']._serialized_start=710
+  _globals['_LISTPACKSREQUEST']._serialized_end=744
+  _globals['_LISTPACKSRESPONSE']._serialized_start=746
+  _globals['_LISTPACKSRESPONSE']._serialized_end=845
+  _globals['_ADJUSTWALLETREQUEST']._serialized_start=847
+  _globals['_ADJUSTWALLETREQUEST']._serialized_end=959
+  _globals['_TOPUPREQUEST']._serialized_start=961
+  _globals['_TOPUPREQUEST']._serialized_end=1050
+  _globals['_GETWALLETREQUEST']._serialized_start=1052
+  _globals['_GETWALLETREQUEST']._serialized_end=1104
+  _globals['_LEDGERENTRY']._serialized_start=1107
+  _globals['_LEDGERENTRY']._serialized_end=1271
+  _globals['_WALLET']._serialized_start=1274
+  _globals['_WALLET']._serialized_end=1472
+  _globals['_CHECKLEDGERREQUEST']._serialized_start=1474
+  _globals['_CHECKLEDGERREQUEST']._serialized_end=1494
+  _globals['_LEDGERCHECK']._serialized_start=1497
+  _globals['_LEDGERCHECK']._serialized_end=1675
+  _globals['_WALLETSERVICE']._serialized_start=1678
+  _globals['_WALLETSERVICE']._serialized_end=2177
 # @@protoc_insertion_point(module_scope)

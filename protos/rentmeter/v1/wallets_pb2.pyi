@@ -10,6 +10,86 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class BuyPackRequest(_message.Message):
+    __slots__ = ("renter", "plan", "pack", "when_used_up", "idempotency_key")
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PACK_FIELD_NUMBER: _ClassVar[int]
+    WHEN_USED_UP_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    plan: str
+    pack: str
+    when_used_up: str
+    idempotency_key: str
+    def __init__(self, renter: _Optional[str] = ..., plan: _Optional[str] = ..., pack: _Optional[str] = ..., when_used_up: _Optional[str] = ..., idempotency_key: _Optional[str] = ...) -> None: ...
+
+class TimePack(_message.Message):
+    __slots__ = ("id", "renter", "plan", "name", "price", "unlimited", "time_us", "used_us", "left_us", "window", "bought_at", "valid_until", "when_used_up", "state")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNLIMITED_FIELD_NUMBER: _ClassVar[int]
+    TIME_US_FIELD_NUMBER: _ClassVar[int]
+    USED_US_FIELD_NUMBER: _ClassVar[int]
+    LEFT_US_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    BOUGHT_AT_FIELD_NUMBER: _ClassVar[int]
+    VALID_UNTIL_FIELD_NUMBER: _ClassVar[int]
+    WHEN_USED_UP_FIELD_NUMBER: _ClassVar[int]
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    renter: str
+    plan: str
+    name: str
+    price: _common_pb2.Money
+    unlimited: bool
+    time_us: int
+    used_us: int
+    left_us: int
+    window: str
+    bought_at: _timestamp_pb2.Timestamp
+    valid_until: _timestamp_pb2.Timestamp
+    when_used_up: str
+    state: str
+    def __init__(self, id: _Optional[int] = ..., renter: _Optional[str] = ..., plan: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., unlimited: _Optional[bool] = ..., time_us: _Optional[int] = ..., used_us: _Optional[int] = ..., left_us: _Optional[int] = ..., window: _Optional[str] = ..., bought_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., valid_until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., when_used_up: _Optional[str] = ..., state: _Optional[str] = ...) -> None: ...
+
+class PackOffer(_message.Message):
+    __slots__ = ("plan", "name", "price", "unlimited", "time_us", "valid_for_us", "window", "description")
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PRICE_FIELD_NUMBER: _ClassVar[int]
+    UNLIMITED_FIELD_NUMBER: _ClassVar[int]
+    TIME_US_FIELD_NUMBER: _ClassVar[int]
+    VALID_FOR_US_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    plan: str
+    name: str
+    price: _common_pb2.Money
+    unlimited: bool
+    time_us: int
+    valid_for_us: int
+    window: str
+    description: str
+    def __init__(self, plan: _Optional[str] = ..., name: _Optional[str] = ..., price: _Optional[_Union[_common_pb2.Money, _Mapping]] = ..., unlimited: _Optional[bool] = ..., time_us: _Optional[int] = ..., valid_for_us: _Optional[int] = ..., window: _Optional[str] = ..., description: _Optional[str] = ...) -> None: ...
+
+class ListPacksRequest(_message.Message):
+    __slots__ = ("renter",)
+    RENTER_FIELD_NUMBER: _ClassVar[int]
+    renter: str
+    def __init__(self, renter: _Optional[str] = ...) -> None: ...
+
+class ListPacksResponse(_message.Message):
+    __slots__ = ("packs", "offers")
+    PACKS_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
+    packs: _containers.RepeatedCompositeFieldContainer[TimePack]
+    offers: _containers.RepeatedCompositeFieldContainer[PackOffer]
+    def __init__(self, packs: _Optional[_Iterable[_Union[TimePack, _Mapping]]] = ..., offers: _Optional[_Iterable[_Union[PackOffer, _Mapping]]] = ...) -> None: ...
+
 class AdjustWalletRequest(_message.Message):
     __slots__ = ("renter", "amount", "currency", "reason", "idempotency_key")
     RENTER_FIELD_NUMBER: _ClassVar[int]

@@ -59,6 +59,16 @@ class WalletServiceStub:
                 request_serializer=rentmeter_dot_v1_dot_wallets__pb2.AdjustWalletRequest.SerializeToString,
                 response_deserializer=rentmeter_dot_v1_dot_wallets__pb2.Wallet.FromString,
                 _registered_method=True)
+        self.BuyPack = channel.unary_unary(
+                '/rentmeter.v1.WalletService/BuyPack',
+                request_serializer=rentmeter_dot_v1_dot_wallets__pb2.BuyPackRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_wallets__pb2.TimePack.FromString,
+                _registered_method=True)
+        self.ListPacks = channel.unary_unary(
+                '/rentmeter.v1.WalletService/ListPacks',
+                request_serializer=rentmeter_dot_v1_dot_wallets__pb2.ListPacksRequest.SerializeToString,
+                response_deserializer=rentmeter_dot_v1_dot_wallets__pb2.ListPacksResponse.FromString,
+                _registered_method=True)
 
 
 class WalletServiceServicer:
@@ -103,6 +113,23 @@ class WalletServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BuyPack(self, request, context):
+        """A renter (or an admin for it) buys one of a plan's time packs from the wallet: a ledger entry of kind
+        "pack"; the same idempotency_key twice buys once. Errors: NOT_FOUND (renter, plan or pack),
+        FAILED_PRECONDITION (the wallet has less available than the price), INVALID_ARGUMENT.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPacks(self, request, context):
+        """A renter's packs with what is left of them, in the order sessions use them (expiring first), and the
+        packs every plan offers now. Errors: NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WalletServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -130,6 +157,16 @@ def add_WalletServiceServicer_to_server(servicer, server):
                     servicer.AdjustWallet,
                     request_deserializer=rentmeter_dot_v1_dot_wallets__pb2.AdjustWalletRequest.FromString,
                     response_serializer=rentmeter_dot_v1_dot_wallets__pb2.Wallet.SerializeToString,
+            ),
+            'BuyPack': grpc.unary_unary_rpc_method_handler(
+                    servicer.BuyPack,
+                    request_deserializer=rentmeter_dot_v1_dot_wallets__pb2.BuyPackRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_wallets__pb2.TimePack.SerializeToString,
+            ),
+            'ListPacks': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPacks,
+                    request_deserializer=rentmeter_dot_v1_dot_wallets__pb2.ListPacksRequest.FromString,
+                    response_serializer=rentmeter_dot_v1_dot_wallets__pb2.ListPacksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -267,6 +304,60 @@ class WalletService:
             '/rentmeter.v1.WalletService/AdjustWallet',
             rentmeter_dot_v1_dot_wallets__pb2.AdjustWalletRequest.SerializeToString,
             rentmeter_dot_v1_dot_wallets__pb2.Wallet.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BuyPack(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.WalletService/BuyPack',
+            rentmeter_dot_v1_dot_wallets__pb2.BuyPackRequest.SerializeToString,
+            rentmeter_dot_v1_dot_wallets__pb2.TimePack.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPacks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/rentmeter.v1.WalletService/ListPacks',
+            rentmeter_dot_v1_dot_wallets__pb2.ListPacksRequest.SerializeToString,
+            rentmeter_dot_v1_dot_wallets__pb2.ListPacksResponse.FromString,
             options,
             channel_credentials,
             insecure,
