@@ -167,7 +167,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
                 stream.reader.cancel()
         if streams:
             await asyncio.wait([asyncio.ensure_future(s.ended.wait()) for s in streams], timeout=grace_s)
-        logger.info("drained %d report stream(s)", len(streams))
+            logger.info("drained %d report stream(s): their agents reconnect elsewhere", len(streams))
 
     async def _read(
         self,

@@ -178,7 +178,14 @@ def _load_watermarks(connection: Connection, agent_ids: list[str]) -> dict[str, 
         _MACHINES.c.last_sequence,
         _MACHINES.c.last_report_end_us,
     )
-    query = select(*columns).where(_MACHINES.c.agent_id.in_(agent_ids)).with_for_update()
+    # Locked in one order (agent id) by every collector sharing the database: two batches holding the same
+    # machines never wait for each other crosswise (a deadlock fails both batches' streams).
+    query = (
+        select(*columns)
+        .where(_MACHINES.c.agent_id.in_(agent_ids))
+        .order_by(_MACHINES.c.agent_id)
+        .with_for_update()
+    )
     return {row.agent_id: _Watermark(*row) for row in connection.execute(query)}
 
 

@@ -114,6 +114,7 @@ class HoppingAgent:
     statuses: dict[int, set[int]] = field(default_factory=dict)
     streams: int = 0
     failures: int = 0
+    current: str = ""  # the collector of the stream open now
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _new_report(self) -> agent_pb2.SignedReport:
@@ -137,7 +138,7 @@ class HoppingAgent:
 
     def run(self, until: float) -> None:
         while time.monotonic() < until or self.unacked:
-            target = random.choice(self.alive).target
+            target = self.current = random.choice(self.alive).target
             self.streams += 1
             try:
                 with grpc.insecure_channel(target) as channel:
@@ -233,6 +234,8 @@ def _hop_and_kill(identities: list[Identity], collectors: list[CollectorProc]) -
     time.sleep(KILL_AFTER_S)
     victim = collectors[2]
     victim.scrape()
+    on_victim = lambda: any(a.current == victim.target for a in agents)  # noqa: E731
+    wait_for(on_victim, timeout=10, what="a stream on the collector to kill")
     alive.remove(victim)
     victim.process.send_signal(signal.SIGKILL)
     victim.process.wait(10)
