@@ -38,6 +38,7 @@ MENUS: dict[str, tuple[NavItem, ...]] = {
         NavItem(N_("Renters"), "/admin/renters"),
         NavItem(N_("Plans"), "/admin/plans"),
         NavItem(N_("Invoices"), "/admin/invoices"),
+        NavItem(N_("Disputes"), "/admin/disputes"),
         NavItem(N_("Payments"), "/admin/payments"),
         NavItem(N_("Reconciliation"), "/admin/reconciliation"),
         NavItem(N_("Alerts"), "/admin/alerts"),

@@ -98,3 +98,73 @@ def test_disputing_a_line_in_the_browser(
     heading = page.locator("h1").inner_text()
     assert heading == ("申诉" if language == "zh" else "Disputes")
     tab.shot("renter-disputes")
+
+
+def _disputed(
+    admin: AdminClient, machine: Identity, channel: grpc.Channel, renter: str
+) -> tuple[invoices_pb2.Invoice, disputes_pb2.Dispute]:
+    invoice = _invoice(admin, machine, channel, renter)
+    ask = disputes_pb2.OpenDisputeRequest(invoice_id=invoice.number, line=0, reason="the machine froze")
+    return invoice, admin.disputes.OpenDispute(ask)
+
+
+def test_the_provider_credits_or_rejects_a_dispute_on_its_page(
+    collector: Collector, admin: AdminClient, portal: RunningPortal, machine: Identity, channel: grpc.Channel,
+    sign_in: SignIn,
+) -> None:  # fmt: skip
+    invoice, dispute = _disputed(admin, machine, channel, "alice")
+    _, other = _disputed(admin, machine, channel, "bob")
+    provider = sign_in("admin")
+    page = provider.get("/admin/disputes")
+    assert page.status_code == 200
+    assert f'data-dispute="{dispute.dispute_id}"' in page.text and "the machine froze" in page.text
+    assert invoice.number in page.text and "alice" in page.text
+    bundle = json.loads(provider.get(f"/admin/disputes/{dispute.dispute_id}/evidence").content)
+    assert bundle["format"] == "rentmeter-evidence/1"
+    csrf = csrf_of(page)
+    refused = provider.post(f"/admin/disputes/{dispute.dispute_id}/resolve",
+                            data={"csrf_token": csrf, "decision": "reject", "reason": ""})  # fmt: skip
+    assert refused.status_code == 400 and "reason" in refused.text
+    no_token = provider.post(f"/admin/disputes/{dispute.dispute_id}/resolve",
+                             data={"decision": "reject", "reason": "x"})  # fmt: skip
+    assert no_token.status_code == 403
+    credit = {"csrf_token": csrf, "decision": "credit", "reason": "froze, credited"}
+    credited = provider.post(f"/admin/disputes/{dispute.dispute_id}/resolve", data=credit)
+    assert credited.status_code == 303 and credited.headers["location"] == "/admin/disputes"
+    reject = {"csrf_token": csrf, "decision": "reject", "reason": "ran fine"}
+    rejected = provider.post(f"/admin/disputes/{other.dispute_id}/resolve", data=reject)
+    assert rejected.status_code == 303
+    states = {d.dispute_id: (d.status, d.resolution) for d in admin.disputes.ListDisputes(
+        disputes_pb2.ListDisputesRequest()).disputes}  # fmt: skip
+    assert states[dispute.dispute_id][0] == "credited" and states[other.dispute_id] == (
+        "rejected",
+        "ran fine",
+    )
+    after = provider.get("/admin/disputes").text
+    assert "No dispute is open." in after and f'data-resolved="{other.dispute_id}"' in after
+    assert sign_in("renter", "alice").get("/admin/disputes").status_code == 404  # not the renter's page
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_resolving_a_dispute_in_the_browser(
+    collector: Collector, admin: AdminClient, machine: Identity, channel: grpc.Channel,
+    tabs: Callable[..., Tab], language: str, size: dict[str, int],
+) -> None:  # fmt: skip
+    _, dispute = _disputed(admin, machine, channel, "li")
+    tab = tabs(language, size)
+    tab.sign_in(admin, "admin")
+    page = tab.page
+    page.goto("/admin/disputes")
+    assert page.locator("h1").inner_text() == ("申诉" if language == "zh" else "Disputes")
+    tab.shot("admin-disputes")
+    row = page.locator(f'[data-dispute="{dispute.dispute_id}"]')
+    row.locator("select[name=decision]").select_option("reject")
+    row.locator("textarea[name=reason]").fill("运行正常" if language == "zh" else "it ran fine")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector(f'[data-resolved="{dispute.dispute_id}"]')
+    status = page.locator(f'[data-resolved="{dispute.dispute_id}"] [data-status]')
+    assert status.inner_text() == ("已驳回" if language == "zh" else "rejected")
+    tab.shot("admin-disputes-resolved")

@@ -51,8 +51,8 @@ def test_each_role_has_its_menu_and_home(
         ("host", "h1"): ["/host/machines", "/host/earnings", "/host/enrollment"],
         ("admin", ""): [
             "/admin/fleet", "/admin/sessions", "/admin/renters", "/admin/plans", "/admin/invoices",
-            "/admin/payments", "/admin/reconciliation", "/admin/alerts", "/admin/audit", "/admin/accounts",
-            "/admin/insights",
+            "/admin/disputes", "/admin/payments", "/admin/reconciliation", "/admin/alerts", "/admin/audit",
+            "/admin/accounts", "/admin/insights",
         ],
     }  # fmt: skip
     for (role, subject), paths in expected.items():

@@ -1,5 +1,5 @@
-"""The provider's pages (admin role): fleet, sessions, renters and wallets, plans, invoices, payments, alerts,
-audit, accounts, insights. One module per page group."""
+"""The provider's pages (admin role): fleet, sessions, renters and wallets, plans, invoices, disputes,
+payments, alerts, audit, accounts, insights. One module per page group."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from portal.pages.admin import (
     accounts,
     alerts,
     audit,
+    disputes,
     fleet,
     insights,
     invoicing,
@@ -25,6 +26,7 @@ ROUTES: list[BaseRoute] = [
     *renters.ROUTES,
     *plans.ROUTES,
     *invoicing.ROUTES,
+    *disputes.ROUTES,
     *payments.ROUTES,
     *reconciliation.ROUTES,
     *alerts.ROUTES,
