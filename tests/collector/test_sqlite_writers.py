@@ -19,7 +19,7 @@ def test_a_call_that_reads_then_writes_waits_out_ingest_instead_of_failing(tmp_p
         with database.engine.begin() as connection:
             connection.exec_driver_sql("CREATE TABLE scratch (writer TEXT)")
         ingest = threading.Thread(
-            target=database._core,  # noqa: SLF001 - the ingest thread's own transaction, as run_core runs it
+            target=database._core,  # the ingest thread's own transaction, as run_core runs it
             args=(lambda connection: connection.execute(text("INSERT INTO scratch VALUES ('ingest')")),),
         )
 
