@@ -75,4 +75,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """ORM sessions; on SQLite their transactions begin IMMEDIATE (see IMMEDIATE): a call that reads and then
+    writes would otherwise fail "database is locked" whenever ingest's thread committed in between."""
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(**{IMMEDIATE: True})
     return sessionmaker(engine, expire_on_commit=False)
