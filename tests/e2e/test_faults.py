@@ -275,16 +275,31 @@ def test_a_flipped_bit_in_a_spooled_report_sets_that_report_aside_and_the_rest_i
     damaged: dict[str, object] = {}
 
     def flip_a_bit(agent: Agent) -> None:
+        # The bit flips as the report reaches the disk (its spooled copy is the damaged one from the start):
+        # while the collector is away the sender may already hold good copies of the reports spooled before.
+        seal = agent.spool.seal
+
+        def sealing_with_damage(build):  # type: ignore[no-untyped-def]
+            def damaged_build(sequence, samples, gaps):  # type: ignore[no-untyped-def]
+                raw = build(sequence, samples, gaps)
+                if damaged or sequence < first_after_stop + 2:
+                    return raw
+                payload = agent_pb2.SignedReport.FromString(raw).payload
+                at = raw.index(payload) + len(payload) // 2
+                report = agent_pb2.UsageReport.FromString(payload)
+                damaged.update(sequence=sequence, ends=frozenset(_micros(s.end) for s in report.samples))
+                return raw[:at] + bytes([raw[at] ^ 0x10]) + raw[at + 1 :]
+
+            return seal(damaged_build)
+
         collector_process.stop()
-        wait_for(lambda: len(agent.spool) >= 6, what="reports piling up in the spool")
-        sequence, raw = agent.spool.pending(limit=10**6)[len(agent.spool) // 2]
-        payload = agent_pb2.SignedReport.FromString(raw).payload
-        at = raw.index(payload) + len(payload) // 2
-        flipped = raw[:at] + bytes([raw[at] ^ 0x10]) + raw[at + 1 :]
-        with sqlite3.connect(agent.settings.state_dir / SPOOL_FILE) as spool:
-            spool.execute("UPDATE reports SET envelope = ? WHERE sequence = ?", (flipped, sequence))
-        report = agent_pb2.UsageReport.FromString(payload)
-        damaged.update(sequence=sequence, ends=frozenset(_micros(s.end) for s in report.samples))
+        first_after_stop = agent.spool.last_sequence() + 1
+        agent.spool.seal = sealing_with_damage  # type: ignore[method-assign]
+        wait_for(
+            lambda: "sequence" in damaged and len(agent.spool) >= 6, what="reports piling up in the spool"
+        )
+        agent.spool.seal = seal  # type: ignore[method-assign]
+        sequence = damaged["sequence"]
         collector_process.start()
         wait_for(lambda: len(agent.spool) == 0, what="the backlog to drain past the damaged report")
         assert [q.sequence for q in agent.spool.quarantined()] == [sequence]
