@@ -210,7 +210,7 @@ class AgentService(Servicer, agent_pb2_grpc.AgentServiceServicer):
         if verified and not stream.attached:
             await self._attach(stream)
         gaps = tuple(tuple(gap.kind for gap in report.gaps) for report in verified)
-        return PendingAcks(refused, self._writer.submit(verified), gaps, received)
+        return PendingAcks(refused, self._writer.submit(verified, stream), gaps, received)
 
     def _take_tick(self, stream: _Stream, message: agent_pb2.SignedReport) -> None:
         """Keep a live tick (shown, never billed) of the stream's agent once a report verified on the
